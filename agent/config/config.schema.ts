@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/** SHA-256 fingerprint in the colon-separated upper-case form Proxmox publishes as `ssl_fingerprint`. */
+export const Fingerprint = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .pipe(z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'expected a SHA-256 fingerprint like "AB:CD:…" (32 colon-separated hex bytes)'));
+
+const TokenId = z
+  .string()
+  .regex(/^[^@!\s]+@[^@!\s]+![A-Za-z][A-Za-z0-9._-]*$/, 'expected USER@REALM!TOKENID, e.g. "pmi@pve!monitor"');
+
+const HttpsUrl = z
+  .string()
+  .url('expected a URL like "https://pve1.example.net:8006"')
+  .refine((u) => u.startsWith('https://'), 'Proxmox is reached over HTTPS: the URL must start with https://');
+
+export const ClusterTls = z
+  .object({
+    fingerprint: Fingerprint.optional(),
+    caFile: z.string().min(1).optional(),
+    insecure: z.boolean().default(false),
+  })
+  .strict()
+  .refine((t) => t.insecure || t.fingerprint || t.caFile, {
+    message: 'TLS must be verified: set "fingerprint" or "caFile" (or, knowingly, "insecure": true)',
+  });
+
+export const ClusterConfig = z
+  .object({
+    /** Our name for the cluster: used in the database, file names and URLs. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_" (it becomes part of file names and URLs)'),
+    /** Any of the cluster's nodes; tried in order, the first that answers is used. */
+    endpoints: z.array(HttpsUrl).min(1, 'at least one endpoint is needed'),
+    tokenId: TokenId,
+    /** File holding the token secret (mode 0600 or 0400). Preferred. */
+    tokenSecretFile: z.string().min(1).optional(),
+    /** Name of a systemd credential (LoadCredential=) holding the secret, read from $CREDENTIALS_DIRECTORY. */
+    tokenSecretCredential: z.string().min(1).optional(),
+    /** The secret inline: works, but logs a warning at every start. */
+    tokenSecret: z.string().min(1).optional(),
+    tls: ClusterTls,
+    timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+  })
+  .strict()
+  .refine((c) => [c.tokenSecretFile, c.tokenSecretCredential, c.tokenSecret].filter(Boolean).length === 1, {
+    message: 'give exactly one of "tokenSecretFile", "tokenSecretCredential" or "tokenSecret"',
+  });
+
+export const PollConfig = z
+  .object({
+    /** How many clusters are polled at once. */
+    concurrency: z.number().int().min(1).max(64).default(8),
+    /** Retries of a failed GET (never of a POST), with exponential backoff and jitter. */
+    retries: z.number().int().min(0).max(10).default(2),
+    retryBaseMs: z.number().int().min(1).max(60_000).default(250),
+    /** Fill gaps in history after a restart or outage, and for new clusters. */
+    backfill: z.boolean().default(true),
+  })
+  .strict();
+
+export const RetentionConfig = z
+  .object({
+    rawHours: z.number().positive().default(48),
+    fiveMinuteDays: z.number().positive().default(30),
+    hourlyDays: z.number().positive().default(400),
+  })
+  .strict();
+
+export const ActionName = z.enum([
+  'start', 'shutdown', 'stop', 'reboot', 'reset', 'suspend', 'resume',
+  'snapshot', 'rollback', 'delete-snapshot', 'migrate',
+]);
+export type ActionName = z.infer<typeof ActionName>;
+
+/** One allow rule: the actions it grants on guests matching all of the given selectors. */
+export const PolicyRule = z
+  .object({
+    actions: z.array(ActionName).min(1),
+    clusters: z.array(z.string()).optional(),
+    vmids: z.array(z.number().int().positive()).optional(),
+    tags: z.array(z.string()).optional(),
+    pools: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const ActionsConfig = z
+  .object({
+    /** With no rules nothing is allowed. */
+    policy: z.array(PolicyRule).default([]),
+    concurrency: z.number().int().min(1).max(64).default(4),
+    taskTimeoutSeconds: z.number().int().min(1).max(86_400).default(900),
+    maxAttempts: z.number().int().min(1).max(20).default(4),
+  })
+  .strict();
+
+export const SiteConfig = z
+  .object({
+    title: z.string().min(1).default('PMI Dashboard'),
+    /** The banner shows when data is older than this many poll intervals. */
+    staleAfterIntervals: z.number().int().min(1).default(3),
+  })
+  .strict();
+
+export const LogFileConfig = z
+  .object({
+    /** Base file name; pino-roll adds the date/number. */
+    path: z.string().min(1),
+    frequency: z.enum(['daily', 'hourly']).or(z.number().int().positive()).default('daily'),
+    size: z.string().regex(/^\d+[kmg]?$/i).optional(),
+    /** How many rotated files to keep. */
+    keep: z.number().int().min(1).default(14),
+  })
+  .strict();
+
+export const LogConfig = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    file: LogFileConfig.optional(),
+    auditFile: LogFileConfig.optional(),
+  })
+  .strict();
+
+export const Config = z
+  .object({
+    clusters: z.array(ClusterConfig).min(1, 'configure at least one cluster'),
+    pollIntervalSeconds: z.number().int().min(5).max(3600).default(60),
+    paths: z
+      .object({
+        database: z.string().min(1),
+        site: z.string().min(1),
+        inbox: z.string().min(1),
+      })
+      .strict(),
+    poll: PollConfig.default(PollConfig.parse({})),
+    retention: RetentionConfig.default(RetentionConfig.parse({})),
+    actions: ActionsConfig.default(ActionsConfig.parse({})),
+    site: SiteConfig.default(SiteConfig.parse({})),
+    log: LogConfig.default(LogConfig.parse({})),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.clusters.forEach((cl, i) => {
+      if (seen.has(cl.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicate cluster name "${cl.name}"` });
+      seen.add(cl.name);
+    });
+  });
+
+export type Config = z.infer<typeof Config>;
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+export type PolicyRule = z.infer<typeof PolicyRule>;

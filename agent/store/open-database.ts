@@ -1,0 +1,41 @@
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Database } from './schema.ts';
+import { migrateToLatest } from './migrate.ts';
+
+export interface Store {
+  db: Kysely<Database>;
+  /** The raw better-sqlite3 handle, for the few SQLite-only things (pragmas, backup). */
+  sqlite: SqliteDatabase.Database;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Milliseconds a writer waits for a reader's lock before giving up. */
+  busyTimeoutMs?: number;
+  migrate?: boolean;
+}
+
+/**
+ * Opens (creating if needed) the database file in WAL mode and runs pending migrations.
+ * WAL lets users' readers run alongside the agent; the busy timeout covers checkpoints.
+ */
+export async function openDatabase(file: string, opts: OpenOptions = {}): Promise<Store> {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  if (opts.migrate !== false) await migrateToLatest(db);
+  return {
+    db,
+    sqlite,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
