@@ -1,0 +1,92 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterConfig } from './config.schema.ts';
+import { PmiError, errorMessage } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+
+export interface SecretSource {
+  /** `$CREDENTIALS_DIRECTORY` as systemd set it for the service (LoadCredential=); passed in by the caller. */
+  credentialsDir?: string;
+  /** Gets the warning about an inline secret. */
+  log?: Pick<Logger, 'warn'>;
+}
+
+/**
+ * The token secret of one cluster, from exactly one of: a file only its owner can read
+ * (`tokenSecretFile`), a systemd credential (`tokenSecretCredential`, read from
+ * `$CREDENTIALS_DIRECTORY/<name>`) or the config itself (`tokenSecret`, warned about at every
+ * start). Trailing whitespace/newlines are trimmed. Throws PmiError SECRET_INSECURE for a file
+ * group or others may access and SECRET_UNREADABLE for anything missing or empty. Error messages
+ * name paths, never the secret.
+ */
+export function loadSecret(cluster: ClusterConfig, src: SecretSource = {}): string {
+  if (cluster.tokenSecretFile !== undefined) return readSecretFile(cluster.name, cluster.tokenSecretFile);
+  if (cluster.tokenSecretCredential !== undefined) return readCredential(cluster.name, cluster.tokenSecretCredential, src.credentialsDir);
+  if (cluster.tokenSecret !== undefined) {
+    src.log?.warn(
+      { cluster: cluster.name },
+      `cluster "${cluster.name}": the token secret is written in the config file; move it to a file (tokenSecretFile, mode 0600) or a systemd credential (tokenSecretCredential)`,
+    );
+    return nonEmpty(cluster.name, cluster.tokenSecret.trimEnd(), 'the inline tokenSecret');
+  }
+  throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster.name}": no token secret configured (set tokenSecretFile, tokenSecretCredential or tokenSecret)`);
+}
+
+/** The reason a file mode is unsafe for a secret, or undefined when only the owner has access. */
+export function insecureModeReason(mode: number): string | undefined {
+  const perm = mode & 0o777;
+  if ((perm & 0o077) === 0) return undefined;
+  const what = perm & 0o044 ? 'readable' : 'writable';
+  return `${what} by group/others (mode ${perm.toString(8).padStart(4, '0')})`;
+}
+
+function readSecretFile(cluster: string, path: string): string {
+  let mode: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error('not a regular file');
+    mode = st.mode;
+  } catch (err) {
+    throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster}": cannot read token secret file ${path}: ${fsReason(err)}`, { cause: err, details: { cluster, path } });
+  }
+  const reason = insecureModeReason(mode);
+  if (reason) {
+    throw new PmiError('SECRET_INSECURE', `cluster "${cluster}": token secret file ${path} is ${reason}; run chmod 600 ${path}`, { details: { cluster, path, mode: mode & 0o777 } });
+  }
+  return nonEmpty(cluster, readText(cluster, path, 'token secret file'), `token secret file ${path}`);
+}
+
+function readCredential(cluster: string, name: string, dir: string | undefined): string {
+  if (name.includes('/') || name === '.' || name === '..') {
+    throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster}": tokenSecretCredential "${name}" must be a plain credential name (no "/")`, { details: { cluster } });
+  }
+  if (!dir) {
+    throw new PmiError(
+      'SECRET_UNREADABLE',
+      `cluster "${cluster}": tokenSecretCredential "${name}" needs $CREDENTIALS_DIRECTORY, which is not set; run under systemd with "LoadCredential=${name}:/etc/pmi-agent/secrets/${name}" (or set CREDENTIALS_DIRECTORY for a manual run)`,
+      { details: { cluster, credential: name } },
+    );
+  }
+  const path = join(dir, name);
+  return nonEmpty(cluster, readText(cluster, path, `systemd credential "${name}"`), `systemd credential "${name}" (${path})`);
+}
+
+function readText(cluster: string, path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd();
+  } catch (err) {
+    throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster}": cannot read ${what} ${path}: ${fsReason(err)}`, { cause: err, details: { cluster, path } });
+  }
+}
+
+function nonEmpty(cluster: string, secret: string, what: string): string {
+  if (secret.length === 0) throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster}": ${what} is empty`, { details: { cluster } });
+  return secret;
+}
+
+function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied (the service user must be able to read it)';
+  return errorMessage(err);
+}
