@@ -124,7 +124,14 @@ export const LogConfig = z
 export const Config = z
   .object({
     clusters: z.array(ClusterConfig).min(1, 'configure at least one cluster'),
-    pollIntervalSeconds: z.number().int().min(5).max(3600).default(60),
+    /** Must divide a minute (5, 10, 15, 20, 30) or be whole minutes dividing an hour (60, 120, 300, …). */
+    pollIntervalSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(3600)
+      .refine((s) => (s < 60 ? 60 % s === 0 : s % 60 === 0 && 3600 % s === 0), 'the interval must divide a minute (5, 10, 15, 20, 30) or be whole minutes that divide an hour (60, 120, 300, 600, …)')
+      .default(60),
     paths: z
       .object({
         database: z.string().min(1),

@@ -1,0 +1,94 @@
+import type { Logger } from './log/logger.ts';
+import type { ClusterSnapshot } from './poll/cluster-snapshot.ts';
+import { errorMessage } from './errors.ts';
+
+/** What a poller reports per cluster (see agent/poll/poll-cycle.ts). */
+export interface ClusterPollOutcome {
+  cluster: string;
+  ok: boolean;
+  snapshot?: ClusterSnapshot;
+  error?: { code: string; message: string };
+  durationMs: number;
+  requests: number;
+  errors: number;
+  endpoint: string | null;
+  startedAt?: number;
+}
+
+export interface CycleParts {
+  log: Logger;
+  now: () => number;
+  poll: () => Promise<ClusterPollOutcome[]>;
+  /** Stores one cluster's snapshot in one transaction. */
+  store: (snapshot: ClusterSnapshot) => Promise<void>;
+  recordRun: (run: ClusterPollOutcome, startedAtSec: number) => Promise<void>;
+  /** Gap filling after restarts and for new clusters; must be cheap when there is nothing to do. */
+  backfill?: (outcomes: ClusterPollOutcome[]) => Promise<void>;
+  maintain: () => Promise<unknown>;
+  rescanInbox?: () => Promise<void>;
+  site: { record(snapshots: ClusterSnapshot[]): void; build(): Promise<unknown> };
+}
+
+export interface CycleSummary {
+  ms: number;
+  clusters: number;
+  failed: number;
+  guests: number;
+  stages: Record<string, number>;
+}
+
+/**
+ * One agent cycle: poll every cluster, store each cluster in its own transaction, fill gaps,
+ * roll up and prune, pick up inbox files, then publish the site. A failing stage is logged and
+ * the next stages still run: a broken store must not stop the site from saying so, and the
+ * other way round.
+ */
+export async function runCycle(p: CycleParts): Promise<CycleSummary> {
+  const t0 = p.now();
+  const startedAtSec = Math.floor(t0 / 1000);
+  const stages: Record<string, number> = {};
+  const time = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    const s = p.now();
+    try {
+      return await fn();
+    } catch (err) {
+      p.log.error({ err, stage: name }, `cycle stage ${name} failed: ${errorMessage(err)}`);
+      return undefined;
+    } finally {
+      stages[name] = p.now() - s;
+    }
+  };
+
+  const outcomes = (await time('poll', p.poll)) ?? [];
+  const snapshots: ClusterSnapshot[] = [];
+  await time('store', async () => {
+    for (const o of outcomes) {
+      if (o.snapshot) {
+        try {
+          await p.store(o.snapshot);
+          snapshots.push(o.snapshot);
+        } catch (err) {
+          p.log.error({ err, cluster: o.cluster }, `storing cluster ${o.cluster} failed: ${errorMessage(err)}`);
+        }
+      }
+      await p.recordRun(o, startedAtSec);
+    }
+  });
+  if (p.backfill) await time('backfill', () => p.backfill!(outcomes));
+  await time('maintain', p.maintain);
+  if (p.rescanInbox) await time('inbox', p.rescanInbox);
+  await time('site', async () => {
+    p.site.record(snapshots);
+    await p.site.build();
+  });
+
+  const summary: CycleSummary = {
+    ms: p.now() - t0,
+    clusters: outcomes.length,
+    failed: outcomes.filter((o) => !o.ok).length,
+    guests: snapshots.reduce((n, s) => n + s.guests.length, 0),
+    stages,
+  };
+  p.log.info(summary, 'cycle done');
+  return summary;
+}

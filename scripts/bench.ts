@@ -1,0 +1,68 @@
+// The project's benchmark: `npm run bench [-- --json] [--only poll,store,site,inbox] [--quick]`.
+// Each part lives in scripts/bench/<part>.bench.ts and measures for real on this machine; this
+// file only runs them, prints a human table per part and, with --json, one JSON object as the
+// last line of stdout.
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+
+const PARTS = ['poll', 'store', 'site', 'inbox'] as const;
+type Part = (typeof PARTS)[number];
+
+interface BenchModule {
+  run(opts: { quick?: boolean; log: (line: string) => void }): Promise<unknown>;
+  table(result: unknown): string;
+}
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log('usage: npm run bench [-- --json] [--only poll,store,site,inbox] [--quick]');
+  process.exit(0);
+}
+
+const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...PARTS];
+const unknown = only.filter((p) => !PARTS.includes(p as Part));
+if (unknown.length) {
+  console.error(`bench: unknown part(s) ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`);
+  process.exit(2);
+}
+
+// Progress goes to stderr so that, with --json, stdout stays the table plus one JSON line.
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const machine = {
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform}-${process.arch}`,
+};
+
+const out: Record<string, unknown> = { machine };
+let failed = false;
+for (const part of only as Part[]) {
+  const file = resolve(import.meta.dirname, 'bench', `${part}.bench.ts`);
+  log(`${part}: starting`);
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as BenchModule;
+    const result = await mod.run({ quick: values.quick, log: (l) => log(`${part}: ${l}`) });
+    out[part] = result;
+    console.log(`\n## ${part}\n${mod.table(result)}`);
+  } catch (err) {
+    failed = true;
+    out[part] = { error: err instanceof Error ? err.message : String(err) };
+    console.log(`\n## ${part}\nFAILED: ${err instanceof Error ? err.stack : String(err)}`);
+  }
+}
+console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Node ${machine.node}, ${machine.date}`);
+if (values.json) console.log(JSON.stringify(out));
+process.exit(failed ? 1 : 0);

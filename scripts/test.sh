@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: type check, lint, then every vitest test (unit, integration against the
+# simulator, real nginx + Chromium browser tests, systemd-analyze, the sqlite3 CLI).
+# Installs the Debian packages the tests drive when they are missing, so a fresh machine works.
+# Extra arguments go to vitest (e.g. `npm test -- test/unit`).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing+=(nginx-light)
+command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if ((${#missing[@]})); then
+  echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    || { echo "test.sh: could not install ${missing[*]}; install them and run again" >&2; exit 1; }
+fi
+
+[ -d node_modules ] || npm install
+
+status=0
+echo "== typecheck"; npx tsc --noEmit || status=1
+echo "== lint"; npx eslint . || status=1
+echo "== tests"; npx vitest run "$@" || status=1
+exit $status
