@@ -8,9 +8,9 @@ import type { Logger } from './log/logger.ts';
  */
 export function cronExpression(intervalSeconds: number): string {
   if (intervalSeconds < 60 && 60 % intervalSeconds === 0) return `*/${intervalSeconds} * * * * *`;
+  if (intervalSeconds === 3600) return '0 0 * * * *';
   const minutes = intervalSeconds / 60;
   if (Number.isInteger(minutes) && 60 % minutes === 0) return minutes === 1 ? '0 * * * * *' : `0 */${minutes} * * * *`;
-  if (intervalSeconds === 3600) return '0 0 * * * *';
   throw new Error(`poll interval ${intervalSeconds}s cannot be expressed as a cron schedule`);
 }
 

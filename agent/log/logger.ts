@@ -36,14 +36,14 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       base: { name: 'pmi-agent' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
-      hooks: secrets
-        ? {
-            logMethod(args, method) {
-              const masked = args.map((a) => (typeof a === 'string' ? maskSecrets(a, secrets()) : a));
-              method.apply(this, masked as Parameters<typeof method>);
-            },
-          }
-        : undefined,
+      ...(secrets && {
+        hooks: {
+          logMethod(args, method) {
+            const masked = args.map((a) => (typeof a === 'string' ? maskSecrets(a, secrets()) : a));
+            method.apply(this, masked as Parameters<typeof method>);
+          },
+        },
+      }),
     },
     opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );

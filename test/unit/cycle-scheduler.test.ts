@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { createCycleScheduler, cronExpression } from '../../agent/cycle-scheduler.ts';
+import { createLogger } from '../../agent/log/logger.ts';
+
+function sink() {
+  const lines: any[] = [];
+  const stream = new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } });
+  return { lines, log: createLogger({ destination: stream }) };
+}
+
+describe('cycle scheduler', () => {
+  it.each([
+    [5, '*/5 * * * * *'],
+    [30, '*/30 * * * * *'],
+    [60, '0 * * * * *'],
+    [300, '0 */5 * * * *'],
+    [3600, '0 0 * * * *'],
+  ])('interval %i s fires on %s', (s, expr) => expect(cronExpression(s)).toBe(expr));
+
+  it('refuses an interval cron cannot express', () => expect(() => cronExpression(45)).toThrow(/cannot be expressed/));
+
+  it('skips, logs and counts a cycle that is due while one still runs', async () => {
+    const { lines, log } = sink();
+    let release!: () => void;
+    let runs = 0;
+    const s = createCycleScheduler({ intervalSeconds: 60, log, run: () => { runs++; return new Promise<void>((r) => (release = r)); } });
+    const first = s.trigger();
+    expect(await s.trigger()).toBe('skipped');
+    expect(await s.trigger()).toBe('skipped');
+    release();
+    expect(await first).toBe('ran');
+    expect(runs).toBe(1);
+    expect(s.skipped).toBe(2);
+    expect(lines.filter((l) => /still running/.test(l.msg))).toHaveLength(2);
+    // After the slow cycle ends the next one runs normally.
+    const third = s.trigger();
+    release();
+    expect(await third).toBe('ran');
+  });
+
+  it('a failing cycle is logged, not thrown, and does not block the next', async () => {
+    const { lines, log } = sink();
+    const s = createCycleScheduler({ intervalSeconds: 60, log, run: async () => { throw new Error('boom'); } });
+    expect(await s.trigger()).toBe('ran');
+    expect(lines.some((l) => l.level === 'error' && l.err?.message === 'boom')).toBe(true);
+    expect(await s.trigger()).toBe('ran');
+  });
+
+  it('stop() waits for the cycle in progress', async () => {
+    const { log } = sink();
+    let done = false;
+    const s = createCycleScheduler({ intervalSeconds: 60, log, run: () => new Promise<void>((r) => setTimeout(() => { done = true; r(); }, 50)) });
+    s.start();
+    void s.trigger();
+    await s.stop();
+    expect(done).toBe(true);
+  });
+});
