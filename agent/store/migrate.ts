@@ -19,6 +19,8 @@ class DirectoryMigrationProvider implements MigrationProvider {
 }
 
 /** Applies every pending migration; throws with the failing migration's name on error. */
+// Migrations run against Kysely<any> on purpose: they must not depend on today's row types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider(dir) });
   const { error, results } = await migrator.migrateToLatest();

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
+import { applyStorePragmas, registerSqlite } from './sqlite-dialect.ts';
 
 export interface Store {
   db: Kysely<Database>;
@@ -15,6 +16,8 @@ export interface Store {
 export interface OpenOptions {
   /** Milliseconds a writer waits for a reader's lock before giving up. */
   busyTimeoutMs?: number;
+  /** WAL size in pages that triggers a checkpoint (see applyStorePragmas). */
+  walAutocheckpointPages?: number;
   migrate?: boolean;
 }
 
@@ -25,11 +28,9 @@ export interface OpenOptions {
 export async function openDatabase(file: string, opts: OpenOptions = {}): Promise<Store> {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
+  applyStorePragmas(sqlite, { busyTimeoutMs: opts.busyTimeoutMs ?? 5000, walAutocheckpointPages: opts.walAutocheckpointPages ?? 4000 });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  registerSqlite(db, sqlite);
   if (opts.migrate !== false) await migrateToLatest(db);
   return {
     db,

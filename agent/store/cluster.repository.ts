@@ -1,0 +1,68 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The id of a configured cluster, or undefined when it was never seen. */
+export async function getClusterId(db: Db, name: string): Promise<number | undefined> {
+  const row = await db.selectFrom('clusters').select('id').where('name', '=', name).executeTakeFirst();
+  return row?.id;
+}
+
+/** The id of a configured cluster, creating its row (first_seen = now, epoch s) if needed. */
+export async function ensureCluster(db: Db, name: string, now: number): Promise<number> {
+  await db
+    .insertInto('clusters')
+    .values({ name, first_seen: now })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const id = await getClusterId(db, name);
+  if (id === undefined) throw new Error(`cluster row "${name}" vanished right after insert`);
+  return id;
+}
+
+/** One poll of one cluster, as the poller reports it (PollResult plus its start time). */
+export interface PollRunRecord {
+  cluster: string;
+  /** Epoch seconds the poll started. */
+  startedAt: number;
+  durationMs: number;
+  requests: number;
+  errors: number;
+  endpoint: string | null | undefined;
+  ok: boolean;
+  error?: { code: string; message: string } | string | null;
+}
+
+/**
+ * Records one poll run and keeps the cluster row's last_poll_at / last_error (and last_ok_at on
+ * success) current — also when the poll failed and no snapshot was written.
+ */
+export async function writePollRun(db: Kysely<Database>, run: PollRunRecord): Promise<void> {
+  const error = run.error == null ? null : typeof run.error === 'string' ? run.error : `${run.error.code}: ${run.error.message}`;
+  await db.transaction().execute(async (trx) => {
+    const clusterId = await ensureCluster(trx, run.cluster, run.startedAt);
+    await trx
+      .insertInto('poll_runs')
+      .values({
+        cluster_id: clusterId,
+        started_at: run.startedAt,
+        duration_ms: Math.round(run.durationMs),
+        requests: run.requests,
+        errors: run.errors,
+        endpoint: run.endpoint ?? null,
+        ok: run.ok ? 1 : 0,
+        error,
+      })
+      .execute();
+    await trx
+      .updateTable('clusters')
+      .set(
+        run.ok
+          ? { last_poll_at: run.startedAt, last_ok_at: run.startedAt, last_error: null }
+          : { last_poll_at: run.startedAt, last_error: error },
+      )
+      .where('id', '=', clusterId)
+      .execute();
+  });
+}

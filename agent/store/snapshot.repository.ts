@@ -1,0 +1,238 @@
+// Writes one cluster's poll into the database: one transaction per cluster per cycle.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ClusterSnapshot, GuestState } from '../poll/cluster-snapshot.ts';
+import type { Database, GuestsTable } from './schema.ts';
+import { bulkInsert } from './sqlite-dialect.ts';
+
+export { ensureCluster, getClusterId, writePollRun, type PollRunRecord } from './cluster.repository.ts';
+
+type Trx = Transaction<Database>;
+
+/** Guests' inventory columns compared to decide whether a guest row changed. */
+const GUEST_FIELDS = ['type', 'node', 'name', 'status', 'template', 'tags', 'pool', 'lock', 'hastate', 'maxcpu', 'maxmem', 'maxdisk'] as const;
+type GuestFields = Pick<GuestsTable, (typeof GUEST_FIELDS)[number]>;
+
+export const GUEST_SAMPLE_COLUMNS = ['ts', 'cluster_id', 'vmid', 'uptime', 'cpu', 'mem', 'memhost', 'disk', 'netin_bps', 'netout_bps', 'diskread_bps', 'diskwrite_bps'] as const;
+export const NODE_SAMPLE_COLUMNS = ['ts', 'cluster_id', 'node', 'uptime', 'cpu', 'iowait', 'load1', 'load5', 'load15', 'mem_total', 'mem_used', 'mem_available', 'swap_total', 'swap_used', 'rootfs_total', 'rootfs_used', 'netin_bps', 'netout_bps'] as const;
+const STORAGE_SAMPLE_COLUMNS = ['ts', 'cluster_id', 'node', 'storage', 'used', 'total'] as const;
+
+/** Whole bytes and bytes/s: fractional rates would be stored as 8-byte REALs in INTEGER columns. */
+export const int = (v: number | null | undefined): number | null => (v == null || !Number.isFinite(v) ? null : Math.round(v));
+const num = (v: number | null | undefined): number | null => (v == null || !Number.isFinite(v) ? null : v);
+const bool = (v: boolean | null | undefined): number | null => (v == null ? null : v ? 1 : 0);
+
+/** A guest is sampled unless it is stopped or a template: their status lives in `guests`. */
+export function isSampled(g: GuestState): boolean {
+  return g.status !== 'stopped' && !g.template;
+}
+
+/**
+ * Writes a cluster snapshot in ONE transaction: cluster row, nodes, guests (only rows that
+ * changed, with status-change rows and removed_at for vanished guests), raw guest/node/storage
+ * samples (appends to the time-major tables), storages and tasks (deduplicated by UPID).
+ * Sets clusters.last_sample_ts = snap.ts, which the *_latest views join on.
+ */
+export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const clusterId = await upsertCluster(trx, snap);
+    await upsertNodes(trx, clusterId, snap);
+    await writeGuests(trx, clusterId, snap);
+    const ts = snap.ts;
+    await bulkInsert(
+      db, trx, 'guest_samples', GUEST_SAMPLE_COLUMNS,
+      snap.guests.filter(isSampled).map((g) => [
+        ts, clusterId, g.vmid, int(g.uptime), num(g.cpu), int(g.mem), int(g.memhost), int(g.disk),
+        int(g.netinBps), int(g.netoutBps), int(g.diskreadBps), int(g.diskwriteBps),
+      ]),
+      { onConflict: 'ignore' },
+    );
+    await bulkInsert(
+      db, trx, 'node_samples', NODE_SAMPLE_COLUMNS,
+      snap.nodes.filter((n) => n.status === 'online').map((n) => [
+        ts, clusterId, n.node, int(n.uptime), num(n.cpu), num(n.iowait), num(n.load1), num(n.load5), num(n.load15),
+        int(n.memTotal), int(n.memUsed), int(n.memAvailable), int(n.swapTotal), int(n.swapUsed),
+        int(n.rootfsTotal), int(n.rootfsUsed), int(n.netinBps), int(n.netoutBps),
+      ]),
+      { onConflict: 'ignore' },
+    );
+    await upsertStorages(trx, clusterId, snap);
+    await bulkInsert(
+      db, trx, 'storage_samples', STORAGE_SAMPLE_COLUMNS,
+      snap.storages.filter((s) => s.used != null || s.total != null).map((s) => [ts, clusterId, s.node, s.storage, int(s.used), int(s.total)]),
+      { onConflict: 'ignore' },
+    );
+    await upsertTasks(trx, clusterId, snap);
+  });
+}
+
+async function upsertCluster(trx: Trx, snap: ClusterSnapshot): Promise<number> {
+  const i = snap.info;
+  const values = {
+    pve_name: i.pveName,
+    pve_version: i.pveVersion,
+    pve_release: i.pveRelease,
+    quorate: bool(i.quorate),
+    node_count: i.nodeCount,
+    endpoint: snap.endpoint,
+    last_poll_at: snap.ts,
+    last_ok_at: snap.ts,
+    last_error: null,
+  };
+  const row = await trx
+    .insertInto('clusters')
+    .values({ name: snap.cluster, first_seen: snap.ts, last_sample_ts: snap.ts, ...values })
+    .onConflict((oc) =>
+      oc.column('name').doUpdateSet({
+        ...values,
+        last_sample_ts: sql<number>`max(coalesce(clusters.last_sample_ts, 0), excluded.last_sample_ts)`,
+      }),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function upsertNodes(trx: Trx, clusterId: number, snap: ClusterSnapshot): Promise<void> {
+  if (snap.nodes.length === 0) return;
+  // Offline nodes report almost nothing: keep the last known hardware facts (coalesce).
+  // The value type differs per column; the SQL is the same. any is deliberate.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const keep = (c: string) => sql<any>`coalesce(excluded.${sql.ref(c)}, nodes.${sql.ref(c)})`;
+  await trx
+    .insertInto('nodes')
+    .values(
+      snap.nodes.map((n) => ({
+        cluster_id: clusterId, node: n.node, status: n.status, nodeid: n.nodeid, ip: n.ip, level: n.level,
+        maxcpu: n.maxcpu, mem_total: int(n.memTotal), swap_total: int(n.swapTotal), rootfs_total: int(n.rootfsTotal),
+        uptime: int(n.uptime), cpu_model: n.cpuModel, kernel: n.kernel, pve_version: n.pveVersion, hastate: n.hastate,
+        first_seen: snap.ts, last_seen: snap.ts,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['cluster_id', 'node']).doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        nodeid: keep('nodeid'), ip: keep('ip'), level: keep('level'), maxcpu: keep('maxcpu'),
+        mem_total: keep('mem_total'), swap_total: keep('swap_total'), rootfs_total: keep('rootfs_total'),
+        uptime: eb.ref('excluded.uptime'),
+        cpu_model: keep('cpu_model'), kernel: keep('kernel'), pve_version: keep('pve_version'), hastate: eb.ref('excluded.hastate'),
+        last_seen: eb.ref('excluded.last_seen'),
+      })),
+    )
+    .execute();
+}
+
+/** The inventory columns of a guest as stored (tags joined with ';' like Proxmox does). */
+export function guestFields(g: GuestState): GuestFields {
+  return {
+    type: g.type, node: g.node, name: g.name, status: g.status, template: g.template ? 1 : 0,
+    tags: g.tags.length ? g.tags.join(';') : null, pool: g.pool, lock: g.lock, hastate: g.hastate,
+    maxcpu: num(g.maxcpu), maxmem: int(g.maxmem), maxdisk: int(g.maxdisk),
+  };
+}
+
+async function writeGuests(trx: Trx, clusterId: number, snap: ClusterSnapshot): Promise<void> {
+  const ts = snap.ts;
+  const existing = await trx
+    .selectFrom('guests')
+    .select(['vmid', 'removed_at', ...GUEST_FIELDS])
+    .where('cluster_id', '=', clusterId)
+    .execute();
+  const byVmid = new Map(existing.map((r) => [r.vmid, r]));
+  const seen = new Set<number>();
+  const inserts: Array<GuestsTable & { first_seen: number }> = [];
+  const statusChanges: unknown[][] = [];
+  for (const g of snap.guests) {
+    if (seen.has(g.vmid)) continue;
+    seen.add(g.vmid);
+    const fields = guestFields(g);
+    const old = byVmid.get(g.vmid);
+    if (!old) {
+      inserts.push({ cluster_id: clusterId, vmid: g.vmid, ...fields, first_seen: ts, changed_at: ts, removed_at: null });
+      statusChanges.push([clusterId, g.vmid, ts, null, g.status, g.node]);
+      continue;
+    }
+    const changed = old.removed_at !== null || GUEST_FIELDS.some((f) => old[f] !== fields[f]);
+    if (!changed) continue;
+    await trx
+      .updateTable('guests')
+      .set({ ...fields, changed_at: ts, removed_at: null })
+      .where('cluster_id', '=', clusterId)
+      .where('vmid', '=', g.vmid)
+      .execute();
+    if (old.status !== g.status || old.removed_at !== null) {
+      statusChanges.push([clusterId, g.vmid, ts, old.removed_at !== null ? null : old.status, g.status, g.node]);
+    }
+  }
+  if (inserts.length) {
+    const chunk = Math.floor(30_000 / 17);
+    for (let i = 0; i < inserts.length; i += chunk) {
+      await trx.insertInto('guests').values(inserts.slice(i, i + chunk)).execute();
+    }
+  }
+  const gone = existing.filter((r) => r.removed_at === null && !seen.has(r.vmid)).map((r) => r.vmid);
+  for (let i = 0; i < gone.length; i += 500) {
+    await trx
+      .updateTable('guests')
+      .set({ removed_at: ts, changed_at: ts })
+      .where('cluster_id', '=', clusterId)
+      .where('vmid', 'in', gone.slice(i, i + 500))
+      .execute();
+  }
+  if (statusChanges.length) {
+    await trx
+      .insertInto('guest_status_changes')
+      .values(statusChanges.map(([cluster_id, vmid, t, from_status, to_status, node]) => ({
+        cluster_id: cluster_id as number, vmid: vmid as number, ts: t as number,
+        from_status: from_status as string | null, to_status: to_status as string, node: node as string,
+      })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+async function upsertStorages(trx: Trx, clusterId: number, snap: ClusterSnapshot): Promise<void> {
+  if (snap.storages.length === 0) return;
+  await trx
+    .insertInto('storages')
+    .values(
+      snap.storages.map((s) => ({
+        cluster_id: clusterId, node: s.node, storage: s.storage, type: s.type, content: s.content,
+        shared: s.shared ? 1 : 0, status: s.status, used: int(s.used), total: int(s.total),
+        first_seen: snap.ts, last_seen: snap.ts,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['cluster_id', 'node', 'storage']).doUpdateSet((eb) => ({
+        type: eb.ref('excluded.type'), content: eb.ref('excluded.content'), shared: eb.ref('excluded.shared'),
+        status: eb.ref('excluded.status'), used: eb.ref('excluded.used'), total: eb.ref('excluded.total'),
+        last_seen: eb.ref('excluded.last_seen'),
+      })),
+    )
+    .execute();
+}
+
+async function upsertTasks(trx: Trx, clusterId: number, snap: ClusterSnapshot): Promise<void> {
+  const rows = snap.tasks.map((t) => ({
+    upid: t.upid, cluster_id: clusterId, node: t.node, type: t.type, object_id: t.objectId, vmid: t.vmid,
+    user: t.user, tokenid: t.tokenid, starttime: t.starttime, endtime: t.endtime, status: t.status, ok: bool(t.ok),
+  }));
+  for (let i = 0; i < rows.length; i += 2000) {
+    // Only rewrite a task whose outcome moved on; an unchanged row costs no page write.
+    await trx
+      .insertInto('tasks')
+      .values(rows.slice(i, i + 2000))
+      .onConflict((oc) =>
+        oc
+          .column('upid')
+          .doUpdateSet((eb) => ({ endtime: eb.ref('excluded.endtime'), status: eb.ref('excluded.status'), ok: eb.ref('excluded.ok') }))
+          .where((eb) =>
+            eb.or([
+              eb('tasks.endtime', 'is distinct from', eb.ref('excluded.endtime')),
+              eb('tasks.status', 'is distinct from', eb.ref('excluded.status')),
+              eb('tasks.ok', 'is distinct from', eb.ref('excluded.ok')),
+            ]),
+          ),
+      )
+      .execute();
+  }
+}
