@@ -10,6 +10,10 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Turn off GET retries for this call (e.g. when following a task, where the caller loops). */
   retries?: number;
+  /** Aborts the call (and its retries) from outside, e.g. when a cluster's poll budget runs out. */
+  signal?: AbortSignal;
+  /** Also counted into this object (requests, errors, retries), so a caller can measure its own share. */
+  stats?: PveClientStats;
 }
 
 export interface PveClientStats {
@@ -21,6 +25,8 @@ export interface PveClientStats {
 export interface PveClient {
   /** Our configured cluster name. */
   readonly cluster: string;
+  /** The per-request timeout (cluster timeoutMs), when the implementation has one. */
+  readonly timeoutMs?: number;
   /** The endpoint currently in use (base URL, e.g. https://127.0.0.1:8006). */
   endpoint(): string;
   /** GET /api2/json{path}; resolves to the unwrapped `data`. Retried on transient errors. */

@@ -1,0 +1,254 @@
+// The undici implementation of PveClient — the only file that imports undici.
+// One keep-alive Pool per endpoint; token auth; TLS pinned by fingerprint, checked against a CA,
+// or (explicitly) not verified; a timeout per request covering headers and body; GET retries
+// with backoff and jitter; failover to the next endpoint when the current one is unreachable.
+import { readFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
+import { gunzip, inflate } from 'node:zlib';
+import { Pool, buildConnector } from 'undici';
+import type { ClusterConfig } from '../config/config.schema.ts';
+import { PmiError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { backoffMs, httpError, isEndpointFailure, isSocketReset, isTransient, transportError, type RequestContext } from './pve-errors.ts';
+import type { PveClient, PveClientStats, Query, RequestOptions } from './pve-client.types.ts';
+import { checkFingerprint, normalizeFingerprint } from './tls-pin.ts';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+/** Below pveproxy's 5 s idle close (pve-api.md §11), so we rarely reuse a socket the server is closing. */
+export const KEEP_ALIVE_MS = 4_000;
+
+export interface PveClientOptions {
+  cluster: ClusterConfig;
+  secret: string;
+  log: Logger;
+  retries: number;
+  retryBaseMs: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** Connections per endpoint (default 8: node status calls of a cluster run concurrently). */
+  connectionsPerEndpoint?: number;
+}
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** `?a=1&b=x`; booleans as 0/1 the way Proxmox expects them. */
+export function encodeQuery(query: Query | undefined): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(s)}`);
+  }
+  return parts.join('&');
+}
+
+/** Creates the client for one configured cluster. Nothing connects until the first request. */
+export function createPveClient(opts: PveClientOptions): PveClient {
+  const { cluster, secret } = opts;
+  const log = opts.log.child({ module: 'pve-client', cluster: cluster.name });
+  const sleep = opts.sleep ?? defaultSleep;
+  const random = opts.random ?? Math.random;
+  const endpoints = cluster.endpoints.map((e) => e.replace(/\/+$/, ''));
+  const timeoutMs = cluster.timeoutMs;
+  const authorization = `PVEAPIToken=${cluster.tokenId}=${secret}`;
+  const tls = cluster.tls;
+  const pin = tls.fingerprint ? normalizeFingerprint(tls.fingerprint) : undefined;
+  const ca = tls.caFile ? readFileSync(tls.caFile) : undefined;
+  if (tls.insecure && !pin && !ca) {
+    log.warn({ endpoints }, `TLS verification is OFF for cluster ${cluster.name} ("insecure": true): anyone on the path can read the token and fake the answers`);
+  }
+
+  const pools = new Map<string, Pool>();
+  let current = 0;
+  let stats: PveClientStats = { requests: 0, errors: 0, retries: 0 };
+
+  function poolFor(endpoint: string): Pool {
+    let pool = pools.get(endpoint);
+    if (pool) return pool;
+    const base = buildConnector({
+      rejectUnauthorized: Boolean(ca) && !tls.insecure,
+      ca,
+      // no TLS session reuse: every new connection presents (and we check) the certificate
+      maxCachedSessions: 0,
+      timeout: timeoutMs,
+    });
+    const connect: buildConnector.connector = (connOpts, cb) => {
+      base(connOpts, (err, socket) => {
+        if (err || !socket) return cb(err ?? new Error('no socket'), null);
+        if (pin) {
+          const seen = (socket as TLSSocket).getPeerCertificate?.()?.fingerprint256;
+          const mismatch = checkFingerprint(endpoint, pin, seen);
+          if (mismatch) {
+            socket.destroy();
+            return cb(mismatch, null);
+          }
+        }
+        cb(null, socket);
+      });
+    };
+    pool = new Pool(endpoint, {
+      connect,
+      connections: opts.connectionsPerEndpoint ?? 8,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      keepAliveMaxTimeout: KEEP_ALIVE_MS,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    pools.set(endpoint, pool);
+    return pool;
+  }
+
+  /** One HTTP exchange with one endpoint, bounded by the timeout (headers + body). */
+  async function once(endpoint: string, method: Method, path: string, query: Query | undefined, body: string | undefined, reqOpts: RequestOptions): Promise<unknown> {
+    const qs = method === 'POST' ? '' : encodeQuery(query);
+    const fullPath = `/api2/json${path}${qs ? `?${qs}` : ''}`;
+    const ctx: RequestContext = { endpoint, method, path };
+    const limit = reqOpts.timeoutMs ?? timeoutMs;
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, limit);
+    const outer = reqOpts.signal;
+    const onOuter = () => ac.abort();
+    outer?.addEventListener('abort', onOuter, { once: true });
+    stats.requests++;
+    if (reqOpts.stats) reqOpts.stats.requests++;
+    try {
+      if (outer?.aborted) throw new PmiError('PVE_TIMEOUT', `${method} ${path} at ${endpoint} cancelled: the poll's time budget ran out`, { details: { ...ctx, cancelled: true } });
+      let res;
+      let raw: Buffer;
+      try {
+        res = await poolFor(endpoint).request({
+          method,
+          path: fullPath,
+          headers: {
+            authorization,
+            accept: 'application/json',
+            'accept-encoding': 'gzip, deflate',
+            ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          },
+          body,
+          signal: ac.signal,
+        });
+        raw = Buffer.from(await res.body.arrayBuffer());
+      } catch (err) {
+        if (timedOut) throw new PmiError('PVE_TIMEOUT', `${method} ${path} at ${endpoint} timed out after ${limit} ms`, { cause: err, details: { ...ctx, timeoutMs: limit } });
+        if (outer?.aborted) throw new PmiError('PVE_TIMEOUT', `${method} ${path} at ${endpoint} cancelled: the poll's time budget ran out`, { cause: err, details: { ...ctx, cancelled: true } });
+        throw transportError(err, ctx);
+      }
+      const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
+      let text: string;
+      try {
+        text = (enc === 'gzip' ? await gunzipAsync(raw) : enc === 'deflate' ? await inflateAsync(raw) : raw).toString('utf8');
+      } catch (err) {
+        throw new PmiError('PVE_BAD_RESPONSE', `${method} ${path} at ${endpoint}: cannot decompress the ${enc} body`, { cause: err, details: { ...ctx, status: res.statusCode } });
+      }
+      if (res.statusCode >= 400) throw httpError(res.statusCode, res.statusText ?? '', text, ctx);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        throw new PmiError('PVE_BAD_RESPONSE', `${method} ${path} at ${endpoint}: the answer is not valid JSON (${text.length} bytes)`, { cause: err, details: { ...ctx, status: res.statusCode } });
+      }
+      if (!parsed || typeof parsed !== 'object' || !('data' in parsed)) {
+        throw new PmiError('PVE_BAD_RESPONSE', `${method} ${path} at ${endpoint}: the answer has no "data" envelope`, { details: { ...ctx, status: res.statusCode } });
+      }
+      return (parsed as { data: unknown }).data;
+    } catch (err) {
+      stats.errors++;
+      if (reqOpts.stats) reqOpts.stats.errors++;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
+    }
+  }
+
+  /** Tries the current endpoint, then the others in order while endpoints are unreachable; remembers the one that answered. */
+  async function withFailover(method: Method, path: string, query: Query | undefined, body: string | undefined, reqOpts: RequestOptions): Promise<unknown> {
+    const start = current;
+    let lastErr: unknown;
+    for (let k = 0; k < endpoints.length; k++) {
+      const idx = (start + k) % endpoints.length;
+      const endpoint = endpoints[idx]!;
+      try {
+        let result: unknown;
+        try {
+          result = await once(endpoint, method, path, query, body, reqOpts);
+        } catch (err) {
+          // A keep-alive socket the server closed as we reused it: resend a GET once, at once.
+          if (method !== 'GET' || !isSocketReset((err as PmiError).cause ?? err) || (err as PmiError).code !== 'PVE_UNREACHABLE') throw err;
+          stats.retries++;
+          if (reqOpts.stats) reqOpts.stats.retries++;
+          log.debug({ endpoint, path }, 'connection reset on a reused socket; resending');
+          result = await once(endpoint, method, path, query, body, reqOpts);
+        }
+        if (idx !== current) {
+          log.warn({ from: endpoints[current], to: endpoint }, `cluster ${cluster.name}: now using endpoint ${endpoint}`);
+          current = idx;
+        }
+        return result;
+      } catch (err) {
+        lastErr = err;
+        if (!isEndpointFailure(err) || endpoints.length === 1) throw err;
+        if (k < endpoints.length - 1) log.warn({ endpoint, err: (err as Error).message }, `endpoint ${endpoint} unusable; trying the next one`);
+      }
+    }
+    throw lastErr;
+  }
+
+  async function call(method: Method, path: string, query: Query | undefined, reqOpts: RequestOptions = {}): Promise<unknown> {
+    const body = method === 'POST' ? encodeQuery(query) : undefined;
+    const retries = method === 'GET' ? (reqOpts.retries ?? opts.retries) : 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await withFailover(method, path, query, body, reqOpts);
+      } catch (err) {
+        if (attempt >= retries || !isTransient(err) || reqOpts.signal?.aborted) throw err;
+        const wait = backoffMs(attempt, opts.retryBaseMs, random);
+        stats.retries++;
+        if (reqOpts.stats) reqOpts.stats.retries++;
+        log.debug({ path, attempt: attempt + 1, waitMs: wait, err: (err as Error).message }, 'retrying GET');
+        await sleep(wait, reqOpts.signal);
+      }
+    }
+  }
+
+  return {
+    cluster: cluster.name,
+    timeoutMs,
+    endpoint: () => endpoints[current]!,
+    get: <T>(path: string, query?: Query, o?: RequestOptions) => call('GET', path, query, o) as Promise<T>,
+    post: <T>(path: string, params?: Query, o?: RequestOptions) => call('POST', path, params, o) as Promise<T>,
+    delete: <T>(path: string, query?: Query, o?: RequestOptions) => call('DELETE', path, query, o) as Promise<T>,
+    takeStats() {
+      const s = stats;
+      stats = { requests: 0, errors: 0, retries: 0 };
+      return s;
+    },
+    async close() {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((p) => p.close().catch(() => p.destroy())));
+    },
+  };
+}
