@@ -1,0 +1,200 @@
+// Composition root: load the config, build every part with its dependencies, start them,
+// handle signals, stop them in reverse order. Nothing else lives here.
+import { loadConfig } from './config/load-config.ts';
+import { loadSecret } from './config/load-secrets.ts';
+import type { Config } from './config/config.schema.ts';
+import { createAgentLoggers } from './log/log-files.ts';
+import type { Logger } from './log/logger.ts';
+import { openDatabase } from './store/open-database.ts';
+import { writeSnapshot, writePollRun } from './store/snapshot.repository.ts';
+import { createMaintenance } from './store/maintenance.ts';
+import { createPveClient } from './pve/pve-client.ts';
+import type { PveClient } from './pve/pve-client.types.ts';
+import { createPoller } from './poll/poll-cycle.ts';
+import { createBackfiller } from './poll/backfill.ts';
+import { createSiteBuilder } from './site/site-builder.ts';
+import { createInbox } from './inbox/inbox.ts';
+import { runCycle, type CycleSummary } from './agent-cycle.ts';
+import { createCycleScheduler } from './cycle-scheduler.ts';
+import { PmiError, errorMessage } from './errors.ts';
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Aborting it stops the agent as SIGTERM would (tests, the demo). */
+  signal?: AbortSignal;
+  /** Stop after this many cycles (the demo's --cycles). */
+  maxCycles?: number;
+  /** Overrides the config's poll interval (the demo runs short cycles). */
+  intervalSeconds?: number;
+  /** Replaces stdout as the log destination (tests). */
+  logDestination?: import('pino').DestinationStream;
+  /** Called after every cycle (the demo prints progress). */
+  onCycle?: (summary: CycleSummary, n: number) => void;
+  /** Called once when the agent is running (the demo reports readiness). */
+  onStarted?: () => void;
+}
+
+/** Exit codes: 0 ok, 1 runtime failure, 78 (EX_CONFIG) for configuration problems. */
+export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2, CONFIG: 78 } as const;
+
+/** How long a stop may take before the process exits anyway (systemd's TimeoutStopSec is 30 s). */
+const HARD_EXIT_MS = 25_000;
+
+interface Parts {
+  config: Readonly<Config>;
+  log: Logger;
+  runOnce: () => Promise<CycleSummary>;
+  startInbox: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+async function buildParts(configPath: string, opts: RunOptions, withInbox: boolean): Promise<Parts> {
+  const env = opts.env ?? process.env;
+  const config = loadConfig(configPath);
+  const secrets = new Map<string, string>();
+  const loggers = await createAgentLoggers(config.log, {
+    ...(opts.logDestination && { stdout: opts.logDestination }),
+    secrets: () => secrets.values(),
+  });
+  const log = loggers.log;
+  const credentialsDir = env.CREDENTIALS_DIRECTORY;
+  for (const c of config.clusters) secrets.set(c.name, loadSecret(c, { ...(credentialsDir && { credentialsDir }), log: log.child({ module: 'config' }) }));
+
+  const store = await openDatabase(config.paths.database);
+  const now = () => Date.now();
+  const clients = new Map<string, PveClient>();
+  for (const c of config.clusters) {
+    clients.set(c.name, createPveClient({
+      cluster: c,
+      secret: secrets.get(c.name)!,
+      log: log.child({ module: 'pve', cluster: c.name }),
+      retries: config.poll.retries,
+      retryBaseMs: config.poll.retryBaseMs,
+    }));
+  }
+  const poller = createPoller({ clients, log: log.child({ module: 'poll' }), now, concurrency: config.poll.concurrency });
+  const backfiller = config.poll.backfill
+    ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds })
+    : undefined;
+  const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
+  const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
+  const inbox = withInbox
+    ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions })
+    : undefined;
+
+  const cycle = () =>
+    runCycle({
+      log: log.child({ module: 'cycle' }),
+      now,
+      poll: () => poller.pollAll(),
+      store: (s) => writeSnapshot(store.db, s),
+      recordRun: (r, startedAt) => writePollRun(store.db, r, startedAt),
+      ...(backfiller && { backfill: (o) => backfiller.run(o) }),
+      maintain: () => maintenance.run(),
+      ...(inbox && { rescanInbox: () => inbox.rescan() }),
+      site,
+    });
+
+  return {
+    config,
+    log,
+    runOnce: cycle,
+    startInbox: async () => { await inbox?.start(); },
+    async close() {
+      // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
+      if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
+      await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
+      await store.close();
+      await loggers.close();
+    },
+  };
+}
+
+/** Reports a start-up failure on stderr in one readable block and returns the exit code. */
+function startupFailure(err: unknown): number {
+  if (err instanceof PmiError) {
+    process.stderr.write(`pmi-agent: ${err.message}\n`);
+    return err.code === 'CONFIG_INVALID' || err.code.startsWith('SECRET_') ? EXIT.CONFIG : EXIT.FAILURE;
+  }
+  process.stderr.write(`pmi-agent: start-up failed: ${errorMessage(err)}\n`);
+  return EXIT.FAILURE;
+}
+
+/**
+ * Runs the agent until SIGTERM/SIGINT (or opts.signal, or opts.maxCycles): the first cycle at
+ * once, then on the schedule. Returns the process exit code.
+ */
+export async function runAgent(configPath: string, opts: RunOptions = {}): Promise<number> {
+  let parts: Parts;
+  try {
+    parts = await buildParts(configPath, opts, true);
+  } catch (err) {
+    return startupFailure(err);
+  }
+  const { config, log } = parts;
+  const interval = opts.intervalSeconds ?? config.pollIntervalSeconds;
+  let cycles = 0;
+  let stopRequested!: () => void;
+  const stopped = new Promise<void>((r) => (stopRequested = r));
+
+  const scheduler = createCycleScheduler({
+    intervalSeconds: interval,
+    log: log.child({ module: 'scheduler' }),
+    run: async () => {
+      const summary = await parts.runOnce();
+      cycles++;
+      opts.onCycle?.(summary, cycles);
+      if (opts.maxCycles && cycles >= opts.maxCycles) stopRequested();
+    },
+  });
+
+  const onSignal = (sig: string) => {
+    log.info({ signal: sig }, 'stop requested: finishing the current step');
+    stopRequested();
+  };
+  const sigterm = () => onSignal('SIGTERM');
+  const sigint = () => onSignal('SIGINT');
+  process.on('SIGTERM', sigterm);
+  process.on('SIGINT', sigint);
+  opts.signal?.addEventListener('abort', () => onSignal('abort'), { once: true });
+
+  log.info({ clusters: config.clusters.map((c) => c.name), intervalSeconds: interval, database: config.paths.database, site: config.paths.site, inbox: config.paths.inbox }, 'pmi-agent starting');
+  try {
+    await parts.startInbox();
+    scheduler.start();
+    opts.onStarted?.();
+    void scheduler.trigger();
+    await stopped;
+  } catch (err) {
+    log.error({ err }, 'agent failed');
+    stopRequested();
+  }
+
+  const hardExit = setTimeout(() => {
+    log.error(`stop took longer than ${HARD_EXIT_MS} ms: exiting anyway`);
+    process.exit(EXIT.FAILURE);
+  }, HARD_EXIT_MS);
+  hardExit.unref();
+  await scheduler.stop();
+  await parts.close();
+  clearTimeout(hardExit);
+  process.off('SIGTERM', sigterm);
+  process.off('SIGINT', sigint);
+  return EXIT.OK;
+}
+
+/** One cycle (poll, store, maintain, publish), then exit. Pending actions are left for `run`. */
+export async function runOnce(configPath: string, opts: RunOptions = {}): Promise<number> {
+  let parts: Parts;
+  try {
+    parts = await buildParts(configPath, opts, false);
+  } catch (err) {
+    return startupFailure(err);
+  }
+  try {
+    const summary = await parts.runOnce();
+    return summary.clusters > 0 && summary.failed === summary.clusters ? EXIT.FAILURE : EXIT.OK;
+  } finally {
+    await parts.close();
+  }
+}
