@@ -1,0 +1,52 @@
+// `pmi-agent check-config`: validate the config, load each secret, check each cluster.
+import type { Config } from '../config/config.schema.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { loadSecret } from '../config/load-secrets.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { createPveClient } from '../pve/pve-client.ts';
+import { checkCluster, type ClientFactory, type ClusterCheck } from './check-cluster.ts';
+
+export interface CheckReport {
+  configPath: string;
+  clusters: ClusterCheck[];
+}
+
+export interface CheckConfigDeps {
+  /** Quiet logger handed to the clients (the report says what matters). */
+  log: Logger;
+  credentialsDir?: string;
+  createClient?: ClientFactory;
+  /** Already loaded config (tests); otherwise read from configPath. Throws CONFIG_INVALID. */
+  config?: Readonly<Config>;
+}
+
+/**
+ * Runs every check and returns the report. Throws PmiError CONFIG_INVALID (every problem with its
+ * path) when the config itself is invalid; secret and cluster problems become findings.
+ */
+export async function checkConfig(configPath: string, deps: CheckConfigDeps): Promise<CheckReport> {
+  const config = deps.config ?? loadConfig(configPath);
+  const createClient: ClientFactory =
+    deps.createClient ?? ((cluster, secret) => createPveClient({ cluster, secret, log: deps.log, retries: 0, retryBaseMs: 1 }));
+  const clusters = await Promise.all(
+    config.clusters.map(async (cluster): Promise<ClusterCheck> => {
+      const warnings: string[] = [];
+      let secret: string;
+      try {
+        secret = loadSecret(cluster, { credentialsDir: deps.credentialsDir, log: { warn: (_o: unknown, msg?: string) => warnings.push(msg ?? '') } as Pick<Logger, 'warn'> });
+      } catch (err) {
+        return { name: cluster.name, tokenId: cluster.tokenId, endpoints: [], findings: [{ level: 'error', message: `token secret: ${errorMessage(err)}` }] };
+      }
+      const check = await checkCluster(cluster, secret, config.actions.policy, createClient);
+      check.findings.unshift(...warnings.map((w) => ({ level: 'warn' as const, message: w })));
+      return check;
+    }),
+  );
+  return { configPath, clusters };
+}
+
+/** True when any finding is an error (the CLI then exits non-zero). */
+export function hasErrors(report: CheckReport): boolean {
+  return report.clusters.some((c) => c.findings.some((f) => f.level === 'error'));
+}

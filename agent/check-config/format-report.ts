@@ -1,0 +1,57 @@
+// Pure: the check-config report as text for a terminal.
+import type { CheckReport } from './check-config.ts';
+import type { EndpointCheck, TlsStatus } from './check-cluster.ts';
+import type { FindingLevel } from './permission-findings.ts';
+
+const MARK: Record<FindingLevel, string> = { ok: 'ok   ', warn: 'WARN ', error: 'ERROR' };
+
+function tlsText(t: TlsStatus): string {
+  switch (t.kind) {
+    case 'pinned':
+      return `pinned fingerprint OK (${t.fingerprint})`;
+    case 'ca':
+      return `verified against CA ${t.caFile}`;
+    case 'insecure':
+      return 'NOT verified ("insecure": true)';
+    case 'mismatch':
+      return `fingerprint MISMATCH: expected ${t.expected}, seen ${t.seen ?? '(none)'}`;
+    case 'failed':
+      return `failed: ${t.message}`;
+    case 'not-reached':
+      return 'not reached';
+  }
+}
+
+function endpointLine(e: EndpointCheck): string {
+  const state = e.ok ? `reachable, PVE ${e.version ?? '?'}` : `NOT usable (${e.error?.code ?? 'error'})`;
+  return `    ${e.url}: ${state}; TLS ${tlsText(e.tls)}`;
+}
+
+/** The human report: per cluster its endpoints, TLS, what it is, the token's privileges and every finding, then a verdict line. */
+export function formatReport(report: CheckReport): string {
+  const lines: string[] = [`config ${report.configPath}: valid`, ''];
+  let errors = 0;
+  let warnings = 0;
+  for (const c of report.clusters) {
+    lines.push(`cluster "${c.name}" (token ${c.tokenId})`);
+    if (c.endpoints.length) lines.push('  endpoints:', ...c.endpoints.map(endpointLine));
+    if (c.status) {
+      const what = c.status.pveName ? `PVE cluster "${c.status.pveName}", quorate: ${c.status.quorate ? 'yes' : 'NO'}` : 'standalone node';
+      lines.push(`  ${what}; nodes online ${c.status.online}/${c.status.nodes}`);
+    }
+    if (c.privileges) lines.push('  token privileges:', ...(c.privileges.length ? c.privileges.map((p) => `    ${p}`) : ['    (none)']));
+    lines.push('  findings:');
+    for (const f of c.findings) {
+      if (f.level === 'error') errors++;
+      if (f.level === 'warn') warnings++;
+      lines.push(`    ${MARK[f.level]} ${f.message}`);
+    }
+    lines.push('');
+  }
+  lines.push(
+    errors > 0
+      ? `FAILED: ${errors} problem${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`
+      : `OK: ${report.clusters.length} cluster${report.clusters.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}`,
+  );
+  return lines.join('\n') + '\n';
+}
