@@ -91,6 +91,12 @@ export const ActionsConfig = z
     concurrency: z.number().int().min(1).max(64).default(4),
     taskTimeoutSeconds: z.number().int().min(1).max(86_400).default(900),
     maxAttempts: z.number().int().min(1).max(20).default(4),
+    /** First retry delay after a transient error; doubles per attempt (with jitter). */
+    retryBaseMs: z.number().int().min(1).max(600_000).default(2000),
+    /** How often a running task's status is polled. */
+    taskPollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+    /** After a successful task: how long to wait for the guest to show the wanted state (HA guests: taskTimeoutSeconds). */
+    verifyTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
   })
   .strict();
 

@@ -1,0 +1,52 @@
+// Follows a Proxmox task by its UPID until it stops (pve-api.md §7.2).
+import { PmiError } from '../errors.ts';
+import type { PveClient } from '../pve/pve-client.types.ts';
+import { parseUpid } from '../pve/upid.ts';
+import { isTransient } from './transient.ts';
+
+export interface FollowDeps {
+  client: PveClient;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** Time between status polls (~1 s in production, shorter in tests). */
+  intervalMs: number;
+  timeoutMs: number;
+  /** Checked between polls so stop() can abandon the wait (the row keeps the UPID to resume). */
+  stopped?: () => boolean;
+}
+
+export type TaskEnd =
+  | { kind: 'stopped'; exitstatus: string; endedAtMs: number; polls: number }
+  | { kind: 'timeout'; polls: number; lastError?: string }
+  | { kind: 'abandoned'; polls: number };
+
+interface TaskStatus {
+  status?: string;
+  exitstatus?: string;
+}
+
+/**
+ * Polls GET /nodes/{node of the UPID}/tasks/{upid}/status until `status` is "stopped". Transient
+ * errors (node offline, 5xx, timeouts) are polled through until the timeout; anything else throws.
+ */
+export async function followTask(deps: FollowDeps, upid: string): Promise<TaskEnd> {
+  const u = parseUpid(upid);
+  if (!u) throw new PmiError('PVE_BAD_RESPONSE', `not a UPID: ${JSON.stringify(upid).slice(0, 200)}`);
+  const path = `/nodes/${encodeURIComponent(u.node)}/tasks/${encodeURIComponent(upid)}/status`;
+  const deadline = deps.now() + deps.timeoutMs;
+  let polls = 0;
+  let lastError: string | undefined;
+  for (;;) {
+    if (deps.stopped?.()) return { kind: 'abandoned', polls };
+    polls++;
+    try {
+      const st = await deps.client.get<TaskStatus>(path, undefined, { retries: 0 });
+      if (st?.status === 'stopped') return { kind: 'stopped', exitstatus: st.exitstatus ?? 'unexpected status', endedAtMs: deps.now(), polls };
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      lastError = (err as Error).message;
+    }
+    if (deps.now() >= deadline) return { kind: 'timeout', polls, lastError };
+    await deps.sleep(Math.min(deps.intervalMs, Math.max(0, deadline - deps.now())));
+  }
+}

@@ -1,0 +1,195 @@
+// The inbox: watches new/, claims and validates dropped requests, runs accepted ones through the
+// executor, and resumes unfinished ones after a restart. start()/stop()/rescan().
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.ts';
+import type { PveClient } from '../pve/pve-client.types.ts';
+import type { Database } from '../store/schema.ts';
+import { findAction, inboxDb, listUnfinished } from './action.repository.ts';
+import { createExecutor } from './executor.ts';
+import type { ActionsSettings, InboxContext, InboxHooks } from './inbox-context.ts';
+import { createInboxWatcher, type InboxWatcher } from './inbox-watcher.ts';
+import { processClaimed } from './intake.ts';
+import { claim, cleanTmp, listCur, listNew, openMaildir } from './maildir.ts';
+import { runAction } from './run-action.ts';
+import { createUserLookup } from './submitter.ts';
+
+export const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
+
+export interface InboxDeps {
+  /** The inbox directory (tmp/ new/ cur/ done/ failed/ rejected/ are created inside). */
+  dir: string;
+  db: Kysely<Database>;
+  clients: Map<string, PveClient>;
+  log: Logger;
+  /** Audit trail (see audit-log.ts); defaults to log.child({ audit: true }). */
+  auditLog?: Logger;
+  /** Epoch milliseconds. */
+  now: () => number;
+  config: ActionsSettings;
+  /** Tests: crash points and timing probes. */
+  hooks?: InboxHooks;
+  /** Tests: no file watcher (rescan() only), to prove the rescan alone finds everything. */
+  watch?: boolean;
+  random?: () => number;
+  passwdFile?: string;
+}
+
+export interface Inbox {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Looks at new/ (called every cycle; watcher events can be lost) and removes old tmp/ files. */
+  rescan(): Promise<void>;
+  /** Resolves when no request is being worked on (tests, benchmarks). */
+  idle(): Promise<void>;
+}
+
+/** Creates the inbox; nothing happens until start(). */
+export function createInbox(deps: InboxDeps): Inbox {
+  const log = deps.log;
+  const timers = new Set<NodeJS.Timeout>();
+  const sleepers = new Set<() => void>();
+  let stopping = false;
+  let started = false;
+  let watcher: InboxWatcher | undefined;
+  let seq = 0;
+  let lastTmpClean = -Infinity;
+  let scanning: Promise<void> | undefined;
+  let scanAgain = false;
+  let ctx: InboxContext | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopping) return resolve();
+      const done = () => {
+        clearTimeout(t);
+        timers.delete(t);
+        sleepers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, Math.max(0, ms));
+      timers.add(t);
+      sleepers.add(done);
+    });
+
+  const executor = createExecutor({
+    concurrency: deps.config.concurrency,
+    onError: (id, err) => log.error({ err, id }, `action ${id} stopped on an unexpected error: ${errorMessage(err)} (it is resumed at the next start)`),
+  });
+
+  function schedule(id: string, cluster: string | null, vmid: number | null, notBefore: number | null): void {
+    const c = ctx!;
+    const wait = notBefore === null ? 0 : notBefore * 1000 - c.now();
+    const go = () => executor.submit(`${cluster}/${vmid}`, id, () => runAction(c, id));
+    if (wait <= 0) return go();
+    // Waiting for notBefore holds neither the guest's turn nor a concurrency slot.
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!stopping) go();
+    }, Math.min(wait, 2 ** 31 - 1));
+    timers.add(t);
+  }
+
+  async function scanOnce(): Promise<void> {
+    const c = ctx!;
+    if (c.now() - lastTmpClean > 10 * 60_000) {
+      lastTmpClean = c.now();
+      const n = await cleanTmp(c.md, c.now(), TMP_MAX_AGE_MS);
+      if (n) log.info({ removed: n }, 'removed tmp/ leftovers older than 36 h');
+    }
+    for (const name of await listNew(c.md)) {
+      if (stopping) return;
+      const claimedAt = c.now();
+      const cur = await claim(c.md, name, claimedAt, seq++);
+      if (!cur) continue;
+      await intake(cur, claimedAt);
+    }
+  }
+
+  async function intake(cur: string, claimedAt: number): Promise<void> {
+    const c = ctx!;
+    try {
+      const r = await processClaimed(c, cur, claimedAt);
+      if (r.kind === 'accepted' || r.kind === 'in-progress') {
+        const row = await findAction(c.db, r.id);
+        if (row && !row.outcome) schedule(row.id, row.cluster, row.vmid, row.not_before);
+      }
+    } catch (err) {
+      // Left in cur/: the next start retries it (and the row, if any, tells where it stood).
+      log.error({ err, file: cur }, `could not process ${cur}: ${errorMessage(err)}`);
+    }
+  }
+
+  async function rescan(): Promise<void> {
+    if (!started || stopping) return;
+    if (scanning) {
+      scanAgain = true;
+      return scanning;
+    }
+    scanning = (async () => {
+      try {
+        do {
+          scanAgain = false;
+          await scanOnce();
+        } while (scanAgain && !stopping);
+      } catch (err) {
+        log.error({ err }, `inbox scan failed: ${errorMessage(err)}`);
+      } finally {
+        scanning = undefined;
+      }
+    })();
+    return scanning;
+  }
+
+  return {
+    async start() {
+      const md = await openMaildir(deps.dir);
+      ctx = {
+        md,
+        db: inboxDb(deps.db),
+        clients: deps.clients,
+        log,
+        audit: deps.auditLog ?? log.child({ audit: true }),
+        now: deps.now,
+        sleep,
+        random: deps.random ?? Math.random,
+        config: deps.config,
+        lookupUser: createUserLookup({ passwdFile: deps.passwdFile, now: deps.now }),
+        hooks: deps.hooks ?? {},
+        stopping: () => stopping,
+        timings: new Map(),
+        taskPollIntervalMs: deps.config.taskPollIntervalMs,
+      };
+      started = true;
+      // Recovery: unfinished rows first (a known UPID is followed, an unknown outcome checked),
+      // then claimed files without a finished row, then whatever waits in new/.
+      const unfinished = await listUnfinished(ctx.db);
+      if (unfinished.length) log.info({ count: unfinished.length }, 'resuming unfinished actions');
+      for (const row of unfinished) schedule(row.id, row.cluster, row.vmid, row.not_before);
+      const inFlight = new Set(unfinished.map((r) => r.file_name));
+      for (const cur of await listCur(md)) if (!inFlight.has(cur)) await intake(cur, deps.now());
+      if (deps.watch !== false) {
+        watcher = createInboxWatcher(md.path('new'), () => void rescan(), (err) => log.warn({ err }, 'inbox watcher error (the per-cycle rescan still finds every file)'));
+        await watcher.start();
+      }
+      await rescan();
+      log.info({ dir: deps.dir, policyRules: deps.config.policy.length }, 'inbox started');
+    },
+    async stop() {
+      if (!started || stopping) return;
+      stopping = true;
+      await watcher?.stop();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      for (const wake of [...sleepers]) wake();
+      await scanning;
+      await executor.idle();
+      log.info('inbox stopped');
+    },
+    rescan,
+    idle: async () => {
+      await scanning;
+      await executor.idle();
+    },
+  };
+}
