@@ -24,8 +24,8 @@ export async function ensureCluster(db: Db, name: string, now: number): Promise<
 /** One poll of one cluster, as the poller reports it (PollResult plus its start time). */
 export interface PollRunRecord {
   cluster: string;
-  /** Epoch seconds the poll started. */
-  startedAt: number;
+  /** Epoch seconds the poll started (or pass it as writePollRun's third argument). */
+  startedAt?: number;
   durationMs: number;
   requests: number;
   errors: number;
@@ -38,15 +38,17 @@ export interface PollRunRecord {
  * Records one poll run and keeps the cluster row's last_poll_at / last_error (and last_ok_at on
  * success) current — also when the poll failed and no snapshot was written.
  */
-export async function writePollRun(db: Kysely<Database>, run: PollRunRecord): Promise<void> {
+export async function writePollRun(db: Kysely<Database>, run: PollRunRecord, startedAtSec?: number): Promise<void> {
+  const startedAt = startedAtSec ?? run.startedAt;
+  if (startedAt === undefined) throw new Error('writePollRun needs the start time (startedAt or startedAtSec)');
   const error = run.error == null ? null : typeof run.error === 'string' ? run.error : `${run.error.code}: ${run.error.message}`;
   await db.transaction().execute(async (trx) => {
-    const clusterId = await ensureCluster(trx, run.cluster, run.startedAt);
+    const clusterId = await ensureCluster(trx, run.cluster, startedAt);
     await trx
       .insertInto('poll_runs')
       .values({
         cluster_id: clusterId,
-        started_at: run.startedAt,
+        started_at: startedAt,
         duration_ms: Math.round(run.durationMs),
         requests: run.requests,
         errors: run.errors,
@@ -59,8 +61,8 @@ export async function writePollRun(db: Kysely<Database>, run: PollRunRecord): Pr
       .updateTable('clusters')
       .set(
         run.ok
-          ? { last_poll_at: run.startedAt, last_ok_at: run.startedAt, last_error: null }
-          : { last_poll_at: run.startedAt, last_error: error },
+          ? { last_poll_at: startedAt, last_ok_at: startedAt, last_error: null }
+          : { last_poll_at: startedAt, last_error: error },
       )
       .where('id', '=', clusterId)
       .execute();

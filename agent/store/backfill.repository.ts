@@ -1,0 +1,48 @@
+import type { Kysely } from 'kysely';
+import type { BackfillSamples } from '../poll/cluster-snapshot.ts';
+import type { Database } from './schema.ts';
+import { lowerStateNumber } from './agent-state.repository.ts';
+import { ensureCluster } from './cluster.repository.ts';
+import { rollupWatermarkKey } from './maintenance.ts';
+import { GUEST_SAMPLE_COLUMNS, NODE_SAMPLE_COLUMNS, int } from './snapshot.repository.ts';
+import { bulkInsert } from './sqlite-dialect.ts';
+
+// Loops, not Math.min(...xs): a day of backfill for 10,000 guests would overflow the call stack.
+const minTs = (xs: ReadonlyArray<{ ts: number }>): number => xs.reduce((m, x) => (x.ts < m ? x.ts : m), Infinity);
+const maxTs = (xs: ReadonlyArray<{ ts: number }>): number => xs.reduce((m, x) => (x.ts > m ? x.ts : m), -Infinity);
+const num = (v: number | null | undefined): number | null => (v == null || !Number.isFinite(v) ? null : v);
+
+/**
+ * Writes gap-filling history (from Proxmox rrddata) as RAW samples, in one transaction:
+ * - a (ts, guest|node) that already has a sample is left alone (ON CONFLICT DO NOTHING), so
+ *   running it twice, or over polled data, never duplicates;
+ * - columns rrddata lacks (uptime, memhost, load5/15, …) are null;
+ * - the rollup watermark is lowered to the hour of the oldest new row, so the next maintenance
+ *   runs re-roll those hours into the 5m/1h tiers (a re-roll never replaces a tier row with one
+ *   built from fewer samples, so old hours whose raw rows were pruned keep what they had).
+ * Returns the rows actually inserted.
+ */
+export async function writeBackfill(db: Kysely<Database>, b: BackfillSamples): Promise<{ guests: number; nodes: number }> {
+  if (b.guests.length === 0 && b.nodes.length === 0) return { guests: 0, nodes: 0 };
+  const oldestGuest = minTs(b.guests);
+  const oldestNode = minTs(b.nodes);
+  const oldest = Math.min(oldestGuest, oldestNode);
+  const newest = Math.max(maxTs(b.guests), maxTs(b.nodes));
+  return db.transaction().execute(async (trx) => {
+    const clusterId = await ensureCluster(trx, b.cluster, oldest);
+    const guests = await bulkInsert(
+      db, trx, 'guest_samples', GUEST_SAMPLE_COLUMNS,
+      b.guests.map((g) => [g.ts, clusterId, g.vmid, null, num(g.cpu), int(g.mem), null, int(g.disk), int(g.netinBps), int(g.netoutBps), int(g.diskreadBps), int(g.diskwriteBps)]),
+      { onConflict: 'ignore' },
+    );
+    const nodes = await bulkInsert(
+      db, trx, 'node_samples', NODE_SAMPLE_COLUMNS,
+      b.nodes.map((n) => [n.ts, clusterId, n.node, null, num(n.cpu), num(n.iowait), num(n.load1), null, null, int(n.memTotal), int(n.memUsed), int(n.memAvailable), int(n.swapTotal), int(n.swapUsed), int(n.rootfsTotal), int(n.rootfsUsed), int(n.netinBps), int(n.netoutBps)]),
+      { onConflict: 'ignore' },
+    );
+    const hour = (ts: number) => Math.floor(ts / 3600) * 3600;
+    if (guests > 0) await lowerStateNumber(trx, rollupWatermarkKey('guest'), hour(oldestGuest), newest);
+    if (nodes > 0) await lowerStateNumber(trx, rollupWatermarkKey('node'), hour(oldestNode), newest);
+    return { guests, nodes };
+  });
+}
