@@ -78,7 +78,8 @@ export function isTransient(err: unknown): boolean {
   if (!(err instanceof PmiError)) return false;
   const c: ErrorCode = err.code;
   if (c === 'PVE_UNREACHABLE' || c === 'PVE_TIMEOUT' || c === 'PVE_NODE_OFFLINE') return !err.details.cancelled;
-  if (c === 'PVE_HTTP') return typeof err.details.status === 'number' && err.details.status >= 500;
+  // 501 "Method not implemented" will not change on a retry
+  if (c === 'PVE_HTTP') return typeof err.details.status === 'number' && err.details.status >= 500 && err.details.status !== 501;
   return false;
 }
 

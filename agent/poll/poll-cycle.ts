@@ -1,0 +1,243 @@
+// One poll cycle over every configured cluster. Per cluster: GET /version (cached, refreshed every
+// few cycles or after a failure), /cluster/status, /cluster/resources (one call, no type filter),
+// /cluster/tasks, then /nodes/{node}/status for each ONLINE node, concurrently. That is at most
+// 4 requests per cluster + 1 per online node, never per guest (pve-api.md §3, §10, §11).
+// Clusters run concurrently with a bound; each has a time budget, so a dead cluster costs at most
+// that budget and never delays the others.
+import type { ZodType } from 'zod';
+import type { Logger } from '../log/logger.ts';
+import { PmiError, errorMessage } from '../errors.ts';
+import type { PveClient, PveClientStats, RequestOptions } from '../pve/pve-client.types.ts';
+import { ClusterStatusItem, NodeStatusSchema, ResourceItem, TaskItem, VersionSchema, parseItems, type NodeStatus, type PveVersion } from '../pve/pve-schemas.ts';
+import type { ClusterSnapshot, TaskRecord } from './cluster-snapshot.ts';
+import { deriveRates, type RateState } from './derive-rates.ts';
+import { mapClusterStatus, type ClusterMembership } from './map-cluster-status.ts';
+import { mapNodeState } from './map-node-status.ts';
+import { mapResources } from './map-resources.ts';
+import { mapTask } from './map-tasks.ts';
+import { mapPool } from './promise-pool.ts';
+import { emptyTaskState, newTasks, type TaskTrackerState } from './task-tracker.ts';
+
+export interface PollResult {
+  /** Our configured cluster name. */
+  cluster: string;
+  ok: boolean;
+  snapshot?: ClusterSnapshot;
+  error?: { code: string; message: string };
+  durationMs: number;
+  /** HTTP requests made for this cluster this cycle (retries included). */
+  requests: number;
+  /** Failed requests plus response entries that were malformed and skipped. */
+  errors: number;
+  endpoint: string | null;
+  /** Cycle start, epoch ms. */
+  startedAt: number;
+  /** Set when this entry reaches the same cluster as another entry: not polled/stored again. */
+  duplicateOf?: string;
+  /** Problems that did not fail the cluster (a node skipped, tasks unavailable, …). */
+  warnings: string[];
+}
+
+export interface PollerDeps {
+  clients: Map<string, PveClient>;
+  log: Logger;
+  /** Epoch ms. */
+  now: () => number;
+  /** How many clusters are polled at once. */
+  concurrency: number;
+  /** Re-read /version every this many cycles (default 10) and after any failed cycle. */
+  versionEveryCycles?: number;
+  /** A known duplicate entry re-checks its identity (1 request) every this many cycles (default 10). */
+  duplicateRecheckCycles?: number;
+  /** Time budget of one cluster's poll; default 2 × the client's timeoutMs. */
+  clusterBudgetMs?: (client: PveClient) => number;
+}
+
+export interface Poller {
+  pollAll(): Promise<PollResult[]>;
+  /** The PVE version last read from /version for a configured cluster. */
+  version(cluster: string): PveVersion | undefined;
+}
+
+interface ClusterState {
+  version?: PveVersion;
+  versionCycle: number;
+  lastOk: boolean;
+  rates: RateState;
+  tasks: TaskTrackerState;
+  /** Name of the entry this one duplicates, learned from /cluster/status. */
+  duplicateOf?: string;
+  duplicateCheckedCycle: number;
+  /** From /cluster/status: name + members, or the standalone node. */
+  identity?: string;
+}
+
+/** Creates the poller; its state (versions, rate baselines, task watermarks, duplicates) lives across cycles. */
+export function createPoller(deps: PollerDeps): Poller {
+  const log = deps.log;
+  const versionEvery = deps.versionEveryCycles ?? 10;
+  const dupRecheck = deps.duplicateRecheckCycles ?? 10;
+  const budgetOf = deps.clusterBudgetMs ?? ((c: PveClient) => 2 * (c.timeoutMs ?? 10_000));
+  const states = new Map<string, ClusterState>();
+  let cycle = 0;
+
+  function stateOf(name: string): ClusterState {
+    let s = states.get(name);
+    if (!s) {
+      s = { versionCycle: -Infinity, lastOk: false, rates: new Map(), tasks: emptyTaskState(), duplicateCheckedCycle: -Infinity };
+      states.set(name, s);
+    }
+    return s;
+  }
+
+  async function pollCluster(client: PveClient, startedAt: number, claims: Map<string, string>): Promise<PollResult> {
+    const name = client.cluster;
+    const st = stateOf(name);
+    const t0 = deps.now();
+    const stats: PveClientStats = { requests: 0, errors: 0, retries: 0 };
+    const warnings: string[] = [];
+    let issues = 0;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), budgetOf(client));
+    const o: RequestOptions = { signal: ac.signal, stats };
+    const clog = log.child({ cluster: name });
+    const result = (extra: Partial<PollResult> & { ok: boolean }): PollResult => ({
+      cluster: name,
+      durationMs: deps.now() - t0,
+      requests: stats.requests,
+      errors: stats.errors + issues,
+      endpoint: client.endpoint(),
+      startedAt,
+      warnings,
+      ...extra,
+    });
+    const warn = (msg: string, extra: Record<string, unknown> = {}) => {
+      warnings.push(msg);
+      clog.warn({ endpoint: client.endpoint(), ...extra }, msg);
+    };
+    /** Validates a list answer item by item; bad entries are logged with endpoint and path and skipped. */
+    const items = <T>(schema: ZodType<T>, data: unknown, path: string): T[] => {
+      const p = parseItems(schema, data);
+      if (p.issues.length) {
+        issues += p.issues.length;
+        warn(`${path} at ${client.endpoint()}: ${p.issues.length} malformed entr${p.issues.length === 1 ? 'y' : 'ies'} skipped (first: #${p.issues[0]!.index} ${p.issues[0]!.message})`, { path });
+      }
+      if (p.issues.length && p.issues[0]!.index === -1) throw new PmiError('PVE_BAD_RESPONSE', `${path} at ${client.endpoint()}: ${p.issues[0]!.message}`, { details: { endpoint: client.endpoint(), path } });
+      return p.items;
+    };
+
+    try {
+      // A known duplicate whose twin is healthy costs nothing, apart from a periodic identity check.
+      const twin = st.duplicateOf ? states.get(st.duplicateOf) : undefined;
+      if (st.duplicateOf && twin?.lastOk && cycle - st.duplicateCheckedCycle < dupRecheck) {
+        return result({ ok: true, duplicateOf: st.duplicateOf });
+      }
+
+      if (!st.version || !st.lastOk || cycle - st.versionCycle >= versionEvery) {
+        const v = VersionSchema.safeParse(await client.get('/version', undefined, o));
+        if (v.success) {
+          st.version = v.data;
+          st.versionCycle = cycle;
+        } else {
+          issues++;
+          warn(`/version at ${client.endpoint()}: unexpected answer; PVE version unknown`, { path: '/version' });
+        }
+      }
+
+      const membership: ClusterMembership = mapClusterStatus(items(ClusterStatusItem, await client.get('/cluster/status', undefined, o), '/cluster/status'));
+      const owner = claims.get(membership.identity);
+      if (owner && owner !== name) {
+        if (st.duplicateOf !== owner) {
+          clog.warn({ duplicateOf: owner, identity: membership.identity }, `clusters "${owner}" and "${name}" in the config reach the same Proxmox ${membership.pveName ? `cluster "${membership.pveName}"` : `host "${membership.members[0]?.node}"`}: polling it once, as "${owner}"`);
+        }
+        st.duplicateOf = owner;
+        st.duplicateCheckedCycle = cycle;
+        return result({ ok: true, duplicateOf: owner });
+      }
+      claims.set(membership.identity, name);
+      st.identity = membership.identity;
+      st.duplicateOf = undefined;
+
+      const [resourcesRaw, tasksRaw] = await Promise.all([
+        client.get('/cluster/resources', undefined, o),
+        client.get('/cluster/tasks', undefined, o).catch((err: unknown) => {
+          if (ac.signal.aborted) throw err;
+          warn(`/cluster/tasks failed: ${errorMessage(err)}; tasks skipped this cycle`, { path: '/cluster/tasks', code: (err as PmiError).code });
+          return [];
+        }),
+      ]);
+      const res = mapResources(items(ResourceItem, resourcesRaw, '/cluster/resources'));
+
+      const names = new Set<string>([...membership.members.map((m) => m.node), ...res.nodes.keys()]);
+      const online = [...names].filter((n) => {
+        const r = res.nodes.get(n);
+        return r ? r.status === 'online' : Boolean(membership.members.find((m) => m.node === n)?.online);
+      });
+      const statuses = new Map<string, NodeStatus>();
+      await Promise.all(
+        online.map(async (node) => {
+          const path = `/nodes/${encodeURIComponent(node)}/status`;
+          try {
+            const parsed = NodeStatusSchema.safeParse(await client.get(path, undefined, o));
+            if (parsed.success) statuses.set(node, parsed.data);
+            else {
+              issues++;
+              warn(`${path} at ${client.endpoint()}: malformed answer skipped`, { path, node });
+            }
+          } catch (err) {
+            warn(`node ${node}: ${errorMessage(err)} — its details are skipped this cycle`, { path, node, code: (err as PmiError).code });
+          }
+        }),
+      );
+
+      const ts = Math.floor(startedAt / 1000);
+      const rated = deriveRates(name, ts, res.guests, st.rates);
+      st.rates = rated.state;
+      const taskRecords = items(TaskItem, tasksRaw, '/cluster/tasks').map(mapTask).filter((t): t is TaskRecord => t !== undefined);
+      const fresh = newTasks(taskRecords, st.tasks);
+      st.tasks = fresh.state;
+
+      const snapshot: ClusterSnapshot = {
+        cluster: name,
+        ts,
+        endpoint: client.endpoint(),
+        info: {
+          pveName: membership.pveName,
+          quorate: membership.quorate,
+          nodeCount: membership.nodeCount,
+          pveVersion: st.version?.version ?? null,
+          pveRelease: st.version?.release ?? null,
+        },
+        nodes: [...names].sort().map((n) => mapNodeState(n, membership.members.find((m) => m.node === n), res.nodes.get(n), statuses.get(n))),
+        guests: rated.guests,
+        storages: res.storages,
+        tasks: fresh.tasks,
+      };
+      st.lastOk = true;
+      return result({ ok: true, snapshot });
+    } catch (err) {
+      st.lastOk = false;
+      const e = err instanceof PmiError ? err : new PmiError('PVE_BAD_RESPONSE', errorMessage(err), { cause: err });
+      clog.error({ endpoint: client.endpoint(), code: e.code, err: e.message }, `polling cluster ${name} failed: ${e.message}`);
+      return result({ ok: false, error: { code: e.code, message: e.message } });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    version: (cluster) => states.get(cluster)?.version,
+    async pollAll() {
+      cycle++;
+      const startedAt = deps.now();
+      const claims = new Map<string, string>();
+      // Entries that owned an identity last cycle claim it first, so a duplicate never steals a healthy twin's name.
+      for (const [name, s] of states) if (s.identity && !s.duplicateOf && s.lastOk && deps.clients.has(name)) claims.set(s.identity, name);
+      const clients = [...deps.clients.values()];
+      const results = await mapPool(clients, deps.concurrency, (c) => pollCluster(c, startedAt, claims));
+      const sum = results.reduce((a, r) => ({ requests: a.requests + r.requests, failed: a.failed + (r.ok ? 0 : 1) }), { requests: 0, failed: 0 });
+      log.debug({ cycle, clusters: results.length, ...sum, ms: deps.now() - startedAt }, 'poll cycle done');
+      return results;
+    },
+  };
+}
