@@ -5,6 +5,7 @@ import { mkdtemp, readFile, readdir, rename, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import type { z } from 'zod';
 import pino, { type Logger } from 'pino';
 import { ActionName, ActionsConfig, type ClusterConfig } from '../../agent/config/config.schema.ts';
 import { createPveClient } from '../../agent/pve/pve-client.ts';
@@ -73,7 +74,7 @@ export async function openTestDb(dir: string): Promise<Store> {
 export function testActionsConfig(over: Partial<ActionsConfig> = {}): ActionsConfig {
   return ActionsConfig.parse({ policy: [{ actions: ActionName.options }], retryBaseMs: 50, taskPollIntervalMs: 50, verifyTimeoutSeconds: 5, taskTimeoutSeconds: 60, ...over });
 }
-export type ActionsConfig = import('zod').infer<typeof ActionsConfig>;
+export type ActionsConfig = z.infer<typeof ActionsConfig>;
 
 let dropSeq = 0;
 /** Drops content the Maildir way: written into tmp/, then renamed into new/. Returns the name. */
