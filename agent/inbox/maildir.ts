@@ -146,7 +146,7 @@ export async function resultExists(md: Maildir, id: string): Promise<ActionOutco
  * characters become "_", the length is bounded. It starts with "_", which no valid id can.
  */
 export function safeBase(rowId: string): string {
-  return rowId.normalize('NFKD').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
+  return rowId.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
 }
 
 async function exists(p: string): Promise<boolean> {
