@@ -16,7 +16,7 @@ describe('healthStatus', () => {
     expect(h.generatedAt).toBe('2026-01-01T00:00:05.000Z');
     expect(h.clusters.map((c) => [c.cluster, c.state, c.endpoint])).toEqual([['a', 'ok', 'https://a:8006'], ['b', 'duplicate', 'https://a:8006'], ['c', 'failed', 'https://a:8006']]);
     expect(h.clusters[2]!.error?.code).toBe('PVE_AUTH');
-    expect(h.totals).toEqual({ clusters: 3, failed: 1, requests: 13, errors: 1, cycleMs: 3010 });
+    expect(h.totals).toEqual({ clusters: 3, failed: 1, requests: 7, errors: 1, cycleMs: 3010 });
     expect(JSON.parse(JSON.stringify(h))).toEqual(h);
   });
 });
