@@ -15,6 +15,8 @@ export interface RouteContext {
   authUser: string;
   nowSec: number;
   nowMs: number;
+  /** Envelope extras the handler sets, e.g. `total` for task lists. */
+  meta: Record<string, unknown>;
   /** SHA-256 fingerprint a node's endpoint currently serves (for /nodes ssl_fingerprint). */
   fingerprint(node: string): string;
 }
@@ -25,8 +27,6 @@ export interface Route {
   /** Forwarded by pveproxy to {node} (pve-api.md §10): unknown node 500, offline node 595, 596 faults. */
   proxied: boolean;
   handle(ctx: RouteContext): unknown;
-  /** Envelope extras, e.g. `total` for task lists. */
-  extra?: (data: unknown, ctx: RouteContext) => Record<string, unknown>;
 }
 
 interface Compiled {

@@ -105,7 +105,7 @@ export async function handleRequest(d: EndpointDeps, req: IncomingMessage, res: 
     return;
   }
   if (!match || !('route' in match)) {
-    sendError(res, new SimHttpError(501, `Method '${method} ${url.pathname}' not implemented`), withMessage);
+    sendError(res, new SimHttpError(501, `Method '${method} ${path}' not implemented`), withMessage);
     return;
   }
   const body = method === 'GET' ? {} : parseBody(await readBody(req), req.headers['content-type']);
@@ -122,6 +122,7 @@ export async function handleRequest(d: EndpointDeps, req: IncomingMessage, res: 
     nowMs,
     nowSec: nowMs / 1000,
     fingerprint: d.fingerprint,
+    meta: {},
   };
   try {
     if (match.route.proxied) {
@@ -134,7 +135,7 @@ export async function handleRequest(d: EndpointDeps, req: IncomingMessage, res: 
       if (d.faults.forTargetNode(d.cluster.name, target.name, path, template).length) throw new SimHttpError(596, 'Connection timed out', { emptyBody: true });
     }
     const data = match.route.handle(ctx);
-    sendData(res, data, match.route.extra?.(data, ctx));
+    sendData(res, data, ctx.meta);
   } catch (e) {
     if (e instanceof SimHttpError) sendError(res, e, withMessage);
     else sendError(res, new SimHttpError(500, e instanceof Error ? e.message : String(e)), withMessage);

@@ -17,6 +17,8 @@ export interface TaskSpec {
   log?: string[];
   /** Applied at the task's end when it succeeds; gets the end time in epoch seconds. */
   effect?: (endSec: number) => void;
+  /** Applied at the task's end whatever the outcome (lock release). */
+  cleanup?: (endSec: number) => void;
   /** Guest vmid, for a pending taskFail fault. */
   vmid?: number;
 }
@@ -57,6 +59,10 @@ export function startTask(world: World, cluster: SimCluster, user: string, spec:
   if (spec.effect) {
     const effect = spec.effect;
     task.effect = () => effect(task.endMs / 1000);
+  }
+  if (spec.cleanup) {
+    const cleanup = spec.cleanup;
+    task.cleanup = () => cleanup(task.endMs / 1000);
   }
   cluster.tasks.push(task);
   if (cluster.tasks.length > MAX_TASKS) {

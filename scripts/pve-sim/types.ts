@@ -2,7 +2,6 @@
 // the route handlers read and the task engine mutates.
 import type { World } from './world.ts';
 
-
 /** A fault injected into one cluster, one node's endpoint or one path (see faults.ts for the exact scope). */
 export type Fault =
   | { kind: 'offline' }
@@ -186,6 +185,8 @@ export interface SimTask {
   done: boolean;
   /** Applied when the task ends successfully. */
   effect?: () => void;
+  /** Applied when the task ends, whatever the outcome (e.g. releasing a lock). */
+  cleanup?: () => void;
 }
 
 export interface SimCluster {

@@ -242,6 +242,7 @@ export function advanceCluster(c: SimCluster, nowMs: number): void {
           at: t.endMs,
           run: () => {
             t.done = true;
+            t.cleanup?.();
             if (t.exitstatus === 'OK' || t.exitstatus.startsWith('WARNINGS')) t.effect?.();
           },
         };
