@@ -18,6 +18,9 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** WAL size in pages that triggers a checkpoint (see applyStorePragmas). */
   walAutocheckpointPages?: number;
+  /** Page size for a new file (see db/README.md "Write volume" for why the default). */
+  pageSize?: number;
+  cacheKiB?: number;
   migrate?: boolean;
 }
 
@@ -28,7 +31,12 @@ export interface OpenOptions {
 export async function openDatabase(file: string, opts: OpenOptions = {}): Promise<Store> {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
-  applyStorePragmas(sqlite, { busyTimeoutMs: opts.busyTimeoutMs ?? 5000, walAutocheckpointPages: opts.walAutocheckpointPages ?? 4000 });
+  applyStorePragmas(sqlite, {
+    busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+    walAutocheckpointPages: opts.walAutocheckpointPages ?? 4000,
+    pageSize: opts.pageSize ?? 4096,
+    cacheKiB: opts.cacheKiB ?? 65_536,
+  });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   registerSqlite(db, sqlite);
   if (opts.migrate !== false) await migrateToLatest(db);

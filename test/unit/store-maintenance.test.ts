@@ -29,7 +29,7 @@ const q = <T = Record<string, unknown>>(text: string, ...p: unknown[]) => store.
 const one = <T = Record<string, unknown>>(text: string, ...p: unknown[]) => store.sqlite.prepare(text).get(...p) as T;
 
 function maintenance(retention: Partial<RetentionSettings> = {}, options: Partial<MaintenanceOptions> = {}) {
-  return createMaintenance({ db: store.db, sqlite: store.sqlite, log, now: () => clock, retention: { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 400, ...retention }, options });
+  return createMaintenance({ db: store.db, sqlite: store.sqlite, log, now: () => clock, retention: { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 400, ...retention }, options: { windowSeconds: 3600, rawPruneSlackSeconds: 600, ...options } });
 }
 
 /** Polls every 60 s from `from` for `minutes`, running maintenance after each cycle like the agent. */
