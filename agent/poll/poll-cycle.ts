@@ -72,6 +72,34 @@ interface ClusterState {
   identity?: string;
 }
 
+interface Claim {
+  owner: string;
+  /** Position of the owner in the config. */
+  order: number;
+  /** The owner has produced its snapshot: too late to take over this cycle. */
+  done: boolean;
+  /** Owned last cycle: kept, whatever the config order. */
+  sticky: boolean;
+}
+
+/**
+ * Who polls the cluster behind `identity` this cycle: the entry that owned it last cycle, else
+ * the earliest entry in the config order that gets there while the current owner is still polling.
+ */
+function claimIdentity(claims: Map<string, Claim>, identity: string, name: string, order: number): Claim {
+  const c = claims.get(identity);
+  if (!c) {
+    const fresh = { owner: name, order, done: false, sticky: false };
+    claims.set(identity, fresh);
+    return fresh;
+  }
+  if (c.owner !== name && !c.sticky && !c.done && order < c.order) {
+    c.owner = name;
+    c.order = order;
+  }
+  return c;
+}
+
 /** Creates the poller; its state (versions, rate baselines, task watermarks, duplicates) lives across cycles. */
 export function createPoller(deps: PollerDeps): Poller {
   const log = deps.log;
@@ -80,6 +108,7 @@ export function createPoller(deps: PollerDeps): Poller {
   const budgetOf = deps.clusterBudgetMs ?? ((c: PveClient) => 2 * (c.timeoutMs ?? 10_000));
   const states = new Map<string, ClusterState>();
   let cycle = 0;
+  const order = new Map([...deps.clients.keys()].map((n, i) => [n, i]));
 
   function stateOf(name: string): ClusterState {
     let s = states.get(name);
@@ -90,7 +119,7 @@ export function createPoller(deps: PollerDeps): Poller {
     return s;
   }
 
-  async function pollCluster(client: PveClient, startedAt: number, claims: Map<string, string>): Promise<PollResult> {
+  async function pollCluster(client: PveClient, startedAt: number, claims: Map<string, Claim>): Promise<PollResult> {
     const name = client.cluster;
     const st = stateOf(name);
     const t0 = deps.now();
@@ -145,16 +174,17 @@ export function createPoller(deps: PollerDeps): Poller {
       }
 
       const membership: ClusterMembership = mapClusterStatus(items(ClusterStatusItem, await client.get('/cluster/status', undefined, o), '/cluster/status'));
-      const owner = claims.get(membership.identity);
-      if (owner && owner !== name) {
+      const claim = claimIdentity(claims, membership.identity, name, order.get(name) ?? 0);
+      const duplicate = () => {
+        const owner = claim.owner;
         if (st.duplicateOf !== owner) {
           clog.warn({ duplicateOf: owner, identity: membership.identity }, `clusters "${owner}" and "${name}" in the config reach the same Proxmox ${membership.pveName ? `cluster "${membership.pveName}"` : `host "${membership.members[0]?.node}"`}: polling it once, as "${owner}"`);
         }
         st.duplicateOf = owner;
         st.duplicateCheckedCycle = cycle;
         return result({ ok: true, duplicateOf: owner });
-      }
-      claims.set(membership.identity, name);
+      };
+      if (claim.owner !== name) return duplicate();
       st.identity = membership.identity;
       st.duplicateOf = undefined;
 
@@ -197,6 +227,9 @@ export function createPoller(deps: PollerDeps): Poller {
       const fresh = newTasks(taskRecords, st.tasks);
       st.tasks = fresh.state;
 
+      // An entry earlier in the config reached the same cluster while we were polling: it wins.
+      if (claim.owner !== name) return duplicate();
+      claim.done = true;
       const snapshot: ClusterSnapshot = {
         cluster: name,
         ts,
@@ -230,9 +263,9 @@ export function createPoller(deps: PollerDeps): Poller {
     async pollAll() {
       cycle++;
       const startedAt = deps.now();
-      const claims = new Map<string, string>();
-      // Entries that owned an identity last cycle claim it first, so a duplicate never steals a healthy twin's name.
-      for (const [name, s] of states) if (s.identity && !s.duplicateOf && s.lastOk && deps.clients.has(name)) claims.set(s.identity, name);
+      const claims = new Map<string, Claim>();
+      // Entries that owned an identity last cycle keep it, so the stored name stays stable.
+      for (const [name, s] of states) if (s.identity && !s.duplicateOf && s.lastOk && deps.clients.has(name)) claims.set(s.identity, { owner: name, order: order.get(name) ?? 0, done: false, sticky: true });
       const clients = [...deps.clients.values()];
       const results = await mapPool(clients, deps.concurrency, (c) => pollCluster(c, startedAt, claims));
       const sum = results.reduce((a, r) => ({ requests: a.requests + r.requests, failed: a.failed + (r.ok ? 0 : 1) }), { requests: 0, failed: 0 });
