@@ -42,7 +42,7 @@ describe.each([7, 8, 9] as const)('PVE %i profile', (v) => {
     const cpuinfo = d.cpuinfo as Row;
     expect(typeof cpuinfo.mhz).toBe('string');
     expect(cpuinfo.hvm).toBe('1');
-    const mem = d.memory as Record<string, number>;
+    const mem = d.memory as { total: number; used: number; free: number; available?: number };
     if (v === 7) {
       expect(mem.available).toBeUndefined();
       expect(mem.used + mem.free).toBe(mem.total);
