@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Installs pmi-agent on a Debian / Proxmox VE host: system user and groups, directories with their
+# owners and modes, the application under the prefix, the systemd unit, tmpfiles.d, an nginx site
+# example (not enabled) and an example config (only when none exists). Idempotent: a second run
+# changes nothing; an existing config is never touched.
+#
+#   sudo scripts/install.sh                    install into /
+#   sudo scripts/install.sh --dry-run          print every action, change nothing
+#   sudo scripts/install.sh --root /tmp/r      install into a target root (tests, images):
+#                                              users go to /tmp/r/etc/passwd|group via --prefix,
+#                                              owners are set numerically from those files, no
+#                                              npm, no systemctl
+# Options: --prefix DIR (application, default /opt/pmi-agent), --skip-npm, --help
+set -euo pipefail
+
+SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT=""
+DRY=0
+PREFIX=/opt/pmi-agent
+SKIP_NPM=0
+CHANGES=0
+
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) ROOT="${2:?--root needs a directory}"; shift 2 ;;
+    --root=*) ROOT="${1#--root=}"; shift ;;
+    --prefix) PREFIX="${2:?--prefix needs a directory}"; shift 2 ;;
+    --prefix=*) PREFIX="${1#--prefix=}"; shift ;;
+    --dry-run|-n) DRY=1; shift ;;
+    --skip-npm) SKIP_NPM=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if [ -n "$ROOT" ]; then
+  ROOT="$(cd "$ROOT" && pwd)" || { echo "install.sh: --root $ROOT does not exist" >&2; exit 2; }
+  [ "$ROOT" = / ] && ROOT=""
+fi
+case "$PREFIX" in /*) ;; *) echo "install.sh: --prefix must be absolute" >&2; exit 2 ;; esac
+if [ "$(id -u)" -ne 0 ] && [ "$DRY" -eq 0 ]; then
+  echo "install.sh: run as root (or with --dry-run to see what it would do)" >&2
+  exit 1
+fi
+
+AGENT_USER=pmi-agent
+SUBMIT_GROUP=pmi-submit
+WEB_GROUP=www-data
+LOG_GROUP=adm
+
+say() { printf '%s\n' "$*"; }
+# Runs (or, in a dry run, prints) one change.
+act() {
+  CHANGES=$((CHANGES + 1))
+  if [ "$DRY" -eq 1 ]; then say "would: $*"; else say "+ $*"; "$@"; fi
+}
+
+passwd_file() { printf '%s/etc/%s' "$ROOT" "$1"; }
+# Numeric id of a user/group in the target root ("" when missing).
+uid_of() { awk -F: -v n="$1" '$1 == n { print $3 }' "$(passwd_file passwd)" 2>/dev/null || true; }
+gid_of() { awk -F: -v n="$1" '$1 == n { print $3 }' "$(passwd_file group)" 2>/dev/null || true; }
+# The id for chown: numeric when known, the name otherwise (dry run before the user exists).
+owner_id() { local id; id="$(uid_of "$1")"; printf '%s' "${id:-$1}"; }
+group_id() { local id; id="$(gid_of "$1")"; printf '%s' "${id:-$1}"; }
+user_opts() { if [ -n "$ROOT" ]; then printf -- '--prefix\n%s\n' "$ROOT"; fi; }
+
+ensure_group() {
+  local name="$1"
+  if [ -n "$(gid_of "$name")" ]; then return; fi
+  mapfile -t extra < <(user_opts)
+  act groupadd --system "${extra[@]}" "$name"
+}
+
+ensure_user() {
+  if [ -n "$(uid_of "$AGENT_USER")" ]; then
+    # Membership in the submit group lets the agent read requests people dropped with mode 0640.
+    if ! awk -F: -v g="$SUBMIT_GROUP" -v u="$AGENT_USER" '$1 == g { n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) f = 1 } END { exit !f }' "$(passwd_file group)"; then
+      mapfile -t extra < <(user_opts)
+      act usermod "${extra[@]}" --append --groups "$SUBMIT_GROUP" "$AGENT_USER"
+    fi
+    return
+  fi
+  mapfile -t extra < <(user_opts)
+  act useradd --system "${extra[@]}" --gid "$AGENT_USER" --groups "$SUBMIT_GROUP" \
+    --home-dir /var/lib/pmi-agent --no-create-home --shell /usr/sbin/nologin \
+    --comment "PMI Dashboard agent" "$AGENT_USER"
+}
+
+# ensure_dir PATH MODE OWNER GROUP: create it, then fix owner and mode only where they differ.
+ensure_dir() {
+  local path="$ROOT$1" mode="$2" owner group want have
+  owner="$(owner_id "$3")"
+  group="$(group_id "$4")"
+  if [ ! -d "$path" ]; then act mkdir -p "$path"; fi
+  have="$(stat -c '%u:%g' "$path" 2>/dev/null || echo none)"
+  if [ "$have" != "$owner:$group" ]; then act chown "$owner:$group" "$path"; fi
+  want="$mode"
+  have="$(stat -c '%a' "$path" 2>/dev/null || echo none)"
+  # stat prints 2750 for setgid dirs and 750 otherwise; compare without leading zeros.
+  if [ "${have#0}" != "${want#0}" ]; then act chmod "$mode" "$path"; fi
+}
+
+# install_file SRC DEST MODE OWNER GROUP: copy when the content differs, then fix owner/mode.
+install_file() {
+  local src="$1" dest="$ROOT$2" mode="$3" owner group have
+  owner="$(owner_id "$4")"
+  group="$(group_id "$5")"
+  if [ ! -d "$(dirname "$dest")" ]; then act mkdir -p "$(dirname "$dest")"; fi
+  if ! cmp -s "$src" "$dest"; then act cp "$src" "$dest"; fi
+  have="$(stat -c '%u:%g %a' "$dest" 2>/dev/null || echo none)"
+  if [ "${have% *}" != "$owner:$group" ]; then act chown "$owner:$group" "$dest"; fi
+  if [ "${have#* }" != "${mode#0}" ]; then act chmod "$mode" "$dest"; fi
+}
+
+# install_once SRC DEST MODE OWNER GROUP: only when DEST does not exist (configs people edit).
+install_once() {
+  if [ -e "$ROOT$2" ]; then say "keep: $2 exists, not overwritten"; return; fi
+  install_file "$@"
+}
+
+# A copy of a text file with ExecStart etc. pointing at the chosen prefix.
+render_prefix() {
+  local out
+  out="$(mktemp)"
+  sed "s#/opt/pmi-agent#$PREFIX#g" "$1" > "$out"
+  printf '%s' "$out"
+}
+
+say "pmi-agent install: source $SRC, target root ${ROOT:-/}, prefix $PREFIX$([ "$DRY" -eq 1 ] && echo ', DRY RUN')"
+
+# --- accounts -------------------------------------------------------------------------------
+[ -f "$(passwd_file passwd)" ] && [ -f "$(passwd_file group)" ] || { echo "install.sh: $(passwd_file passwd) / $(passwd_file group) missing" >&2; exit 1; }
+[ -n "$(gid_of "$WEB_GROUP")" ] || { echo "install.sh: group $WEB_GROUP missing (install nginx first: apt-get install nginx-light)" >&2; exit 1; }
+[ -n "$(gid_of "$LOG_GROUP")" ] || { echo "install.sh: group $LOG_GROUP missing" >&2; exit 1; }
+ensure_group "$AGENT_USER"
+ensure_group "$SUBMIT_GROUP"
+ensure_user
+
+# --- directories (the same list as systemd/pmi-agent.tmpfiles.conf) -------------------------
+ensure_dir /etc/pmi-agent 0750 root "$AGENT_USER"
+ensure_dir /etc/pmi-agent/credentials 0700 root root
+ensure_dir /etc/pmi-agent/secrets 0750 root "$AGENT_USER"
+ensure_dir /var/lib/pmi-agent 0750 "$AGENT_USER" "$AGENT_USER"
+ensure_dir /var/spool/pmi-agent 0755 root root
+ensure_dir /var/spool/pmi-agent/inbox 2750 "$AGENT_USER" "$SUBMIT_GROUP"
+for d in tmp new; do ensure_dir "/var/spool/pmi-agent/inbox/$d" 2770 "$AGENT_USER" "$SUBMIT_GROUP"; done
+for d in cur done failed rejected; do ensure_dir "/var/spool/pmi-agent/inbox/$d" 2750 "$AGENT_USER" "$SUBMIT_GROUP"; done
+[ -d "$ROOT/var/www" ] || ensure_dir /var/www 0755 root root
+ensure_dir /var/www/pmi-dashboard 2750 "$AGENT_USER" "$WEB_GROUP"
+ensure_dir /var/log/pmi-agent 0750 "$AGENT_USER" "$LOG_GROUP"
+
+# --- the application (root-owned, read-only for the service) --------------------------------
+ensure_dir "$PREFIX" 0755 root root
+while IFS= read -r -d '' f; do
+  rel="${f#"$SRC"/}"
+  mode=0644
+  [ -x "$f" ] && mode=0755
+  install_file "$f" "$PREFIX/$rel" "$mode" root root
+done < <(cd "$SRC" && find "$SRC/agent" "$SRC/db" "$SRC/site-templates" "$SRC/systemd" "$SRC/package.json" "$SRC/package-lock.json" \
+  "$SRC/scripts/submit-action.ts" "$SRC/scripts/install.sh" "$SRC/README.md" "$SRC/CHANGELOG.md" \
+  -type f ! -name '*.test.ts' -print0 2>/dev/null | sort -z)
+if [ ! -L "$ROOT/usr/local/bin/pmi-agent" ] && [ ! -e "$ROOT/usr/local/bin/pmi-agent" ]; then
+  [ -d "$ROOT/usr/local/bin" ] || act mkdir -p "$ROOT/usr/local/bin"
+  act ln -s "$PREFIX/agent/bin/pmi-agent.js" "$ROOT/usr/local/bin/pmi-agent"
+fi
+
+# --- systemd, tmpfiles, nginx example, config -------------------------------------------------
+unit="$(render_prefix "$SRC/systemd/pmi-agent.service")"
+install_file "$unit" /etc/systemd/system/pmi-agent.service 0644 root root
+rm -f "$unit"
+install_file "$SRC/systemd/pmi-agent.tmpfiles.conf" /etc/tmpfiles.d/pmi-agent.conf 0644 root root
+install_file "$SRC/systemd/nginx-pmi-dashboard.conf" /etc/nginx/sites-available/pmi-dashboard 0644 root root
+install_once "$SRC/systemd/config.example.json" /etc/pmi-agent/config.json 0640 root "$AGENT_USER"
+
+# --- dependencies and systemd (only on the real system) --------------------------------------
+if [ -z "$ROOT" ]; then
+  if [ "$SKIP_NPM" -eq 0 ]; then
+    if [ ! -d "$PREFIX/node_modules" ] || ! cmp -s "$PREFIX/package-lock.json" "$PREFIX/node_modules/.package-lock.json.installed" 2>/dev/null; then
+      command -v npm >/dev/null || { echo "install.sh: npm not found (apt-get install nodejs npm, Node >= 20.19)" >&2; exit 1; }
+      act sh -c "cd '$PREFIX' && npm ci --omit=dev --no-audit --no-fund && cp package-lock.json node_modules/.package-lock.json.installed"
+    fi
+  fi
+  if [ -d /run/systemd/system ]; then
+    if [ "$CHANGES" -gt 0 ]; then act systemctl daemon-reload; fi
+  else
+    say "note: systemd is not running here; run 'systemctl daemon-reload' on the target"
+  fi
+fi
+
+if [ "$CHANGES" -eq 0 ]; then say "nothing to do: already installed"; else say "$([ "$DRY" -eq 1 ] && echo "$CHANGES changes would be made" || echo "$CHANGES changes made")"; fi
+cat <<NEXT
+Next steps:
+  1. Put each cluster's token secret in /etc/pmi-agent/credentials/<cluster> (root, mode 0600) and
+     set "tokenSecretCredential": "pmi_<cluster>" in /etc/pmi-agent/config.json.
+  2. Edit /etc/pmi-agent/config.json (endpoints, tokenId, TLS fingerprint, actions.policy).
+  3. Check it as the service would run it:
+       systemd-run --pipe --wait -p User=pmi-agent -p LoadCredential=pmi:/etc/pmi-agent/credentials \\
+         /usr/bin/node $PREFIX/agent/bin/pmi-agent.js check-config
+  4. systemctl enable --now pmi-agent; journalctl -u pmi-agent -f
+  5. nginx: ln -s /etc/nginx/sites-available/pmi-dashboard /etc/nginx/sites-enabled/ && nginx -t && systemctl reload nginx
+  Action submitters: usermod -aG pmi-submit <user>
+NEXT

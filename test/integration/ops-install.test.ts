@@ -1,0 +1,200 @@
+// scripts/install.sh into a temporary root: every path with its owner and mode, a dry run that
+// changes nothing, a second run that changes nothing, an edited config that survives.
+// Runs as root (the test machine is); skipped with the reason otherwise.
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Config } from '../../agent/config/config.schema.ts';
+import { SUBDIRS } from '../../agent/inbox/maildir.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const INSTALL = join(REPO, 'scripts/install.sh');
+const IS_ROOT = process.getuid?.() === 0;
+const HAS_USERADD = ['/usr/sbin/useradd', '/sbin/useradd'].some((p) => existsSync(p));
+
+/** A target root holding only the base accounts a Debian system has (root, adm, www-data). */
+function makeRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'ops-install-'));
+  mkdirSync(join(root, 'etc'));
+  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n');
+  writeFileSync(join(root, 'etc/group'), 'root:x:0:\nadm:x:4:\nwww-data:x:33:\n');
+  writeFileSync(join(root, 'etc/shadow'), 'root:*:20000:0:99999:7:::\nwww-data:*:20000:0:99999:7:::\n', { mode: 0o640 });
+  writeFileSync(join(root, 'etc/gshadow'), 'root:*::\nadm:*::\nwww-data:*::\n', { mode: 0o640 });
+  return root;
+}
+
+function install(root: string, ...args: string[]) {
+  const r = spawnSync('bash', [INSTALL, '--root', root, ...args], { encoding: 'utf8' });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function idOf(root: string, file: 'passwd' | 'group', name: string): number {
+  const line = readFileSync(join(root, 'etc', file), 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`${name} not in ${file}`);
+  return Number(line.split(':')[2]);
+}
+
+/** path → "mode uid gid size mtime" for everything under root (what a re-run must not change). */
+function snapshot(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = lstatSync(p);
+      out.set(relative(root, p), `${(st.mode & 0o7777).toString(8)} ${st.uid} ${st.gid} ${st.size} ${st.mtimeMs}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe('systemd/config.example.json', () => {
+  it('is a valid config using a systemd credential for the secret', () => {
+    const cfg = Config.parse(JSON.parse(readFileSync(join(REPO, 'systemd/config.example.json'), 'utf8')));
+    expect(cfg.clusters[0]!.tokenSecretCredential).toBe('pmi_lab');
+    expect(cfg.paths).toEqual({ database: '/var/lib/pmi-agent/pmi.sqlite', site: '/var/www/pmi-dashboard', inbox: '/var/spool/pmi-agent/inbox' });
+  });
+});
+
+describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? '' : ' — SKIPPED: needs root'}${HAS_USERADD ? '' : ' — SKIPPED: useradd missing (passwd package)'}`, () => {
+  let root: string;
+  let first: { status: number | null; out: string };
+  let dry: { status: number | null; out: string };
+  let before: Map<string, string>;
+  let afterDry: Map<string, string>;
+
+  beforeAll(() => {
+    root = makeRoot();
+    before = snapshot(root);
+    dry = install(root, '--dry-run');
+    afterDry = snapshot(root);
+    first = install(root);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('a dry run prints every action and changes nothing', () => {
+    expect(dry.status).toBe(0);
+    expect(dry.out).toContain('DRY RUN');
+    expect(dry.out).toMatch(/would: useradd --system --prefix \S+ --gid pmi-agent --groups pmi-submit .* pmi-agent/);
+    expect(dry.out).toContain(`would: chmod 2770 ${root}/var/spool/pmi-agent/inbox/new`);
+    expect(dry.out).toContain(`would: cp ${REPO}/systemd/config.example.json ${root}/etc/pmi-agent/config.json`);
+    expect(dry.out).not.toMatch(/^\+ /m);
+    expect(afterDry).toEqual(before);
+  });
+
+  it('installs successfully', () => {
+    expect(first.out).toMatch(/changes made/);
+    expect(first.status).toBe(0);
+  });
+
+  it('creates the system user and the submit group', () => {
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+    expect(passwd).toMatch(/^pmi-agent:x:\d+:\d+:PMI Dashboard agent:\/var\/lib\/pmi-agent:\/usr\/sbin\/nologin$/m);
+    expect(idOf(root, 'passwd', 'pmi-agent')).toBeLessThan(1000);
+    const group = readFileSync(join(root, 'etc/group'), 'utf8');
+    expect(group).toMatch(/^pmi-submit:x:\d+:pmi-agent$/m);
+    expect(group).toMatch(/^pmi-agent:x:\d+:$/m);
+  });
+
+  it('gives every directory and file its owner and mode', () => {
+    const u = (n: string) => idOf(root, 'passwd', n);
+    const g = (n: string) => idOf(root, 'group', n);
+    const agent = u('pmi-agent');
+    const expected: Array<[string, number, number, number]> = [
+      ['etc/pmi-agent', 0o750, 0, g('pmi-agent')],
+      ['etc/pmi-agent/credentials', 0o700, 0, 0],
+      ['etc/pmi-agent/secrets', 0o750, 0, g('pmi-agent')],
+      ['etc/pmi-agent/config.json', 0o640, 0, g('pmi-agent')],
+      ['var/lib/pmi-agent', 0o750, agent, g('pmi-agent')],
+      ['var/spool/pmi-agent', 0o755, 0, 0],
+      ['var/spool/pmi-agent/inbox', 0o2750, agent, g('pmi-submit')],
+      ['var/spool/pmi-agent/inbox/tmp', 0o2770, agent, g('pmi-submit')],
+      ['var/spool/pmi-agent/inbox/new', 0o2770, agent, g('pmi-submit')],
+      ['var/spool/pmi-agent/inbox/cur', 0o2750, agent, g('pmi-submit')],
+      ['var/spool/pmi-agent/inbox/done', 0o2750, agent, g('pmi-submit')],
+      ['var/spool/pmi-agent/inbox/failed', 0o2750, agent, g('pmi-submit')],
+      ['var/spool/pmi-agent/inbox/rejected', 0o2750, agent, g('pmi-submit')],
+      ['var/www/pmi-dashboard', 0o2750, agent, g('www-data')],
+      ['var/log/pmi-agent', 0o750, agent, g('adm')],
+      ['etc/systemd/system/pmi-agent.service', 0o644, 0, 0],
+      ['etc/tmpfiles.d/pmi-agent.conf', 0o644, 0, 0],
+      ['etc/nginx/sites-available/pmi-dashboard', 0o644, 0, 0],
+      ['opt/pmi-agent', 0o755, 0, 0],
+      ['opt/pmi-agent/agent/bin/pmi-agent.js', 0o755, 0, 0],
+      ['opt/pmi-agent/agent/cli.ts', 0o644, 0, 0],
+      ['opt/pmi-agent/package.json', 0o644, 0, 0],
+    ];
+    const actual = expected.map(([p]) => {
+      const st = lstatSync(join(root, p));
+      return [p, st.mode & 0o7777, st.uid, st.gid];
+    });
+    expect(actual.map(([p, m, uid, gid]) => `${p} ${(m as number).toString(8)} ${uid}:${gid}`)).toEqual(
+      expected.map(([p, m, uid, gid]) => `${p} ${m.toString(8)} ${uid}:${gid}`),
+    );
+  });
+
+  it('creates every inbox sub-directory the agent uses', () => {
+    for (const d of SUBDIRS) expect(lstatSync(join(root, 'var/spool/pmi-agent/inbox', d)).isDirectory()).toBe(true);
+  });
+
+  it('matches tmpfiles.d: same directories, modes and owners', () => {
+    const lines = readFileSync(join(REPO, 'systemd/pmi-agent.tmpfiles.conf'), 'utf8').split('\n').filter((l) => /^d\s/.test(l));
+    expect(lines.length).toBeGreaterThan(5);
+    for (const l of lines) {
+      const [, path, mode, user, group] = l.split(/\s+/) as [string, string, string, string, string];
+      const st = lstatSync(join(root, path));
+      expect(`${path} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`).toBe(
+        `${path} ${Number.parseInt(mode, 8).toString(8)} ${user === 'root' ? 0 : idOf(root, 'passwd', user)}:${idOf(root, 'group', group)}`,
+      );
+    }
+  });
+
+  it('installs the unit, tmpfiles, nginx example (not enabled), the app without tests, and the command', () => {
+    expect(readFileSync(join(root, 'etc/systemd/system/pmi-agent.service'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/pmi-agent.service'), 'utf8'));
+    expect(existsSync(join(root, 'etc/nginx/sites-enabled'))).toBe(false);
+    expect(readFileSync(join(root, 'etc/pmi-agent/config.json'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/config.example.json'), 'utf8'));
+    expect(existsSync(join(root, 'opt/pmi-agent/agent/main.ts'))).toBe(true);
+    expect(existsSync(join(root, 'opt/pmi-agent/test'))).toBe(false);
+    expect(readlinkSync(join(root, 'usr/local/bin/pmi-agent'))).toBe('/opt/pmi-agent/agent/bin/pmi-agent.js');
+  });
+
+  it('a second run changes nothing', () => {
+    const snap = snapshot(root);
+    const again = install(root);
+    expect(again.status).toBe(0);
+    expect(again.out).toContain('nothing to do: already installed');
+    expect(snapshot(root)).toEqual(snap);
+  });
+
+  it('never overwrites an edited config, and repairs a wrong mode', () => {
+    const cfg = join(root, 'etc/pmi-agent/config.json');
+    writeFileSync(cfg, '{"edited": true}\n');
+    spawnSync('chmod', ['0777', join(root, 'var/spool/pmi-agent/inbox/done')]);
+    const again = install(root);
+    expect(again.status).toBe(0);
+    expect(again.out).toContain('keep: /etc/pmi-agent/config.json exists, not overwritten');
+    expect(again.out).toContain(`+ chmod 2750 ${root}/var/spool/pmi-agent/inbox/done`);
+    expect(readFileSync(cfg, 'utf8')).toBe('{"edited": true}\n');
+  });
+
+  it('--prefix moves the application and the unit follows', () => {
+    const other = makeRoot();
+    try {
+      const r = install(other, '--prefix', '/srv/pmi');
+      expect(r.status).toBe(0);
+      expect(readFileSync(join(other, 'etc/systemd/system/pmi-agent.service'), 'utf8')).toContain('ExecStart=/usr/bin/node /srv/pmi/agent/bin/pmi-agent.js run');
+      expect(existsSync(join(other, 'srv/pmi/agent/cli.ts'))).toBe(true);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects unknown options with exit 2', () => {
+    const r = spawnSync('bash', [INSTALL, '--frob'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown option --frob');
+  });
+});
