@@ -53,10 +53,13 @@ export function causeCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** A socket the server closed under us (e.g. pveproxy's 5 s keep-alive idle close) — safe to resend a GET at once. */
+/**
+ * An established socket the server closed under us (e.g. pveproxy's 5 s keep-alive idle close
+ * racing our reuse) — safe to resend a GET at once. A reset during connect (ECONNRESET from the
+ * TLS handshake) is a dead endpoint instead, handled by failover.
+ */
 export function isSocketReset(err: unknown): boolean {
-  const code = causeCode(err);
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+  return causeCode(err) === 'UND_ERR_SOCKET';
 }
 
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL)/;
