@@ -1,5 +1,6 @@
 // Frozen once released. Extra columns the inbox needs to rebuild a result file after a crash:
-// the original request text, when the file was claimed, and the result file written.
+// the original request text, when the file was claimed, the result file written, and the uid
+// of the file's owner (actions.submitter holds the user name).
 import type { Kysely } from 'kysely';
 
 // Kysely<any> on purpose: migrations must not depend on application types that change later.
@@ -9,9 +10,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('actions').addColumn('request_json', 'text').execute();
   await db.schema.alterTable('actions').addColumn('claimed_at', 'integer').execute();
   await db.schema.alterTable('actions').addColumn('result_file', 'text').execute();
+  await db.schema.alterTable('actions').addColumn('submitter_uid', 'integer').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('actions').dropColumn('submitter_uid').execute();
   await db.schema.alterTable('actions').dropColumn('result_file').execute();
   await db.schema.alterTable('actions').dropColumn('claimed_at').execute();
   await db.schema.alterTable('actions').dropColumn('request_json').execute();

@@ -61,6 +61,9 @@ export function syntheticSnapshot(o: SyntheticOptions): ClusterSnapshot {
   for (const nd of nodes) {
     storages.push({ node: nd.node, storage: 'local', type: 'dir', content: 'iso,vztmpl,backup', shared: false, status: 'available', used: 30 * 2 ** 30 + (o.ts % 86_400) * 1000, total: 100 * 2 ** 30 });
     storages.push({ node: nd.node, storage: 'local-lvm', type: 'lvmthin', content: 'images,rootdir', shared: false, status: 'available', used: 400 * 2 ** 30 + Math.round((o.ts - 1_700_000_000) * 50), total: 1024 * 2 ** 30 });
+    // A backup disk growing 1 % of its size per day (sawtooth over 40 days): the "fills soon" case.
+    const backupTotal = 2 * 2 ** 40;
+    storages.push({ node: nd.node, storage: 'backup', type: 'dir', content: 'backup', shared: false, status: 'available', used: Math.round(backupTotal * (0.55 + ((o.ts % (40 * 86_400)) / 86_400) * 0.01)), total: backupTotal });
     storages.push({ node: nd.node, storage: 'ceph', type: 'rbd', content: 'images', shared: true, status: 'available', used: 10 * 2 ** 40, total: 30 * 2 ** 40 });
   }
   return {

@@ -61,7 +61,7 @@ describe('maintenance rollups', () => {
     const h = q(`select ts, samples from guest_samples_1h where vmid = 100 order by ts`);
     expect(h).toEqual([{ ts: T0, samples: 60 }, { ts: T0 + 3600, samples: 60 }]);
     expect(one(`select count(*) n from node_samples_1h`)).toEqual({ n: 4 });
-    expect(one(`select count(*) n from storage_samples_1h`)).toEqual({ n: 12 });
+    expect(one(`select count(*) n from storage_samples_1h`)).toEqual({ n: 16 });
   });
 
   it('catches up a backlog a bounded number of windows per run', async () => {

@@ -42,8 +42,8 @@ describe('writeSnapshot', () => {
     expect(count('guest_samples', `ts = ${T0}`)).toBe(sampled);
     expect(count('guest_samples g join guests x using (cluster_id, vmid)', `x.status = 'stopped' or x.template = 1`)).toBe(0);
     expect(count('guest_status_changes', 'from_status is null')).toBe(100);
-    expect(count('storages')).toBe(9);
-    expect(count('storage_samples')).toBe(9);
+    expect(count('storages')).toBe(12);
+    expect(count('storage_samples')).toBe(12);
     expect(store.sqlite.prepare('select status, ok from tasks').get()).toEqual({ status: 'RUNNING', ok: null });
     const g = store.sqlite.prepare('select tags, template, changed_at from guests where vmid = 100').get();
     expect(g).toEqual({ tags: 'prod;web', template: 0, changed_at: T0 });
