@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations/', import.meta.url));
 
 /** Loads the date-prefixed migration files in db/migrations, in name order. */
-class DirectoryMigrationProvider implements MigrationProvider {
+export class DirectoryMigrationProvider implements MigrationProvider {
   constructor(private readonly dir: string) {}
   async getMigrations(): Promise<Record<string, Migration>> {
     const files = (await readdir(this.dir)).filter((f) => /^\d{4}-\d{2}-\d{2}-.*\.ts$/.test(f)).sort();
@@ -29,4 +29,12 @@ export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Pr
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Applies migrations up to and including `name` (tests build databases of an older schema). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateTo(db: Kysely<any>, name: string, dir = MIGRATIONS_DIR): Promise<void> {
+  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider(dir) });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw new Error(`database migration to ${name} failed`, { cause: error });
 }

@@ -214,6 +214,11 @@ export interface ActionsTable {
   task_ended_at: Epoch | null;
   finished_at: Epoch | null;
   updated_at: Epoch;
+  /** Added by 2026-11-27-0003-actions-request (the inbox's crash recovery). */
+  request_json: string | null;
+  claimed_at: Epoch | null;
+  result_file: string | null;
+  submitter_uid: number | null;
 }
 
 export interface PollRunsTable {
