@@ -10,6 +10,7 @@ export interface ActionsExtra {
   request_json: string | null;
   claimed_at: number | null;
   result_file: string | null;
+  submitter_uid: number | null;
 }
 export type InboxDatabase = Omit<Database, 'actions'> & { actions: ActionsTable & ActionsExtra };
 export type ActionRow = Selectable<InboxDatabase['actions']>;

@@ -91,6 +91,7 @@ export async function processClaimed(ctx: InboxContext, curName: string, claimed
     params: 'params' in req && req.params ? JSON.stringify(req.params) : null,
     reason: req.reason ?? null,
     submitter: submitterColumn(submitter),
+    submitter_uid: submitter.uid,
     file_name: curName,
     state: 'queued' as const,
     received_at: Math.floor(claimedAtMs / 1000),
@@ -151,6 +152,7 @@ async function reject(ctx: InboxContext, curName: string, submitter: Submitter, 
     params: req && 'params' in req && req.params ? JSON.stringify(req.params) : null,
     reason: req?.reason ?? null,
     submitter: submitterColumn(submitter),
+    submitter_uid: submitter.uid,
     file_name: curName,
     state: 'rejected',
     outcome: 'rejected',
@@ -164,18 +166,18 @@ async function reject(ctx: InboxContext, curName: string, submitter: Submitter, 
   });
   const row = (await findAction(ctx.db, rowId))!;
   ctx.audit.info({ event: 'rejected', id: r.duplicateOf ?? r.id ?? null, row: rowId, code: r.code, reason: r.reason, submitter: row.submitter, file: curName }, 'action rejected');
-  await finishFile(ctx, row, curName, submitter.uid, claimedAtMs);
+  await finishFile(ctx, row, curName, claimedAtMs);
 }
 
 /**
  * Writes the result file of a finished row (if not written yet), records its name and removes the
  * claimed file. Idempotent: after a crash it completes whatever step was missing.
  */
-export async function finishFile(ctx: InboxContext, row: ActionRow, curName: string | null, uid?: number | null, claimedAtMs?: number): Promise<void> {
+export async function finishFile(ctx: InboxContext, row: ActionRow, curName: string | null, claimedAtMs?: number): Promise<void> {
   const outcome = row.outcome!;
   if (!row.result_file) {
     const ms = { ...(ctx.timings.get(row.id) ?? {}), ...(claimedAtMs !== undefined ? { receivedAt: claimedAtMs, claimedAt: claimedAtMs } : {}), finishedAt: ctx.now() };
-    const result = buildResult(row, { ms, uid, file: row.file_name ? originalName(row.file_name) : undefined });
+    const result = buildResult(row, { ms, file: row.file_name ? originalName(row.file_name) : undefined });
     const base = result.id === row.id && row.id.startsWith('_') ? safeBase(row.id) : result.id;
     try {
       await ctx.hooks.beforeResult?.(row.id);

@@ -41,14 +41,9 @@ export type TimingsMs = Partial<Record<keyof ResultTimings, number>>;
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 const sec = (s: number | null) => (s === null ? null : s * 1000);
 
-/** Encodes a submitter for the actions.submitter column: the user name, or "uid:N" when unknown. */
+/** The actions.submitter column: the user name, or "uid N" when /etc/passwd does not know the uid. */
 export function submitterColumn(s: { uid: number | null; user: string | null }): string | null {
-  return s.user ?? (s.uid === null ? null : `uid:${s.uid}`);
-}
-
-function submitterOf(col: string | null, uid?: number | null): { uid: number | null; user: string | null } {
-  if (col?.startsWith('uid:')) return { uid: Number(col.slice(4)), user: null };
-  return { uid: uid ?? null, user: col };
+  return s.user ?? (s.uid === null ? null : `uid ${s.uid}`);
 }
 
 function requestIdOf(request: unknown): string | undefined {
@@ -57,7 +52,7 @@ function requestIdOf(request: unknown): string | undefined {
 }
 
 /** Builds the result file content from the row (the source of truth) and what memory knows more precisely. */
-export function buildResult(row: ActionRow, extra: { ms?: TimingsMs; uid?: number | null; file?: string; requestId?: string } = {}): ActionResult {
+export function buildResult(row: ActionRow, extra: { ms?: TimingsMs; file?: string; requestId?: string } = {}): ActionResult {
   const ms = extra.ms ?? {};
   let request: unknown = null;
   if (row.request_json !== null) {
@@ -89,7 +84,7 @@ export function buildResult(row: ActionRow, extra: { ms?: TimingsMs; uid?: numbe
       finishedAt: iso(ms.finishedAt ?? sec(row.finished_at)),
     },
     verification,
-    submitter: submitterOf(row.submitter, extra.uid),
+    submitter: { uid: row.submitter_uid, user: row.submitter?.startsWith('uid ') ? null : row.submitter },
     attempts: row.attempts,
     ...(extra.file !== undefined ? { file: extra.file } : {}),
   };

@@ -22,8 +22,8 @@ beforeAll(async () => {
   store = await openTestDb(root);
   await seedInventory(store.db, sim);
   clients = clientsFor(accessOf(sim), testLog());
-  // Only "start" on vmids 101 and 102 is allowed: everything else is a policy rejection.
-  inbox = createInbox({ dir, db: store.db, clients, log: testLog(), now: () => Date.now(), config: testActionsConfig({ policy: [{ actions: ['start'], vmids: [101, 102] }] }) });
+  // Only start/stop on vmids 101 and 102 are allowed: everything else is a policy rejection.
+  inbox = createInbox({ dir, db: store.db, clients, log: testLog(), now: () => Date.now(), config: testActionsConfig({ policy: [{ actions: ['start', 'stop'], vmids: [101, 102] }] }) });
   await inbox.start();
   sim.resetStats();
 });
@@ -103,12 +103,12 @@ describe('bad input', () => {
 
   it('keeps running: a valid request afterwards still runs', async () => {
     const g = sim.world.guest(sim.clusters[0]!.name, 101)!;
-    const r0 = await drop(dir, request('after-bad', sim.clusters[0]!.name, 101, 'start'));
-    expect(r0).toBeTruthy();
+    const want = g.status === 'running' ? 'stopped' : 'running';
+    await drop(dir, request('after-bad', sim.clusters[0]!.name, 101, g.status === 'running' ? 'stop' : 'start'));
     await inbox.rescan();
     const r = await waitFor(async () => (await results(dir)).find((x) => x.id === 'after-bad'), 20_000);
-    // 101 may already be running in this world; either way the request got exactly one outcome.
-    expect(['done', 'failed']).toContain(r.outcome);
-    expect(g).toBeDefined();
+    expect(r.outcome, r.reason ?? '').toBe('done');
+    expect(g.status).toBe(want);
+    expect(sim.stats().byMethod.POST).toBe(1);
   });
 });
