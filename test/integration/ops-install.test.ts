@@ -2,7 +2,7 @@
 // changes nothing, a second run that changes nothing, an edited config that survives.
 // Runs as root (the test machine is); skipped with the reason otherwise.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,6 @@ import { Config } from '../../agent/config/config.schema.ts';
 import { SUBDIRS } from '../../agent/inbox/maildir.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
-const INSTALL = join(REPO, 'scripts/install.sh');
 const IS_ROOT = process.getuid?.() === 0;
 const HAS_USERADD = ['/usr/sbin/useradd', '/sbin/useradd'].some((p) => existsSync(p));
 
@@ -25,8 +24,22 @@ function makeRoot(): string {
   return root;
 }
 
+/**
+ * A frozen copy of what the installer ships, so files other people change in this checkout while
+ * the test runs cannot make a re-run look like a change.
+ */
+function copySource(): string {
+  const src = mkdtempSync(join(tmpdir(), 'ops-install-src-'));
+  for (const p of ['agent', 'db', 'site-templates', 'systemd', 'scripts/install.sh', 'scripts/submit-action.ts', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md']) {
+    if (existsSync(join(REPO, p))) cpSync(join(REPO, p), join(src, p), { recursive: true });
+  }
+  return src;
+}
+
+let SRC = REPO;
+
 function install(root: string, ...args: string[]) {
-  const r = spawnSync('bash', [INSTALL, '--root', root, ...args], { encoding: 'utf8' });
+  const r = spawnSync('bash', [join(SRC, 'scripts/install.sh'), '--root', root, ...args], { encoding: 'utf8' });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -67,20 +80,24 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
   let afterDry: Map<string, string>;
 
   beforeAll(() => {
+    SRC = copySource();
     root = makeRoot();
     before = snapshot(root);
     dry = install(root, '--dry-run');
     afterDry = snapshot(root);
     first = install(root);
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(SRC, { recursive: true, force: true });
+  });
 
   it('a dry run prints every action and changes nothing', () => {
     expect(dry.status).toBe(0);
     expect(dry.out).toContain('DRY RUN');
     expect(dry.out).toMatch(/would: useradd --system --prefix \S+ --gid pmi-agent --groups pmi-submit .* pmi-agent/);
     expect(dry.out).toContain(`would: chmod 2770 ${root}/var/spool/pmi-agent/inbox/new`);
-    expect(dry.out).toContain(`would: cp ${REPO}/systemd/config.example.json ${root}/etc/pmi-agent/config.json`);
+    expect(dry.out).toContain(`would: cp ${SRC}/systemd/config.example.json ${root}/etc/pmi-agent/config.json`);
     expect(dry.out).not.toMatch(/^\+ /m);
     expect(afterDry).toEqual(before);
   });
@@ -153,9 +170,9 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
   });
 
   it('installs the unit, tmpfiles, nginx example (not enabled), the app without tests, and the command', () => {
-    expect(readFileSync(join(root, 'etc/systemd/system/pmi-agent.service'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/pmi-agent.service'), 'utf8'));
+    expect(readFileSync(join(root, 'etc/systemd/system/pmi-agent.service'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/pmi-agent.service'), 'utf8'));
     expect(existsSync(join(root, 'etc/nginx/sites-enabled'))).toBe(false);
-    expect(readFileSync(join(root, 'etc/pmi-agent/config.json'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/config.example.json'), 'utf8'));
+    expect(readFileSync(join(root, 'etc/pmi-agent/config.json'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/config.example.json'), 'utf8'));
     expect(existsSync(join(root, 'opt/pmi-agent/agent/main.ts'))).toBe(true);
     expect(existsSync(join(root, 'opt/pmi-agent/test'))).toBe(false);
     expect(readlinkSync(join(root, 'usr/local/bin/pmi-agent'))).toBe('/opt/pmi-agent/agent/bin/pmi-agent.js');
@@ -193,7 +210,7 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
   });
 
   it('rejects unknown options with exit 2', () => {
-    const r = spawnSync('bash', [INSTALL, '--frob'], { encoding: 'utf8' });
+    const r = spawnSync('bash', [join(SRC, 'scripts/install.sh'), '--frob'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown option --frob');
   });
