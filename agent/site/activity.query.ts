@@ -1,0 +1,119 @@
+// Reads tasks, actions, poll runs and the agent's own state for the activity pages.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+export interface TaskRow {
+  upid: string;
+  cluster_id: number;
+  node: string;
+  type: string;
+  vmid: number | null;
+  user: string | null;
+  tokenid: string | null;
+  starttime: number;
+  endtime: number | null;
+  status: string | null;
+  ok: number | null;
+}
+
+export interface ActionRow {
+  id: string;
+  cluster: string | null;
+  vmid: number | null;
+  action: string | null;
+  reason: string | null;
+  submitter: string | null;
+  state: string;
+  outcome: string | null;
+  upid: string | null;
+  error_code: string | null;
+  message: string | null;
+  received_at: number;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export interface PollRunRow {
+  cluster_id: number;
+  started_at: number;
+  duration_ms: number;
+  requests: number;
+  errors: number;
+  endpoint: string | null;
+  ok: number;
+  error: string | null;
+}
+
+const TASK_COLUMNS = ['upid', 'cluster_id', 'node', 'type', 'vmid', 'user', 'tokenid', 'starttime', 'endtime', 'status', 'ok'] as const;
+const ACTION_COLUMNS = ['id', 'cluster', 'vmid', 'action', 'reason', 'submitter', 'state', 'outcome', 'upid', 'error_code', 'message', 'received_at', 'finished_at', 'updated_at'] as const;
+
+/** Tasks started since `since` (newest first, at most `limit`). */
+export async function queryRecentTasks(db: Kysely<Database>, since: number, limit: number): Promise<TaskRow[]> {
+  return db.selectFrom('tasks').select(TASK_COLUMNS).where('starttime', '>=', since).orderBy('starttime', 'desc').limit(limit).execute();
+}
+
+/** Actions received or updated since `since`, plus every one not finished (the queue). */
+export async function queryActions(db: Kysely<Database>, since: number, limit: number): Promise<ActionRow[]> {
+  return db
+    .selectFrom('actions')
+    .select(ACTION_COLUMNS)
+    .where((eb) => eb.or([eb('updated_at', '>=', since), eb('outcome', 'is', null)]))
+    .orderBy('received_at', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** Tasks and actions of the guests in one bucket (cluster, vmid range), newest first. */
+export async function queryBucketActivity(
+  db: Kysely<Database>,
+  cluster: { id: number; name: string },
+  lo: number,
+  hi: number,
+  since: number,
+): Promise<{ tasks: TaskRow[]; actions: ActionRow[] }> {
+  const tasks = await db
+    .selectFrom('tasks')
+    .select(TASK_COLUMNS)
+    .where('cluster_id', '=', cluster.id)
+    .where('vmid', '>=', lo)
+    .where('vmid', '<=', hi)
+    .where('starttime', '>=', since)
+    .orderBy('starttime', 'desc')
+    .execute();
+  const actions = await db
+    .selectFrom('actions')
+    .select(ACTION_COLUMNS)
+    .where('cluster', '=', cluster.name)
+    .where('vmid', '>=', lo)
+    .where('vmid', '<=', hi)
+    .where('received_at', '>=', since)
+    .orderBy('received_at', 'desc')
+    .execute();
+  return { tasks, actions };
+}
+
+/** The last `perCluster` poll runs of every cluster, newest first. */
+export async function queryPollRuns(db: Kysely<Database>, since: number): Promise<PollRunRow[]> {
+  return db
+    .selectFrom('poll_runs')
+    .select(['cluster_id', 'started_at', 'duration_ms', 'requests', 'errors', 'endpoint', 'ok', 'error'])
+    .where('started_at', '>=', since)
+    .orderBy('started_at', 'desc')
+    .limit(2000)
+    .execute();
+}
+
+/** Values of agent_state keys starting with `prefix`. */
+export async function queryAgentState(db: Kysely<Database>, prefix: string): Promise<Map<string, { value: string; updated_at: number }>> {
+  const rows = await db.selectFrom('agent_state').select(['key', 'value', 'updated_at']).where('key', 'like', `${prefix}%`).execute();
+  return new Map(rows.map((r) => [r.key, { value: r.value, updated_at: r.updated_at }]));
+}
+
+/** Upserts one agent_state key. */
+export async function writeAgentState(db: Kysely<Database>, key: string, value: string, now: number): Promise<void> {
+  await db
+    .insertInto('agent_state')
+    .values({ key, value, updated_at: now })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))
+    .execute();
+}

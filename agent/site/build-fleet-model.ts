@@ -1,0 +1,254 @@
+// Pure: inventory rows + current values → the view models of the overview, cluster, node and
+// storage pages (tables with display text and sortable raw values, links everywhere).
+import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
+
+import type { ClusterRow, GuestRow, NodeRow, StorageRow } from './inventory.query.ts';
+import { paths } from './site-paths.ts';
+
+/** Current values of a running guest (from its newest raw sample). */
+export interface GuestNow {
+  ts: number;
+  cpu: number | null;
+  mem: number | null;
+  disk: number | null;
+  uptime: number | null;
+  netin: number | null;
+  netout: number | null;
+  diskread: number | null;
+  diskwrite: number | null;
+}
+
+export interface Fleet {
+  clusters: ClusterRow[];
+  nodes: NodeRow[];
+  guests: GuestRow[];
+  storages: StorageRow[];
+  /** Key `${cluster_id}/${vmid}` → current values, for guests sampled in the cluster's last cycle. */
+  now: Map<string, GuestNow>;
+  failedTasks24h: number;
+  failedActions24h: number;
+  nearFullRatio: number;
+}
+
+export interface Cell {
+  text: string;
+  /** Sort value (number or string); absent → the text. */
+  v?: number | string;
+}
+
+export interface GuestRowVM {
+  key: string;
+  href: string;
+  name: string;
+  vmid: number;
+  type: string;
+  cluster: string;
+  clusterHref: string;
+  node: string;
+  nodeHref: string;
+  status: string;
+  template: boolean;
+  tags: string[];
+  cpu: Cell;
+  mem: Cell;
+  uptime: Cell;
+  maxmem: Cell;
+}
+
+export interface NodeRowVM {
+  href: string;
+  node: string;
+  cluster: string;
+  clusterHref: string;
+  status: string;
+  cpu: Cell;
+  mem: Cell;
+  disk: Cell;
+  load: Cell;
+  uptime: Cell;
+  guests: number;
+}
+
+export interface StorageRowVM {
+  storage: string;
+  node: string;
+  nodeHref: string;
+  cluster: string;
+  clusterHref: string;
+  type: string;
+  shared: boolean;
+  status: string;
+  used: Cell;
+  total: Cell;
+  pct: Cell;
+  nearFull: boolean;
+}
+
+export interface Summary {
+  clusters: Array<{ name: string; href: string; quorate: string; ok: boolean; lastError: string | null }>;
+  nodesOnline: number;
+  nodesOffline: number;
+  guestsRunning: number;
+  guestsStopped: number;
+  guestsOther: number;
+  storageNearFull: number;
+  failedTasks24h: number;
+  failedActions24h: number;
+}
+
+/** Root-relative link helper: every href in a page is relative so the site works under any prefix. */
+export type Href = (path: string) => string;
+
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b ? a / b : null);
+
+/** Guest table rows (live guests, templates last within their cluster order). */
+export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => boolean): GuestRowVM[] {
+  const names = clusterNames(f);
+  const out: GuestRowVM[] = [];
+  for (const g of f.guests) {
+    if (filter && !filter(g)) continue;
+    const c = names.get(g.cluster_id) ?? '?';
+    const now = f.now.get(`${g.cluster_id}/${g.vmid}`);
+    out.push({
+      key: `${c}/${g.vmid}`,
+      href: href(paths.guest(c, g.vmid)),
+      name: g.name ?? `vm ${g.vmid}`,
+      vmid: g.vmid,
+      type: g.type,
+      cluster: c,
+      clusterHref: href(paths.cluster(c)),
+      node: g.node,
+      nodeHref: href(paths.node(c, g.node)),
+      status: g.status,
+      template: g.template === 1,
+      tags: splitTags(g.tags),
+      cpu: now ? { text: fmtPct(now.cpu), v: round3(now.cpu) } : { text: '–', v: -1 },
+      mem: now ? { text: `${fmtBytes(now.mem)} / ${fmtBytes(g.maxmem)}`, v: now.mem === null ? -1 : Math.round(now.mem / 1048576) } : { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 },
+      uptime: now ? { text: fmtDuration(now.uptime), v: now.uptime ?? -1 } : { text: '–', v: -1 },
+      maxmem: { text: fmtBytes(g.maxmem), v: g.maxmem === null ? -1 : Math.round(g.maxmem / 1048576) },
+    });
+  }
+  return out;
+}
+
+/** Node table rows. */
+export function buildNodeRows(f: Fleet, href: Href, filter?: (n: NodeRow) => boolean): NodeRowVM[] {
+  const names = clusterNames(f);
+  const perNode = new Map<string, number>();
+  for (const g of f.guests) perNode.set(`${g.cluster_id}/${g.node}`, (perNode.get(`${g.cluster_id}/${g.node}`) ?? 0) + 1);
+  return f.nodes.filter((n) => !filter || filter(n)).map((n) => {
+    const c = names.get(n.cluster_id) ?? '?';
+    const online = n.status === 'online';
+    const memUsed = n.mem_used;
+    return {
+      href: href(paths.node(c, n.node)),
+      node: n.node,
+      cluster: c,
+      clusterHref: href(paths.cluster(c)),
+      status: n.status,
+      cpu: online ? { text: fmtPct(n.cpu), v: round3(n.cpu) } : { text: '–', v: -1 },
+      mem: online ? { text: `${fmtBytes(memUsed)} / ${fmtBytes(n.mem_total)}`, v: ratio(memUsed, n.mem_total) ?? -1 } : { text: '–', v: -1 },
+      disk: online ? { text: `${fmtBytes(n.rootfs_used)} / ${fmtBytes(n.rootfs_total)}`, v: ratio(n.rootfs_used, n.rootfs_total) ?? -1 } : { text: '–', v: -1 },
+      load: online && n.load1 != null ? { text: `${n.load1.toFixed(2)} ${n.load5?.toFixed(2) ?? '–'} ${n.load15?.toFixed(2) ?? '–'}`, v: n.load1 } : { text: '–', v: -1 },
+      uptime: online ? { text: fmtDuration(n.uptime), v: n.uptime ?? -1 } : { text: '–', v: -1 },
+      guests: perNode.get(`${n.cluster_id}/${n.node}`) ?? 0,
+    };
+  });
+}
+
+/** Storage table rows; near full = used/total ≥ nearFullRatio. */
+export function buildStorageRows(f: Fleet, href: Href, filter?: (s: StorageRow) => boolean): StorageRowVM[] {
+  const names = clusterNames(f);
+  return f.storages.filter((s) => !filter || filter(s)).map((s) => {
+    const c = names.get(s.cluster_id) ?? '?';
+    const r = ratio(s.used, s.total);
+    return {
+      storage: s.storage,
+      node: s.node,
+      nodeHref: href(paths.node(c, s.node)),
+      cluster: c,
+      clusterHref: href(paths.cluster(c)),
+      type: s.type ?? '',
+      shared: s.shared === 1,
+      status: s.status,
+      used: { text: fmtBytes(s.used), v: s.used ?? -1 },
+      total: { text: fmtBytes(s.total), v: s.total ?? -1 },
+      pct: { text: fmtPct(r), v: r === null ? -1 : round3(r) },
+      nearFull: r !== null && r >= f.nearFullRatio,
+    };
+  });
+}
+
+/** The fleet summary cards of the overview. */
+export function buildSummary(f: Fleet, href: Href): Summary {
+  let running = 0;
+  let stopped = 0;
+  let other = 0;
+  for (const g of f.guests) {
+    if (g.template === 1) continue;
+    if (g.status === 'running') running++;
+    else if (g.status === 'stopped') stopped++;
+    else other++;
+  }
+  return {
+    clusters: f.clusters.map((c) => ({
+      name: c.name,
+      href: href(paths.cluster(c.name)),
+      quorate: c.quorate === null ? 'standalone' : c.quorate ? 'quorate' : 'NOT quorate',
+      ok: c.last_error === null && c.quorate !== 0,
+      lastError: c.last_error,
+    })),
+    nodesOnline: f.nodes.filter((n) => n.status === 'online').length,
+    nodesOffline: f.nodes.filter((n) => n.status !== 'online').length,
+    guestsRunning: running,
+    guestsStopped: stopped,
+    guestsOther: other,
+    storageNearFull: f.storages.filter((s) => (ratio(s.used, s.total) ?? 0) >= f.nearFullRatio).length,
+    failedTasks24h: f.failedTasks24h,
+    failedActions24h: f.failedActions24h,
+  };
+}
+
+/** Per-cluster facts for its page. */
+export function buildClusterFacts(c: ClusterRow): Array<{ label: string; text: string }> {
+  return [
+    { label: 'Proxmox cluster name', text: c.pve_name ?? '(standalone host)' },
+    { label: 'Quorum', text: c.quorate === null ? 'standalone' : c.quorate ? 'quorate' : 'NOT quorate' },
+    { label: 'Nodes', text: String(c.node_count ?? '–') },
+    { label: 'Version', text: c.pve_version ?? '–' },
+    { label: 'Endpoint', text: c.endpoint ?? '–' },
+    { label: 'Last error', text: c.last_error ?? 'none' },
+  ];
+}
+
+/** Per-node facts for its page. */
+export function buildNodeFacts(n: NodeRow): Array<{ label: string; text: string }> {
+  const availUsed = n.mem_total != null && n.mem_available != null ? n.mem_total - n.mem_available : null;
+  return [
+    { label: 'Status', text: n.status },
+    { label: 'IP', text: n.ip ?? '–' },
+    { label: 'CPU', text: `${fmtPct(n.cpu)} of ${n.maxcpu ?? '–'} cores (IO wait ${fmtPct(n.iowait)})` },
+    { label: 'CPU model', text: n.cpu_model ?? '–' },
+    { label: 'Load (1, 5, 15 min)', text: [n.load1, n.load5, n.load15].map((x) => (x == null ? '–' : x.toFixed(2))).join(' ') },
+    { label: 'Memory used', text: `${fmtBytes(n.mem_used)} / ${fmtBytes(n.mem_total)}` },
+    { label: 'Memory used (excl. cache)', text: `${fmtBytes(availUsed)} / ${fmtBytes(n.mem_total)}` },
+    { label: 'Swap', text: `${fmtBytes(n.swap_used)} / ${fmtBytes(n.swap_total)}` },
+    { label: 'Root fs', text: `${fmtBytes(n.rootfs_used)} / ${fmtBytes(n.rootfs_total)}` },
+    { label: 'Network in / out', text: `${fmtRate(n.netin_bps)} / ${fmtRate(n.netout_bps)}` },
+    { label: 'Uptime', text: fmtDuration(n.uptime) },
+    { label: 'Kernel', text: n.kernel ?? '–' },
+    { label: 'PVE version', text: n.pve_version ?? '–' },
+    { label: 'Last seen', text: fmtTime(n.last_seen) },
+  ];
+}
+
+export function clusterNames(f: Pick<Fleet, 'clusters'>): Map<number, string> {
+  return new Map(f.clusters.map((c) => [c.id, c.name]));
+}
+
+/** Proxmox separates tags with ";" (also "," or space in older versions). */
+export function splitTags(tags: string | null): string[] {
+  return tags ? tags.split(/[;, ]+/).filter(Boolean) : [];
+}
+
+const round3 = (x: number | null) => (x === null ? -1 : Math.round(x * 1000) / 1000);

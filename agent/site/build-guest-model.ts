@@ -1,0 +1,144 @@
+// Pure: one guest's inventory row, current values, tasks and actions → its page model and its
+// machine-readable JSON (format in site-templates/DATA-FORMAT.md).
+import { annotationLabel, buildActionRows, buildTaskRows, type ActionRowVM, type TaskRowVM } from './build-activity-model.ts';
+import { splitTags, type GuestNow, type Href } from './build-fleet-model.ts';
+import type { ActionRow, TaskRow } from './activity.query.ts';
+import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
+import type { GuestRow } from './inventory.query.ts';
+import { bucketOf, paths } from './site-paths.ts';
+
+export interface GuestInput {
+  cluster: string;
+  clusterId: number;
+  guest: GuestRow;
+  now: GuestNow | undefined;
+  tasks: TaskRow[];
+  actions: ActionRow[];
+  /** Whether the tier files exist for this guest (written when it has history). */
+  hasDay: boolean;
+  hasLong: boolean;
+  nowSec: number;
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  unit: 'pct' | 'mib' | 'rate';
+  metrics: Array<{ key: string; name: string }>;
+  /** Text alternative: the current value(s). */
+  alt: string;
+}
+
+export interface GuestPageVM {
+  name: string;
+  vmid: number;
+  cluster: string;
+  clusterHref: string;
+  node: string;
+  nodeHref: string;
+  status: string;
+  tags: string[];
+  facts: Array<{ label: string; text: string }>;
+  current: Array<{ label: string; text: string }>;
+  asOf: string;
+  charts: ChartSpec[];
+  tasks: TaskRowVM[];
+  actions: ActionRowVM[];
+}
+
+/** The chart set of a guest, with current values as text alternatives. */
+export function guestCharts(g: GuestRow, now: GuestNow | undefined): ChartSpec[] {
+  const charts: ChartSpec[] = [
+    { id: 'cpu', title: 'CPU', unit: 'pct', metrics: [{ key: 'cpu', name: 'CPU' }], alt: `CPU now ${fmtPct(now?.cpu)}` },
+    { id: 'mem', title: 'Memory', unit: 'mib', metrics: [{ key: 'mem', name: 'used' }], alt: `Memory now ${fmtBytes(now?.mem)} of ${fmtBytes(g.maxmem)}` },
+    { id: 'net', title: 'Network', unit: 'rate', metrics: [{ key: 'ni', name: 'in' }, { key: 'no', name: 'out' }], alt: `Network now in ${fmtRate(now?.netin)}, out ${fmtRate(now?.netout)}` },
+    { id: 'io', title: 'Disk I/O', unit: 'rate', metrics: [{ key: 'dr', name: 'read' }, { key: 'dw', name: 'write' }], alt: `Disk I/O now read ${fmtRate(now?.diskread)}, write ${fmtRate(now?.diskwrite)}` },
+  ];
+  if (g.type === 'lxc') charts.push({ id: 'disk', title: 'Root disk', unit: 'mib', metrics: [{ key: 'disk', name: 'used' }], alt: `Root disk now ${fmtBytes(now?.disk)} of ${fmtBytes(g.maxdisk)}` });
+  return charts;
+}
+
+/** The guest page's view model. */
+export function buildGuestPage(i: GuestInput, href: Href, knownGuests: Set<string>, clusters: Set<string>): GuestPageVM {
+  const g = i.guest;
+  const n = i.now;
+  const names = new Map([[i.clusterId, i.cluster]]);
+  return {
+    name: g.name ?? `vm ${g.vmid}`,
+    vmid: g.vmid,
+    cluster: i.cluster,
+    clusterHref: href(paths.cluster(i.cluster)),
+    node: g.node,
+    nodeHref: href(paths.node(i.cluster, g.node)),
+    status: g.status,
+    tags: splitTags(g.tags),
+    facts: [
+      { label: 'Type', text: g.type === 'qemu' ? 'QEMU VM' : 'LXC container' },
+      { label: 'Status', text: g.status + (g.lock ? ` (lock: ${g.lock})` : '') },
+      { label: 'Template', text: g.template ? 'yes' : 'no' },
+      { label: 'CPUs', text: g.maxcpu === null ? '–' : String(g.maxcpu) },
+      { label: 'Memory', text: fmtBytes(g.maxmem) },
+      { label: 'Disk', text: fmtBytes(g.maxdisk) },
+      { label: 'Pool', text: g.pool ?? '–' },
+      { label: 'HA state', text: g.hastate ?? '–' },
+      { label: 'First seen', text: fmtTime(g.first_seen) },
+      { label: 'Last change', text: fmtTime(g.changed_at) },
+    ],
+    current: n
+      ? [
+          { label: 'CPU', text: fmtPct(n.cpu) },
+          { label: 'Memory', text: `${fmtBytes(n.mem)} / ${fmtBytes(g.maxmem)}` },
+          ...(g.type === 'lxc' ? [{ label: 'Root disk', text: `${fmtBytes(n.disk)} / ${fmtBytes(g.maxdisk)}` }] : []),
+          { label: 'Network in / out', text: `${fmtRate(n.netin)} / ${fmtRate(n.netout)}` },
+          { label: 'Disk read / write', text: `${fmtRate(n.diskread)} / ${fmtRate(n.diskwrite)}` },
+          { label: 'Uptime', text: fmtDuration(n.uptime) },
+        ]
+      : [{ label: 'Status', text: g.status }],
+    asOf: n ? fmtTime(n.ts) : fmtTime(i.nowSec),
+    charts: guestCharts(g, n),
+    tasks: buildTaskRows(i.tasks, names, knownGuests, href, i.nowSec),
+    actions: buildActionRows(i.actions, knownGuests, clusters, href),
+  };
+}
+
+/** Chart markers: task starts and action requests of this guest. */
+export function guestAnnotations(tasks: TaskRow[], actions: ActionRow[]): Array<{ ts: number; label: string; failed: boolean }> {
+  return [
+    ...tasks.map((t) => ({ ts: t.starttime, label: annotationLabel(t.type.replace(/^(qm|vz)/, '')), failed: t.ok === 0 })),
+    ...actions.filter((a) => a.action).map((a) => ({ ts: a.received_at, label: annotationLabel(a.action!), failed: a.outcome === 'failed' })),
+  ].sort((a, b) => a.ts - b.ts);
+}
+
+/** The per-guest JSON: inventory, current values as of its last refresh, recent activity, raw series. */
+export function buildGuestJson(i: GuestInput, rawSeries: string): string {
+  const g = i.guest;
+  const n = i.now;
+  const doc = {
+    v: 1,
+    cluster: i.cluster,
+    vmid: g.vmid,
+    name: g.name,
+    type: g.type,
+    node: g.node,
+    status: g.status,
+    template: g.template === 1,
+    tags: splitTags(g.tags),
+    pool: g.pool,
+    lock: g.lock,
+    maxcpu: g.maxcpu,
+    maxmem: g.maxmem,
+    maxdisk: g.maxdisk,
+    as_of: n?.ts ?? null,
+    current: n ? { cpu: n.cpu === null ? null : Math.round(n.cpu * 1000) / 1000, mem: n.mem, disk: n.disk, netin: n.netin, netout: n.netout, diskread: n.diskread, diskwrite: n.diskwrite, uptime: n.uptime } : null,
+    files: {
+      day: i.hasDay ? `${g.vmid}.day.json` : null,
+      long: i.hasLong ? `${g.vmid}.long.json` : null,
+      live: `../../../${paths.live(i.cluster, bucketOf(g.vmid))}`,
+    },
+    tasks: i.tasks.slice(0, 20).map((t) => ({ upid: t.upid, type: t.type, user: t.user, start: t.starttime, end: t.endtime, status: t.status, ok: t.ok === null ? null : t.ok === 1 })),
+    actions: i.actions.slice(0, 20).map((a) => ({ id: a.id, action: a.action, state: a.state, outcome: a.outcome, received: a.received_at, finished: a.finished_at })),
+    annotations: guestAnnotations(i.tasks, i.actions),
+  };
+  // The raw series is already JSON text; append it rather than parse and re-serialise it.
+  return `${JSON.stringify(doc).slice(0, -1)},"raw":${rawSeries}}`;
+}

@@ -1,0 +1,63 @@
+// Pure: the frame every page shares (title, navigation, assets, generated time, stale threshold).
+import { fmtDuration, fmtTime, isoTime } from './format.ts';
+import { jsonForScript } from './render.ts';
+import type { AssetNames } from './site-assets.ts';
+import { paths, rootOf } from './site-paths.ts';
+
+export interface LayoutVM {
+  siteTitle: string;
+  title: string;
+  root: string;
+  nav: Array<{ href: string; text: string; current: boolean }>;
+  crumbs: Array<{ href: string; text: string }>;
+  generatedAt: number;
+  generatedIso: string;
+  generatedText: string;
+  staleAfterSeconds: number;
+  staleAfterText: string;
+  refreshSeconds: number;
+  assets: AssetNames;
+  charts: boolean;
+  pageData: string | null;
+  /** Rewritten every cycle (carries the generated time); slow pages learn freshness from status.json. */
+  live: boolean;
+}
+
+export interface SiteFrame {
+  siteTitle: string;
+  generatedAt: number;
+  pollIntervalSeconds: number;
+  staleAfterIntervals: number;
+  assets: AssetNames;
+}
+
+const NAV = [
+  { href: paths.overview, text: 'Overview' },
+  { href: paths.storage, text: 'Storage' },
+  { href: paths.tasks, text: 'Tasks' },
+  { href: paths.actions, text: 'Actions' },
+  { href: paths.agent, text: 'Agent' },
+];
+
+/** The layout model of the page at `path` (crumbs are [path, text] pairs from the root). */
+export function buildLayout(frame: SiteFrame, path: string, title: string, opts: { crumbs?: Array<[string, string]>; pageData?: unknown; live?: boolean } = {}): LayoutVM {
+  const root = rootOf(path);
+  const stale = frame.staleAfterIntervals * frame.pollIntervalSeconds;
+  return {
+    siteTitle: frame.siteTitle,
+    title,
+    root,
+    nav: NAV.map((n) => ({ href: n.href, text: n.text, current: n.href === path })),
+    crumbs: (opts.crumbs ?? []).map(([p, text]) => ({ href: root + p, text })),
+    generatedAt: frame.generatedAt,
+    generatedIso: isoTime(frame.generatedAt),
+    generatedText: fmtTime(frame.generatedAt),
+    staleAfterSeconds: stale,
+    staleAfterText: fmtDuration(stale),
+    refreshSeconds: frame.pollIntervalSeconds,
+    assets: frame.assets,
+    charts: opts.pageData !== undefined,
+    pageData: opts.pageData === undefined ? null : jsonForScript(opts.pageData),
+    live: opts.live ?? true,
+  };
+}

@@ -1,0 +1,40 @@
+// Pure: the fleet → status.json, the documented machine-readable snapshot (DATA-FORMAT.md).
+import { clusterNames, type Fleet } from './build-fleet-model.ts';
+import { paths } from './site-paths.ts';
+
+const r3 = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
+
+/** status.json text. Guests are arrays (see `guest_fields`) to keep the file small at 10,000 guests. */
+export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number): string {
+  const names = clusterNames(f);
+  const counts = { clusters: f.clusters.length, nodes_online: 0, nodes_offline: 0, guests_running: 0, guests_stopped: 0, guests_other: 0, templates: 0, storage_near_full: 0, tasks_failed_24h: f.failedTasks24h, actions_failed_24h: f.failedActions24h };
+  for (const n of f.nodes) if (n.status === 'online') counts.nodes_online++; else counts.nodes_offline++;
+  const guests = f.guests.map((g) => {
+    if (g.template === 1) counts.templates++;
+    else if (g.status === 'running') counts.guests_running++;
+    else if (g.status === 'stopped') counts.guests_stopped++;
+    else counts.guests_other++;
+    const c = names.get(g.cluster_id) ?? '?';
+    const n = f.now.get(`${g.cluster_id}/${g.vmid}`);
+    return [c, g.vmid, g.name, g.type, g.node, g.status, r3(n?.cpu), n?.mem ?? null, g.maxmem, n?.uptime ?? null, n?.netin ?? null, n?.netout ?? null];
+  });
+  const storage = f.storages.map((s) => {
+    const ratio = s.used != null && s.total ? s.used / s.total : null;
+    if (ratio !== null && ratio >= f.nearFullRatio) counts.storage_near_full++;
+    return { cluster: names.get(s.cluster_id) ?? '?', node: s.node, storage: s.storage, type: s.type, shared: s.shared === 1, status: s.status, used: s.used, total: s.total };
+  });
+  const doc = {
+    v: 1,
+    generated_at: generatedAt,
+    poll_interval_seconds: pollIntervalSeconds,
+    stale_after_seconds: staleAfterSeconds,
+    counts,
+    clusters: f.clusters.map((c) => ({ name: c.name, pve_name: c.pve_name, quorate: c.quorate === null ? null : c.quorate === 1, nodes: c.node_count, version: c.pve_version, last_ok_at: c.last_ok_at, last_sample_ts: c.last_sample_ts, last_error: c.last_error })),
+    nodes: f.nodes.map((n) => ({ cluster: names.get(n.cluster_id) ?? '?', node: n.node, status: n.status, cpu: r3(n.cpu), maxcpu: n.maxcpu, mem_used: n.mem_used, mem_available: n.mem_available, mem_total: n.mem_total, load1: n.load1, uptime: n.uptime, page: paths.node(names.get(n.cluster_id) ?? '?', n.node) })),
+    storage,
+    guest_fields: ['cluster', 'vmid', 'name', 'type', 'node', 'status', 'cpu', 'mem', 'maxmem', 'uptime', 'netin', 'netout'],
+    guest_page: 'g/<cluster>/<bucket>/<vmid>.html, bucket = floor(vmid / 100) + "xx"',
+    guests,
+  };
+  return JSON.stringify(doc);
+}

@@ -1,0 +1,126 @@
+// Pure helpers for chart series: which tier serves which range, compact number encoding, and
+// encoding of the in-memory raw window. The browser merges the sources of a range (coarse
+// first, then finer points after the coarse series ends) — see site-templates/assets/site.js.
+import { WINDOW_METRICS, type GuestWindow } from './recent-cache.ts';
+
+export const MAX_POINTS = 600;
+
+export type SourceId = 'raw' | 'day' | 'long.w' | 'long.m' | 'long.y';
+
+export interface RangeSpec {
+  id: '1h' | '24h' | '7d' | '30d' | '1y';
+  seconds: number;
+  /** Sources from coarsest to finest; each finer one only contributes points after the previous ends. */
+  sources: SourceId[];
+}
+
+/** Ranges and the tiers they are drawn from: raw, 5-minute (day), hourly (w), 2-hourly (m), daily (y). */
+export const RANGES: RangeSpec[] = [
+  { id: '1h', seconds: 3600, sources: ['raw'] },
+  { id: '24h', seconds: 86_400, sources: ['day', 'raw'] },
+  { id: '7d', seconds: 7 * 86_400, sources: ['long.w', 'day', 'raw'] },
+  { id: '30d', seconds: 30 * 86_400, sources: ['long.m', 'day', 'raw'] },
+  { id: '1y', seconds: 365 * 86_400, sources: ['long.y', 'long.m', 'day', 'raw'] },
+];
+
+/** The tier queries behind each file-level source. */
+export const SOURCE_TIERS = {
+  day: { tier: '5m' as const, seconds: 86_400, group: 300 },
+  'long.w': { tier: '1h' as const, seconds: 7 * 86_400, group: 3600 },
+  'long.m': { tier: '1h' as const, seconds: 30 * 86_400, group: 7200 },
+  'long.y': { tier: '1h' as const, seconds: 366 * 86_400, group: 86_400 },
+};
+
+/** The sources a range uses (pure; exported for tests and the page model). */
+export function sourcesFor(range: RangeSpec['id']): SourceId[] {
+  const r = RANGES.find((x) => x.id === range);
+  if (!r) throw new Error(`unknown range ${range}`);
+  return r.sources;
+}
+
+/** Worst-case points of a source over its span (the bound the unit tests check against 600). */
+export function maxPointsOf(source: Exclude<SourceId, 'raw'>): number {
+  const s = SOURCE_TIERS[source];
+  return Math.ceil(s.seconds / s.group) + 1;
+}
+
+/** 3 significant digits, as a JSON number ("12.3", "0.5", "123000"); null → "null". */
+export function sig3(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'null';
+  if (x === 0) return '0';
+  return String(Number(x.toPrecision(3)));
+}
+
+/** Bytes → whole MiB; null → "null". */
+export function mib(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? 'null' : String(Math.round(x / 1048576));
+}
+
+/** Bytes/s → KiB/s with 3 significant digits. */
+export function kib(x: number | null | undefined): string {
+  return sig3(x === null || x === undefined ? null : x / 1024);
+}
+
+const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number | null) => string> = {
+  cpu: (x) => sig3(x === null ? null : x * 100),
+  mem: mib,
+  disk: mib,
+  ni: kib,
+  no: kib,
+  dr: kib,
+  dw: kib,
+};
+
+/** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object. */
+export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string {
+  const idx: number[] = [];
+  if (w) for (let k = 0; k < w.ts.length; k++) if (w.ts[k]! >= from && w.ts[k]! < until) idx.push(k);
+  const t0 = idx.length ? w!.ts[idx[0]!]! : from;
+  const offsets = idx.map((k) => w!.ts[k]! - t0);
+  // Samples a poll interval apart (the usual case) are stored as a step and a count only.
+  const step = offsets.length > 1 ? offsets[1]! : 1;
+  const regular = step > 0 && offsets.every((o, k) => o === k * step);
+  let out = `{"t0":${t0},"step":${regular ? step : 1},"n":${idx.length}`;
+  if (!regular) out += `,"i":[${offsets.join(',')}]`;
+  for (const m of WINDOW_METRICS) {
+    const v = idx.map((k) => RAW_ENCODE[m](w![m][k]!));
+    if (v.some((x) => x !== '0' && x !== 'null')) out += `,"${m}":[${v.join(',')}]`;
+  }
+  return `${out}}`;
+}
+
+export interface Point {
+  ts: number;
+  v: Array<number | null>;
+}
+
+/**
+ * Averages consecutive points into groups so that at most `max` remain (time-bucketed, so
+ * gaps stay gaps). Used for series built in TypeScript (node raw windows).
+ */
+export function groupPoints(points: Point[], max = MAX_POINTS): Point[] {
+  if (points.length <= max) return points;
+  const first = points[0]!.ts;
+  const last = points[points.length - 1]!.ts;
+  const width = Math.max(1, Math.ceil((last - first + 1) / max));
+  const out: Point[] = [];
+  let cur: { ts: number; sums: number[]; counts: number[] } | null = null;
+  const flush = () => {
+    if (cur) out.push({ ts: cur.ts, v: cur.sums.map((s, k) => (cur!.counts[k] ? s / cur!.counts[k]! : null)) });
+  };
+  for (const p of points) {
+    const b = first + Math.floor((p.ts - first) / width) * width;
+    if (!cur || cur.ts !== b) {
+      flush();
+      cur = { ts: b, sums: p.v.map(() => 0), counts: p.v.map(() => 0) };
+    }
+    p.v.forEach((x, k) => {
+      if (x !== null) {
+        cur!.sums[k]! += x;
+        cur!.counts[k]! += 1;
+      }
+    });
+  }
+  flush();
+  return out;
+}

@@ -1,0 +1,53 @@
+// Reads raw samples newer than a watermark. The raw tables are time-major (ts first), so
+// "everything after ts X" is one contiguous index range — cheap, unlike per-guest raw reads.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+export interface RawGuestSample {
+  ts: number;
+  cluster_id: number;
+  vmid: number;
+  uptime: number | null;
+  cpu: number | null;
+  mem: number | null;
+  disk: number | null;
+  netin_bps: number | null;
+  netout_bps: number | null;
+  diskread_bps: number | null;
+  diskwrite_bps: number | null;
+}
+
+export interface RawNodeSample {
+  ts: number;
+  cluster_id: number;
+  node: string;
+  cpu: number | null;
+  iowait: number | null;
+  load1: number | null;
+  mem_total: number | null;
+  mem_used: number | null;
+  mem_available: number | null;
+  netin_bps: number | null;
+  netout_bps: number | null;
+}
+
+/** Guest samples of one cluster with ts > after, in time order. */
+export async function queryGuestSamplesAfter(db: Kysely<Database>, clusterId: number, after: number): Promise<RawGuestSample[]> {
+  return db
+    .selectFrom('guest_samples')
+    .select(['ts', 'cluster_id', 'vmid', 'uptime', 'cpu', 'mem', 'disk', 'netin_bps', 'netout_bps', 'diskread_bps', 'diskwrite_bps'])
+    .where('ts', '>', after)
+    .where('cluster_id', '=', clusterId)
+    .orderBy('ts')
+    .execute();
+}
+
+/** Node samples of every cluster with ts ≥ from, in time order. */
+export async function queryNodeSamplesSince(db: Kysely<Database>, from: number): Promise<RawNodeSample[]> {
+  return db
+    .selectFrom('node_samples')
+    .select(['ts', 'cluster_id', 'node', 'cpu', 'iowait', 'load1', 'mem_total', 'mem_used', 'mem_available', 'netin_bps', 'netout_bps'])
+    .where('ts', '>=', from)
+    .orderBy('ts')
+    .execute();
+}

@@ -1,0 +1,181 @@
+// Render stage for the fleet-level pages (overview, clusters, nodes, storage, tasks, actions,
+// agent) and status.json. These are rewritten every cycle; unchanged bytes are not written.
+import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-activity-model.ts';
+import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
+import { buildLayout, type SiteFrame } from './build-layout-model.ts';
+import { buildStatusJson } from './build-status-json.ts';
+import type { SiteData } from './collect-site-data.ts';
+import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
+import { fmtDuration, fmtTime } from './format.ts';
+import type { Render } from './render.ts';
+import { paths, rootOf } from './site-paths.ts';
+import type { KEEP } from './publish.ts';
+import { createHash } from 'node:crypto';
+
+export type Emit = (path: string, content: string | Buffer | typeof KEEP) => void;
+
+export interface FleetPageOptions {
+  lastBuild?: string;
+  lastError?: { when: string; message: string } | null;
+  /** Whether a node page must be re-rendered now (else KEEP): staggered like guest pages. */
+  nodeDue: (path: string, index: number, digest: string) => boolean;
+  keep: typeof KEEP;
+}
+
+/** Renders every fleet-level page and status.json through `emit`. Returns the page count. */
+export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: FleetPageOptions): number {
+  let pages = 0;
+  const page = (path: string, template: string, model: object) => {
+    emit(path, render(template, model));
+    pages++;
+  };
+  const names = clusterNames(d);
+  const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
+  const clusterSet = new Set(d.clusters.map((c) => c.name));
+  const hrefFor = (path: string) => (p: string) => rootOf(path) + p;
+
+  let h = hrefFor(paths.overview);
+  page(paths.overview, 'overview', {
+    layout: buildLayout(frame, paths.overview, 'Overview'),
+    summary: buildSummary(d, h),
+    nodes: buildNodeRows(d, h),
+    guests: buildGuestRows(d, h),
+    storage: buildStorageRows(d, h),
+    showCluster: d.clusters.length > 1,
+  });
+
+  for (const c of d.clusters) {
+    const path = paths.cluster(c.name);
+    h = hrefFor(path);
+    page(path, 'cluster', {
+      layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false }),
+      name: c.name,
+      facts: buildClusterFacts(c),
+      nodes: buildNodeRows(d, h, (n) => n.cluster_id === c.id),
+      guests: buildGuestRows(d, h, (g) => g.cluster_id === c.id),
+      storage: buildStorageRows(d, h, (s) => s.cluster_id === c.id),
+      tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, h, frame.generatedAt),
+    });
+  }
+
+  const nodeRawByKey = new Map<string, SiteData['nodeRaw']>();
+  for (const s of d.nodeRaw) {
+    const k = `${s.cluster_id}/${s.node}`;
+    let a = nodeRawByKey.get(k);
+    if (!a) nodeRawByKey.set(k, (a = []));
+    a.push(s);
+  }
+  d.nodes.forEach((n, index) => {
+    const c = names.get(n.cluster_id) ?? '?';
+    const path = paths.node(c, n.node);
+    h = hrefFor(path);
+    const root = rootOf(path);
+    const raw = nodeRawByKey.get(`${n.cluster_id}/${n.node}`) ?? [];
+    emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, raw));
+    const onNode = d.guests.filter((g) => g.cluster_id === n.cluster_id && g.node === n.node);
+    const digest = createHash('sha1').update(JSON.stringify([n.status, onNode, d.storages.filter((s) => s.cluster_id === n.cluster_id && s.node === n.node).map((s) => [s.storage, s.status, s.total])])).digest('base64url');
+    if (!opts.nodeDue(path, index, digest)) {
+      emit(path, opts.keep);
+      pages++;
+      return;
+    }
+    page(path, 'node', {
+      layout: buildLayout(frame, path, n.node, {
+        crumbs: [[paths.overview, 'Overview'], [paths.cluster(c), c]],
+        live: false,
+        pageData: {
+          kind: 'node',
+          files: { raw: root + paths.nodeData(c, n.node), day: root + paths.nodeSeries(c, n.node, 'day'), long: root + paths.nodeSeries(c, n.node, 'long') },
+          charts: NODE_CHARTS,
+        },
+      }),
+      name: n.node,
+      status: n.status,
+      cluster: c,
+      clusterHref: h(paths.cluster(c)),
+      facts: buildNodeFacts(n),
+      charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, n) })),
+      ranges: RANGES.map((r) => r.id),
+      guests: buildGuestRows(d, h, (g) => g.cluster_id === n.cluster_id && g.node === n.node),
+      storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
+      tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === n.cluster_id && t.node === n.node).slice(0, 50), names, known, h, frame.generatedAt),
+    });
+  });
+
+  h = hrefFor(paths.storage);
+  const storageKeys = d.storages.map((s) => `${names.get(s.cluster_id)}:${s.node}/${s.storage}`);
+  page(paths.storage, 'storage', {
+    layout: buildLayout(frame, paths.storage, 'Storage', {
+      pageData: { kind: 'storage', files: { day: paths.storageSeries }, keys: storageKeys, ranges: [{ id: '24h', seconds: 86_400, sources: ['day'] }], charts: [{ id: 'fill', title: 'Storage fill', unit: 'pct', metrics: [{ key: 'pct', name: 'fill' }] }] },
+    }),
+    storage: buildStorageRows(d, h),
+    charts: [{ id: 'fill', title: 'Storage fill (24 h, one line per storage)', alt: `${d.storages.length} storages; current fill in the table above` }],
+    ranges: ['24h'],
+  });
+
+  h = hrefFor(paths.tasks);
+  page(paths.tasks, 'tasks', {
+    layout: buildLayout(frame, paths.tasks, 'Tasks'),
+    tasks: buildTaskRows(d.tasks, names, known, h, frame.generatedAt),
+    windowText: '24 h',
+    limit: 1000,
+  });
+
+  h = hrefFor(paths.actions);
+  page(paths.actions, 'actions', {
+    layout: buildLayout(frame, paths.actions, 'Actions'),
+    queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h),
+    history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h),
+    windowText: '7 days',
+  });
+
+  h = hrefFor(paths.agent);
+  page(paths.agent, 'agent', {
+    layout: buildLayout(frame, paths.agent, 'Agent status'),
+    site: [
+      { label: 'This build started', text: fmtTime(frame.generatedAt) },
+      { label: 'Previous build', text: opts.lastBuild ?? 'none yet' },
+      { label: 'Poll interval', text: fmtDuration(frame.pollIntervalSeconds) },
+    ],
+    lastBuildError: opts.lastError ?? null,
+    clusters: buildClusterAgentRows(d.clusters, d.pollRuns, h),
+    windowText: '24 h',
+  });
+
+  emit(paths.status, buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds));
+  return pages;
+}
+
+export const NODE_CHARTS = [
+  { id: 'cpu', title: 'CPU', unit: 'pct', metrics: [{ key: 'cpu', name: 'CPU' }, { key: 'io', name: 'IO wait' }] },
+  { id: 'load', title: 'Load', unit: 'load', metrics: [{ key: 'load', name: 'load 1 min' }] },
+  { id: 'mem', title: 'Memory', unit: 'mib', metrics: [{ key: 'mem', name: 'used' }, { key: 'avail', name: 'used (excl. cache)' }] },
+  { id: 'net', title: 'Network', unit: 'rate', metrics: [{ key: 'ni', name: 'in' }, { key: 'no', name: 'out' }] },
+];
+
+function nodeAlt(id: string, n: SiteData['nodes'][number]): string {
+  const f = buildNodeFacts(n);
+  const pick = (label: string) => f.find((x) => x.label === label)?.text ?? '–';
+  switch (id) {
+    case 'cpu': return `CPU now ${pick('CPU')}`;
+    case 'load': return `Load now ${pick('Load (1, 5, 15 min)')}`;
+    case 'mem': return `Memory now ${pick('Memory used')}; excluding cache ${pick('Memory used (excl. cache)')}`;
+    default: return `Network now ${pick('Network in / out')}`;
+  }
+}
+
+/** Node JSON: state plus the raw series of the last ~90 min (grouped to ≤ 600 points). */
+function nodeJson(cluster: string, node: string, status: string, raw: SiteData['nodeRaw']): string {
+  const pts = groupPoints(raw.map((s) => ({
+    ts: s.ts,
+    v: [s.cpu, s.iowait, s.load1, s.mem_used, s.mem_total != null && s.mem_available != null ? s.mem_total - s.mem_available : null, s.netin_bps, s.netout_bps],
+  })));
+  const t0 = pts[0]?.ts ?? 0;
+  const col = (k: number, f: (x: number | null) => string) => pts.map((p) => f(p.v[k] ?? null)).join(',');
+  const pct = (x: number | null) => sig3(x === null ? null : x * 100);
+  const offsets = pts.map((p) => p.ts - t0);
+  const step = offsets.length > 1 ? offsets[1]! : 1;
+  const regular = step > 0 && offsets.every((o, k) => o === k * step);
+  const series = `{"t0":${t0},"step":${regular ? step : 1},"n":${pts.length}${regular ? '' : `,"i":[${offsets.join(',')}]`},"cpu":[${col(0, pct)}],"io":[${col(1, pct)}],"load":[${col(2, sig3)}],"mem":[${col(3, mib)}],"avail":[${col(4, mib)}],"ni":[${col(5, kib)}],"no":[${col(6, kib)}]}`;
+  return `${JSON.stringify({ v: 1, cluster, node, status }).slice(0, -1)},"raw":${series}}`;
+}

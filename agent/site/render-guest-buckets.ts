@@ -1,0 +1,221 @@
+// Render stage for guests, one bucket (100 vmids) at a time: the bucket's live file every cycle,
+// and its pages, JSON and tier files when the roll schedule says so (else KEEP the live release's).
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import { queryBucketActivity, type ActionRow, type TaskRow } from './activity.query.ts';
+import { buildGuestJson, buildGuestPage, guestAnnotations } from './build-guest-model.ts';
+import { buildLayout, type SiteFrame } from './build-layout-model.ts';
+import type { SiteData } from './collect-site-data.ts';
+import { RANGES, SOURCE_TIERS, encodeWindow } from './encode-series.ts';
+import type { GuestRow } from './inventory.query.ts';
+import type { KEEP } from './publish.ts';
+import type { RecentCache } from './recent-cache.ts';
+import type { Render } from './render.ts';
+import { dueFor, type BucketRoll, type RollPeriods } from './roll-schedule.ts';
+import { queryGuestTierSeries, seriesJson, type EncodedSeries } from './series.query.ts';
+import { bucketOf, paths, rootOf } from './site-paths.ts';
+
+export interface BucketState extends BucketRoll {
+  /** Digest of the bucket's inventory rows and activity: a change forces page and JSON refresh. */
+  digest: string;
+  /** Samples up to this ts are in the guest JSON; later ones go to the live file. */
+  rawCut: number;
+  /** The bucket's vmids at the last build: a new guest gets its tier files at once. */
+  vmids: string;
+}
+
+export interface GuestRenderContext {
+  db: Kysely<Database>;
+  data: SiteData;
+  cache: RecentCache;
+  frame: SiteFrame;
+  render: Render;
+  emit: (path: string, content: string | Buffer | typeof KEEP) => void;
+  /** Whether the live release has this path (so KEEP is possible). */
+  has: (path: string) => boolean;
+  states: Map<string, BucketState>;
+  periods: RollPeriods;
+  /** Ignore the schedule and render everything (first build, to-memory builds). */
+  full: boolean;
+  keep: typeof KEEP;
+}
+
+export interface GuestRenderResult {
+  pages: number;
+  nextStates: Map<string, BucketState>;
+  rolled: { raw: number; html: number; day: number; long: number };
+}
+
+const ACTIVITY_DAYS = 30;
+/** Raw history in a guest's JSON: the 1 h range plus the refresh lag (the 24 h file covers older). */
+const JSON_RAW_SECONDS = 3600;
+
+/** Renders all guest buckets; returns the bucket states to commit once publishing succeeded. */
+export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<GuestRenderResult> {
+  const { data, frame } = ctx;
+  const nowSec = frame.generatedAt;
+  const nextStates = new Map<string, BucketState>();
+  const rolled = { raw: 0, html: 0, day: 0, long: 0 };
+  let pages = 0;
+  const clusterById = new Map(data.clusters.map((c) => [c.id, c]));
+  const known = new Set<string>();
+  for (const g of data.guests) known.add(`${clusterById.get(g.cluster_id)?.name}/${g.vmid}`);
+  const clusterSet = new Set(data.clusters.map((c) => c.name));
+
+  // Activity digests per bucket from the cycle's recent tasks/actions (cheap: already in memory).
+  const activity = new Map<string, string[]>();
+  for (const t of data.tasks) if (t.vmid !== null) pushTo(activity, `${t.cluster_id}/${bucketOf(t.vmid)}`, `${t.upid}:${t.endtime}:${t.status}`);
+  const idByName = new Map(data.clusters.map((c) => [c.name, c.id]));
+  for (const a of data.actions) {
+    const cid = a.cluster ? idByName.get(a.cluster) : undefined;
+    if (cid !== undefined && a.vmid !== null) pushTo(activity, `${cid}/${bucketOf(a.vmid)}`, `${a.id}:${a.state}:${a.updated_at}`);
+  }
+
+  const buckets = new Map<string, GuestRow[]>();
+  for (const g of data.guests) pushTo(buckets, `${g.cluster_id}/${bucketOf(g.vmid)}`, g);
+
+  const bucketCount = new Map<number, number>();
+  const bucketIndex = new Map<string, number>();
+  for (const [bkey, guests] of buckets) {
+    const cid = guests[0]!.cluster_id;
+    bucketIndex.set(bkey, bucketCount.get(cid) ?? 0);
+    bucketCount.set(cid, (bucketCount.get(cid) ?? 0) + 1);
+  }
+
+  for (const [bkey, guests] of buckets) {
+    const cluster = clusterById.get(guests[0]!.cluster_id)!;
+    const bucket = bucketOf(guests[0]!.vmid);
+    const stateKey = `${cluster.name}/${bucket}`;
+    const last = ctx.states.get(stateKey);
+    const digest = createHash('sha1').update(JSON.stringify(guests)).update((activity.get(bkey) ?? []).join('|')).digest('base64url');
+    const due = ctx.full
+      ? { raw: true, html: true, day: true, long: true }
+      : dueFor({ nowSec, intervalSeconds: frame.pollIntervalSeconds, index: bucketIndex.get(bkey)!, count: bucketCount.get(cluster.id)!, last, changed: last?.digest !== digest, periods: ctx.periods });
+    // Guest files that the live release lacks must be written now (new guests).
+    const missing = (p: string) => !ctx.has(p);
+    const vmids = guests.map((g) => g.vmid).join(',');
+    const next: BucketState = { raw: last?.raw ?? 0, html: last?.html ?? 0, day: last?.day ?? 0, long: last?.long ?? 0, digest, rawCut: last?.rawCut ?? 0, vmids };
+    const newGuests = last?.vmids !== vmids;
+
+    const needActivity = due.raw || due.html || guests.some((g) => missing(paths.guest(cluster.name, g.vmid)) || missing(paths.guestData(cluster.name, g.vmid)));
+    let act: { tasks: TaskRow[]; actions: ActionRow[] } = { tasks: [], actions: [] };
+    if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
+
+    const tiers = async (kind: 'day' | 'long'): Promise<Map<string, string> | null> => {
+      const wanted = due[kind] || newGuests;
+      if (!wanted) return null;
+      const lo = guests[0]!.vmid;
+      const hi = guests[guests.length - 1]!.vmid;
+      const out = new Map<string, string>();
+      if (kind === 'day') {
+        const s = SOURCE_TIERS.day;
+        const from = alignDown(nowSec - s.seconds, s.group);
+        for (const e of await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group })) out.set(e.key, seriesJson(e));
+      } else {
+        const parts: Record<string, Map<string, EncodedSeries>> = {};
+        for (const src of ['long.w', 'long.m', 'long.y'] as const) {
+          const s = SOURCE_TIERS[src];
+          const from = alignDown(nowSec - s.seconds, s.group);
+          parts[src] = new Map((await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group })).map((e) => [e.key, e]));
+        }
+        for (const g of guests) {
+          const k = String(g.vmid);
+          const w = parts['long.w']!.get(k);
+          const m = parts['long.m']!.get(k);
+          const y = parts['long.y']!.get(k);
+          if (w || m || y) out.set(k, `{"w":${w ? seriesJson(w) : 'null'},"m":${m ? seriesJson(m) : 'null'},"y":${y ? seriesJson(y) : 'null'}}`);
+        }
+      }
+      return out;
+    };
+    const day = await tiers('day');
+    const long = await tiers('long');
+    if (day) { next.day = nowSec; rolled.day++; }
+    if (long) { next.long = nowSec; rolled.long++; }
+    if (due.raw) { next.raw = nowSec; next.rawCut = nowSec; rolled.raw++; }
+    if (due.html) { next.html = nowSec; rolled.html++; }
+
+    const tasksBy = groupBy(act.tasks, (t) => t.vmid!);
+    const actionsBy = groupBy(act.actions, (a) => a.vmid!);
+    let live = '';
+    for (const g of guests) {
+      const c = cluster.name;
+      const w = ctx.cache.get(g.cluster_id, g.vmid);
+      const now = data.now.get(`${g.cluster_id}/${g.vmid}`);
+      if (w && w.ts.length) {
+        const liveSeries = encodeWindow(w, next.rawCut + 1);
+        if (!liveSeries.includes('"n":0')) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
+      }
+      const dayPath = paths.guestSeries(c, g.vmid, 'day');
+      const longPath = paths.guestSeries(c, g.vmid, 'long');
+      const hasDay = emitTier(ctx, dayPath, day, String(g.vmid));
+      const hasLong = emitTier(ctx, longPath, long, String(g.vmid));
+      const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], hasDay, hasLong, nowSec };
+      const jsonPath = paths.guestData(c, g.vmid);
+      if (due.raw || missing(jsonPath)) ctx.emit(jsonPath, buildGuestJson(input, encodeWindow(w, nowSec - JSON_RAW_SECONDS, next.rawCut + 1)));
+      else ctx.emit(jsonPath, ctx.keep);
+      const pagePath = paths.guest(c, g.vmid);
+      if (due.html || missing(pagePath)) {
+        const root = rootOf(pagePath);
+        const model = buildGuestPage(input, (p) => root + p, known, clusterSet);
+        ctx.emit(pagePath, ctx.render('guest', {
+          ...model,
+          ranges: RANGES.map((r) => r.id),
+          layout: buildLayout(frame, pagePath, `${model.name} (${g.vmid})`, {
+            crumbs: [['index.html', 'Overview'], [paths.cluster(c), c], [paths.node(c, g.node), g.node]],
+            live: false,
+            pageData: {
+              kind: 'guest',
+              files: { raw: `${g.vmid}.json`, day: hasDay ? `${g.vmid}.day.json` : null, long: hasLong ? `${g.vmid}.long.json` : null, live: root + paths.live(c, bucket) },
+              liveKey: String(g.vmid),
+              type: g.type,
+              annotations: guestAnnotations(input.tasks, input.actions),
+            },
+          }),
+        }));
+      } else ctx.emit(pagePath, ctx.keep);
+      pages++;
+    }
+    ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"since":${next.rawCut + 1},"g":{${live}}}`);
+    nextStates.set(stateKey, next);
+  }
+  return { pages, nextStates, rolled };
+}
+
+/** Emits a tier file: fresh content when queried, KEEP when not due; an emptied file stays (as empty). */
+function emitTier(ctx: GuestRenderContext, path: string, fresh: Map<string, string> | null, key: string): boolean {
+  if (fresh) {
+    const s = fresh.get(key);
+    if (s) {
+      ctx.emit(path, s);
+      return true;
+    }
+    if (ctx.has(path)) {
+      ctx.emit(path, '{}');
+      return true;
+    }
+    return false;
+  }
+  if (ctx.has(path)) {
+    ctx.emit(path, ctx.keep);
+    return true;
+  }
+  return false;
+}
+
+function alignDown(ts: number, step: number): number {
+  return Math.floor(ts / step) * step;
+}
+
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V) {
+  const a = m.get(k);
+  if (a) a.push(v);
+  else m.set(k, [v]);
+}
+
+function groupBy<T>(rows: T[], key: (r: T) => number): Map<number, T[]> {
+  const m = new Map<number, T[]>();
+  for (const r of rows) pushTo(m, key(r), r);
+  return m;
+}

@@ -1,0 +1,138 @@
+// Reads chart series from the rolled-up tiers, already encoded as compact JSON arrays by SQLite
+// (group_concat): a bucket of 100 guests × 288 points becomes 100 short strings instead of
+// 28,800 row objects, which is what keeps a full build of 10,000 guests inside its budget.
+// Numbers are rounded to display precision here (3 significant digits, MiB for memory).
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+/** One encoded series: timestamps are t0 + i[k] * step; metric arrays are JSON array bodies. */
+export interface EncodedSeries {
+  key: string;
+  t0: number;
+  step: number;
+  i: string;
+  metrics: Record<string, string>;
+}
+
+const sig = (expr: string) => `coalesce(printf('%.3g', ${expr}), 'null')`;
+/** Rates in KiB/s with 3 significant digits ("25.7"): shorter than bytes/s in exponent form. */
+const kib = (expr: string) => sig(`(${expr}) / 1024.0`);
+const mib = (expr: string) => `coalesce(cast(round((${expr}) / 1048576.0) as integer), 'null')`;
+
+/** Guest metrics: name → SQL aggregate over a rollup row set (s.*). */
+export const GUEST_TIER_METRICS: Record<string, string> = {
+  cpu: 'avg(s.cpu_avg) * 100',
+  mem: 'avg(s.mem_avg)',
+  disk: 'avg(s.disk_avg)',
+  ni: 'avg(s.netin_avg)',
+  no: 'avg(s.netout_avg)',
+  dr: 'avg(s.diskread_avg)',
+  dw: 'avg(s.diskwrite_avg)',
+};
+const GUEST_ENCODE: Record<string, (e: string) => string> = { cpu: sig, mem: mib, disk: mib, ni: kib, no: kib, dr: kib, dw: kib };
+
+export const NODE_TIER_METRICS: Record<string, string> = {
+  cpu: 'avg(s.cpu_avg) * 100',
+  io: 'avg(s.iowait_avg) * 100',
+  load: 'avg(s.load1_avg)',
+  mem: 'avg(s.mem_used_avg)',
+  avail: 'avg(s.mem_total - s.mem_available_avg)',
+  ni: 'avg(s.netin_avg)',
+  no: 'avg(s.netout_avg)',
+};
+const NODE_ENCODE: Record<string, (e: string) => string> = { cpu: sig, io: sig, load: sig, mem: mib, avail: mib, ni: kib, no: kib };
+
+export type Tier = '5m' | '1h';
+
+export interface TierQuery {
+  tier: Tier;
+  /** First timestamp included; also the t0 the offsets count from. */
+  from: number;
+  /** Seconds per point: the tier's own step, or a multiple to group (2 h, 1 day). */
+  group: number;
+}
+
+function build(
+  inner: RawBuilder<unknown>,
+  metrics: Record<string, string>,
+  encode: Record<string, (e: string) => string>,
+): RawBuilder<Record<string, string | number>> {
+  const names = Object.keys(metrics);
+  const outer = names.map((n) => `group_concat(${encode[n]!(`"${n}"`)}) AS "${n}"`).join(', ');
+  return sql<Record<string, string | number>>`SELECT k, group_concat(b) AS i, ${sql.raw(outer)} FROM (${inner}) GROUP BY k ORDER BY k`;
+}
+
+function toSeries(rows: Array<Record<string, string | number>>, q: TierQuery, names: string[]): EncodedSeries[] {
+  return rows.map((r) => ({
+    key: String(r.k),
+    t0: q.from,
+    step: q.group,
+    i: String(r.i ?? ''),
+    metrics: Object.fromEntries(names.map((n) => [n, String(r[n] ?? '')])),
+  }));
+}
+
+/** Tier series of the live guests of one cluster with lo ≤ vmid ≤ hi. */
+export async function queryGuestTierSeries(
+  db: Kysely<Database>,
+  clusterId: number,
+  lo: number,
+  hi: number,
+  q: TierQuery,
+): Promise<EncodedSeries[]> {
+  const table = sql.table(`guest_samples_${q.tier}`);
+  const agg = Object.entries(GUEST_TIER_METRICS).map(([n, e]) => `${e} AS "${n}"`).join(', ');
+  const inner = sql`SELECT g.vmid AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, ${sql.raw(agg)}
+    FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
+    WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL
+    GROUP BY g.vmid, b ORDER BY g.vmid, b`;
+  const r = await build(inner, GUEST_TIER_METRICS, GUEST_ENCODE).execute(db);
+  return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));
+}
+
+/** Tier series of every node of a cluster. */
+export async function queryNodeTierSeries(db: Kysely<Database>, clusterId: number, q: TierQuery): Promise<EncodedSeries[]> {
+  const table = sql.table(`node_samples_${q.tier}`);
+  const agg = Object.entries(NODE_TIER_METRICS).map(([n, e]) => `${e} AS "${n}"`).join(', ');
+  const inner = sql`SELECT n.node AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, ${sql.raw(agg)}
+    FROM nodes n JOIN ${table} s ON s.cluster_id = n.cluster_id AND s.node = n.node AND s.ts >= ${q.from}
+    WHERE n.cluster_id = ${clusterId}
+    GROUP BY n.node, b ORDER BY n.node, b`;
+  const r = await build(inner, NODE_TIER_METRICS, NODE_ENCODE).execute(db);
+  return toSeries(r.rows, q, Object.keys(NODE_TIER_METRICS));
+}
+
+/** Fill level (percent) of every storage of a cluster, keyed "node/storage". */
+export async function queryStorageTierSeries(db: Kysely<Database>, clusterId: number, q: TierQuery): Promise<EncodedSeries[]> {
+  const table = sql.table(`storage_samples_${q.tier}`);
+  const inner = sql`SELECT s.node || '/' || s.storage AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b,
+      avg(s.used_avg * 100.0 / nullif(s.total, 0)) AS "pct"
+    FROM ${table} s WHERE s.cluster_id = ${clusterId} AND s.ts >= ${q.from}
+    GROUP BY k, b ORDER BY k, b`;
+  const r = await build(inner, { pct: '' }, { pct: sig }).execute(db);
+  return toSeries(r.rows, q, ['pct']);
+}
+
+const SEQUENCES: string[] = [];
+/** "0,1,…,n-1", cached: a gap-free series leaves out its offsets. */
+function sequence(n: number): string {
+  if (SEQUENCES[n] === undefined) SEQUENCES[n] = Array.from({ length: n }, (_, k) => k).join(',');
+  return SEQUENCES[n];
+}
+const ALL_ZERO = /^(?:0|null)(?:,(?:0|null))*$/;
+
+/**
+ * Encodes a series as the JSON object the browser reads (see site-templates/DATA-FORMAT.md).
+ * Offsets are left out when they are 0..n-1 (starting at the first point), metrics that are all
+ * zero or null are left out (QEMU disk, idle devices).
+ */
+export function seriesJson(s: Pick<EncodedSeries, 't0' | 'step' | 'i' | 'metrics'>): string {
+  const first = s.i === '' ? 0 : Number(s.i.slice(0, s.i.indexOf(',') === -1 ? undefined : s.i.indexOf(',')));
+  const t0 = s.t0 + first * s.step;
+  const offsets = first === 0 ? s.i : s.i.split(',').map((x) => Number(x) - first).join(',');
+  const n = offsets === '' ? 0 : offsets.split(',').length;
+  let out = `{"t0":${t0},"step":${s.step},"n":${n}`;
+  if (offsets !== sequence(n)) out += `,"i":[${offsets}]`;
+  for (const [name, v] of Object.entries(s.metrics)) if (!ALL_ZERO.test(v)) out += `,"${name}":[${v}]`;
+  return `${out}}`;
+}

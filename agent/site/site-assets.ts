@@ -1,0 +1,44 @@
+// The site's static assets with content-hashed names (cache forever, never stale): our CSS and
+// scripts from site-templates/assets and ApexCharts copied from node_modules (no CDN).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { TEMPLATES_DIR } from './render.ts';
+
+export interface AssetNames {
+  css: string;
+  theme: string;
+  js: string;
+  apex: string;
+  apexCss: string;
+}
+
+export interface SiteAssets {
+  names: AssetNames;
+  files: Map<string, Buffer>;
+}
+
+const hashed = (base: string, ext: string, data: Buffer) => `assets/${base}.${createHash('sha256').update(data).digest('hex').slice(0, 12)}.${ext}`;
+
+/** Reads the assets once (at builder creation) and names them by content hash. */
+export function loadAssets(templatesDir = TEMPLATES_DIR): SiteAssets {
+  const require = createRequire(import.meta.url);
+  const apexDir = dirname(require.resolve('apexcharts/dist/apexcharts.min.js'));
+  const src: Record<keyof AssetNames, [string, string, string]> = {
+    css: [join(templatesDir, 'assets/site.css'), 'site', 'css'],
+    theme: [join(templatesDir, 'assets/theme.js'), 'theme', 'js'],
+    js: [join(templatesDir, 'assets/site.js'), 'site', 'js'],
+    apex: [join(apexDir, 'apexcharts.min.js'), 'apexcharts', 'min.js'],
+    apexCss: [join(apexDir, 'apexcharts.css'), 'apexcharts', 'css'],
+  };
+  const files = new Map<string, Buffer>();
+  const names = {} as AssetNames;
+  for (const [k, [file, base, ext]] of Object.entries(src) as Array<[keyof AssetNames, [string, string, string]]>) {
+    const data = readFileSync(file);
+    const name = hashed(base, ext, data);
+    names[k] = name;
+    files.set(name, data);
+  }
+  return { names, files };
+}

@@ -1,0 +1,233 @@
+// The static site pipeline: collect (queries) → model (pure builders) → render (eta) → write
+// (publish.ts, the only module that touches the output directory). One build at a time; one
+// summary log line per build; a failed build leaves the live site alone and is reported on the
+// agent status page by the next successful one.
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/config.schema.ts';
+import { PmiError, errorMessage } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
+import type { Database } from '../store/schema.ts';
+import { writeAgentState } from './activity.query.ts';
+import type { SiteFrame } from './build-layout-model.ts';
+import { collectSiteData } from './collect-site-data.ts';
+import { SOURCE_TIERS } from './encode-series.ts';
+import { fmtTime } from './format.ts';
+import { KEEP, createPublisher, type Entry, type Publisher, type SiteWriter } from './publish.ts';
+import { createRecentCache } from './recent-cache.ts';
+import { renderFleetPages } from './render-fleet-pages.ts';
+import { renderGuestBuckets, type BucketState } from './render-guest-buckets.ts';
+import { createRenderer } from './render.ts';
+import { DEFAULT_PERIODS, type RollPeriods } from './roll-schedule.ts';
+import { queryNodeTierSeries, queryStorageTierSeries, seriesJson } from './series.query.ts';
+import { loadAssets } from './site-assets.ts';
+import { paths } from './site-paths.ts';
+
+export interface BuildSummary {
+  /** HTML pages in the site. */
+  pages: number;
+  /** Files written this build (content changed or new). */
+  written: number;
+  /** Files left as they were (same content, or not due this cycle). */
+  unchanged: number;
+  /** Bytes written this build. */
+  bytes: number;
+  ms: number;
+}
+
+export interface BuildOptions {
+  /** Compute what would change; write nothing. */
+  dryRun?: boolean;
+  /** Render every file into memory (returned in `files`); write nothing. */
+  toMemory?: boolean;
+}
+
+export interface BuildResult extends BuildSummary {
+  /** With toMemory: every file of the site by path. */
+  files?: Map<string, string | Buffer>;
+}
+
+export interface SiteBuilderDeps {
+  db: Kysely<Database>;
+  log: Logger;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  outDir: string;
+  config: Pick<Config, 'site' | 'pollIntervalSeconds'>;
+  /** File-system calls of the publisher (tests inject failures). */
+  writer?: SiteWriter;
+  templatesDir?: string;
+  periods?: Partial<RollPeriods>;
+}
+
+export interface SiteBuilder {
+  build(opts?: BuildOptions): Promise<BuildResult>;
+  /** Feeds this cycle's snapshots into the in-memory recent-sample cache (call before build). */
+  record(snapshots: ClusterSnapshot[]): void;
+}
+
+const STATE_LAST_BUILD = 'site.last_build';
+const STATE_LAST_ERROR = 'site.last_error';
+const NEAR_FULL_RATIO = 0.9;
+
+/** Creates the site builder for deps.outDir (nginx root: `<outDir>/current`). */
+export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
+  const { db, log, outDir, config } = deps;
+  const render = createRenderer(deps.templatesDir);
+  const assets = loadAssets(deps.templatesDir);
+  const cache = createRecentCache();
+  const periods = { ...DEFAULT_PERIODS, ...deps.periods };
+  let publisher: Publisher | null = null;
+  let states = new Map<string, BucketState>();
+  let nodeRoll = { day: 0, long: 0 };
+  let nodePages = new Map<string, { ts: number; digest: string }>();
+  let clusterIds = new Map<string, number>();
+  let pending: ClusterSnapshot[] = [];
+  let running = false;
+
+  function record(snapshots: ClusterSnapshot[]): void {
+    for (const s of snapshots) {
+      const id = clusterIds.get(s.cluster);
+      if (id === undefined) pending.push(s);
+      else cache.addSnapshot(id, s);
+    }
+  }
+
+  async function build(opts: BuildOptions = {}): Promise<BuildResult> {
+    if (running) throw new PmiError('SITE_BUILD_FAILED', 'a site build is already running; not starting another');
+    running = true;
+    const started = performance.now();
+    const nowSec = Math.floor(deps.now() / 1000);
+    try {
+      publisher ??= createPublisher({ outDir, ...(deps.writer && { writer: deps.writer }) });
+      const pub = publisher;
+      const full = opts.toMemory === true || states.size === 0;
+      const data = await collectSiteData(db, cache, nowSec, { nearFullRatio: NEAR_FULL_RATIO });
+      clusterIds = new Map(data.clusters.map((c) => [c.name, c.id]));
+      for (const s of pending.splice(0)) {
+        const id = clusterIds.get(s.cluster);
+        if (id !== undefined) cache.addSnapshot(id, s);
+      }
+      const frame: SiteFrame = {
+        siteTitle: config.site.title,
+        generatedAt: nowSec,
+        pollIntervalSeconds: config.pollIntervalSeconds,
+        staleAfterIntervals: config.site.staleAfterIntervals,
+        assets: assets.names,
+      };
+      const entries = new Map<string, Entry>();
+      const emit = (p: string, c: Entry) => entries.set(p, c);
+      for (const [name, data] of assets.files) emit(name, data);
+
+      const lastBuild = data.siteState.get(STATE_LAST_BUILD)?.value;
+      const lastErrorRaw = data.siteState.get(STATE_LAST_ERROR)?.value;
+      const lastError = lastErrorRaw ? (JSON.parse(lastErrorRaw) as { ts: number; message: string }) : null;
+      const has = (p: string) => !opts.toMemory && pub.has(p);
+      const nextNodePages = new Map<string, { ts: number; digest: string }>();
+      const nodeEvery = Math.max(1, Math.round(periods.rawSeconds / config.pollIntervalSeconds));
+      const slot = Math.floor(nowSec / config.pollIntervalSeconds);
+      let pages = renderFleetPages(data, frame, render, emit, {
+        ...(lastBuild && { lastBuild: describeBuild(lastBuild) }),
+        lastError: lastError ? { when: fmtTime(lastError.ts), message: lastError.message } : null,
+        keep: KEEP,
+        nodeDue: (path, index, digest) => {
+          const last = nodePages.get(path);
+          const due = full || !has(path) || !last || last.digest !== digest || (slot + index) % nodeEvery === 0 || nowSec - last.ts >= periods.rawSeconds * 2;
+          nextNodePages.set(path, due ? { ts: nowSec, digest } : last!);
+          return due;
+        },
+      });
+
+      const nextNodeRoll = await renderTierFiles(data, nowSec, full, has, emit);
+      const guests = await renderGuestBuckets({
+        db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
+      });
+      pages += guests.pages;
+
+      let result: BuildResult;
+      if (opts.toMemory) {
+        const files = new Map<string, string | Buffer>();
+        let bytes = 0;
+        for (const [p, c] of entries) {
+          if (c === KEEP) continue;
+          files.set(p, c);
+          bytes += typeof c === 'string' ? Buffer.byteLength(c) : c.length;
+        }
+        result = { pages, written: 0, unchanged: 0, bytes, ms: 0, files };
+      } else if (opts.dryRun) {
+        const plan = pub.plan(entries);
+        result = { pages, written: plan.written, unchanged: plan.unchanged, bytes: plan.bytes, ms: 0 };
+      } else {
+        const r = pub.publish(entries);
+        result = { pages, written: r.written, unchanged: r.unchanged, bytes: r.bytes, ms: 0 };
+        // Commit the roll schedule only now: a failed publish must redo this cycle's refreshes.
+        states = guests.nextStates;
+        nodeRoll = nextNodeRoll;
+        nodePages = nextNodePages;
+      }
+      result.ms = Math.round(performance.now() - started);
+      if (!opts.toMemory && !opts.dryRun) {
+        await writeAgentState(db, STATE_LAST_BUILD, JSON.stringify({ ts: nowSec, pages: result.pages, written: result.written, unchanged: result.unchanged, bytes: result.bytes, ms: result.ms }), nowSec);
+      }
+      log.info({ pages: result.pages, written: result.written, unchanged: result.unchanged, ms: result.ms, bytes: result.bytes, rolled: guests.rolled, ...(opts.dryRun && { dryRun: true }), ...(opts.toMemory && { toMemory: true }) }, 'site built');
+      return result;
+    } catch (err) {
+      const message = errorMessage(err);
+      log.error({ err, ms: Math.round(performance.now() - started) }, 'site build failed; the previous site stays published');
+      try {
+        await writeAgentState(db, STATE_LAST_ERROR, JSON.stringify({ ts: nowSec, message }), nowSec);
+      } catch (e) {
+        log.warn({ err: e }, 'could not record the site build error');
+      }
+      throw err instanceof PmiError ? err : new PmiError('SITE_BUILD_FAILED', `site build failed: ${message}`, { cause: err });
+    } finally {
+      running = false;
+    }
+  }
+
+  /** Node and storage tier files: all at once, hourly (day) and twice a day (long). */
+  async function renderTierFiles(data: Awaited<ReturnType<typeof collectSiteData>>, nowSec: number, full: boolean, has: (p: string) => boolean, emit: (p: string, c: Entry) => void) {
+    const next = { ...nodeRoll };
+    const dayDue = full || nowSec - nodeRoll.day >= periods.daySeconds || !has(paths.storageSeries);
+    const longDue = full || nowSec - nodeRoll.long >= periods.longSeconds;
+    const storageSeries: string[] = [];
+    for (const c of data.clusters) {
+      const nodes = data.nodes.filter((n) => n.cluster_id === c.id);
+      const newNode = nodes.some((n) => !has(paths.nodeSeries(c.name, n.node, 'day')));
+      if (dayDue || newNode) {
+        const s = SOURCE_TIERS.day;
+        const from = Math.floor((nowSec - s.seconds) / s.group) * s.group;
+        const series = new Map((await queryNodeTierSeries(db, c.id, { tier: s.tier, from, group: s.group })).map((e) => [e.key, seriesJson(e)]));
+        for (const n of nodes) emit(paths.nodeSeries(c.name, n.node, 'day'), series.get(n.node) ?? '{}');
+        if (dayDue) for (const e of await queryStorageTierSeries(db, c.id, { tier: s.tier, from, group: s.group })) storageSeries.push(`${JSON.stringify(`${c.name}:${e.key}`)}:${seriesJson(e)}`);
+      } else for (const n of nodes) emit(paths.nodeSeries(c.name, n.node, 'day'), KEEP);
+      if (longDue || newNode) {
+        const parts: Record<string, Map<string, string>> = {};
+        for (const src of ['long.w', 'long.m', 'long.y'] as const) {
+          const s = SOURCE_TIERS[src];
+          const from = Math.floor((nowSec - s.seconds) / s.group) * s.group;
+          parts[src] = new Map((await queryNodeTierSeries(db, c.id, { tier: s.tier, from, group: s.group })).map((e) => [e.key, seriesJson(e)]));
+        }
+        for (const n of nodes) {
+          emit(paths.nodeSeries(c.name, n.node, 'long'), `{"w":${parts['long.w']!.get(n.node) ?? 'null'},"m":${parts['long.m']!.get(n.node) ?? 'null'},"y":${parts['long.y']!.get(n.node) ?? 'null'}}`);
+        }
+      } else for (const n of nodes) emit(paths.nodeSeries(c.name, n.node, 'long'), KEEP);
+    }
+    if (dayDue) emit(paths.storageSeries, `{"v":1,"series":{${storageSeries.join(',')}}}`);
+    else emit(paths.storageSeries, KEEP);
+    if (dayDue) next.day = nowSec;
+    if (longDue) next.long = nowSec;
+    return next;
+  }
+
+  return { build, record };
+}
+
+function describeBuild(json: string): string {
+  try {
+    const b = JSON.parse(json) as { ts: number; pages: number; written: number; unchanged: number; bytes: number; ms: number };
+    return `${fmtTime(b.ts)}: ${b.pages} pages, ${b.written} files written, ${b.unchanged} unchanged, ${b.bytes} bytes, ${b.ms} ms`;
+  } catch {
+    return json;
+  }
+}

@@ -1,0 +1,40 @@
+// Where each page and data file lives in the site. Names from Proxmox (node, storage) are
+// untrusted, so they are reduced to a safe file-name form before they touch a path.
+import { createHash } from 'node:crypto';
+
+/** Guests are grouped in buckets of 100 vmids ("1xx" holds 100–199): the unit of publishing. */
+export function bucketOf(vmid: number): string {
+  return `${Math.floor(vmid / 100)}xx`;
+}
+
+/** A file-name-safe form of an untrusted name; a short hash keeps altered names distinct. */
+export function slug(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 64);
+  if (safe === name && safe.length > 0) return safe;
+  return `${safe || 'x'}-${createHash('sha1').update(name).digest('hex').slice(0, 8)}`;
+}
+
+export const paths = {
+  overview: 'index.html',
+  storage: 'storage.html',
+  tasks: 'tasks.html',
+  actions: 'actions.html',
+  agent: 'agent.html',
+  status: 'status.json',
+  cluster: (c: string) => `clusters/${c}.html`,
+  node: (c: string, node: string) => `nodes/${c}/${slug(node)}.html`,
+  nodeData: (c: string, node: string) => `data/nodes/${c}/${slug(node)}.json`,
+  nodeSeries: (c: string, node: string, tier: 'day' | 'long') => `data/nodes/${c}/${slug(node)}.${tier}.json`,
+  storageSeries: 'data/storage.day.json',
+  live: (c: string, bucket: string) => `data/live/${c}/${bucket}.json`,
+  guestDir: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}`,
+  guest: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}/${vmid}.html`,
+  guestData: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}/${vmid}.json`,
+  guestSeries: (c: string, vmid: number, tier: 'day' | 'long') => `g/${c}/${bucketOf(vmid)}/${vmid}.${tier}.json`,
+};
+
+/** The relative prefix from a page at `path` back to the site root ("" or "../../"). */
+export function rootOf(path: string): string {
+  const depth = path.split('/').length - 1;
+  return '../'.repeat(depth);
+}
