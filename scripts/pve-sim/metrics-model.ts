@@ -13,8 +13,13 @@ const WH = (2 * Math.PI) / HOUR;
 /** 0..1, low at night, high in the afternoon (UTC), per-entity phase shift. */
 export function daily(key: number, tSec: number): number {
   const phase = (unit(key, 77) - 0.5) * 1.5;
-  return 0.5 + 0.5 * Math.sin(WD * tSec - Math.PI / 2 - 2.1 + phase);
+  return 0.5 + 0.5 * Math.sin(dayPhase(tSec) - Math.PI / 2 - 2.1 + phase);
 }
+
+// Reduce the time modulo the period before the trig call: same value (the period is exactly 2π
+// in phase), but keeps arguments small so V8 stays on its fast path and precision is better.
+const dayPhase = (t: number) => WD * (t % DAY);
+const hourPhase = (t: number) => WH * (t % HOUR);
 
 const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
 
@@ -53,31 +58,45 @@ function rateShape(key: number, which: number, load: number): RateShape {
 }
 
 function rateAt(s: RateShape, t: number): number {
-  return s.base * (1 + 0.5 * Math.sin(WD * t + s.p1) + 0.3 * Math.sin(WH * t + s.p2));
+  return s.base * (1 + 0.5 * Math.sin(dayPhase(t) + s.p1) + 0.3 * Math.sin(hourPhase(t) + s.p2));
 }
 
 function integral(s: RateShape, t0: number, t1: number): number {
   if (t1 <= t0) return 0;
-  const a = -(Math.cos(WD * t1 + s.p1) - Math.cos(WD * t0 + s.p1)) / WD;
-  const b = -(Math.cos(WH * t1 + s.p2) - Math.cos(WH * t0 + s.p2)) / WH;
+  const a = -(Math.cos(dayPhase(t1) + s.p1) - Math.cos(dayPhase(t0) + s.p1)) / WD;
+  const b = -(Math.cos(hourPhase(t1) + s.p2) - Math.cos(hourPhase(t0) + s.p2)) / WH;
   return s.base * (t1 - t0 + 0.5 * a + 0.3 * b);
+}
+
+const shapeCache = new WeakMap<SimGuest, RateShape[]>();
+
+function guestShapes(g: SimGuest): RateShape[] {
+  let s = shapeCache.get(g);
+  if (!s) {
+    s = [0, 1, 2, 3].map((i) => rateShape(g.key, i, g.load));
+    shapeCache.set(g, s);
+  }
+  return s;
 }
 
 /** Rates (bytes/s) of netin, netout, diskread, diskwrite at tSec. */
 export function guestRates(g: SimGuest, tSec: number): [number, number, number, number] {
-  return [0, 1, 2, 3].map((i) => rateAt(rateShape(g.key, i, g.load), tSec)) as [number, number, number, number];
+  const s = guestShapes(g);
+  return [rateAt(s[0]!, tSec), rateAt(s[1]!, tSec), rateAt(s[2]!, tSec), rateAt(s[3]!, tSec)];
 }
 
 /** Bytes accumulated between t0 and t1 for netin, netout, diskread, diskwrite. */
 export function guestBytesBetween(g: SimGuest, t0: number, t1: number): [number, number, number, number] {
-  return [0, 1, 2, 3].map((i) => integral(rateShape(g.key, i, g.load), t0, t1)) as [number, number, number, number];
+  const s = guestShapes(g);
+  return [integral(s[0]!, t0, t1), integral(s[1]!, t0, t1), integral(s[2]!, t0, t1), integral(s[3]!, t0, t1)];
 }
 
 /** Cumulative counters (integers, monotonic while running, 0 when stopped). */
 export function guestCounters(g: SimGuest, tSec: number): [number, number, number, number] {
   const c = g.counters;
-  const add = c.segStart === null ? [0, 0, 0, 0] : guestBytesBetween(g, c.segStart, tSec);
-  return [0, 1, 2, 3].map((i) => Math.floor(c.carry[i]! + add[i]!)) as [number, number, number, number];
+  if (c.segStart === null) return [Math.floor(c.carry[0]), Math.floor(c.carry[1]), Math.floor(c.carry[2]), Math.floor(c.carry[3])];
+  const add = guestBytesBetween(g, c.segStart, tSec);
+  return [Math.floor(c.carry[0] + add[0]), Math.floor(c.carry[1] + add[1]), Math.floor(c.carry[2] + add[2]), Math.floor(c.carry[3] + add[3])];
 }
 
 /** PSI avg10 percentages (PVE 9): some/full for cpu, io, memory. */
@@ -104,9 +123,14 @@ export function nodeIowait(n: SimNode, tSec: number): number {
   return clamp(0.002 + 0.03 * smoothNoise(n.key ^ 0x66, tSec, 45) * n.load, 0, 0.5);
 }
 
+/** 1-minute load average. */
+export function nodeLoad1(n: SimNode, tSec: number): number {
+  return nodeCpu(n, tSec) * n.maxcpu * 1.1;
+}
+
 /** 1/5/15-minute load averages. */
 export function nodeLoadavg(n: SimNode, tSec: number): [number, number, number] {
-  const at = (t: number) => nodeCpu(n, t) * n.maxcpu * 1.1;
+  const at = (t: number) => nodeLoad1(n, t);
   return [at(tSec), (at(tSec) + at(tSec - 120) + at(tSec - 240)) / 3, (at(tSec) + at(tSec - 300) + at(tSec - 600)) / 3];
 }
 
@@ -120,10 +144,12 @@ export interface NodeMemory {
 /** /proc/meminfo-like view of the node's memory. */
 export function nodeMemory(n: SimNode, tSec: number): NodeMemory {
   const usedF = clamp(0.35 + n.load * 0.5 + 0.06 * smoothNoise(n.key ^ 0x77, tSec, 900) + 0.04 * daily(n.key, tSec), 0.1, 0.95);
-  const cacheF = clamp(0.12 * (1 - usedF) + 0.05, 0.02, 0.5);
   const available = Math.round(n.maxmem * (1 - usedF));
-  const buffersCached = Math.round(n.maxmem * cacheF);
-  return { total: n.maxmem, memFree: Math.max(0, available - buffersCached), buffersCached, available };
+  const memFree = Math.round(available * (0.55 + 0.1 * unit(n.key, 5)));
+  // Buffers+Cached exceed the reclaimable part (shmem, unevictable pages), so the pre-8.4 "free"
+  // (MemFree+Buffers+Cached) is a little larger than MemAvailable, as on real hosts.
+  const buffersCached = Math.round((available - memFree) * 1.15);
+  return { total: n.maxmem, memFree, buffersCached, available };
 }
 
 /** Swap in use (bytes). */

@@ -1,16 +1,22 @@
 // Deterministic hashing and smooth noise: every simulated value is a pure function of
 // (seed, entity key, time), so the same seed and clock always give the same answer.
 
-/** 32-bit integer hash of a list of integers (murmur3-style finaliser). */
-export function hashInts(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const p of parts) {
-    let k = Math.imul((p | 0) ^ Math.floor(p / 4294967296), 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
+function mix(h: number, p: number): number {
+  let k = Math.imul(p | 0, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** 32-bit integer hash of up to four integers (murmur3-style; values above 2^32 fold their high part in). */
+export function hashInts(a: number, b = 0, c = 0, d = 0, ...rest: number[]): number {
+  let h = 0x9e3779b9 | 0;
+  h = mix(h, a ^ ((a / 4294967296) | 0));
+  h = mix(h, b ^ ((b / 4294967296) | 0));
+  h = mix(h, c ^ ((c / 4294967296) | 0));
+  h = mix(h, d ^ ((d / 4294967296) | 0));
+  for (const p of rest) h = mix(h, p ^ ((p / 4294967296) | 0));
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -20,8 +26,8 @@ export function hashInts(...parts: number[]): number {
 }
 
 /** Uniform float in [0, 1) from integers. */
-export function unit(...parts: number[]): number {
-  return hashInts(...parts) / 4294967296;
+export function unit(a: number, b = 0, c = 0, d = 0): number {
+  return hashInts(a, b, c, d) / 4294967296;
 }
 
 /** Smooth value noise in [0, 1): hashed lattice every periodSec, smoothstep-interpolated. */

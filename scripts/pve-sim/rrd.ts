@@ -12,7 +12,7 @@ import {
   nodeArcSize,
   nodeCpu,
   nodeIowait,
-  nodeLoadavg,
+  nodeLoad1,
   nodeMemory,
   nodeNetRates,
   nodePressure,
@@ -54,8 +54,36 @@ function samples(t: number, step: number): number[] {
   return Array.from({ length: k }, (_, i) => t + ((i + 0.5) * step) / k);
 }
 
-function agg(values: number[], max: boolean): number {
-  return max ? Math.max(...values) : values.reduce((a, b) => a + b, 0) / values.length;
+/** Aggregates per-sample records key by key (average or max). */
+function aggregate(points: Array<Record<string, number>>, max: boolean): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(points[0]!)) {
+    let acc = max ? -Infinity : 0;
+    for (const p of points) acc = max ? Math.max(acc, p[k]!) : acc + p[k]!;
+    out[k] = max ? acc : acc / points.length;
+  }
+  return out;
+}
+
+function nodeSample(n: SimNode, profile: PveProfile, ts: number): Record<string, number> {
+  const m = nodeMemory(n, ts);
+  const [netin, netout] = nodeNetRates(n, ts);
+  const v: Record<string, number> = {
+    loadavg: nodeLoad1(n, ts),
+    cpu: nodeCpu(n, ts),
+    iowait: nodeIowait(n, ts),
+    memused: profile.memAvailable ? m.total - m.available : m.total - m.memFree - m.buffersCached,
+    swapused: nodeSwapUsed(n, ts),
+    rootused: nodeRootUsed(n, ts),
+    netin,
+    netout,
+  };
+  if (profile.pve9Fields) {
+    v.memavailable = m.available;
+    v.arcsize = nodeArcSize(n, ts);
+    Object.assign(v, nodePressure(n, ts));
+  }
+  return v;
 }
 
 /** Rows of /nodes/{node}/rrddata. Times after the node went offline carry only `time`. */
@@ -63,33 +91,24 @@ export function nodeRrd(n: SimNode, profile: PveProfile, tf: Timeframe, max: boo
   const { step, times } = buckets(profile, tf, nowSec);
   return times.map((t) => {
     if ((n.offlineSince !== null && t >= n.offlineSince) || t < n.bootAt) return { time: t };
-    const pts = samples(t, step);
-    const f = (fn: (ts: number) => number) => agg(pts.map(fn), max);
-    const row: Record<string, number> = {
-      time: t,
-      loadavg: f((ts) => nodeLoadavg(n, ts)[0]),
-      maxcpu: n.maxcpu,
-      cpu: f((ts) => nodeCpu(n, ts)),
-      iowait: f((ts) => nodeIowait(n, ts)),
-      memtotal: n.maxmem,
-      memused: f((ts) => {
-        const m = nodeMemory(n, ts);
-        return profile.memAvailable ? m.total - m.available : m.total - m.memFree - m.buffersCached;
-      }),
-      swaptotal: n.swapTotal,
-      swapused: f((ts) => nodeSwapUsed(n, ts)),
-      roottotal: n.rootTotal,
-      rootused: f((ts) => nodeRootUsed(n, ts)),
-      netin: f((ts) => nodeNetRates(n, ts)[0]),
-      netout: f((ts) => nodeNetRates(n, ts)[1]),
-    };
-    if (profile.pve9Fields) {
-      row.memavailable = f((ts) => nodeMemory(n, ts).available);
-      row.arcsize = f((ts) => nodeArcSize(n, ts));
-      for (const k of Object.keys(nodePressure(n, t))) row[k] = f((ts) => nodePressure(n, ts)[k]!);
-    }
-    return row;
+    const v = aggregate(samples(t, step).map((ts) => nodeSample(n, profile, ts)), max);
+    const row: Record<string, number> = { time: t, maxcpu: n.maxcpu, memtotal: n.maxmem, swaptotal: n.swapTotal, roottotal: n.rootTotal };
+    return Object.assign(row, v);
   });
+}
+
+function guestSample(g: SimGuest, profile: PveProfile, ts: number, max: boolean): Record<string, number> {
+  const cpu = guestCpu(g, ts);
+  const v: Record<string, number> = { cpu, mem: guestMem(g, ts), disk: g.type === 'lxc' ? guestDiskUsed(g, ts) : 0 };
+  if (max) {
+    const [netin, netout, diskread, diskwrite] = guestRates(g, ts);
+    Object.assign(v, { netin, netout, diskread, diskwrite });
+  }
+  if (profile.pve9Fields) {
+    if (g.type === 'qemu') v.memhost = guestMemHost(g, ts);
+    Object.assign(v, guestPressure(g.key, ts, cpu));
+  }
+  return v;
 }
 
 /** Rows of …/{qemu|lxc}/{vmid}/rrddata; stopped periods carry only time/maxcpu/maxmem/maxdisk/disk. */
@@ -97,23 +116,13 @@ export function guestRrd(g: SimGuest, profile: PveProfile, tf: Timeframe, max: b
   const { step, times } = buckets(profile, tf, nowSec);
   return times.map((t) => {
     const pts = samples(t, step).filter((ts) => wasRunning(g, ts));
-    const base = { time: t, maxcpu: g.cpus, maxmem: g.maxmem, maxdisk: g.maxdisk };
-    if (pts.length === 0) return { ...base, disk: 0 };
-    const f = (fn: (ts: number) => number) => agg(pts.map(fn), max);
-    const rate = (i: number) => (max ? f((ts) => guestRates(g, ts)[i]!) : guestBytesBetween(g, t, t + step)[i]! / step);
-    const row: Record<string, number> = {
-      ...base,
-      cpu: f((ts) => guestCpu(g, ts)),
-      mem: f((ts) => guestMem(g, ts)),
-      disk: g.type === 'lxc' ? f((ts) => guestDiskUsed(g, ts)) : 0,
-      netin: rate(0),
-      netout: rate(1),
-      diskread: rate(2),
-      diskwrite: rate(3),
-    };
-    if (profile.pve9Fields) {
-      if (g.type === 'qemu') row.memhost = f((ts) => guestMemHost(g, ts));
-      for (const k of Object.keys(guestPressure(g.key, t, 0))) row[k] = f((ts) => guestPressure(g.key, ts, guestCpu(g, ts))[k]!);
+    if (pts.length === 0) return { time: t, maxcpu: g.cpus, maxmem: g.maxmem, maxdisk: g.maxdisk, disk: 0 };
+    const row: Record<string, number> = { time: t, maxcpu: g.cpus, maxmem: g.maxmem, maxdisk: g.maxdisk };
+    Object.assign(row, aggregate(pts.map((ts) => guestSample(g, profile, ts, max)), max));
+    if (!max) {
+      // Averages of DERIVE sources are exact: bytes transferred in the bucket / its length.
+      const [netin, netout, diskread, diskwrite] = guestBytesBetween(g, t, t + step);
+      Object.assign(row, { netin: netin / step, netout: netout / step, diskread: diskread / step, diskwrite: diskwrite / step });
     }
     return row;
   });

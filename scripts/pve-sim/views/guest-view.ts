@@ -39,18 +39,22 @@ function live(g: SimGuest, tSec: number): Live {
 
 /** A qemu/lxc entry of /cluster/resources; `expired` gives the status-unknown stub. */
 export function guestResource(g: SimGuest, tSec: number, profile: PveProfile, expired: boolean): Json {
-  const base: Json = { id: `${g.type}/${g.vmid}`, type: g.type, vmid: g.vmid, node: g.node };
   if (expired) {
-    base.status = 'unknown';
-    if (g.tags !== undefined) base.tags = g.tags;
-    if (g.lock !== undefined) base.lock = g.lock;
-    if (g.pool !== undefined) base.pool = g.pool;
-    if (g.hastate !== undefined) base.hastate = g.hastate;
-    return base;
+    const stub: Json = { id: `${g.type}/${g.vmid}`, type: g.type, vmid: g.vmid, node: g.node, status: 'unknown' };
+    if (g.tags !== undefined) stub.tags = g.tags;
+    if (g.lock !== undefined) stub.lock = g.lock;
+    if (g.pool !== undefined) stub.pool = g.pool;
+    if (g.hastate !== undefined) stub.hastate = g.hastate;
+    return stub;
   }
   const l = live(g, tSec);
+  // A plain literal, not `{ ...base, … }`: V8 builds spread-then-extend objects on a slow path,
+  // which made this 50x slower and /cluster/resources for 200 guests take ~15 ms.
   const o: Json = {
-    ...base,
+    id: `${g.type}/${g.vmid}`,
+    type: g.type,
+    vmid: g.vmid,
+    node: g.node,
     name: g.name,
     status: g.type === 'qemu' && l.running ? g.qmpstatus : g.status,
     template: g.template,
