@@ -16,6 +16,7 @@ import type { TimingsMs } from './result-file.ts';
  * awaited; production passes none.
  */
 export interface InboxHooks {
+  /** The row says 'posting' (attempt counted) but nothing was sent yet. */
   beforePost?(id: string): void | Promise<void>;
   afterPost?(id: string, upid: string | null): void | Promise<void>;
   duringFollow?(id: string, upid: string): void | Promise<void>;

@@ -91,8 +91,8 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
           return finish({ outcome: 'failed', code: codeOf(lastError), message: `gave up after ${row.attempts} attempts: ${lastError ? errorMessage(lastError) : 'no task'}` });
         }
         const c = call(node);
-        await ctx.hooks.beforePost?.(id);
         await markPosting(ctx.db, id, node, sec(ctx.now()));
+        await ctx.hooks.beforePost?.(id);
         ctx.audit.info({ event: 'posting', id, method: c.method, path: c.path, attempt: row.attempts + 1 }, 'sending the action to Proxmox');
         let upid: string;
         try {
