@@ -40,6 +40,11 @@ export const ACTION_PRIVILEGES: Record<ActionName, readonly string[]> = {
   migrate: ['VM.Migrate'],
 };
 
+/** Privileges only actions use; held without an allowed action that needs them, they are a risk. */
+const ACTION_ONLY_PRIVILEGES = ['VM.PowerMgmt', 'VM.Snapshot', 'VM.Snapshot.Rollback', 'VM.Migrate'];
+/** Privileges pmi-agent never needs; a token holding them could do far more than watch and act. */
+const ADMIN_PRIVILEGES = ['Permissions.Modify', 'Sys.Modify', 'Sys.PowerMgmt', 'User.Modify', 'VM.Allocate', 'VM.Config.Disk', 'Datastore.Allocate'];
+
 /**
  * The privileges the token holds on a path: those listed for the path itself, else the
  * propagating ones (value 1) of the nearest listed ancestor — Proxmox lists every path with an
@@ -77,7 +82,7 @@ function rulesFor(policy: readonly PolicyRule[], cluster: string): Array<[Policy
 /**
  * Findings for one cluster: one per missing polling privilege, one per privilege an allowed
  * action lacks (naming the actions and the policy rule), a summary when all is in place, and a
- * warning when the token can operate guests although the policy allows nothing here.
+ * least-privilege warning for privileges the token holds but nothing allowed here needs.
  */
 export function permissionFindings(perms: Permissions, policy: readonly PolicyRule[], cluster: string): Finding[] {
   const findings: Finding[] = [];
@@ -114,12 +119,13 @@ export function permissionFindings(perms: Permissions, policy: readonly PolicyRu
     findings.push({ level: 'ok', message: `actions: privileges in place for ${[...allowed].join(', ')}` });
   }
   if (allowed.size === 0) {
-    const extra = ['VM.PowerMgmt', 'VM.Snapshot', 'VM.Snapshot.Rollback', 'VM.Migrate'].filter((p) => has(p, ['/vms']));
-    if (extra.length > 0) {
-      findings.push({ level: 'warn', message: `actions: the policy allows no action on this cluster, yet the token holds ${extra.join(', ')} on /vms; a read-only token is safer` });
-    } else {
-      findings.push({ level: 'ok', message: 'actions: none allowed by the policy on this cluster; a read-only token is all that is needed' });
-    }
+    findings.push({ level: 'ok', message: 'actions: none allowed by the policy on this cluster; a read-only token is all that is needed' });
+  }
+  const needed = new Set([...allowed].flatMap((a) => ACTION_PRIVILEGES[a]));
+  const extra = [...ACTION_ONLY_PRIVILEGES, ...ADMIN_PRIVILEGES].filter((p) => !needed.has(p) && has(p, ['/', '/vms']));
+  if (extra.length > 0) {
+    const why = allowed.size === 0 ? 'the policy allows no action on this cluster' : `the allowed actions need only ${[...needed].join(', ')}`;
+    findings.push({ level: 'warn', message: `least privilege: the token also holds ${extra.join(', ')}, but ${why}; a narrower role is safer (see README, "API tokens")` });
   }
   return findings;
 }

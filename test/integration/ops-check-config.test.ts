@@ -38,7 +38,7 @@ async function check(configPath: string, env: NodeJS.ProcessEnv = {}) {
   return { code, out, err };
 }
 
-const policy: Patch = (c) => (c.actions = { policy: [{ actions: ['start', 'shutdown', 'snapshot', 'rollback'] }] });
+const policy: Patch = (c) => (c.actions = { policy: [{ actions: ['start', 'shutdown', 'snapshot', 'rollback', 'migrate'] }] });
 
 describe('pmi-agent check-config against the simulator', () => {
   it('reports a healthy cluster: endpoints, pinned TLS, PVE version, privileges, exit 0', async () => {
@@ -51,7 +51,7 @@ describe('pmi-agent check-config against the simulator', () => {
     expect(r.out).toContain(`TLS pinned fingerprint OK (${sim.fingerprint})`);
     expect(r.out).toMatch(/nodes online 2\/2/);
     expect(r.out).toContain('ok    polling: Sys.Audit, VM.Audit and Datastore.Audit are granted');
-    expect(r.out).toContain('ok    actions: privileges in place for start, shutdown, snapshot, rollback');
+    expect(r.out).toContain('ok    actions: privileges in place for start, shutdown, snapshot, rollback, migrate');
     expect(r.out).toMatch(/OK: 1 cluster checked, 0 warnings\n$/);
     expect(r.code).toBe(0);
     expect(r.out).not.toContain(sim.tokenSecret);

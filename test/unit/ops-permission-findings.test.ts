@@ -55,6 +55,7 @@ describe('permissionFindings', () => {
       ['ok', 'polling: Sys.Audit, VM.Audit and Datastore.Audit are granted'],
       ['error', 'actions: missing VM.Migrate on /vms for migrate (allowed by actions.policy[0])'],
       ['error', 'actions: missing VM.Snapshot on /vms for snapshot, delete-snapshot (allowed by actions.policy[1])'],
+      ['warn', 'least privilege: the token also holds VM.PowerMgmt, but the allowed actions need only VM.Migrate, VM.Snapshot; a narrower role is safer (see README, "API tokens")'],
     ]],
     ['vmid rule checks each guest path', { ...AUDIT, '/vms/100': { 'VM.PowerMgmt': 0 } }, rules({ actions: ['reboot'], vmids: [100, 101] }), [
       ['ok', 'polling: Sys.Audit, VM.Audit and Datastore.Audit are granted'],
@@ -70,7 +71,13 @@ describe('permissionFindings', () => {
     ]],
     ['operator token without any allowed action', OPERATOR, [], [
       ['ok', 'polling: Sys.Audit, VM.Audit and Datastore.Audit are granted'],
-      ['warn', 'actions: the policy allows no action on this cluster, yet the token holds VM.PowerMgmt on /vms; a read-only token is safer'],
+      ['ok', 'actions: none allowed by the policy on this cluster; a read-only token is all that is needed'],
+      ['warn', 'least privilege: the token also holds VM.PowerMgmt, but the policy allows no action on this cluster; a narrower role is safer (see README, "API tokens")'],
+    ]],
+    ['administrator token for power actions', { '/': { 'Sys.Audit': 1, 'VM.Audit': 1, 'Datastore.Audit': 1, 'VM.PowerMgmt': 1, 'VM.Migrate': 1, 'Sys.Modify': 1, 'VM.Allocate': 1 } }, rules({ actions: ['stop'] }), [
+      ['ok', 'polling: Sys.Audit, VM.Audit and Datastore.Audit are granted'],
+      ['ok', 'actions: privileges in place for stop'],
+      ['warn', 'least privilege: the token also holds VM.Migrate, Sys.Modify, VM.Allocate, but the allowed actions need only VM.PowerMgmt; a narrower role is safer (see README, "API tokens")'],
     ]],
   ])('%s', (_name, perms, policy, expected) => {
     expect(permissionFindings(perms, policy, 'lab').map((f) => [f.level, f.message])).toEqual(expected);
