@@ -1,10 +1,11 @@
 // CLI: tsx scripts/pve-sim/cli.ts [--clusters N] [--nodes N] [--guests N] [--seed N] [--pve 7|8|9]
 //   [--latency-ms N] [--port FIRST] [--fingerprint-file F] [--write-config F] [--standalone]
-//   [--hostile-names] [--task-time-scale X] [--auth-fail-delay-ms N]
-// Starts the simulator, prints endpoints, token and fingerprint; SIGINT/SIGTERM stop it.
+//   [--hostile-names] [--task-time-scale X] [--auth-fail-delay-ms N] [--show-secret]
+// Starts the simulator, prints endpoints, token id and fingerprint; SIGINT/SIGTERM stop it.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startSimulator } from './index.ts';
+import { simConfig } from './sim-config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     'hostile-names': { type: 'boolean' },
     'task-time-scale': { type: 'string' },
     'auth-fail-delay-ms': { type: 'string' },
+    'show-secret': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -29,7 +31,7 @@ if (values.help) {
   process.stdout.write(
     'Usage: tsx scripts/pve-sim/cli.ts [--clusters N] [--nodes N] [--guests N] [--seed N] [--pve 7|8|9]\n' +
       '  [--latency-ms N] [--port FIRST_PORT] [--fingerprint-file FILE] [--write-config FILE]\n' +
-      '  [--standalone] [--hostile-names] [--task-time-scale X] [--auth-fail-delay-ms N]\n',
+      '  [--standalone] [--hostile-names] [--task-time-scale X] [--auth-fail-delay-ms N] [--show-secret]\n',
   );
   process.exit(0);
 }
@@ -69,22 +71,17 @@ for (const c of sim.clusters) {
   process.stdout.write(`cluster ${c.name}${c.pveName ? ` (pve name ${c.pveName})` : ' (standalone)'}\n`);
   for (const e of c.endpoints) process.stdout.write(`  ${e.node}\t${e.url}\n`);
 }
-process.stdout.write(`token id:    ${sim.tokenId}\ntoken secret: ${sim.tokenSecret}\nfingerprint: ${sim.fingerprint}\n`);
+process.stdout.write(`token id:     ${sim.tokenId}\nfingerprint:  ${sim.fingerprint}\n`);
+// Even a simulator's secret stays out of terminal logs unless asked for.
+process.stdout.write(values['show-secret'] ? `token secret: ${sim.tokenSecret}\n` : 'token secret: (hidden; --show-secret prints it, --write-config writes it to a 0600 file)\n');
 
 if (values['write-config']) {
-  // A config fragment for the agent: clusters with endpoints, token id and pinned fingerprint.
-  // The secret goes into its own file next to it (mode 0600), never into the config.
-  const secretFile = `${values['write-config']}.token-secret`;
+  // A complete agent config; the secret goes into its own file next to it (mode 0600).
+  const file = values['write-config'];
+  const secretFile = `${file}.token-secret`;
   await writeFile(secretFile, `${sim.tokenSecret}\n`, { mode: 0o600 });
-  const clusters = sim.clusters.map((c) => ({
-    name: c.name,
-    endpoints: c.endpoints.map((e) => e.url),
-    tokenId: sim.tokenId,
-    tokenSecretFile: secretFile,
-    fingerprint: sim.fingerprint,
-  }));
-  await writeFile(values['write-config'], `${JSON.stringify({ clusters }, null, 2)}\n`);
-  process.stdout.write(`config fragment written to ${values['write-config']} (secret in ${secretFile})\n`);
+  await writeFile(file, `${JSON.stringify(simConfig(sim, { secretFile }), null, 2)}\n`);
+  process.stdout.write(`config written to ${file} (token secret in ${secretFile})\n`);
 }
 
 const stop = (signal: string) => {
