@@ -26,6 +26,14 @@ interface TaskStatus {
 }
 
 /**
+ * Delay before poll number `polls + 1`: quick at first (100, 200, 400 ms …) so short tasks are
+ * seen ending promptly, then every `intervalMs` (~1 s) like proxmoxer's blocking_status.
+ */
+export function pollDelayMs(polls: number, intervalMs: number): number {
+  return Math.min(intervalMs, Math.min(100, intervalMs) * 2 ** Math.max(0, polls - 1));
+}
+
+/**
  * Polls GET /nodes/{node of the UPID}/tasks/{upid}/status until `status` is "stopped". Transient
  * errors (node offline, 5xx, timeouts) are polled through until the timeout; anything else throws.
  */
@@ -47,6 +55,6 @@ export async function followTask(deps: FollowDeps, upid: string): Promise<TaskEn
       lastError = (err as Error).message;
     }
     if (deps.now() >= deadline) return { kind: 'timeout', polls, lastError };
-    await deps.sleep(Math.min(deps.intervalMs, Math.max(0, deadline - deps.now())));
+    await deps.sleep(Math.min(pollDelayMs(polls, deps.intervalMs), Math.max(0, deadline - deps.now())));
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PmiError } from '../../agent/errors.ts';
-import { followTask } from '../../agent/inbox/follow-task.ts';
+import { followTask, pollDelayMs } from '../../agent/inbox/follow-task.ts';
 import type { PveClient } from '../../agent/pve/pve-client.types.ts';
 import { isTaskSuccess } from '../../agent/inbox/transient.ts';
 
@@ -35,7 +35,7 @@ describe('followTask', () => {
   it('polls the node of the UPID with the encoded UPID until stopped', async () => {
     const client = scripted([{ status: 'running' }, { status: 'running' }, { status: 'stopped', exitstatus: 'OK' }]);
     const end = await followTask({ client, ...clock(), intervalMs: 1000, timeoutMs: 60_000 }, UPID);
-    expect(end).toMatchObject({ kind: 'stopped', exitstatus: 'OK', polls: 3, endedAtMs: 2000 });
+    expect(end).toMatchObject({ kind: 'stopped', exitstatus: 'OK', polls: 3, endedAtMs: 300 });
     expect(client.paths[0]).toBe(`/nodes/pve2/tasks/${encodeURIComponent(UPID)}/status`);
   });
 
@@ -44,7 +44,8 @@ describe('followTask', () => {
     const client = scripted([offline]);
     const end = await followTask({ client, ...clock(), intervalMs: 1000, timeoutMs: 5000 }, UPID);
     expect(end).toMatchObject({ kind: 'timeout', lastError: '595 No route to host' });
-    expect(client.paths.length).toBe(6);
+    // 100 + 200 + 400 + 800 ms, then every 1000 ms up to 5000 ms: 9 polls.
+    expect(client.paths.length).toBe(9);
   });
 
   it('throws on a final error', async () => {
@@ -58,6 +59,17 @@ describe('followTask', () => {
     const end = await followTask({ client, ...clock(), intervalMs: 10, timeoutMs: 1000, stopped: () => ++n > 2 }, UPID);
     expect(end.kind).toBe('abandoned');
   });
+});
+
+describe('pollDelayMs', () => {
+  it.each([
+    [1, 1000, 100],
+    [2, 1000, 200],
+    [4, 1000, 800],
+    [5, 1000, 1000],
+    [50, 1000, 1000],
+    [1, 20, 20],
+  ])('after poll %i with interval %i → %i ms', (polls, interval, ms) => expect(pollDelayMs(polls, interval)).toBe(ms));
 });
 
 describe('isTaskSuccess', () => {
