@@ -11,9 +11,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('actions').addColumn('claimed_at', 'integer').execute();
   await db.schema.alterTable('actions').addColumn('result_file', 'text').execute();
   await db.schema.alterTable('actions').addColumn('submitter_uid', 'integer').execute();
+  // Every claimed file is looked up by its cur/ name (to finish it after a crash).
+  await db.schema.createIndex('actions_by_file').on('actions').column('file_name').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('actions_by_file').ifExists().execute();
   await db.schema.alterTable('actions').dropColumn('submitter_uid').execute();
   await db.schema.alterTable('actions').dropColumn('result_file').execute();
   await db.schema.alterTable('actions').dropColumn('claimed_at').execute();
