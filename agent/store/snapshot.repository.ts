@@ -8,12 +8,21 @@ export { ensureCluster, getClusterId, writePollRun, type PollRunRecord } from '.
 
 type Trx = Transaction<Database>;
 
+type KnownGuest = GuestFields & { removed_at: number | null };
+/**
+ * The guests rows as last written, per database and cluster id, so a cycle compares against
+ * memory instead of re-reading 10,000 rows. Only writeSnapshot writes `guests`; the copy is
+ * replaced after a commit and dropped after a failed write (then re-read from the database).
+ */
+const knownGuests = new WeakMap<Kysely<Database>, Map<number, Map<number, KnownGuest>>>();
+
 /** Guests' inventory columns compared to decide whether a guest row changed. */
 const GUEST_FIELDS = ['type', 'node', 'name', 'status', 'template', 'tags', 'pool', 'lock', 'hastate', 'maxcpu', 'maxmem', 'maxdisk'] as const;
 type GuestFields = Pick<GuestsTable, (typeof GUEST_FIELDS)[number]>;
 
 export const GUEST_SAMPLE_COLUMNS = ['ts', 'cluster_id', 'vmid', 'uptime', 'cpu', 'mem', 'memhost', 'disk', 'netin_bps', 'netout_bps', 'diskread_bps', 'diskwrite_bps'] as const;
 export const NODE_SAMPLE_COLUMNS = ['ts', 'cluster_id', 'node', 'uptime', 'cpu', 'iowait', 'load1', 'load5', 'load15', 'mem_total', 'mem_used', 'mem_available', 'swap_total', 'swap_used', 'rootfs_total', 'rootfs_used', 'netin_bps', 'netout_bps'] as const;
+const GUEST_COLUMNS = ['cluster_id', 'vmid', ...GUEST_FIELDS, 'first_seen', 'changed_at', 'removed_at'] as const;
 const STORAGE_SAMPLE_COLUMNS = ['ts', 'cluster_id', 'node', 'storage', 'used', 'total'] as const;
 
 /** Whole bytes and bytes/s: fractional rates would be stored as 8-byte REALs in INTEGER columns. */
@@ -33,36 +42,50 @@ export function isSampled(g: GuestState): boolean {
  * Sets clusters.last_sample_ts = snap.ts, which the *_latest views join on.
  */
 export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const clusterId = await upsertCluster(trx, snap);
-    await upsertNodes(trx, clusterId, snap);
-    await writeGuests(trx, clusterId, snap);
-    const ts = snap.ts;
-    await bulkInsert(
-      db, trx, 'guest_samples', GUEST_SAMPLE_COLUMNS,
-      snap.guests.filter(isSampled).map((g) => [
-        ts, clusterId, g.vmid, int(g.uptime), num(g.cpu), int(g.mem), int(g.memhost), int(g.disk),
-        int(g.netinBps), int(g.netoutBps), int(g.diskreadBps), int(g.diskwriteBps),
-      ]),
-      { onConflict: 'ignore' },
-    );
-    await bulkInsert(
-      db, trx, 'node_samples', NODE_SAMPLE_COLUMNS,
-      snap.nodes.filter((n) => n.status === 'online').map((n) => [
-        ts, clusterId, n.node, int(n.uptime), num(n.cpu), num(n.iowait), num(n.load1), num(n.load5), num(n.load15),
-        int(n.memTotal), int(n.memUsed), int(n.memAvailable), int(n.swapTotal), int(n.swapUsed),
-        int(n.rootfsTotal), int(n.rootfsUsed), int(n.netinBps), int(n.netoutBps),
-      ]),
-      { onConflict: 'ignore' },
-    );
-    await upsertStorages(trx, clusterId, snap);
-    await bulkInsert(
-      db, trx, 'storage_samples', STORAGE_SAMPLE_COLUMNS,
-      snap.storages.filter((s) => s.used != null || s.total != null).map((s) => [ts, clusterId, s.node, s.storage, int(s.used), int(s.total)]),
-      { onConflict: 'ignore' },
-    );
-    await upsertTasks(trx, clusterId, snap);
-  });
+  let cache = knownGuests.get(db);
+  if (!cache) knownGuests.set(db, (cache = new Map()));
+  let clusterId: number | undefined;
+  let next: Map<number, KnownGuest> | undefined;
+  try {
+    await db.transaction().execute(async (trx) => {
+      clusterId = await upsertCluster(trx, snap);
+      await upsertNodes(trx, clusterId, snap);
+      next = await writeGuests(db, trx, clusterId, snap, cache.get(clusterId));
+      await writeSamples(db, trx, clusterId, snap);
+    });
+  } catch (err) {
+    if (clusterId !== undefined) cache.delete(clusterId);
+    throw err;
+  }
+  if (clusterId !== undefined && next) cache.set(clusterId, next);
+}
+
+async function writeSamples(db: Kysely<Database>, trx: Trx, clusterId: number, snap: ClusterSnapshot): Promise<void> {
+  const ts = snap.ts;
+  await bulkInsert(
+    db, trx, 'guest_samples', GUEST_SAMPLE_COLUMNS,
+    snap.guests.filter(isSampled).map((g) => [
+      ts, clusterId, g.vmid, int(g.uptime), num(g.cpu), int(g.mem), int(g.memhost), int(g.disk),
+      int(g.netinBps), int(g.netoutBps), int(g.diskreadBps), int(g.diskwriteBps),
+    ]),
+    { onConflict: 'ignore' },
+  );
+  await bulkInsert(
+    db, trx, 'node_samples', NODE_SAMPLE_COLUMNS,
+    snap.nodes.filter((n) => n.status === 'online').map((n) => [
+      ts, clusterId, n.node, int(n.uptime), num(n.cpu), num(n.iowait), num(n.load1), num(n.load5), num(n.load15),
+      int(n.memTotal), int(n.memUsed), int(n.memAvailable), int(n.swapTotal), int(n.swapUsed),
+      int(n.rootfsTotal), int(n.rootfsUsed), int(n.netinBps), int(n.netoutBps),
+    ]),
+    { onConflict: 'ignore' },
+  );
+  await upsertStorages(trx, clusterId, snap);
+  await bulkInsert(
+    db, trx, 'storage_samples', STORAGE_SAMPLE_COLUMNS,
+    snap.storages.filter((s) => s.used != null || s.total != null).map((s) => [ts, clusterId, s.node, s.storage, int(s.used), int(s.total)]),
+    { onConflict: 'ignore' },
+  );
+  await upsertTasks(trx, clusterId, snap);
 }
 
 async function upsertCluster(trx: Trx, snap: ClusterSnapshot): Promise<number> {
@@ -130,22 +153,25 @@ export function guestFields(g: GuestState): GuestFields {
   };
 }
 
-async function writeGuests(trx: Trx, clusterId: number, snap: ClusterSnapshot): Promise<void> {
+/** Writes the guests that changed; returns the guests rows as they now are (for the cache). */
+async function writeGuests(
+  db: Kysely<Database>, trx: Trx, clusterId: number, snap: ClusterSnapshot, known: Map<number, KnownGuest> | undefined,
+): Promise<Map<number, KnownGuest>> {
   const ts = snap.ts;
-  const existing = await trx
-    .selectFrom('guests')
-    .select(['vmid', 'removed_at', ...GUEST_FIELDS])
-    .where('cluster_id', '=', clusterId)
-    .execute();
-  const byVmid = new Map(existing.map((r) => [r.vmid, r]));
+  const byVmid = known ?? new Map(
+    (await trx.selectFrom('guests').select(['vmid', 'removed_at', ...GUEST_FIELDS]).where('cluster_id', '=', clusterId).execute())
+      .map(({ vmid, ...rest }) => [vmid, rest]),
+  );
+  const now = new Map<number, KnownGuest>();
   const seen = new Set<number>();
-  const inserts: Array<GuestsTable & { first_seen: number }> = [];
+  const inserts: GuestsTable[] = [];
   const statusChanges: unknown[][] = [];
   for (const g of snap.guests) {
     if (seen.has(g.vmid)) continue;
     seen.add(g.vmid);
     const fields = guestFields(g);
     const old = byVmid.get(g.vmid);
+    now.set(g.vmid, { ...fields, removed_at: null });
     if (!old) {
       inserts.push({ cluster_id: clusterId, vmid: g.vmid, ...fields, first_seen: ts, changed_at: ts, removed_at: null });
       statusChanges.push([clusterId, g.vmid, ts, null, g.status, g.node]);
@@ -163,13 +189,13 @@ async function writeGuests(trx: Trx, clusterId: number, snap: ClusterSnapshot): 
       statusChanges.push([clusterId, g.vmid, ts, old.removed_at !== null ? null : old.status, g.status, g.node]);
     }
   }
-  if (inserts.length) {
-    const chunk = Math.floor(30_000 / 17);
-    for (let i = 0; i < inserts.length; i += chunk) {
-      await trx.insertInto('guests').values(inserts.slice(i, i + chunk)).execute();
-    }
+  await bulkInsert(db, trx, 'guests', GUEST_COLUMNS, inserts.map((r) => GUEST_COLUMNS.map((c) => r[c])));
+  const gone: number[] = [];
+  for (const [vmid, r] of byVmid) {
+    if (seen.has(vmid)) continue;
+    now.set(vmid, r.removed_at === null ? { ...r, removed_at: ts } : r);
+    if (r.removed_at === null) gone.push(vmid);
   }
-  const gone = existing.filter((r) => r.removed_at === null && !seen.has(r.vmid)).map((r) => r.vmid);
   for (let i = 0; i < gone.length; i += 500) {
     await trx
       .updateTable('guests')
@@ -178,16 +204,8 @@ async function writeGuests(trx: Trx, clusterId: number, snap: ClusterSnapshot): 
       .where('vmid', 'in', gone.slice(i, i + 500))
       .execute();
   }
-  if (statusChanges.length) {
-    await trx
-      .insertInto('guest_status_changes')
-      .values(statusChanges.map(([cluster_id, vmid, t, from_status, to_status, node]) => ({
-        cluster_id: cluster_id as number, vmid: vmid as number, ts: t as number,
-        from_status: from_status as string | null, to_status: to_status as string, node: node as string,
-      })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
+  await bulkInsert(db, trx, 'guest_status_changes', ['cluster_id', 'vmid', 'ts', 'from_status', 'to_status', 'node'], statusChanges, { onConflict: 'ignore' });
+  return now;
 }
 
 async function upsertStorages(trx: Trx, clusterId: number, snap: ClusterSnapshot): Promise<void> {

@@ -97,6 +97,16 @@ describe('writeSnapshot', () => {
     expect(count('guest_samples')).toBe(0);
   });
 
+  it('regression: a rolled-back cycle does not leave the in-memory guest copy ahead of the database', async () => {
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 10 }));
+    const bad = syntheticSnapshot({ ts: T0 + 60, guests: 12 }); // two new guests…
+    (bad.storages[0] as { status: unknown }).status = null; // …in a cycle that fails after the guests
+    await expect(writeSnapshot(store.db, bad)).rejects.toThrow();
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 120, guests: 12 }));
+    expect(count('guests')).toBe(12);
+    expect(count('guest_status_changes', 'vmid in (110, 111)')).toBe(2);
+  });
+
   it('works through plain kysely (no better-sqlite3 fast path), as another dialect would', async () => {
     const sqlite = new SqliteDatabase(join(dir, 'plain.db'));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
