@@ -2,7 +2,7 @@
 // API of pve-api.md over HTTPS on 127.0.0.1, one listener per node endpoint.
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { getCert } from './certs.ts';
+import { getCa, getChangedCert, getNodeCert } from './certs.ts';
 import { createFaultRegistry, type FaultEntry } from './faults.ts';
 import { makeProfile } from './profiles.ts';
 import { hashInts } from './rng.ts';
@@ -44,7 +44,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
     taskTimeScale: opts.taskTimeScale ?? 1,
     now,
   });
-  const [mainCert, changedCert] = await Promise.all([getCert('main'), getCert('changed')]);
+  const [caCert, mainCert, changedCert] = await Promise.all([getCa(), getNodeCert(), getChangedCert()]);
   let stats = emptyStats();
   const router = createRouter(allRoutes);
   const endpoints = new Map<string, { ep: EndpointServer; changed: boolean }>();
@@ -110,6 +110,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
     clusters: handleClusters,
     fingerprint: mainCert.fingerprint,
     certPem: mainCert.cert,
+    caPem: caCert.cert,
     tokenId,
     tokenSecret,
     faults: {

@@ -1,4 +1,5 @@
 // Injected faults behave as pve-api.md §1.3/§10 describes the real failures.
+import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type SimHandle } from '../../scripts/pve-sim/index.ts';
@@ -101,6 +102,9 @@ describe('simulator faults', () => {
 
   it('certChanged: that endpoint serves another certificate, and /nodes publishes its fingerprint', async () => {
     const { s, auth, url } = await sim();
+    const leaf = new X509Certificate(s.certPem);
+    expect(leaf.checkIssued(new X509Certificate(s.caPem!))).toBe(true);
+    expect(leaf.fingerprint256).toBe(s.fingerprint);
     const colon = (fp: string) => fp.toUpperCase();
     expect(colon(await peerFingerprint(url(0)))).toBe(s.fingerprint);
     s.faults.set({ cluster: 'cluster1', node: 'pve1' }, { kind: 'certChanged' });
@@ -110,9 +114,9 @@ describe('simulator faults', () => {
     expect(colon(await peerFingerprint(url(1)))).toBe(s.fingerprint);
     const nodes = (await simRequest(url(1), '/nodes', { auth })).json as { data: Row[] };
     expect(nodes.data.find((n) => n.node === 'pve1')?.ssl_fingerprint).toBe(changed);
-    // Pinning the original certificate fails against the changed endpoint.
-    await expect(simRequest(url(0), '/version', { auth, ca: s.certPem })).rejects.toThrow();
+    // Trusting the cluster CA fails against the changed endpoint and works again once cleared.
+    await expect(simRequest(url(0), '/version', { auth, ca: s.caPem! })).rejects.toThrow();
     s.faults.clear();
-    expect((await simRequest(url(0), '/version', { auth, ca: s.certPem })).status).toBe(200);
+    expect((await simRequest(url(0), '/version', { auth, ca: s.caPem! })).status).toBe(200);
   });
 });
