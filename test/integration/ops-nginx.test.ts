@@ -78,6 +78,8 @@ beforeAll(async () => {
   writeFileSync(join(root, 'assets', 'app-0123abcd.js'), APP_JS);
   copyFileSync(join(APEX, 'apexcharts.min.js'), join(root, 'assets', 'apexcharts-89abcdef.js'));
   copyFileSync(join(APEX, 'apexcharts.css'), join(root, 'assets', 'apexcharts-89abcdef.css'));
+  copyFileSync(join(APEX, 'apexcharts.min.js'), join(root, 'assets', 'apexcharts.50897a9bbd86.min.js'));
+  writeFileSync(join(root, 'assets', 'plain.js'), '// no fingerprint\n');
   symlinkSync(join('releases', '1'), join(base, 'current'));
   nginx = await startNginx(join(base, 'current'));
 });
@@ -133,13 +135,15 @@ describe.skipIf(!NGINX_BIN)(`nginx with systemd/nginx-pmi-dashboard.conf${NGINX_
   });
 
   it('caches fingerprinted assets for a year, immutable, with the security headers still on', async () => {
-    for (const asset of ['assets/app-0123abcd.js', 'assets/site-0123abcd.css']) {
+    for (const asset of ['assets/app-0123abcd.js', 'assets/site-0123abcd.css', 'assets/apexcharts.50897a9bbd86.min.js']) {
       const res = await fetch(`${nginx.url}/${asset}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     }
     expect((await fetch(`${nginx.url}/assets/app-0123abcd.js`)).headers.get('content-type')).toBe('application/javascript; charset=utf-8');
+    // Not fingerprinted: revalidate like everything else.
+    expect((await fetch(`${nginx.url}/assets/plain.js`)).headers.get('cache-control')).toBe('no-cache');
   });
 
   it('hides dotfiles, lists no directories and accepts only GET/HEAD', async () => {
