@@ -1,5 +1,5 @@
 // CLI: tsx scripts/pve-sim/cli.ts [--clusters N] [--nodes N] [--guests N] [--seed N] [--pve 7|8|9]
-//   [--latency-ms N] [--port FIRST] [--fingerprint-file F] [--write-config F] [--standalone]
+//   [--latency-ms N] [--port FIRST] [--fingerprint-file F] [--write-config F] [--write-agent-config F] [--standalone]
 //   [--hostile-names] [--task-time-scale X] [--auth-fail-delay-ms N] [--show-secret]
 // Starts the simulator, prints endpoints, token id and fingerprint; SIGINT/SIGTERM stop it.
 import { writeFile } from 'node:fs/promises';
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'fingerprint-file': { type: 'string' },
     'write-config': { type: 'string' },
+    'write-agent-config': { type: 'string' },
     standalone: { type: 'boolean' },
     'hostile-names': { type: 'boolean' },
     'task-time-scale': { type: 'string' },
@@ -30,7 +31,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'Usage: tsx scripts/pve-sim/cli.ts [--clusters N] [--nodes N] [--guests N] [--seed N] [--pve 7|8|9]\n' +
-      '  [--latency-ms N] [--port FIRST_PORT] [--fingerprint-file FILE] [--write-config FILE]\n' +
+      '  [--latency-ms N] [--port FIRST_PORT] [--fingerprint-file FILE] [--write-config FILE] [--write-agent-config FILE]\n' +
       '  [--standalone] [--hostile-names] [--task-time-scale X] [--auth-fail-delay-ms N] [--show-secret]\n',
   );
   process.exit(0);
@@ -73,15 +74,26 @@ for (const c of sim.clusters) {
 }
 process.stdout.write(`token id:     ${sim.tokenId}\nfingerprint:  ${sim.fingerprint}\n`);
 // Even a simulator's secret stays out of terminal logs unless asked for.
-process.stdout.write(values['show-secret'] ? `token secret: ${sim.tokenSecret}\n` : 'token secret: (hidden; --show-secret prints it, --write-config writes it to a 0600 file)\n');
+process.stdout.write(values['show-secret'] ? `token secret: ${sim.tokenSecret}\n` : 'token secret: (hidden; --show-secret prints it, --write-config/--write-agent-config write it to a 0600 file)\n');
+
+const secretFile = (file: string) => `${file}.token-secret`;
 
 if (values['write-config']) {
-  // A complete agent config; the secret goes into its own file next to it (mode 0600).
+  // The fragment scripts/bench/poll.bench.ts reads: clusters with endpoints, token id, secret file
+  // and the fingerprint at cluster level. The secret goes into its own 0600 file.
   const file = values['write-config'];
-  const secretFile = `${file}.token-secret`;
-  await writeFile(secretFile, `${sim.tokenSecret}\n`, { mode: 0o600 });
-  await writeFile(file, `${JSON.stringify(simConfig(sim, { secretFile }), null, 2)}\n`);
-  process.stdout.write(`config written to ${file} (token secret in ${secretFile})\n`);
+  await writeFile(secretFile(file), `${sim.tokenSecret}\n`, { mode: 0o600 });
+  const clusters = sim.clusters.map((c) => ({ name: c.name, endpoints: c.endpoints.map((e) => e.url), tokenId: sim.tokenId, tokenSecretFile: secretFile(file), fingerprint: sim.fingerprint }));
+  await writeFile(file, `${JSON.stringify({ clusters }, null, 2)}\n`);
+  process.stdout.write(`config fragment written to ${file} (token secret in ${secretFile(file)})\n`);
+}
+
+if (values['write-agent-config']) {
+  // A complete config the agent accepts as is (agent/config/config.schema.ts).
+  const file = values['write-agent-config'];
+  await writeFile(secretFile(file), `${sim.tokenSecret}\n`, { mode: 0o600 });
+  await writeFile(file, `${JSON.stringify(simConfig(sim, { secretFile: secretFile(file) }), null, 2)}\n`);
+  process.stdout.write(`agent config written to ${file} (token secret in ${secretFile(file)})\n`);
 }
 
 const stop = (signal: string) => {
