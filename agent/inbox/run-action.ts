@@ -209,8 +209,10 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
           return finish({ outcome: 'failed', code: 'ACTION_TASK_FAILED', message: `task ${row.upid} failed: ${row.exitstatus ?? 'unknown exit status'}` });
         }
         if (v?.ok) {
-          const note = ha ? ` (HA-managed: judged by the guest's state${taskOk ? '' : `; the task itself ended with "${row.exitstatus}"`})` : '';
-          return finish({ outcome: 'done', code: null, message: row.exitstatus && row.exitstatus !== 'OK' ? `task ended with ${row.exitstatus}${note}` : note ? note.trim().replace(/^\(|\)$/g, '') : null, verification: v });
+          const notes: string[] = [];
+          if (ha) notes.push(`HA-managed: judged by the guest's state${taskOk ? '' : `; the task itself ended with "${row.exitstatus}"`}`);
+          else if (row.exitstatus !== 'OK') notes.push(`task ended with ${row.exitstatus}`);
+          return finish({ outcome: 'done', code: null, message: notes.length ? notes.join('; ') : null, verification: v });
         }
         return finish({
           outcome: 'failed',

@@ -1,6 +1,7 @@
 // The inbox against the real simulator over real HTTPS: every action is posted, its task followed
 // and the guest's state verified; HA guests are judged by their state; failures and retries.
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
+import pino from 'pino';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInbox, type Inbox } from '../../agent/inbox/inbox.ts';
@@ -17,6 +18,7 @@ let dir: string;
 let clients: Map<string, PveClient>;
 let cluster: string;
 const posts: Array<{ id: string; at: number }> = [];
+const auditLines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 3, guests: 40, taskTimeScale: 0.02 });
@@ -28,6 +30,7 @@ beforeAll(async () => {
   clients = clientsFor(accessOf(sim), testLog());
   inbox = createInbox({
     dir, db: store.db, clients, log: testLog(), now: () => Date.now(),
+    auditLog: pino({ level: 'info' }, { write: (l: string) => void auditLines.push(JSON.parse(l) as Record<string, unknown>) }),
     config: testActionsConfig({ concurrency: 4, maxAttempts: 3, retryBaseMs: 100 }),
     hooks: { onPost: (id, at) => posts.push({ id, at }) },
   });
@@ -201,6 +204,15 @@ describe('inbox actions against the simulator', () => {
     const r = await resultOf(dir, id, 30_000);
     expect(r.outcome).toBe('done');
     expect(Date.parse(r.timings.postedAt!)).toBeGreaterThanOrEqual(notBefore * 1000);
+  });
+
+  it('writes one audit line per step and never the token secret', async () => {
+    const id = (await store.db.selectFrom('actions').select('id').where('action', '=', 'reboot').executeTakeFirstOrThrow()).id;
+    expect(auditLines.filter((l) => l.id === id).map((l) => l.event)).toEqual(['accepted', 'posting', 'posted', 'task-ended', 'finished']);
+    expect(auditLines.find((l) => l.id === id && l.event === 'finished')).toMatchObject({ outcome: 'done', upid: expect.stringMatching(/^UPID:/) as unknown, submitter: expect.any(String) as unknown });
+    const everything = [JSON.stringify(auditLines), JSON.stringify(await store.db.selectFrom('actions').selectAll().execute())];
+    for (const f of ['done', 'failed', 'rejected']) for (const n of await readdir(join(dir, f))) everything.push(await readFile(join(dir, f, n), 'utf8'));
+    for (const text of everything) expect(text).not.toContain(sim.tokenSecret);
   });
 
   it('records every request in the actions table', async () => {
