@@ -23,7 +23,7 @@ export interface CycleParts {
   store: (snapshot: ClusterSnapshot) => Promise<void>;
   recordRun: (run: ClusterPollOutcome, startedAtSec: number) => Promise<void>;
   /** Gap filling after restarts and for new clusters; must be cheap when there is nothing to do. */
-  backfill?: (outcomes: ClusterPollOutcome[]) => Promise<void>;
+  backfill?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
   maintain: () => Promise<unknown>;
   rescanInbox?: () => Promise<void>;
   site: { record(snapshots: ClusterSnapshot[]): void; build(): Promise<unknown> };
