@@ -2,6 +2,7 @@
 // message's first line, JSON error bodies (+message on newer servers), empty bodies for 401/59x,
 // and no keep-alive after an error (pve-api.md §1.3, §2).
 import type { ServerResponse } from 'node:http';
+import { gzip } from 'node:zlib';
 import type { SimHttpError } from './http-error.ts';
 
 function baseHeaders(): Record<string, string> {
@@ -9,10 +10,25 @@ function baseHeaders(): Record<string, string> {
   return { Server: 'pve-api-daemon/3.0', 'Cache-Control': 'max-age=0', Pragma: 'no-cache', Expires: date, Date: date };
 }
 
-/** 200 with the data envelope (plus extras such as `total`). */
-export function sendData(res: ServerResponse, data: unknown, extra: Record<string, unknown> = {}): void {
-  const body = JSON.stringify({ data, ...extra });
-  res.writeHead(200, 'OK', { ...baseHeaders(), 'Content-Type': 'application/json;charset=UTF-8', 'Content-Length': Buffer.byteLength(body) });
+/**
+ * 200 with the data envelope (plus extras such as `total`). Like pveproxy, bodies over 1 KiB are
+ * gzip-compressed when the client accepts it (pve-api.md §2).
+ */
+export function sendData(res: ServerResponse, data: unknown, extra: Record<string, unknown>, acceptEncoding: string | undefined): void {
+  const body = JSON.stringify(Object.keys(extra).length ? { data, ...extra } : { data });
+  const headers = { ...baseHeaders(), 'Content-Type': 'application/json;charset=UTF-8' };
+  if (body.length > 1024 && acceptEncoding && /\bgzip\b/.test(acceptEncoding)) {
+    gzip(body, (err, zipped) => {
+      if (err) {
+        res.destroy(err);
+        return;
+      }
+      res.writeHead(200, 'OK', { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': zipped.length });
+      res.end(zipped);
+    });
+    return;
+  }
+  res.writeHead(200, 'OK', { ...headers, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 

@@ -135,7 +135,7 @@ export async function handleRequest(d: EndpointDeps, req: IncomingMessage, res: 
       if (d.faults.forTargetNode(d.cluster.name, target.name, path, template).length) throw new SimHttpError(596, 'Connection timed out', { emptyBody: true });
     }
     const data = match.route.handle(ctx);
-    sendData(res, data, ctx.meta);
+    sendData(res, data, ctx.meta, req.headers['accept-encoding']);
   } catch (e) {
     if (e instanceof SimHttpError) sendError(res, e, withMessage);
     else sendError(res, new SimHttpError(500, e instanceof Error ? e.message : String(e)), withMessage);

@@ -1,6 +1,7 @@
 // A minimal HTTPS client for the simulator's own tests and scripts: it shows the raw status line,
 // headers and body (the agent's real client lives in agent/pve/).
 import https from 'node:https';
+import { gunzipSync } from 'node:zlib';
 
 export interface RawResponse {
   status: number;
@@ -9,6 +10,8 @@ export interface RawResponse {
   body: string;
   /** Parsed JSON body, undefined when empty or not JSON. */
   json: unknown;
+  /** Content-Encoding of the response ('' when none). */
+  encoding: string;
 }
 
 export interface RawRequest {
@@ -20,6 +23,8 @@ export interface RawRequest {
   /** Pin this certificate (PEM) instead of skipping verification. */
   ca?: string;
   timeoutMs?: number;
+  /** Send Accept-Encoding: gzip (the body is decompressed; `encoding` tells what came). */
+  acceptGzip?: boolean;
 }
 
 /** Sends one request to `${base}/api2/json${path}` and resolves with the raw response. */
@@ -35,6 +40,7 @@ export function simRequest(base: string, path: string, opts: RawRequest = {}): P
         ...(opts.ca ? { ca: opts.ca, checkServerIdentity: () => undefined } : { rejectUnauthorized: false }),
         headers: {
           ...(opts.auth ? { Authorization: opts.auth } : {}),
+          ...(opts.acceptGzip ? { 'Accept-Encoding': 'gzip' } : {}),
           ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) } : {}),
         },
         timeout: opts.timeoutMs ?? 10_000,
@@ -43,14 +49,16 @@ export function simRequest(base: string, path: string, opts: RawRequest = {}): P
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const encoding = String(res.headers['content-encoding'] ?? '');
+          const raw = Buffer.concat(chunks);
+          const text = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
           let json: unknown;
           try {
             json = text ? JSON.parse(text) : undefined;
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, reason: res.statusMessage ?? '', headers: res.headers, body: text, json });
+          resolve({ status: res.statusCode ?? 0, reason: res.statusMessage ?? '', headers: res.headers, body: text, json, encoding });
         });
         res.on('error', reject);
       },

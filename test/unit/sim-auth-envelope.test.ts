@@ -58,6 +58,14 @@ describe('simulator auth and envelope (PVE 8.4 profile)', () => {
     expect(param.json).toEqual({ data: null, errors: { timeframe: 'property is missing and it is not optional' }, message: 'Parameter verification failed.\n' });
   });
 
+  it('gzips bodies over 1 KiB only for clients that accept it', async () => {
+    const plain = await simRequest(base, '/cluster/resources', { auth });
+    const zipped = await simRequest(base, '/cluster/resources', { auth, acceptGzip: true });
+    const small = await simRequest(base, '/version', { auth, acceptGzip: true });
+    expect([plain.encoding, zipped.encoding, small.encoding]).toEqual(['', 'gzip', '']);
+    expect(zipped.json).toEqual(plain.json);
+  });
+
   it('counts requests by route template and method', async () => {
     sim.resetStats();
     await simRequest(base, '/nodes/pve1/status', { auth });
