@@ -4,11 +4,11 @@ import type { Database } from '../store/schema.ts';
 import { queryActions, queryAgentState, queryPollRuns, queryRecentTasks, type ActionRow, type PollRunRow, type TaskRow } from './activity.query.ts';
 import type { Fleet, GuestNow } from './build-fleet-model.ts';
 import { queryClusters, queryGuests, queryNodes, queryStorages } from './inventory.query.ts';
-import { queryGuestSamplesAfter, queryNodeSamplesSince, type RawNodeSample } from './recent.query.ts';
+import { queryGuestSamplesAfter, queryNodeSamplesSince, queryPackedGuestSamples, type RawNodeSample } from './recent.query.ts';
 import type { RecentCache } from './recent-cache.ts';
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
-export const RAW_WINDOW_SECONDS = 5400;
+export const RAW_WINDOW_SECONDS = 3900;
 
 export interface SiteData extends Fleet {
   tasks: TaskRow[];
@@ -24,7 +24,9 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   const windowFrom = nowSec - RAW_WINDOW_SECONDS;
   for (const c of clusters) {
     const after = Math.max(cache.watermark(c.id), windowFrom - 1);
-    if (c.last_sample_ts !== null && c.last_sample_ts > after) cache.add(c.id, await queryGuestSamplesAfter(db, c.id, after));
+    if (c.last_sample_ts === null || c.last_sample_ts <= after) continue;
+    if (cache.watermark(c.id) === 0) cache.addPacked(c.id, await queryPackedGuestSamples(db, c.id, after));
+    else cache.add(c.id, await queryGuestSamplesAfter(db, c.id, after));
   }
   cache.prune(windowFrom);
   const lastTs = new Map(clusters.map((c) => [c.id, c.last_sample_ts]));

@@ -48,8 +48,16 @@ export function maxPointsOf(source: Exclude<SourceId, 'raw'>): number {
 export function sig3(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return 'null';
   if (x === 0) return '0';
-  return String(Number(x.toPrecision(3)));
+  const e = Math.floor(Math.log10(Math.abs(x)));
+  // Divide by an exact power of ten (or multiply by one) so the result prints without noise.
+  if (e >= 2) {
+    const p = POW10[e - 2] ?? 10 ** (e - 2);
+    return String(Math.round(x / p) * p);
+  }
+  const p = POW10[2 - e] ?? 10 ** (2 - e);
+  return String(Math.round(x * p) / p);
 }
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /** Bytes → whole MiB; null → "null". */
 export function mib(x: number | null | undefined): string {
@@ -74,7 +82,12 @@ const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number | null) => 
 /** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object. */
 export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string {
   const idx: number[] = [];
-  if (w) for (let k = 0; k < w.ts.length; k++) if (w.ts[k]! >= from && w.ts[k]! < until) idx.push(k);
+  if (w) {
+    // Windows are short and time-ordered: find the first sample from the end.
+    let k = w.ts.length - 1;
+    while (k >= 0 && w.ts[k]! >= from) k--;
+    for (k++; k < w.ts.length && w.ts[k]! < until; k++) idx.push(k);
+  }
   const t0 = idx.length ? w!.ts[idx[0]!]! : from;
   const offsets = idx.map((k) => w!.ts[k]! - t0);
   // Samples a poll interval apart (the usual case) are stored as a step and a count only.

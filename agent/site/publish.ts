@@ -58,8 +58,9 @@ interface Manifest {
 /** "g/<cluster>/<bucket>/file" → unit "g/<cluster>/<bucket>"; anything else is the root unit "". */
 export function unitOf(path: string): { unit: string; name: string } {
   if (path.startsWith('g/')) {
-    const parts = path.split('/');
-    if (parts.length >= 4) return { unit: parts.slice(0, 3).join('/'), name: parts.slice(3).join('/') };
+    const a = path.indexOf('/', 2);
+    const b = a === -1 ? -1 : path.indexOf('/', a + 1);
+    if (b !== -1) return { unit: path.slice(0, b), name: path.slice(b + 1) };
   }
   return { unit: '', name: path };
 }

@@ -2,7 +2,7 @@
 // and topped up from the database for anything record() did not see (first build, restarts).
 // It spares the site from reading the time-major raw table per guest.
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
-import type { RawGuestSample } from './recent.query.ts';
+import type { PackedGuestSamples, RawGuestSample } from './recent.query.ts';
 
 /** Columns kept per guest: parallel arrays, oldest first. */
 export interface GuestWindow {
@@ -22,6 +22,8 @@ export const WINDOW_METRICS = ['cpu', 'mem', 'disk', 'ni', 'no', 'dr', 'dw'] as 
 export interface RecentCache {
   /** Adds samples; rows at or before a guest's newest ts are ignored (idempotent). */
   add(clusterId: number, rows: Iterable<RawGuestSample>): void;
+  /** Adds packed per-guest samples (first fill). */
+  addPacked(clusterId: number, rows: Iterable<PackedGuestSamples>): void;
   /** Adds a cycle's snapshot for a known cluster id. */
   addSnapshot(clusterId: number, snap: ClusterSnapshot): void;
   /** Newest ts seen for a cluster (0 if none). */
@@ -56,9 +58,22 @@ export function createRecentCache(): RecentCache {
     if (r.ts > (marks.get(clusterId) ?? 0)) marks.set(clusterId, r.ts);
   }
 
+  const nums = (s: string) => s.split(',').map((x) => (x === '' ? null : Number(x)));
   return {
     add(clusterId, rows) {
       for (const r of rows) push(clusterId, r);
+    },
+    addPacked(clusterId, rows) {
+      for (const r of rows) {
+        const ts = nums(r.ts);
+        const [uptime, cpu, mem, disk, ni, no, dr, dw] = [r.uptime, r.cpu, r.mem, r.disk, r.ni, r.no, r.dr, r.dw].map(nums);
+        for (let k = 0; k < ts.length; k++) {
+          push(clusterId, {
+            ts: ts[k]!, cluster_id: clusterId, vmid: r.vmid, uptime: uptime![k] ?? null, cpu: cpu![k] ?? null, mem: mem![k] ?? null, disk: disk![k] ?? null,
+            netin_bps: ni![k] ?? null, netout_bps: no![k] ?? null, diskread_bps: dr![k] ?? null, diskwrite_bps: dw![k] ?? null,
+          });
+        }
+      }
     },
     addSnapshot(clusterId, snap) {
       for (const g of snap.guests) {

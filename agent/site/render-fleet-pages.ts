@@ -32,7 +32,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const names = clusterNames(d);
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
-  const hrefFor = (path: string) => (p: string) => rootOf(path) + p;
+  const hrefFor = (path: string) => {
+    const root = rootOf(path);
+    return (p: string) => root + p;
+  };
 
   let h = hrefFor(paths.overview);
   page(paths.overview, 'overview', {
@@ -115,7 +118,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   h = hrefFor(paths.tasks);
   page(paths.tasks, 'tasks', {
-    layout: buildLayout(frame, paths.tasks, 'Tasks'),
+    layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
     tasks: buildTaskRows(d.tasks, names, known, h, frame.generatedAt),
     windowText: '24 h',
     limit: 1000,
@@ -123,7 +126,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   h = hrefFor(paths.actions);
   page(paths.actions, 'actions', {
-    layout: buildLayout(frame, paths.actions, 'Actions'),
+    layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
     queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h),
     history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h),
     windowText: '7 days',

@@ -12,17 +12,22 @@ import type { GuestRow } from './inventory.query.ts';
 import type { KEEP } from './publish.ts';
 import type { RecentCache } from './recent-cache.ts';
 import type { Render } from './render.ts';
-import { dueFor, type BucketRoll, type RollPeriods } from './roll-schedule.ts';
+import { dueFor, partsFor, type BucketRoll, type Due, type RollPeriods } from './roll-schedule.ts';
 import { queryGuestTierSeries, seriesJson, type EncodedSeries } from './series.query.ts';
 import { bucketOf, paths, rootOf } from './site-paths.ts';
 
-export interface BucketState extends BucketRoll {
-  /** Digest of the bucket's inventory rows and activity: a change forces page and JSON refresh. */
-  digest: string;
+export interface PartState extends BucketRoll {
   /** Samples up to this ts are in the guest JSON; later ones go to the live file. */
   rawCut: number;
+}
+
+export interface BucketState {
+  /** Digest of the bucket's inventory rows and activity: a change forces page and JSON refresh. */
+  digest: string;
   /** The bucket's vmids at the last build: a new guest gets its tier files at once. */
   vmids: string;
+  /** Per part (vmid % parts.length). */
+  parts: PartState[];
 }
 
 export interface GuestRenderContext {
@@ -89,21 +94,32 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const stateKey = `${cluster.name}/${bucket}`;
     const last = ctx.states.get(stateKey);
     const digest = createHash('sha1').update(JSON.stringify(guests)).update((activity.get(bkey) ?? []).join('|')).digest('base64url');
-    const due = ctx.full
-      ? { raw: true, html: true, day: true, long: true }
-      : dueFor({ nowSec, intervalSeconds: frame.pollIntervalSeconds, index: bucketIndex.get(bkey)!, count: bucketCount.get(cluster.id)!, last, changed: last?.digest !== digest, periods: ctx.periods });
     // Guest files that the live release lacks must be written now (new guests).
     const missing = (p: string) => !ctx.has(p);
     const vmids = guests.map((g) => g.vmid).join(',');
-    const next: BucketState = { raw: last?.raw ?? 0, html: last?.html ?? 0, day: last?.day ?? 0, long: last?.long ?? 0, digest, rawCut: last?.rawCut ?? 0, vmids };
     const newGuests = last?.vmids !== vmids;
+    const changed = last?.digest !== digest;
+    const P = partsFor(bucketCount.get(cluster.id)!);
+    const partOf = (vmid: number) => vmid % P;
+    const lastParts = last?.parts.length === P ? last.parts : undefined;
+    const parts: PartState[] = [];
+    const dues: Due[] = [];
+    for (let p = 0; p < P; p++) {
+      const lp = lastParts?.[p];
+      dues.push(ctx.full
+        ? { raw: true, html: true, day: true, long: true }
+        : dueFor({ nowSec, intervalSeconds: frame.pollIntervalSeconds, index: bucketIndex.get(bkey)! * P + p, count: bucketCount.get(cluster.id)! * P, last: lp, changed, periods: ctx.periods }));
+      parts.push(lp ? { ...lp } : { raw: 0, html: 0, day: 0, long: 0, rawCut: 0 });
+    }
+    const next: BucketState = { digest, vmids, parts };
+    const anyDue = (kind: keyof BucketRoll) => dues.some((d) => d[kind]);
 
-    const needActivity = due.raw || due.html || guests.some((g) => missing(paths.guest(cluster.name, g.vmid)) || missing(paths.guestData(cluster.name, g.vmid)));
+    const needActivity = anyDue('raw') || anyDue('html') || guests.some((g) => missing(paths.guest(cluster.name, g.vmid)) || missing(paths.guestData(cluster.name, g.vmid)));
     let act: { tasks: TaskRow[]; actions: ActionRow[] } = { tasks: [], actions: [] };
     if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
 
     const tiers = async (kind: 'day' | 'long'): Promise<Map<string, string> | null> => {
-      const wanted = due[kind] || newGuests;
+      const wanted = anyDue(kind) || newGuests;
       if (!wanted) return null;
       const lo = guests[0]!.vmid;
       const hi = guests[guests.length - 1]!.vmid;
@@ -113,17 +129,17 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
         const from = alignDown(nowSec - s.seconds, s.group);
         for (const e of await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group })) out.set(e.key, seriesJson(e));
       } else {
-        const parts: Record<string, Map<string, EncodedSeries>> = {};
+        const series: Record<string, Map<string, EncodedSeries>> = {};
         for (const src of ['long.w', 'long.m', 'long.y'] as const) {
           const s = SOURCE_TIERS[src];
           const from = alignDown(nowSec - s.seconds, s.group);
-          parts[src] = new Map((await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group })).map((e) => [e.key, e]));
+          series[src] = new Map((await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group })).map((e) => [e.key, e]));
         }
         for (const g of guests) {
           const k = String(g.vmid);
-          const w = parts['long.w']!.get(k);
-          const m = parts['long.m']!.get(k);
-          const y = parts['long.y']!.get(k);
+          const w = series['long.w']!.get(k);
+          const m = series['long.m']!.get(k);
+          const y = series['long.y']!.get(k);
           if (w || m || y) out.set(k, `{"w":${w ? seriesJson(w) : 'null'},"m":${m ? seriesJson(m) : 'null'},"y":${y ? seriesJson(y) : 'null'}}`);
         }
       }
@@ -131,29 +147,37 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     };
     const day = await tiers('day');
     const long = await tiers('long');
-    if (day) { next.day = nowSec; rolled.day++; }
-    if (long) { next.long = nowSec; rolled.long++; }
-    if (due.raw) { next.raw = nowSec; next.rawCut = nowSec; rolled.raw++; }
-    if (due.html) { next.html = nowSec; rolled.html++; }
+    // A part's tier file is refreshed when that part is due (or the bucket gained a guest).
+    const tierFor = (kind: 'day' | 'long', fresh: Map<string, string> | null, vmid: number) => (fresh && (newGuests || dues[partOf(vmid)]![kind]) ? fresh : null);
+    for (let p = 0; p < P; p++) {
+      const d = dues[p]!;
+      const st = parts[p]!;
+      if (day && (d.day || newGuests)) { st.day = nowSec; rolled.day++; }
+      if (long && (d.long || newGuests)) { st.long = nowSec; rolled.long++; }
+      if (d.raw) { st.raw = nowSec; st.rawCut = nowSec; rolled.raw++; }
+      if (d.html) { st.html = nowSec; rolled.html++; }
+    }
 
     const tasksBy = groupBy(act.tasks, (t) => t.vmid!);
     const actionsBy = groupBy(act.actions, (a) => a.vmid!);
     let live = '';
     for (const g of guests) {
       const c = cluster.name;
+      const due = dues[partOf(g.vmid)]!;
+      const rawCut = parts[partOf(g.vmid)]!.rawCut;
       const w = ctx.cache.get(g.cluster_id, g.vmid);
       const now = data.now.get(`${g.cluster_id}/${g.vmid}`);
       if (w && w.ts.length) {
-        const liveSeries = encodeWindow(w, next.rawCut + 1);
+        const liveSeries = encodeWindow(w, rawCut + 1);
         if (!liveSeries.includes('"n":0')) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
       }
       const dayPath = paths.guestSeries(c, g.vmid, 'day');
       const longPath = paths.guestSeries(c, g.vmid, 'long');
-      const hasDay = emitTier(ctx, dayPath, day, String(g.vmid));
-      const hasLong = emitTier(ctx, longPath, long, String(g.vmid));
+      const hasDay = emitTier(ctx, dayPath, tierFor('day', day, g.vmid), String(g.vmid));
+      const hasLong = emitTier(ctx, longPath, tierFor('long', long, g.vmid), String(g.vmid));
       const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], hasDay, hasLong, nowSec };
       const jsonPath = paths.guestData(c, g.vmid);
-      if (due.raw || missing(jsonPath)) ctx.emit(jsonPath, buildGuestJson(input, encodeWindow(w, nowSec - JSON_RAW_SECONDS, next.rawCut + 1)));
+      if (due.raw || missing(jsonPath)) ctx.emit(jsonPath, buildGuestJson(input, encodeWindow(w, nowSec - JSON_RAW_SECONDS, rawCut + 1)));
       else ctx.emit(jsonPath, ctx.keep);
       const pagePath = paths.guest(c, g.vmid);
       if (due.html || missing(pagePath)) {
@@ -177,7 +201,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       } else ctx.emit(pagePath, ctx.keep);
       pages++;
     }
-    ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"since":${next.rawCut + 1},"g":{${live}}}`);
+    ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
     nextStates.set(stateKey, next);
   }
   return { pages, nextStates, rolled };

@@ -14,7 +14,16 @@ export interface RollPeriods {
   longSeconds: number;
 }
 
-export const DEFAULT_PERIODS: RollPeriods = { rawSeconds: 600, htmlSeconds: 1800, daySeconds: 3600, longSeconds: 43_200 };
+export const DEFAULT_PERIODS: RollPeriods = { rawSeconds: 600, htmlSeconds: 3600, daySeconds: 3600, longSeconds: 43_200 };
+
+/**
+ * Parts per bucket: with few buckets (small fleets) each bucket's refresh is split by vmid so a
+ * cycle writes a slice of a bucket, not all of it; with many buckets the spread is natural and
+ * fewer parts mean fewer bucket versions (hard links) per cycle.
+ */
+export function partsFor(bucketCount: number): number {
+  return Math.max(1, Math.min(4, Math.ceil(40 / Math.max(1, bucketCount))));
+}
 
 export interface BucketRoll {
   raw: number;
@@ -28,28 +37,32 @@ export type Due = Record<keyof BucketRoll, boolean>;
 const KIND_TO_PERIOD: Record<keyof BucketRoll, keyof RollPeriods> = { raw: 'rawSeconds', html: 'htmlSeconds', day: 'daySeconds', long: 'longSeconds' };
 
 /**
- * Phases per kind, chosen so that with evenly spread buckets the html, day and long refreshes
- * of a bucket fall on different cycles (html on slots ≡ 2 mod 3, day ≡ 4 mod 6, long ≡ 0 mod 3
- * at the default periods): a cycle writes at most one kind of big file per bucket turn.
+ * Bigger refreshes ride on a raw refresh of the same part (so a bucket gets one new version per
+ * turn, not one per kind), on every n-th turn, at phases chosen so that html and day of one part
+ * never fall on the same turn.
  */
-const PHASE: Record<keyof BucketRoll, number> = { raw: 0, html: 1, day: 2, long: 3 };
+const PHASE: Record<Exclude<keyof BucketRoll, 'raw'>, number> = { html: 0, day: 3, long: 1 };
 
 /**
- * Which files of a bucket are due. Bucket `index` of `count` refreshes a kind when the cycle slot
- * hits its turn (turns spread evenly over the period), when it has never been written, or when its
- * last refresh is overdue (a skipped cycle must not starve it). `changed` forces raw and html.
+ * Which files of one part of a bucket are due. Position `index` of `count` (bucket × part) gets
+ * its raw turn once per raw period (turns spread evenly over the cycles); html, day and long are
+ * refreshed on every n-th of those turns. A part is also due when never written, when a refresh is
+ * overdue (skipped cycles must not starve it), and `changed` forces raw and html.
  */
 export function dueFor(opts: { nowSec: number; intervalSeconds: number; index: number; count: number; last: BucketRoll | undefined; changed: boolean; periods: RollPeriods }): Due {
   const { nowSec, intervalSeconds, index, count, last, changed, periods } = opts;
+  if (!last) return { raw: true, html: true, day: true, long: true };
   const slot = Math.floor(nowSec / intervalSeconds);
-  const due = {} as Due;
-  for (const kind of Object.keys(KIND_TO_PERIOD) as Array<keyof BucketRoll>) {
+  const rawEvery = Math.max(1, Math.round(periods.rawSeconds / intervalSeconds));
+  const offset = Math.floor((index * rawEvery) / Math.max(1, count));
+  const turn = (slot + offset) % rawEvery === 0;
+  const turnNo = Math.floor((slot + offset) / rawEvery);
+  const overdue = (kind: keyof BucketRoll, period: number) => nowSec - last[kind] >= period + 2 * intervalSeconds;
+  const due: Due = { raw: turn || overdue('raw', periods.rawSeconds), html: false, day: false, long: false };
+  for (const kind of ['html', 'day', 'long'] as const) {
     const period = periods[KIND_TO_PERIOD[kind]];
-    const every = Math.max(1, Math.round(period / intervalSeconds));
-    const offset = Math.floor((index * every) / Math.max(1, count)) + PHASE[kind];
-    if (!last) due[kind] = true;
-    else if ((slot + offset) % every === 0) due[kind] = true;
-    else due[kind] = nowSec - last[kind] >= period + 2 * intervalSeconds;
+    const turns = Math.max(1, Math.round(period / (rawEvery * intervalSeconds)));
+    due[kind] = (turn && (turnNo + PHASE[kind] + index) % turns === 0) || overdue(kind, period);
   }
   if (changed) {
     due.raw = true;

@@ -44,6 +44,8 @@ const NODE_ENCODE: Record<string, (e: string) => string> = { cpu: sig, io: sig, 
 
 export type Tier = '5m' | '1h';
 
+const TIER_STEP: Record<Tier, number> = { '5m': 300, '1h': 3600 };
+
 export interface TierQuery {
   tier: Tier;
   /** First timestamp included; also the t0 the offsets count from. */
@@ -81,6 +83,17 @@ export async function queryGuestTierSeries(
   q: TierQuery,
 ): Promise<EncodedSeries[]> {
   const table = sql.table(`guest_samples_${q.tier}`);
+  if (q.group === TIER_STEP[q.tier]) {
+    // One row per point already: encode straight from the index range, no grouping sort.
+    const cols = Object.entries(GUEST_TIER_METRICS)
+      .map(([n, e]) => `group_concat(${GUEST_ENCODE[n]!(e.replace(/avg\((s\.[a-z_]+)\)/g, '$1'))}) AS "${n}"`)
+      .join(', ');
+    const r = await sql<Record<string, string | number>>`SELECT g.vmid AS k, group_concat(CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER)) AS i, ${sql.raw(cols)}
+      FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
+      WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL
+      GROUP BY g.vmid ORDER BY g.vmid`.execute(db);
+    return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));
+  }
   const agg = Object.entries(GUEST_TIER_METRICS).map(([n, e]) => `${e} AS "${n}"`).join(', ');
   const inner = sql`SELECT g.vmid AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, ${sql.raw(agg)}
     FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}

@@ -82,7 +82,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   let nodeRoll = { day: 0, long: 0 };
   let nodePages = new Map<string, { ts: number; digest: string }>();
   let clusterIds = new Map<string, number>();
-  let pending: ClusterSnapshot[] = [];
+  const pending: ClusterSnapshot[] = [];
   let running = false;
 
   function record(snapshots: ClusterSnapshot[]): void {
@@ -124,7 +124,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       const lastError = lastErrorRaw ? (JSON.parse(lastErrorRaw) as { ts: number; message: string }) : null;
       const has = (p: string) => !opts.toMemory && pub.has(p);
       const nextNodePages = new Map<string, { ts: number; digest: string }>();
-      const nodeEvery = Math.max(1, Math.round(periods.rawSeconds / config.pollIntervalSeconds));
+      const nodeEvery = Math.max(1, Math.round(periods.htmlSeconds / 2 / config.pollIntervalSeconds));
       const slot = Math.floor(nowSec / config.pollIntervalSeconds);
       let pages = renderFleetPages(data, frame, render, emit, {
         ...(lastBuild && { lastBuild: describeBuild(lastBuild) }),
@@ -132,7 +132,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         keep: KEEP,
         nodeDue: (path, index, digest) => {
           const last = nodePages.get(path);
-          const due = full || !has(path) || !last || last.digest !== digest || (slot + index) % nodeEvery === 0 || nowSec - last.ts >= periods.rawSeconds * 2;
+          const due = full || !has(path) || !last || last.digest !== digest || (slot + index) % nodeEvery === 0 || nowSec - last.ts >= periods.htmlSeconds;
           nextNodePages.set(path, due ? { ts: nowSec, digest } : last!);
           return due;
         },

@@ -26,18 +26,29 @@
     b.addEventListener('click', function () {
       var next = currentTheme() === 'dark' ? 'light' : 'dark';
       root.setAttribute('data-theme', next);
-      try { localStorage.setItem('pmi-theme', next); } catch (e) { /* not persisted */ }
+      try { localStorage.setItem('pmi-theme', next); } catch { /* not persisted */ }
       syncToggle();
       redrawCharts();
     });
   }
 
   // ---- tables -------------------------------------------------------------------------------
+  var UNIT = { B: 1, KiB: 1024, MiB: 1048576, GiB: 1073741824, TiB: 1099511627776, PiB: 1125899906842624, d: 86400, h: 3600, m: 60, s: 1 };
+  /** Sort value of a cell: data-v when present, else the text read as a number with units ("1.5 GiB", "3d 4h", "12 %"). */
   function cellValue(td, numeric) {
     if (!td) return numeric ? -Infinity : '';
     var v = td.getAttribute('data-v');
-    if (numeric) return v === null ? parseFloat(td.textContent) || 0 : parseFloat(v);
-    return (v === null ? td.textContent : v).trim().toLowerCase();
+    if (!numeric) return (v === null ? td.textContent : v).trim().toLowerCase();
+    if (v !== null) return parseFloat(v);
+    var text = td.textContent.split('/')[0];
+    var re = /(-?[0-9.]+)\s*(PiB|TiB|GiB|MiB|KiB|B|d|h|m|s)?/g;
+    var total = 0, found = false, m;
+    while ((m = re.exec(text)) !== null) {
+      found = true;
+      total += parseFloat(m[1]) * (m[2] ? UNIT[m[2]] : 1);
+      if (!m[2] || m[2].length > 1) break;
+    }
+    return found ? total : -1;
   }
   function setupSort(table) {
     var ths = table.tHead ? table.tHead.rows[0].cells : [];
@@ -143,7 +154,7 @@
     return (i === 0 ? Math.round(bytes) : bytes.toFixed(bytes < 10 ? 1 : 0)) + ' ' + units[i] + (unit === 'rate' ? '/s' : '');
   }
   function themeColors() {
-    var cs = getComputedStyle(root);
+    var cs = window.getComputedStyle(root);
     return { fg: cs.getPropertyValue('--fg').trim(), border: cs.getPropertyValue('--border').trim(), mode: currentTheme() };
   }
   /** Loads the files a range needs; resolves to { source: seriesObject }. */
@@ -315,8 +326,8 @@
         tr.cells[col.Status].className = 'st-' + g[idx.status];
       }
       set('CPU', cpu === null ? '–' : fmtUnit('pct', cpu * 100));
-      set('Memory', (mem === null ? '–' : fmtUnit('b', mem)) + ' / ' + fmtUnit('b', g[idx.maxmem]), mem === null ? -1 : Math.round(mem / 1048576));
-      set('Uptime', fmtUptime(up), up === null ? -1 : up);
+      set('Memory', (mem === null ? '–' : fmtUnit('b', mem)) + ' / ' + fmtUnit('b', g[idx.maxmem]));
+      set('Uptime', fmtUptime(up));
     });
   }
   function fmtUptime(s) {

@@ -4,7 +4,7 @@
   try {
     var t = localStorage.getItem('pmi-theme');
     if (t === 'dark' || t === 'light') document.documentElement.setAttribute('data-theme', t);
-  } catch (e) {
+  } catch {
     /* storage disabled: follow the system preference */
   }
   document.documentElement.classList.add('js');
