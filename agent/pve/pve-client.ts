@@ -28,7 +28,7 @@ export interface PveClientOptions {
   retryBaseMs: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
-  /** Connections per endpoint (default 8: node status calls of a cluster run concurrently). */
+  /** Connections per endpoint (default 4: enough for a cluster's node status calls, few TLS handshakes per cycle). */
   connectionsPerEndpoint?: number;
 }
 
@@ -105,7 +105,7 @@ export function createPveClient(opts: PveClientOptions): PveClient {
     };
     pool = new Pool(endpoint, {
       connect,
-      connections: opts.connectionsPerEndpoint ?? 8,
+      connections: opts.connectionsPerEndpoint ?? 4,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
       headersTimeout: timeoutMs,

@@ -9,6 +9,7 @@ import { createLogger } from '../../agent/log/logger.ts';
 import { createPveClient } from '../../agent/pve/pve-client.ts';
 import type { PveClient } from '../../agent/pve/pve-client.types.ts';
 import { createPoller } from '../../agent/poll/poll-cycle.ts';
+import { PollConfig } from '../../agent/config/config.schema.ts';
 import { openDatabase } from '../../agent/store/open-database.ts';
 import { writeSnapshot } from '../../agent/store/snapshot.repository.ts';
 
@@ -35,6 +36,10 @@ export interface PollBenchRun {
   simCpuMsPerCycle: number | null;
   /** Peak RSS of the poller process during the run. */
   rssMb: number;
+  /** RSS of this process before the scenario (tsx, loaded modules): the floor of rssMb. */
+  rssBaselineMb: number;
+  /** Peak V8 heap used during the run. */
+  heapUsedPeakMb: number;
   cycles: number;
   concurrency: number;
   pauseMs: number;
@@ -128,8 +133,15 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
   }
   const store = await openDatabase(join(dir, 'pmi.sqlite'));
   const poller = createPoller({ clients, log: silent, now: () => Date.now(), concurrency: o.concurrency });
-  let peakRss = process.memoryUsage().rss;
-  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+  const baselineRss = process.memoryUsage().rss;
+  let peakRss = baselineRss;
+  let peakHeap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const rssTimer = setInterval(sample, 20);
   const cycleMs: number[] = [];
   const pollMs: number[] = [];
   const storeMs: number[] = [];
@@ -151,7 +163,7 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
       for (const r of results) if (r.snapshot) await writeSnapshot(store.db, r.snapshot);
       const t2 = performance.now();
       const cpu = process.cpuUsage(cpu0);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      sample();
       failed = Math.max(failed, results.filter((r) => !r.ok).length);
       onlineNodes = results.reduce((n, r) => n + (r.snapshot?.nodes.filter((x) => x.status === 'online').length ?? 0), 0);
       guests = results.reduce((n, r) => n + (r.snapshot?.guests.length ?? 0), 0);
@@ -193,6 +205,8 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
     cpuMsPerCycle: round(cpuMicros / 1000 / cycleMs.length),
     simCpuMsPerCycle: simCpu === null ? null : round(simCpu / cycleMs.length),
     rssMb: round(peakRss / 2 ** 20),
+    rssBaselineMb: round(baselineRss / 2 ** 20),
+    heapUsedPeakMb: round(peakHeap / 2 ** 20),
     cycles: cycleMs.length,
     concurrency: o.concurrency,
     pauseMs: o.pauseMs,
@@ -217,7 +231,9 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     { clusters: 50, nodesPerCluster: 10, guests: 10_000 },
   ].filter((s) => !only || (only === '1k') === (s.guests === 1000));
   const runs: PollBenchRun[] = [];
-  for (const s of scenarios) runs.push(await runScenario(s, { latencyMs: 20, cycles, pauseMs, concurrency: 8, log: opts.log }));
+  // the agent's default (config poll.concurrency), so the figures are those of an unconfigured install
+  const concurrency = PollConfig.parse({}).concurrency;
+  for (const s of scenarios) runs.push(await runScenario(s, { latencyMs: 20, cycles, pauseMs, concurrency, log: opts.log }));
   return runs;
 }
 
@@ -226,9 +242,9 @@ export function table(result: unknown): string {
   const runs = result as PollBenchRun[];
   const yes = (b: boolean | null) => (b === null ? '–' : b ? 'yes' : 'NO');
   return [
-    '| clusters | nodes | guests | latency ms | requests/cycle (max / limit) | cycle ms median (max) | poll / store ms | first cycle ms | CPU ms/cycle | peak RSS MB | targets met (req / cycle / rss) |',
+    '| clusters | nodes | guests | latency ms | requests/cycle (max / limit) | cycle ms median (max) | poll / store ms | first cycle ms | CPU ms/cycle (sim) | peak RSS MB (baseline, heap) | targets met (req / cycle / rss) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...runs.map((r) => `| ${r.clusters} | ${r.nodes} | ${r.guests} | ${r.latencyMs} | ${r.requestsPerCycle} (${r.requestsPerCycleMax} / ${r.requestsLimit}) | ${r.cycleMsMedian} (${r.cycleMsMax}) | ${r.pollMsMedian} / ${r.storeMsMedian} | ${r.firstCycleMs} | ${r.cpuMsPerCycle} | ${r.rssMb} | ${yes(r.targetsMet.requests)} / ${yes(r.targetsMet.cycleMs)} / ${yes(r.targetsMet.rss)} |`),
+    ...runs.map((r) => `| ${r.clusters} | ${r.nodes} | ${r.guests} | ${r.latencyMs} | ${r.requestsPerCycle} (${r.requestsPerCycleMax} / ${r.requestsLimit}) | ${r.cycleMsMedian} (${r.cycleMsMax}) | ${r.pollMsMedian} / ${r.storeMsMedian} | ${r.firstCycleMs} | ${r.cpuMsPerCycle} (${r.simCpuMsPerCycle ?? '?'}) | ${r.rssMb} (${r.rssBaselineMb}, ${r.heapUsedPeakMb}) | ${yes(r.targetsMet.requests)} / ${yes(r.targetsMet.cycleMs)} / ${yes(r.targetsMet.rss)} |`),
   ].join('\n');
 }
 
