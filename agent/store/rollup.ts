@@ -1,7 +1,7 @@
 // Incremental rollups of the raw (time-major) tables into the 5-minute and 1-hour tiers
 // (guest-major). Both tiers are computed straight from raw, one aligned window at a time, so a
 // window's rows for one guest land together: one page write per guest per tier per window.
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 
 type Trx = Transaction<Database> | Kysely<Database>;
@@ -10,9 +10,11 @@ export type RollupKind = 'guest' | 'node' | 'storage';
 export type Tier = '5m' | '1h';
 export const TIER_SECONDS: Record<Tier, number> = { '5m': 300, '1h': 3600 };
 
+/** One tier column: the aggregate `fn` of raw column `src`. avgInt rounds to whole bytes. */
 interface Agg {
   col: string;
-  expr: string;
+  src: string;
+  fn: 'avg' | 'avgInt' | 'max';
 }
 
 interface KindDef {
@@ -21,74 +23,101 @@ interface KindDef {
   aggs: Agg[];
 }
 
-const avgInt = (c: string) => `cast(round(avg(${c})) as integer)`;
+const avg = (col: string, src: string): Agg => ({ col, src, fn: 'avg' });
+const avgInt = (col: string, src: string): Agg => ({ col, src, fn: 'avgInt' });
+const max = (col: string, src: string): Agg => ({ col, src, fn: 'max' });
 
-/** What each tier column is made of; the SQL is plain and runs on SQLite and PostgreSQL alike. */
+/** What each tier column is made of. */
 export const ROLLUPS: Record<RollupKind, KindDef> = {
   guest: {
     raw: 'guest_samples',
     keys: ['cluster_id', 'vmid'],
     aggs: [
-      { col: 'cpu_avg', expr: 'avg(cpu)' }, { col: 'cpu_max', expr: 'max(cpu)' },
-      { col: 'mem_avg', expr: avgInt('mem') }, { col: 'mem_max', expr: 'max(mem)' },
-      { col: 'disk_avg', expr: avgInt('disk') }, { col: 'disk_max', expr: 'max(disk)' },
-      { col: 'netin_avg', expr: avgInt('netin_bps') }, { col: 'netin_max', expr: 'max(netin_bps)' },
-      { col: 'netout_avg', expr: avgInt('netout_bps') }, { col: 'netout_max', expr: 'max(netout_bps)' },
-      { col: 'diskread_avg', expr: avgInt('diskread_bps') }, { col: 'diskread_max', expr: 'max(diskread_bps)' },
-      { col: 'diskwrite_avg', expr: avgInt('diskwrite_bps') }, { col: 'diskwrite_max', expr: 'max(diskwrite_bps)' },
+      avg('cpu_avg', 'cpu'), max('cpu_max', 'cpu'),
+      avgInt('mem_avg', 'mem'), max('mem_max', 'mem'),
+      avgInt('disk_avg', 'disk'), max('disk_max', 'disk'),
+      avgInt('netin_avg', 'netin_bps'), max('netin_max', 'netin_bps'),
+      avgInt('netout_avg', 'netout_bps'), max('netout_max', 'netout_bps'),
+      avgInt('diskread_avg', 'diskread_bps'), max('diskread_max', 'diskread_bps'),
+      avgInt('diskwrite_avg', 'diskwrite_bps'), max('diskwrite_max', 'diskwrite_bps'),
     ],
   },
   node: {
     raw: 'node_samples',
     keys: ['cluster_id', 'node'],
     aggs: [
-      { col: 'cpu_avg', expr: 'avg(cpu)' }, { col: 'cpu_max', expr: 'max(cpu)' },
-      { col: 'iowait_avg', expr: 'avg(iowait)' }, { col: 'iowait_max', expr: 'max(iowait)' },
-      { col: 'load1_avg', expr: 'avg(load1)' }, { col: 'load1_max', expr: 'max(load1)' },
-      { col: 'mem_used_avg', expr: avgInt('mem_used') }, { col: 'mem_used_max', expr: 'max(mem_used)' },
-      { col: 'mem_available_avg', expr: avgInt('mem_available') },
-      { col: 'mem_total', expr: 'max(mem_total)' },
-      { col: 'swap_used_avg', expr: avgInt('swap_used') },
-      { col: 'rootfs_used_avg', expr: avgInt('rootfs_used') },
-      { col: 'netin_avg', expr: avgInt('netin_bps') }, { col: 'netin_max', expr: 'max(netin_bps)' },
-      { col: 'netout_avg', expr: avgInt('netout_bps') }, { col: 'netout_max', expr: 'max(netout_bps)' },
+      avg('cpu_avg', 'cpu'), max('cpu_max', 'cpu'),
+      avg('iowait_avg', 'iowait'), max('iowait_max', 'iowait'),
+      avg('load1_avg', 'load1'), max('load1_max', 'load1'),
+      avgInt('mem_used_avg', 'mem_used'), max('mem_used_max', 'mem_used'),
+      avgInt('mem_available_avg', 'mem_available'),
+      max('mem_total', 'mem_total'),
+      avgInt('swap_used_avg', 'swap_used'),
+      avgInt('rootfs_used_avg', 'rootfs_used'),
+      avgInt('netin_avg', 'netin_bps'), max('netin_max', 'netin_bps'),
+      avgInt('netout_avg', 'netout_bps'), max('netout_max', 'netout_bps'),
     ],
   },
   storage: {
     raw: 'storage_samples',
     keys: ['cluster_id', 'node', 'storage'],
-    aggs: [
-      { col: 'used_avg', expr: avgInt('used') }, { col: 'used_max', expr: 'max(used)' },
-      { col: 'total', expr: 'max(total)' },
-    ],
+    aggs: [avgInt('used_avg', 'used'), max('used_max', 'used'), max('total', 'total')],
   },
 };
 
-function rollupSql(kind: RollupKind, tier: Tier, from: number, to: number): RawBuilder<unknown> {
+/** The upsert that merges a window's aggregated rows; `values` is a SELECT or a VALUES list. */
+function upsertTail(kind: RollupKind, tier: Tier): string {
   const d = ROLLUPS[kind];
-  const step = TIER_SECONDS[tier];
-  const cols = [...d.keys, 'ts', 'samples', ...d.aggs.map((a) => a.col)];
-  const select = [...d.keys, `ts / ${step} * ${step}`, 'count(*)', ...d.aggs.map((a) => a.expr)];
-  // Upsert: a window re-rolled after a backfill replaces its earlier rows — but never with fewer
+  const table = `${d.raw}_${tier}`;
+  // A window re-rolled after a backfill replaces its earlier rows — but never with fewer
   // samples, so re-rolling a window whose raw rows were partly pruned cannot shrink history.
-  return sql`insert into ${sql.table(`${d.raw}_${tier}`)} (${sql.raw(cols.join(', '))})
-    select ${sql.raw(select.join(', '))}
-    from ${sql.table(d.raw)}
-    where ts >= ${from} and ts < ${to}
-    group by ${sql.raw([...d.keys, `ts / ${step} * ${step}`].join(', '))}
-    order by ${sql.raw([...d.keys].join(', '))}
-    on conflict (${sql.raw([...d.keys, 'ts'].join(', '))}) do update set
-    ${sql.raw(['samples', ...d.aggs.map((a) => a.col)].map((c) => `${c} = excluded.${c}`).join(', '))}
-    where excluded.samples >= ${sql.table(`${d.raw}_${tier}`)}.samples`;
+  return `on conflict (${[...d.keys, 'ts'].join(', ')}) do update set
+    ${['samples', ...d.aggs.map((a) => a.col)].map((c) => `${c} = excluded.${c}`).join(', ')}
+    where excluded.samples >= ${table}.samples`;
 }
 
-/** Rolls raw rows with from ≤ ts < to into both tiers; returns rows written per tier. */
-export async function rollupWindow(db: Trx, kind: RollupKind, from: number, to: number): Promise<Record<Tier, number>> {
+/**
+ * Rolls raw rows with from ≤ ts < to into both tiers; returns rows written per tier.
+ * The window is grouped ONCE into a temp table of 5-minute partial sums (sum, count, max per
+ * column); the 5m rows and the 1h rows are both made from it. Grouping sorts the window, which
+ * is the expensive part, so doing it once instead of per tier halves the time. Rows are inserted
+ * in key order so each series' pages are touched once. Plain SQL (also valid on PostgreSQL).
+ */
+export async function rollupWindow(trx: Trx, kind: RollupKind, from: number, to: number): Promise<Record<Tier, number>> {
+  const d = ROLLUPS[kind];
+  const srcs = [...new Set(d.aggs.map((a) => a.src))];
+  const keys = d.keys.join(', ');
+  const tmp = `rollup_${kind}_window`;
+  await sql`drop table if exists ${sql.raw(`temp.${tmp}`)}`.execute(trx);
+  await sql`create temp table ${sql.raw(tmp)} as
+    select ${sql.raw(keys)}, ts / 300 * 300 as b5, ts / 3600 * 3600 as b1, count(*) as n,
+      ${sql.raw(srcs.map((c) => `sum(${c}) as s_${c}, count(${c}) as c_${c}, max(${c}) as m_${c}`).join(', '))}
+    from ${sql.table(d.raw)}
+    where ts >= ${from} and ts < ${to}
+    group by ${sql.raw(keys)}, ts / 300 * 300`.execute(trx);
+  const cols = [...d.keys, 'ts', 'samples', ...d.aggs.map((a) => a.col)].join(', ');
+  const fromPartials = (a: Agg, grouped: boolean): string => {
+    const S = grouped ? `sum(s_${a.src})` : `s_${a.src}`;
+    const C = grouped ? `sum(c_${a.src})` : `c_${a.src}`;
+    const M = grouped ? `max(m_${a.src})` : `m_${a.src}`;
+    const mean = `cast(${S} as double precision) / nullif(${C}, 0)`;
+    return a.fn === 'max' ? M : a.fn === 'avg' ? mean : `cast(round(${mean}) as integer)`;
+  };
   const out = { '5m': 0, '1h': 0 } as Record<Tier, number>;
-  for (const tier of ['5m', '1h'] as const) {
-    const res = await rollupSql(kind, tier, from, to).execute(db);
-    out[tier] = Number(res.numAffectedRows ?? 0);
-  }
+  const r5 = await sql`insert into ${sql.table(`${d.raw}_5m`)} (${sql.raw(cols)})
+    select ${sql.raw(keys)}, b5, n, ${sql.raw(d.aggs.map((a) => fromPartials(a, false)).join(', '))}
+    from ${sql.raw(tmp)} where true
+    order by ${sql.raw(keys)}, b5
+    ${sql.raw(upsertTail(kind, '5m'))}`.execute(trx);
+  out['5m'] = Number(r5.numAffectedRows ?? 0);
+  const r1 = await sql`insert into ${sql.table(`${d.raw}_1h`)} (${sql.raw(cols)})
+    select ${sql.raw(keys)}, b1, sum(n), ${sql.raw(d.aggs.map((a) => fromPartials(a, true)).join(', '))}
+    from ${sql.raw(tmp)} where true
+    group by ${sql.raw(keys)}, b1
+    order by ${sql.raw(keys)}, b1
+    ${sql.raw(upsertTail(kind, '1h'))}`.execute(trx);
+  out['1h'] = Number(r1.numAffectedRows ?? 0);
+  await sql`drop table ${sql.raw(`temp.${tmp}`)}`.execute(trx);
   return out;
 }
 
