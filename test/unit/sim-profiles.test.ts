@@ -102,3 +102,21 @@ describe.each([7, 8, 9] as const)('PVE %i profile', (v) => {
     }
   });
 });
+
+describe('rrddata history', () => {
+  it('gives stopped guests rows with only time/maxcpu/maxmem/maxdisk/disk, and averages counters into rates', async () => {
+    const { sim, get } = await withSim(9);
+    try {
+      const stopped = [...sim.world.clusters[0]!.guests.values()].find((g) => g.status === 'stopped' && g.template === 0)!;
+      const rows = (await get(`/nodes/${stopped.node}/${stopped.type}/${stopped.vmid}/rrddata?timeframe=hour`)).data as Row[];
+      expect(rows).toHaveLength(60);
+      for (const r of rows) expect(Object.keys(r).sort()).toEqual(['disk', 'maxcpu', 'maxdisk', 'maxmem', 'time']);
+      const up = [...sim.world.clusters[0]!.guests.values()].find((g) => g.qmpstatus === 'running' && g.type === 'lxc')!;
+      const hour = (await get(`/nodes/${up.node}/lxc/${up.vmid}/rrddata?timeframe=hour`)).data as Array<Record<string, number>>;
+      expect(hour.every((r) => r.netin! > 0 && r.cpu! >= 0 && r.cpu! <= 1 && !Number.isInteger(r.mem))).toBe(true);
+      expect(hour.at(-1)!.time).toBe(Math.floor(NOW / 60_000) * 60 - 60);
+    } finally {
+      await sim.stop();
+    }
+  });
+});

@@ -176,3 +176,20 @@ describe('simulated lifecycle and tasks', () => {
     expect(log.data.at(-1)!.t).toBe("TASK ERROR: command 'lxc-stop -n 1' failed: exit code 1");
   });
 });
+
+describe('simulated cluster-level refusals', () => {
+  it('refuses skiplock for a token and starts without quorum with the real messages', async () => {
+    const { call, find, s } = await sim();
+    const g = find((x) => x.type === 'qemu' && x.status === 'stopped' && plain(x));
+    const skip = await call('POST', `/nodes/${g.node}/qemu/${g.vmid}/status/start`, { skiplock: 1 });
+    expect([skip.status, skip.json]).toEqual([400, { data: null, errors: { skiplock: 'Only root may use this option.' }, message: 'Parameter verification failed.\n' }]);
+    // Two of three nodes down: the answering node has lost quorum.
+    const onlineNode = s.clusters[0]!.endpoints[0]!.node;
+    for (const n of s.world.clusters[0]!.nodes) if (n.name !== onlineNode) s.faults.set({ cluster: 'cluster1', node: n.name }, { kind: 'offline' });
+    const local = find((x) => x.type === 'qemu' && x.status === 'stopped' && plain(x) && x.node === onlineNode);
+    const r = await call('POST', `/nodes/${onlineNode}/qemu/${local.vmid}/status/start`);
+    expect([r.status, r.reason]).toEqual([500, 'cluster not ready - no quorum?']);
+    const st = ((await call('GET', '/cluster/status')).json as { data: Row[] }).data;
+    expect(st[0]).toMatchObject({ type: 'cluster', quorate: 0 });
+  });
+});

@@ -1,6 +1,6 @@
 // Lifecycle POSTs (pve-api.md §6): pre-checks fail synchronously with 500; the rest runs as a
 // task whose UPID the POST returns; the task's effect changes the guest when it ends.
-import { boolParam, die500, intParam, requireParam } from '../http-error.ts';
+import { boolParam, die500, intParam, paramError, requireParam } from '../http-error.ts';
 import { pauseGuest, resumeGuest, startProcess, stopProcess } from '../guest-state.ts';
 import type { Route, RouteContext } from '../router.ts';
 import { startTask, type TaskSpec } from '../tasks.ts';
@@ -17,6 +17,7 @@ interface Ctx {
 }
 
 function begin(ctx: RouteContext, type: GuestType): Ctx {
+  if (ctx.args.skiplock !== undefined && ctx.authUser !== 'root@pam') throw paramError({ skiplock: 'Only root may use this option.' });
   const g = guestOrThrow(ctx, type);
   const node = nodeOrThrow(ctx);
   return { ctx, g, node, label: type === 'qemu' ? 'VM' : 'CT' };
