@@ -1,12 +1,13 @@
 // A claimed file → an accepted action row, or exactly one rejection. No Proxmox call happens here.
 import type { ErrorCode } from '../errors.ts';
+import type { ActionOutcome } from '../store/schema.ts';
 import { errorMessage } from '../errors.ts';
 import type { ActionRequest } from './action-request.schema.ts';
 import { toEpochSeconds } from './action-request.schema.ts';
 import { unsupportedReason } from './action-calls.ts';
 import { findAction, findGuest, insertAction, replaceFailedAction, updateAction, type ActionRow } from './action.repository.ts';
 import type { InboxContext } from './inbox-context.ts';
-import { originalName, readClaimed, removeClaimed, resultExists, resultName, safeBase, writeResultFile } from './maildir.ts';
+import { existsIn, originalName, readClaimed, removeClaimed, resultExists, resultName, safeBase, writeResultFile } from './maildir.ts';
 import { parseActionFile } from './parse-action.ts';
 import { checkPolicy, splitTags } from './policy.ts';
 import { buildResult, submitterColumn } from './result-file.ts';
@@ -175,20 +176,30 @@ async function reject(ctx: InboxContext, curName: string, submitter: Submitter, 
  */
 export async function finishFile(ctx: InboxContext, row: ActionRow, curName: string | null, claimedAtMs?: number): Promise<void> {
   const outcome = row.outcome!;
-  if (!row.result_file) {
-    const ms = { ...(ctx.timings.get(row.id) ?? {}), ...(claimedAtMs !== undefined ? { receivedAt: claimedAtMs, claimedAt: claimedAtMs } : {}), finishedAt: ctx.now() };
-    const result = buildResult(row, { ms, file: row.file_name ? originalName(row.file_name) : undefined });
-    const base = result.id === row.id && row.id.startsWith('_') ? safeBase(row.id) : result.id;
-    try {
+  const ms = { ...(ctx.timings.get(row.id) ?? {}), ...(claimedAtMs !== undefined ? { receivedAt: claimedAtMs, claimedAt: claimedAtMs } : {}), finishedAt: ctx.now() };
+  const result = buildResult(row, { ms, file: row.file_name ? originalName(row.file_name) : undefined });
+  const base = result.id === row.id && row.id.startsWith('_') ? safeBase(row.id) : result.id;
+  try {
+    let rel = row.result_file;
+    // A name recorded earlier (before a crash) is reused, so a request never gets two result files.
+    if (rel && !(await existsIn(ctx.md, rel))) {
       await ctx.hooks.beforeResult?.(row.id);
-      const name = await resultName(ctx.md, outcome, base);
-      await writeResultFile(ctx.md, outcome, name, result);
-      await updateAction(ctx.db, row.id, { result_file: `${outcome}/${name}`, updated_at: Math.floor(ctx.now() / 1000) });
-      ctx.hooks.onResult?.(result.id, outcome, name, ctx.now());
-    } catch (err) {
-      ctx.log.error({ err, id: row.id }, `writing the result file failed: ${errorMessage(err)}`);
-      throw err;
+      const [folder, name] = rel.split('/') as [ActionOutcome, string];
+      if (await writeResultFile(ctx.md, folder, name, result)) ctx.hooks.onResult?.(result.id, outcome, name, ctx.now());
+      else rel = null;
     }
+    while (!rel) {
+      const name = await resultName(ctx.md, outcome, base);
+      await updateAction(ctx.db, row.id, { result_file: `${outcome}/${name}`, updated_at: Math.floor(ctx.now() / 1000) });
+      await ctx.hooks.beforeResult?.(row.id);
+      if (await writeResultFile(ctx.md, outcome, name, result)) {
+        rel = `${outcome}/${name}`;
+        ctx.hooks.onResult?.(result.id, outcome, name, ctx.now());
+      }
+    }
+  } catch (err) {
+    ctx.log.error({ err, id: row.id }, `writing the result file failed: ${errorMessage(err)}`);
+    throw err;
   }
   ctx.timings.delete(row.id);
   if (curName) await removeClaimed(ctx.md, curName);

@@ -1,7 +1,7 @@
 // The inbox directory protocol (Maildir style): producers write tmp/ and rename into new/; we claim
 // by renaming new/ → cur/; results land in done/, failed/ or rejected/, written aside then renamed.
 import { constants as C } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActionOutcome } from '../store/schema.ts';
 import { MAX_REQUEST_BYTES } from './parse-action.ts';
@@ -103,8 +103,12 @@ export async function resultName(md: Maildir, outcome: ActionOutcome, base: stri
   return name;
 }
 
-/** Writes a result file atomically: into tmp/ (fsync), then rename into its outcome folder. */
-export async function writeResultFile(md: Maildir, outcome: ActionOutcome, name: string, content: unknown): Promise<string> {
+/**
+ * Writes a result file atomically and without overwriting: into tmp/ (fsync), then hard-linked
+ * into its outcome folder (link fails if the name exists, unlike rename) and the tmp name removed.
+ * Returns false when the name was taken meanwhile.
+ */
+export async function writeResultFile(md: Maildir, outcome: ActionOutcome, name: string, content: unknown): Promise<boolean> {
   const tmp = md.path('tmp', `.result-${process.pid}-${Math.random().toString(36).slice(2)}-${name}`);
   const fh = await open(tmp, 'w', 0o644);
   try {
@@ -113,9 +117,20 @@ export async function writeResultFile(md: Maildir, outcome: ActionOutcome, name:
   } finally {
     await fh.close();
   }
-  const dest = md.path(outcome, name);
-  await rename(tmp, dest);
-  return dest;
+  try {
+    await link(tmp, md.path(outcome, name));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** True when a file (of any kind) exists at inbox-relative path `rel`. */
+export async function existsIn(md: Maildir, rel: string): Promise<boolean> {
+  return exists(join(md.root, rel));
 }
 
 /** Deletes files in tmp/ older than maxAgeMs (abandoned producer writes). Returns how many. */

@@ -40,7 +40,7 @@ function startRunner(crash?: { at: string; id: string }): Runner {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const ready = waitFor(() => out.includes('ready\n') || undefined, 30_000, 'runner ready').then(() => undefined);
+  const ready = waitFor(() => out.includes('ready\n') || undefined, 90_000, 'runner ready').then(() => undefined);
   return { child, exited, ready, output: () => out };
 }
 
@@ -94,7 +94,7 @@ describe('crash safety (kill -9 and restart)', () => {
 
     const second = startRunner();
     await second.ready;
-    const r = await waitFor(async () => (await results(inboxDir)).find((x) => x.id === id), 30_000, `result of ${id}`);
+    const r = await waitFor(async () => (await results(inboxDir)).find((x) => x.id === id), 90_000, `result of ${id}`);
     await stopRunner(second);
 
     expect(r.outcome, r.reason ?? '').toBe('done');
@@ -106,7 +106,7 @@ describe('crash safety (kill -9 and restart)', () => {
     expect(r.upid).toBe(tasksOf(g.vmid, taskType)[0]!.upid);
     // Killed between 'posting' and the POST: the restart checked, found nothing, and sent it (attempt 2).
     expect(r.attempts).toBe(at === 'beforePost' ? 2 : 1);
-  });
+  }, 240_000);
 
   it('kill -9 at random moments while several requests flow: each ends once, none ran twice', async () => {
     const guests = [0, 1, 2, 3, 4, 5].map(() => pick((x) => x.type === 'qemu' && x.status === 'running' && x.qmpstatus === 'running'));
@@ -134,5 +134,5 @@ describe('crash safety (kill -9 and restart)', () => {
       expect(tasksOf(g.vmid, 'qmstop').length, `qmstop tasks of ${g.vmid}`).toBeLessThanOrEqual(1);
       expect(g.status).toBe('stopped');
     }
-  }, 120_000);
+  }, 300_000);
 });
