@@ -68,6 +68,8 @@ export const RetentionConfig = z
     rawHours: z.number().positive().default(48),
     fiveMinuteDays: z.number().positive().default(30),
     hourlyDays: z.number().positive().default(400),
+    /** History of poll runs (timings, errors per cycle). */
+    pollRunsDays: z.number().positive().default(30),
   })
   .strict();
 
