@@ -1,6 +1,7 @@
 // Field shapes per PVE profile against pve-api.md §0, §3–§5, §8 and Appendix B.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type SimHandle } from '../../scripts/pve-sim/index.ts';
+import { makeProfile } from '../../scripts/pve-sim/profiles.ts';
 import { simRequest, tokenHeader } from '../../scripts/pve-sim/sim-client.ts';
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -118,5 +119,21 @@ describe('rrddata history', () => {
     } finally {
       await sim.stop();
     }
+  });
+});
+
+describe('profile switches follow pve-api.md Appendix B', () => {
+  it.each([
+    ['7.4-16', 7, { errorMessage: false, lxcVmidString: true, memAvailable: false, metricsExport: false, pve9Fields: false }],
+    ['8.1.4', 8, { errorMessage: false, lxcVmidString: true, memAvailable: false, metricsExport: false, pve9Fields: false }],
+    ['8.2.4', 8, { errorMessage: false, lxcVmidString: false, memAvailable: false, metricsExport: false, pve9Fields: false }],
+    ['8.2.5', 8, { errorMessage: false, lxcVmidString: false, memAvailable: false, metricsExport: true, pve9Fields: false }],
+    ['8.3.0', 8, { errorMessage: true, lxcVmidString: false, memAvailable: false, metricsExport: true, pve9Fields: false }],
+    ['8.4.1', 8, { errorMessage: true, lxcVmidString: false, memAvailable: true, metricsExport: true, pve9Fields: false }],
+    ['9.0.4', 9, { errorMessage: true, lxcVmidString: false, memAvailable: true, metricsExport: true, pve9Fields: true }],
+  ] as const)('pve-manager %s', (version, major, expected) => {
+    const p = makeProfile(major, version);
+    expect(p).toMatchObject({ version, ...expected });
+    expect(p.repoid).toMatch(major === 7 ? /^[0-9a-f]{8}$/ : /^[0-9a-f]{16}$/);
   });
 });
