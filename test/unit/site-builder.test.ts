@@ -1,0 +1,140 @@
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../agent/log/logger.ts';
+import { fsWriter, type SiteWriter } from '../../agent/site/publish.ts';
+import { jsonForScript } from '../../agent/site/render.ts';
+import { createSiteBuilder, type SiteBuilderDeps } from '../../agent/site/site-builder.ts';
+import { makeSynthetic, type Synthetic } from '../../scripts/bench/site.bench.ts';
+
+const HOSTILE = '"><script>alert(1)</script>';
+let syn: Synthetic | undefined;
+afterEach(async () => {
+  if (syn) {
+    await syn.store.close();
+    rmSync(syn.dir, { recursive: true, force: true });
+    syn = undefined;
+  }
+});
+
+function setup(extra: Partial<SiteBuilderDeps> = {}) {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => { lines.push(JSON.parse(String(c)) as Record<string, unknown>); cb(); } }) });
+  const clock = { ms: syn!.now * 1000 };
+  const outDir = join(syn!.dir, 'site');
+  const builder = createSiteBuilder({
+    db: syn!.store.db, log, now: () => clock.ms, outDir,
+    config: { pollIntervalSeconds: 60, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } },
+    ...extra,
+  });
+  return { builder, lines, clock, outDir };
+}
+
+const text = (files: Map<string, string | Buffer>, p: string) => {
+  const f = files.get(p);
+  if (f === undefined) throw new Error(`missing ${p}`);
+  return String(f);
+};
+
+describe('site builder', () => {
+  it('escapes a hostile guest name and tag everywhere they appear', async () => {
+    syn = await makeSynthetic(30, { hostile: true });
+    const { builder } = setup();
+    const { files } = await builder.build({ toMemory: true });
+    const pages = [...files!].filter(([p]) => p.endsWith('.html'));
+    expect(pages.length).toBeGreaterThan(30);
+    for (const [p, c] of pages) {
+      expect(String(c), p).not.toContain('<script>alert(1)</script>');
+      expect(String(c), p).not.toContain('<img src=x');
+    }
+    expect(text(files!, 'index.html')).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(text(files!, 'g/bench1/1xx/100.html')).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(JSON.parse(text(files!, 'g/bench1/1xx/100.json')).name).toBe(HOSTILE);
+    const status = JSON.parse(text(files!, 'status.json')) as { guests: unknown[][] };
+    expect(status.guests[0]![2]).toBe(HOSTILE);
+  });
+
+  it('keeps JSON inside <script type="application/json"> inert', () => {
+    expect(jsonForScript({ a: '</script><script>x()</script>&' })).not.toMatch(/[<>&]/);
+    expect(JSON.parse(jsonForScript({ a: '</script>' }))).toEqual({ a: '</script>' });
+  });
+
+  it('links every guest, node and cluster to a page that exists', async () => {
+    syn = await makeSynthetic(250);
+    const { builder } = setup();
+    const { files } = await builder.build({ toMemory: true });
+    const overview = text(files!, 'index.html');
+    const hrefs = [...overview.matchAll(/href="([^"]+\.html)"/g)].map((m) => m[1]!);
+    for (const g of syn.clusters[0]!.guests) expect(hrefs).toContain(`g/bench1/${Math.floor(g.vmid / 100)}xx/${g.vmid}.html`);
+    for (const h of new Set(hrefs)) expect(files!.has(h), h).toBe(true);
+    const guestPage = text(files!, 'g/bench1/2xx/200.html');
+    for (const m of guestPage.matchAll(/href="\.\.\/\.\.\/\.\.\/([^"]+\.html)"/g)) expect(files!.has(m[1]!), m[1]).toBe(true);
+    const data = JSON.parse(/<script type="application\/json" id="page-data">(.*)<\/script>/.exec(guestPage)![1]!) as { files: Record<string, string | null> };
+    expect(files!.has(`g/bench1/2xx/${data.files.raw}`)).toBe(true);
+    expect(files!.has(data.files.live!.replace('../../../', ''))).toBe(true);
+  });
+
+  it('writes nothing when nothing changed, and logs one summary line per build', async () => {
+    syn = await makeSynthetic(120);
+    const { builder, lines } = setup();
+    const first = await builder.build();
+    expect(first.written).toBeGreaterThan(100);
+    const second = await builder.build({ dryRun: true });
+    // Only the agent status page differs: it reports the previous build.
+    expect(second.written).toBe(1);
+    const third = await builder.build();
+    expect(third.written).toBe(1);
+    expect(third.bytes).toBeLessThan(5000);
+    expect(third.unchanged).toBe(first.written + first.unchanged - 1);
+    const summaries = lines.filter((l) => l.msg === 'site built');
+    expect(summaries).toHaveLength(3);
+    for (const k of ['pages', 'written', 'unchanged', 'ms', 'bytes']) expect(summaries[0]).toHaveProperty(k);
+  });
+
+  it('an ordinary cycle rewrites only a slice of the guests', async () => {
+    syn = await makeSynthetic(400);
+    const { builder, clock } = setup();
+    const full = await builder.build();
+    clock.ms += 60_000;
+    builder.record(syn.cycle(clock.ms / 1000));
+    const cycle = await builder.build();
+    expect(cycle.written).toBeGreaterThan(0);
+    expect(cycle.written).toBeLessThan(full.written / 4);
+    expect(cycle.bytes).toBeLessThan(full.bytes / 4);
+  });
+
+  it('a failed build leaves the previous site in place and the next success shows the error', async () => {
+    syn = await makeSynthetic(40);
+    let fail = false;
+    const writer: SiteWriter = {
+      ...fsWriter,
+      writeFile(p, d) {
+        if (fail) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        fsWriter.writeFile(p, d);
+      },
+    };
+    const { builder, clock, outDir, lines } = setup({ writer });
+    await builder.build();
+    const before = readlinkSync(join(outDir, 'current'));
+    const overview = readFileSync(join(outDir, 'current', 'index.html'), 'utf8');
+    fail = true;
+    clock.ms += 60_000;
+    await expect(builder.build()).rejects.toThrow(/ENOSPC/);
+    expect(readlinkSync(join(outDir, 'current'))).toBe(before);
+    expect(readFileSync(join(outDir, 'current', 'index.html'), 'utf8')).toBe(overview);
+    expect(lines.some((l) => l.level === 'error' && /site build failed/.test(String(l.msg)))).toBe(true);
+    fail = false;
+    clock.ms += 60_000;
+    await builder.build();
+    expect(readFileSync(join(outDir, 'current', 'agent.html'), 'utf8')).toMatch(/Last failed site build.*ENOSPC/s);
+  });
+
+  it('refuses to start a build while one runs', async () => {
+    syn = await makeSynthetic(20);
+    const { builder } = setup();
+    const a = builder.build();
+    await expect(builder.build()).rejects.toThrow(/already running/);
+    await a;
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_POINTS, RANGES, encodeWindow, groupPoints, maxPointsOf, sig3, sourcesFor, type Point } from '../../agent/site/encode-series.ts';
+import { createRecentCache } from '../../agent/site/recent-cache.ts';
+import { seriesJson } from '../../agent/site/series.query.ts';
+
+describe('series downsampling', () => {
+  it('groups a year of hourly points to at most 600, keeping the time span', () => {
+    const pts: Point[] = Array.from({ length: 8760 }, (_, k) => ({ ts: 1_700_000_000 + k * 3600, v: [k % 100, null] }));
+    const out = groupPoints(pts);
+    expect(out.length).toBeLessThanOrEqual(MAX_POINTS);
+    expect(out.length).toBeGreaterThan(300);
+    expect(out[0]!.ts).toBe(pts[0]!.ts);
+    expect(out[out.length - 1]!.ts).toBeLessThanOrEqual(pts[pts.length - 1]!.ts);
+    expect(out[0]!.v[1]).toBeNull();
+  });
+
+  it('leaves short series alone and averages within a group', () => {
+    const short: Point[] = [{ ts: 0, v: [1] }, { ts: 60, v: [3] }];
+    expect(groupPoints(short)).toBe(short);
+    const pts: Point[] = Array.from({ length: 1200 }, (_, k) => ({ ts: k, v: [k % 2 === 0 ? 0 : 2] }));
+    expect(groupPoints(pts).every((p) => p.v[0] === 1)).toBe(true);
+  });
+
+  it('keeps every tier source within 600 points for its span', () => {
+    for (const s of ['day', 'long.w', 'long.m', 'long.y'] as const) expect(maxPointsOf(s), s).toBeLessThanOrEqual(MAX_POINTS);
+  });
+});
+
+describe('tier choice per range', () => {
+  it.each([
+    ['1h', ['raw']],
+    ['24h', ['day', 'raw']],
+    ['7d', ['long.w', 'day', 'raw']],
+    ['30d', ['long.m', 'day', 'raw']],
+    ['1y', ['long.y', 'long.m', 'day', 'raw']],
+  ] as const)('%s is drawn from %j', (range, sources) => {
+    expect(sourcesFor(range)).toEqual(sources);
+  });
+
+  it('covers exactly the five ranges, coarse sources first', () => {
+    expect(RANGES.map((r) => r.id)).toEqual(['1h', '24h', '7d', '30d', '1y']);
+    expect(() => sourcesFor('2d' as never)).toThrow(/unknown range/);
+  });
+});
+
+describe('compact numbers', () => {
+  it.each([
+    [12.345, '12.3'], [0.1234, '0.123'], [123_456, '123000'], [999.9, '1000'], [0, '0'], [null, 'null'], [Number.NaN, 'null'], [4, '4'],
+  ])('sig3(%s) = %s', (x, s) => expect(sig3(x)).toBe(s));
+
+  it('encodes a regular raw window as step + count, KiB/s rates and MiB memory', () => {
+    const cache = createRecentCache();
+    const row = (ts: number) => ({ ts, cluster_id: 1, vmid: 100, uptime: 10, cpu: 0.25, mem: 2 * 1048576, disk: 0, netin_bps: 2048, netout_bps: 0, diskread_bps: null, diskwrite_bps: 0 });
+    cache.add(1, [row(60), row(120), row(180), row(120)]);
+    const s = JSON.parse(encodeWindow(cache.get(1, 100), 0)) as Record<string, unknown>;
+    expect(s).toEqual({ t0: 60, step: 60, n: 3, cpu: [25, 25, 25], mem: [2, 2, 2], ni: [2, 2, 2] });
+    expect(JSON.parse(encodeWindow(cache.get(1, 100), 100, 180))).toMatchObject({ t0: 120, n: 1 });
+  });
+
+  it('leaves out gap-free offsets and all-zero metrics of tier series', () => {
+    expect(JSON.parse(seriesJson({ t0: 1000, step: 300, i: '0,1,2', metrics: { cpu: '1,2,3', disk: '0,0,null' } }))).toEqual({ t0: 1000, step: 300, n: 3, cpu: [1, 2, 3] });
+    expect(JSON.parse(seriesJson({ t0: 1000, step: 300, i: '2,3,5', metrics: { cpu: '1,2,3' } }))).toEqual({ t0: 1600, step: 300, n: 3, i: [0, 1, 3], cpu: [1, 2, 3] });
+  });
+});
