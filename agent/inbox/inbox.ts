@@ -54,6 +54,8 @@ export function createInbox(deps: InboxDeps): Inbox {
   let watcher: InboxWatcher | undefined;
   let seq = 0;
   let lastTmpClean = -Infinity;
+  let lastResume = -Infinity;
+  const waiting = new Set<string>();
   let scanning: Promise<void> | undefined;
   let scanAgain = false;
   let ctx: InboxContext | undefined;
@@ -74,20 +76,28 @@ export function createInbox(deps: InboxDeps): Inbox {
 
   const executor = createExecutor({
     concurrency: deps.config.concurrency,
-    onError: (id, err) => log.error({ err, id }, `action ${id} stopped on an unexpected error: ${errorMessage(err)} (it is resumed at the next start)`),
+    onError: (id, err) => log.error({ err, id }, `action ${id} stopped on an unexpected error: ${errorMessage(err)} (it is resumed by a later rescan or the next start)`),
   });
 
   function schedule(id: string, cluster: string | null, vmid: number | null, notBefore: number | null): void {
     const c = ctx!;
+    if (executor.has(id) || waiting.has(id)) return;
     const wait = notBefore === null ? 0 : notBefore * 1000 - c.now();
     const go = () => executor.submit(`${cluster}/${vmid}`, id, () => runAction(c, id));
     if (wait <= 0) return go();
     // Waiting for notBefore holds neither the guest's turn nor a concurrency slot.
+    waiting.add(id);
     const t = setTimeout(() => {
       timers.delete(t);
+      waiting.delete(id);
       if (!stopping) go();
     }, Math.min(wait, 2 ** 31 - 1));
     timers.add(t);
+  }
+
+  /** Re-schedules unfinished rows nobody works on (e.g. after an unexpected error in a job). */
+  async function resumeOrphans(): Promise<void> {
+    for (const row of await listUnfinished(ctx!.db)) schedule(row.id, row.cluster, row.vmid, row.not_before);
   }
 
   async function scanOnce(): Promise<void> {
@@ -96,6 +106,10 @@ export function createInbox(deps: InboxDeps): Inbox {
       lastTmpClean = c.now();
       const n = await cleanTmp(c.md, c.now(), TMP_MAX_AGE_MS);
       if (n) log.info({ removed: n }, 'removed tmp/ leftovers older than 36 h');
+    }
+    if (c.now() - lastResume > 60_000) {
+      lastResume = c.now();
+      await resumeOrphans();
     }
     for (const name of await listNew(c.md)) {
       if (stopping) return;
@@ -166,6 +180,7 @@ export function createInbox(deps: InboxDeps): Inbox {
       const unfinished = await listUnfinished(ctx.db);
       if (unfinished.length) log.info({ count: unfinished.length }, 'resuming unfinished actions');
       for (const row of unfinished) schedule(row.id, row.cluster, row.vmid, row.not_before);
+      lastResume = deps.now();
       const inFlight = new Set(unfinished.map((r) => r.file_name));
       for (const cur of await listCur(md)) if (!inFlight.has(cur)) await intake(cur, deps.now());
       if (deps.watch !== false) {

@@ -215,6 +215,28 @@ describe('inbox actions against the simulator', () => {
     for (const text of everything) expect(text).not.toContain(sim.tokenSecret);
   });
 
+  it('npm run submit writes a valid request and --wait returns the outcome as exit code', async () => {
+    const { main } = await import('../../scripts/submit-action.ts');
+    const g = pick((x) => x.type === 'lxc' && x.status === 'running' && !x.hastate, taken);
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const errWrite = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      const base = ['--inbox', dir, '--cluster', cluster, '--vmid', String(g.vmid)];
+      expect(await main([...base, '--action', 'stop', '--id', `submit-${g.vmid}`, '--reason', 'test', '--wait', '30'])).toBe(0);
+      expect(JSON.parse(out.join(''))).toMatchObject({ id: `submit-${g.vmid}`, outcome: 'done', request: { reason: 'test' } });
+      out.length = 0;
+      expect(await main([...base, '--action', 'reset', '--wait', '30'])).toBe(2); // reset is QEMU-only
+      expect(JSON.parse(out.join(''))).toMatchObject({ outcome: 'rejected', errorCode: 'ACTION_INVALID' });
+      expect(await main([...base, '--action', 'snapshot'])).toBe(64); // --name missing
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = errWrite;
+    }
+  });
+
   it('records every request in the actions table', async () => {
     const rows = await store.db.selectFrom('actions').selectAll().execute();
     expect(rows.length).toBeGreaterThan(10);
