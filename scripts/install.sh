@@ -158,7 +158,7 @@ while IFS= read -r -d '' f; do
   [ -x "$f" ] && mode=0755
   install_file "$f" "$PREFIX/$rel" "$mode" root root
 done < <(cd "$SRC" && find "$SRC/agent" "$SRC/db" "$SRC/site-templates" "$SRC/systemd" "$SRC/package.json" "$SRC/package-lock.json" \
-  "$SRC/scripts/submit-action.ts" "$SRC/scripts/install.sh" "$SRC/README.md" "$SRC/CHANGELOG.md" \
+  "$SRC/scripts/submit-action.ts" "$SRC/scripts/db-snapshot.ts" "$SRC/scripts/install.sh" "$SRC/README.md" "$SRC/CHANGELOG.md" \
   -type f ! -name '*.test.ts' -print0 2>/dev/null | sort -z)
 if [ ! -L "$ROOT/usr/local/bin/pmi-agent" ] && [ ! -e "$ROOT/usr/local/bin/pmi-agent" ]; then
   [ -d "$ROOT/usr/local/bin" ] || act mkdir -p "$ROOT/usr/local/bin"

@@ -1,13 +1,16 @@
 // scripts/install.sh into a temporary root: every path with its owner and mode, a dry run that
 // changes nothing, a second run that changes nothing, an edited config that survives.
 // Runs as root (the test machine is); skipped with the reason otherwise.
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, symlinkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Config } from '../../agent/config/config.schema.ts';
 import { SUBDIRS } from '../../agent/inbox/maildir.ts';
+import { startSimulator } from '../../scripts/pve-sim/index.ts';
+import { writeAgentConfig } from '../support/agent-fixture.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const IS_ROOT = process.getuid?.() === 0;
@@ -30,7 +33,7 @@ function makeRoot(): string {
  */
 function copySource(): string {
   const src = mkdtempSync(join(tmpdir(), 'ops-install-src-'));
-  for (const p of ['agent', 'db', 'site-templates', 'systemd', 'scripts/install.sh', 'scripts/submit-action.ts', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md']) {
+  for (const p of ['agent', 'db', 'site-templates', 'systemd', 'scripts/install.sh', 'scripts/submit-action.ts', 'scripts/db-snapshot.ts', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md']) {
     if (existsSync(join(REPO, p))) cpSync(join(REPO, p), join(src, p), { recursive: true });
   }
   return src;
@@ -174,6 +177,7 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
     expect(existsSync(join(root, 'etc/nginx/sites-enabled'))).toBe(false);
     expect(readFileSync(join(root, 'etc/pmi-agent/config.json'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/config.example.json'), 'utf8'));
     expect(existsSync(join(root, 'opt/pmi-agent/agent/main.ts'))).toBe(true);
+    for (const s of ['submit-action.ts', 'db-snapshot.ts']) expect(existsSync(join(root, 'opt/pmi-agent/scripts', s)), s).toBe(true);
     expect(existsSync(join(root, 'opt/pmi-agent/test'))).toBe(false);
     expect(readlinkSync(join(root, 'usr/local/bin/pmi-agent'))).toBe('/opt/pmi-agent/agent/bin/pmi-agent.js');
   });
@@ -206,6 +210,22 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       expect(existsSync(join(other, 'srv/pmi/agent/cli.ts'))).toBe(true);
     } finally {
       rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('the installed copy is complete: it runs a cycle against the simulator (npm ci replaced by a node_modules link)', async () => {
+    const app = join(root, 'opt/pmi-agent');
+    symlinkSync(join(REPO, 'node_modules'), join(app, 'node_modules'));
+    const sim = await startSimulator({ seed: 4, nodesPerCluster: 2, guests: 4 });
+    const d = writeAgentConfig(sim);
+    try {
+      const r = await promisify(execFile)(process.execPath, [join(app, 'agent/bin/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
+      expect(r.stdout).toContain('"msg":"cycle done"');
+      expect(existsSync(join(d.site, 'current/index.html'))).toBe(true);
+    } finally {
+      await sim.stop();
+      rmSync(d.dir, { recursive: true, force: true });
+      rmSync(join(app, 'node_modules'));
     }
   });
 
