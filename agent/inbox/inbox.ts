@@ -38,7 +38,10 @@ export interface InboxDeps {
 export interface Inbox {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Looks at new/ (called every cycle; watcher events can be lost) and removes old tmp/ files. */
+  /**
+   * Looks at new/ (call it every cycle, after the inventory was stored: watcher events can be
+   * lost) and removes old tmp/ files. The first call also opens the gate for a fresh database.
+   */
   rescan(): Promise<void>;
   /** Resolves when no request is being worked on (tests, benchmarks). */
   idle(): Promise<void>;
@@ -55,6 +58,7 @@ export function createInbox(deps: InboxDeps): Inbox {
   let seq = 0;
   let lastTmpClean = -Infinity;
   let lastResume = -Infinity;
+  let inventoryReady = false;
   const waiting = new Set<string>();
   let scanning: Promise<void> | undefined;
   let scanAgain = false;
@@ -134,6 +138,28 @@ export function createInbox(deps: InboxDeps): Inbox {
     }
   }
 
+  /**
+   * Requests are only validated against a loaded inventory: until a poll cycle has stored one (the
+   * cycle calls rescan() after storing) or the database already holds one from an earlier run,
+   * files simply wait in new/ instead of being rejected as "unknown guest".
+   */
+  async function inventoryLoaded(): Promise<boolean> {
+    if (inventoryReady) return true;
+    const row = await ctx!.db.selectFrom('clusters').select('id').where('last_ok_at', 'is not', null).limit(1).executeTakeFirst();
+    inventoryReady = row !== undefined;
+    return inventoryReady;
+  }
+
+  function watcherEvent(): void {
+    void inventoryLoaded().then((ok) => (ok ? rescan() : undefined));
+  }
+
+  /** The per-cycle entry point: marks the inventory as loaded, then scans. */
+  async function cycleRescan(): Promise<void> {
+    inventoryReady = true;
+    return rescan();
+  }
+
   async function rescan(): Promise<void> {
     if (!started || stopping) return;
     if (scanning) {
@@ -184,10 +210,11 @@ export function createInbox(deps: InboxDeps): Inbox {
       const inFlight = new Set(unfinished.map((r) => r.file_name));
       for (const cur of await listCur(md)) if (!inFlight.has(cur)) await intake(cur, deps.now());
       if (deps.watch !== false) {
-        watcher = createInboxWatcher(md.path('new'), () => void rescan(), (err) => log.warn({ err }, 'inbox watcher error (the per-cycle rescan still finds every file)'));
+        watcher = createInboxWatcher(md.path('new'), watcherEvent, (err) => log.warn({ err }, 'inbox watcher error (the per-cycle rescan still finds every file)'));
         await watcher.start();
       }
-      await rescan();
+      if (await inventoryLoaded()) await rescan();
+      else log.info('no inventory yet: requests in new/ wait for the first poll cycle');
       log.info({ dir: deps.dir, policyRules: deps.config.policy.length }, 'inbox started');
     },
     async stop() {
@@ -201,7 +228,7 @@ export function createInbox(deps: InboxDeps): Inbox {
       await executor.idle();
       log.info('inbox stopped');
     },
-    rescan,
+    rescan: cycleRescan,
     idle: async () => {
       await scanning;
       await executor.idle();

@@ -124,7 +124,11 @@ async function validate(ctx: InboxContext, req: ActionRequest, nowMs: number): P
   }
   if (!ctx.clients.has(req.cluster)) return { code: 'ACTION_UNKNOWN_GUEST', reason: `unknown cluster "${req.cluster}" (not configured)` };
   const guest = await findGuest(ctx.db, req.cluster, req.vmid);
-  if (!guest) return { code: 'ACTION_UNKNOWN_GUEST', reason: `unknown guest ${req.cluster}/${req.vmid}: not in the inventory (the guests table)` };
+  if (!guest) {
+    const polled = await ctx.db.selectFrom('clusters').select('last_ok_at').where('name', '=', req.cluster).executeTakeFirst();
+    if (!polled?.last_ok_at) return { code: 'ACTION_UNKNOWN_GUEST', reason: `cluster "${req.cluster}" has not been polled successfully yet, so its guests are unknown; drop the request again after the first successful poll` };
+    return { code: 'ACTION_UNKNOWN_GUEST', reason: `unknown guest ${req.cluster}/${req.vmid}: not in the inventory (the guests table, as of the last poll)` };
+  }
   if (req.node !== undefined && req.node !== guest.node) {
     return { code: 'ACTION_UNKNOWN_GUEST', reason: `guest ${req.cluster}/${req.vmid} is on node "${guest.node}" according to the inventory, not "${req.node}" (leave "node" out to let the agent resolve it)` };
   }

@@ -42,7 +42,7 @@ export function clientsFor(access: ClusterAccess[], log: Logger): Map<string, Pv
 export async function seedInventory(db: Kysely<Database>, sim: SimHandle, nowSec = Math.floor(Date.now() / 1000)): Promise<void> {
   for (const [i, c] of sim.world.clusters.entries()) {
     const id = i + 1;
-    await db.insertInto('clusters').values({ id, name: c.name, pve_name: c.pveName, first_seen: nowSec }).onConflict((oc) => oc.column('name').doNothing()).execute();
+    await db.insertInto('clusters').values({ id, name: c.name, pve_name: c.pveName, first_seen: nowSec, last_ok_at: nowSec }).onConflict((oc) => oc.column('name').doNothing()).execute();
     for (const g of c.guests.values()) {
       await db
         .insertInto('guests')
