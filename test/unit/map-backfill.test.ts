@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guestRowsFromRrd, nodeRowsFromRrd, rowsFromMetrics } from '../../agent/poll/map-backfill.ts';
-import { gapStart, timeframeFor } from '../../agent/poll/backfill.ts';
+import { gapStart, timeframeFor } from '../../agent/poll/backfill-plan.ts';
 import { MetricItem, RrdRow, parseItems } from '../../agent/pve/pve-schemas.ts';
 
 describe('backfill mapping', () => {
