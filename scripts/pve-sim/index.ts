@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { getCa, getChangedCert, getNodeCert } from './certs.ts';
 import { createFaultRegistry, type FaultEntry } from './faults.ts';
+import { FULL_PRIVILEGES } from './permissions.ts';
 import { makeProfile } from './profiles.ts';
 import { hashInts } from './rng.ts';
 import { createRouter } from './router.ts';
@@ -43,6 +44,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
     tokenId,
     taskTimeScale: opts.taskTimeScale ?? 1,
     now,
+    privileges: opts.privileges ?? FULL_PRIVILEGES,
   });
   const [caCert, mainCert, changedCert] = await Promise.all([getCa(), getNodeCert(), getChangedCert()]);
   let stats = emptyStats();

@@ -47,6 +47,8 @@ export interface SimOptions {
   basePort?: number;
   /** Write the certificate's SHA-256 fingerprint to this file. */
   fingerprintFile?: string;
+  /** The token's privileges, path → list (default: everything on "/"); missing ones give 403s. */
+  privileges?: Record<string, readonly string[]>;
   /** pveproxy's idle keep-alive timeout. */
   keepAliveTimeoutMs?: number;
 }

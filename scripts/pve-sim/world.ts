@@ -1,6 +1,7 @@
 // World generation and the inspectable world state. Everything is derived from the seed and the
 // UTC day the simulator starts in, so the same seed and clock give the same answers.
 import { createRng, hashInts, unit } from './rng.ts';
+import type { Privileges } from './permissions.ts';
 import type { PveProfile } from './profiles.ts';
 import type { GuestType, SimCluster, SimGuest, SimNode, SimStorage, SimTask } from './types.ts';
 import { formatUpid } from '../../agent/pve/upid.ts';
@@ -19,6 +20,7 @@ export interface WorldOptions {
   tokenId: string;
   taskTimeScale: number;
   now: () => number;
+  privileges: Privileges;
 }
 
 /** The simulator's state: clusters, nodes, guests, tasks; readable by tests. */
@@ -28,6 +30,8 @@ export interface World {
   readonly clusters: SimCluster[];
   readonly tokenId: string;
   readonly taskTimeScale: number;
+  /** The token's ACL (path → privileges). */
+  readonly privileges: Privileges;
   /** Epoch milliseconds. */
   now(): number;
   cluster(name: string): SimCluster | undefined;
@@ -213,6 +217,7 @@ export function createWorld(o: WorldOptions): World {
     clusters,
     tokenId: o.tokenId,
     taskTimeScale: o.taskTimeScale,
+    privileges: o.privileges,
     now: o.now,
     cluster: (name) => byName.get(name),
     guest: (c, vmid) => byName.get(c)?.guests.get(vmid),

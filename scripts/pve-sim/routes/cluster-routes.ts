@@ -5,6 +5,7 @@ import type { Route, RouteContext } from '../router.ts';
 import { guestResource } from '../views/guest-view.ts';
 import { dataTime, generation, liveness } from '../views/liveness.ts';
 import { nodeResource, nodesListEntry, storageResource } from '../views/node-view.ts';
+import { allowed, permissionsView, requirePriv } from '../permissions.ts';
 import { quorate } from './lookup.ts';
 
 function version(ctx: RouteContext) {
@@ -13,6 +14,7 @@ function version(ctx: RouteContext) {
 }
 
 function clusterStatus(ctx: RouteContext) {
+  requirePriv(ctx.world.privileges, '/', 'Sys.Audit');
   const c = ctx.cluster;
   const out: Record<string, unknown>[] = [];
   if (c.pveName !== null) {
@@ -30,24 +32,29 @@ function clusterResources(ctx: RouteContext) {
   const gen = generation(ctx.nowSec);
   const profile = ctx.world.profile;
   const haInUse = [...c.guests.values()].some((g) => g.hastate !== undefined);
+  const privs = ctx.world.privileges;
   const out: Record<string, unknown>[] = [];
   const nodeState = new Map(c.nodes.map((n) => [n.name, { n, state: liveness(n, gen), t: dataTime(n, gen) }]));
   if (!type || type === 'vm') {
     for (const g of c.guests.values()) {
+      if (!allowed(privs, `/vms/${g.vmid}`, 'VM.Audit')) continue;
       const ns = nodeState.get(g.node)!;
       out.push(guestResource(g, ns.t, profile, ns.state === 'expired'));
     }
   }
   if (!type || type === 'node') {
-    for (const { n, state, t } of nodeState.values()) out.push(nodeResource(n, t, profile, state, haInUse));
+    for (const { n, state, t } of nodeState.values()) {
+      const e = nodeResource(n, t, profile, state, haInUse);
+      out.push(allowed(privs, `/nodes/${n.name}`, 'Sys.Audit') ? e : { id: e.id, type: e.type, node: e.node, status: e.status, level: e.level });
+    }
   }
   if (!type || type === 'storage') {
     for (const { n, state, t } of nodeState.values()) {
-      for (const s of n.storages) if (s.enabled) out.push(storageResource(s, n.name, t, state !== 'expired'));
+      for (const s of n.storages) if (s.enabled && allowed(privs, `/storage/${s.storage}`, 'Datastore.Audit')) out.push(storageResource(s, n.name, t, state !== 'expired'));
     }
   }
   if (!type) {
-    const pools = new Set([...c.guests.values()].flatMap((g) => (g.pool ? [g.pool] : [])));
+    const pools = new Set([...c.guests.values()].flatMap((g) => (g.pool && allowed(privs, `/pool/${g.pool}`, 'Pool.Audit') ? [g.pool] : [])));
     for (const p of pools) out.push({ id: `pool/${p}`, type: 'pool', pool: p });
   }
   if (!type || type === 'sdn') {
@@ -60,14 +67,15 @@ function clusterResources(ctx: RouteContext) {
 
 function nodesList(ctx: RouteContext) {
   const gen = generation(ctx.nowSec);
-  return ctx.cluster.nodes.map((n) => nodesListEntry(n, dataTime(n, gen), ctx.world.profile, liveness(n, gen), ctx.fingerprint(n.name)));
+  return ctx.cluster.nodes.map((n) => {
+    const e = nodesListEntry(n, dataTime(n, gen), ctx.world.profile, liveness(n, gen), ctx.fingerprint(n.name));
+    if (allowed(ctx.world.privileges, `/nodes/${n.name}`, 'Sys.Audit')) return e;
+    return { node: e.node, status: e.status, id: e.id, type: e.type, level: e.level, ssl_fingerprint: e.ssl_fingerprint };
+  });
 }
 
-const PRIVS = ['Sys.Audit', 'VM.Audit', 'VM.PowerMgmt', 'VM.Snapshot', 'VM.Snapshot.Rollback', 'VM.Migrate', 'Datastore.Audit', 'Pool.Audit'];
-
-function permissions() {
-  const all = Object.fromEntries(PRIVS.map((p) => [p, 1]));
-  return { '/': all, '/vms': all, '/nodes': all, '/storage': all, '/pool': all };
+function permissions(ctx: RouteContext) {
+  return permissionsView(ctx.world.privileges);
 }
 
 /** Routes of the cluster-wide views. */

@@ -5,6 +5,7 @@ import { pauseGuest, resumeGuest, startProcess, stopProcess } from '../guest-sta
 import type { Route, RouteContext } from '../router.ts';
 import { startTask, type TaskSpec } from '../tasks.ts';
 import type { GuestType, SimGuest, SimNode } from '../types.ts';
+import { requirePriv } from '../permissions.ts';
 import { guestOrThrow, nodeOrThrow, quorate } from './lookup.ts';
 
 type Action = 'start' | 'stop' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume';
@@ -16,7 +17,8 @@ interface Ctx {
   label: string;
 }
 
-function begin(ctx: RouteContext, type: GuestType): Ctx {
+function begin(ctx: RouteContext, type: GuestType, priv: string): Ctx {
+  requirePriv(ctx.world.privileges, `/vms/${ctx.params.vmid}`, priv);
   if (ctx.args.skiplock !== undefined && ctx.authUser !== 'root@pam') throw paramError({ skiplock: 'Only root may use this option.' });
   const g = guestOrThrow(ctx, type);
   const node = nodeOrThrow(ctx);
@@ -61,7 +63,7 @@ function haRequest(c: Ctx, want: 'started' | 'stopped'): string {
 
 function qemuAction(action: Action) {
   return (ctx: RouteContext): string => {
-    const c = begin(ctx, 'qemu');
+    const c = begin(ctx, 'qemu', 'VM.PowerMgmt');
     const { g } = c;
     const a = ctx.args;
     const running = g.status === 'running';
@@ -147,7 +149,7 @@ function qemuAction(action: Action) {
 
 function lxcAction(action: Action) {
   return (ctx: RouteContext): string => {
-    const c = begin(ctx, 'lxc');
+    const c = begin(ctx, 'lxc', 'VM.PowerMgmt');
     const { g } = c;
     const running = g.status === 'running';
     const ha = g.hastate !== undefined;
@@ -192,7 +194,7 @@ function lxcAction(action: Action) {
 
 function snapshotCreate(type: GuestType) {
   return (ctx: RouteContext): string => {
-    const c = begin(ctx, type);
+    const c = begin(ctx, type, 'VM.Snapshot');
     const { g } = c;
     const name = requireParam(ctx.args, 'snapname');
     if (!quorate(ctx)) throw die500('cluster not ready - no quorum?');
@@ -218,7 +220,7 @@ function snapshotCreate(type: GuestType) {
 
 function snapshotRollback(type: GuestType) {
   return (ctx: RouteContext): string => {
-    const c = begin(ctx, type);
+    const c = begin(ctx, type, 'VM.Snapshot.Rollback');
     const { g } = c;
     const name = ctx.params.snapname ?? '';
     if (!quorate(ctx)) throw die500('cluster not ready - no quorum?');
@@ -246,7 +248,7 @@ function snapshotRollback(type: GuestType) {
 
 function snapshotDelete(type: GuestType) {
   return (ctx: RouteContext): string => {
-    const c = begin(ctx, type);
+    const c = begin(ctx, type, 'VM.Snapshot');
     const { g } = c;
     const name = ctx.params.snapname ?? '';
     checkLock(c, false);
@@ -267,7 +269,7 @@ function snapshotDelete(type: GuestType) {
 
 function migrate(type: GuestType) {
   return (ctx: RouteContext): string => {
-    const c = begin(ctx, type);
+    const c = begin(ctx, type, 'VM.Migrate');
     const { g } = c;
     const target = requireParam(ctx.args, 'target');
     if (!quorate(ctx)) throw die500('cluster not ready - no quorum?');

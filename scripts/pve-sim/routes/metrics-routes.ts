@@ -4,6 +4,7 @@ import { boolParam, intParam, SimHttpError } from '../http-error.ts';
 import { guestCounters, guestCpu, guestDiskUsed, guestMem, nodeCpu, nodeIowait, nodeLoadavg, nodeMemory, nodeNetCounters, nodeRootUsed, nodeSwapUsed, storageUsed } from '../metrics-model.ts';
 import type { Route, RouteContext } from '../router.ts';
 import type { SimGuest, SimNode } from '../types.ts';
+import { requirePriv } from '../permissions.ts';
 import { generation } from '../views/liveness.ts';
 
 interface Metric {
@@ -61,6 +62,7 @@ function pushGuest(out: Metric[], guest: SimGuest, ts: number): void {
 
 function exportMetrics(ctx: RouteContext): Metric[] {
   if (!ctx.world.profile.metricsExport) throw new SimHttpError(501, "Method 'GET /cluster/metrics/export' not implemented");
+  requirePriv(ctx.world.privileges, '/', 'Sys.Audit');
   const history = boolParam(ctx.args, 'history');
   const localOnly = boolParam(ctx.args, 'local-only');
   const startTime = intParam(ctx.args, 'start-time', 0);

@@ -5,9 +5,11 @@ import type { Route, RouteContext } from '../router.ts';
 import type { GuestType } from '../types.ts';
 import { lxcCurrent, lxcListEntry, qemuCurrent, qemuListEntry } from '../views/guest-view.ts';
 import { nodeStatus, storageEntry } from '../views/node-view.ts';
+import { allowed, requirePriv } from '../permissions.ts';
 import { guestOrThrow, nodeOrThrow } from './lookup.ts';
 
 function status(ctx: RouteContext) {
+  requirePriv(ctx.world.privileges, `/nodes/${ctx.params.node}`, 'Sys.Audit');
   return nodeStatus(nodeOrThrow(ctx), ctx.nowSec, ctx.world.profile);
 }
 
@@ -17,12 +19,14 @@ function storage(ctx: RouteContext) {
   const content = ctx.args.content;
   const id = ctx.args.storage;
   return n.storages
+    .filter((s) => allowed(ctx.world.privileges, `/storage/${s.storage}`, 'Datastore.Audit'))
     .filter((s) => (!onlyEnabled || s.enabled) && (!content || s.content.split(',').includes(content)) && (!id || s.storage === id))
     .map((s) => storageEntry(s, ctx.nowSec));
 }
 
 function storageStatus(ctx: RouteContext) {
   const n = nodeOrThrow(ctx);
+  requirePriv(ctx.world.privileges, `/storage/${ctx.params.storage}`, 'Datastore.Audit');
   const s = n.storages.find((x) => x.storage === ctx.params.storage);
   if (!s) throw paramError({ storage: 'No such storage.' });
   return storageEntry(s, ctx.nowSec);
@@ -30,7 +34,7 @@ function storageStatus(ctx: RouteContext) {
 
 function guestsOf(ctx: RouteContext, type: GuestType) {
   const n = nodeOrThrow(ctx);
-  return [...ctx.cluster.guests.values()].filter((g) => g.node === n.name && g.type === type);
+  return [...ctx.cluster.guests.values()].filter((g) => g.node === n.name && g.type === type && allowed(ctx.world.privileges, `/vms/${g.vmid}`, 'VM.Audit'));
 }
 
 function qemuList(ctx: RouteContext) {
@@ -44,6 +48,7 @@ function lxcList(ctx: RouteContext) {
 
 function snapshots(type: GuestType) {
   return (ctx: RouteContext) => {
+    requirePriv(ctx.world.privileges, `/vms/${ctx.params.vmid}`, 'VM.Audit');
     const g = guestOrThrow(ctx, type);
     const last = g.snapshots.at(-1);
     const list: Record<string, unknown>[] = g.snapshots.map((s) => {
@@ -61,6 +66,11 @@ function snapshots(type: GuestType) {
   };
 }
 
+function auditedGuest(ctx: RouteContext, type: GuestType) {
+  requirePriv(ctx.world.privileges, `/vms/${ctx.params.vmid}`, 'VM.Audit');
+  return guestOrThrow(ctx, type);
+}
+
 /** Routes of the per-node endpoints. */
 export const nodeRoutes: Route[] = [
   { method: 'GET', template: '/nodes/{node}/status', proxied: true, handle: status },
@@ -68,8 +78,8 @@ export const nodeRoutes: Route[] = [
   { method: 'GET', template: '/nodes/{node}/storage/{storage}/status', proxied: true, handle: storageStatus },
   { method: 'GET', template: '/nodes/{node}/qemu', proxied: true, handle: qemuList },
   { method: 'GET', template: '/nodes/{node}/lxc', proxied: true, handle: lxcList },
-  { method: 'GET', template: '/nodes/{node}/qemu/{vmid}/status/current', proxied: true, handle: (ctx) => qemuCurrent(guestOrThrow(ctx, 'qemu'), ctx.nowSec, ctx.world.profile) },
-  { method: 'GET', template: '/nodes/{node}/lxc/{vmid}/status/current', proxied: true, handle: (ctx) => lxcCurrent(guestOrThrow(ctx, 'lxc'), ctx.nowSec, ctx.world.profile) },
+  { method: 'GET', template: '/nodes/{node}/qemu/{vmid}/status/current', proxied: true, handle: (ctx) => qemuCurrent(auditedGuest(ctx, 'qemu'), ctx.nowSec, ctx.world.profile) },
+  { method: 'GET', template: '/nodes/{node}/lxc/{vmid}/status/current', proxied: true, handle: (ctx) => lxcCurrent(auditedGuest(ctx, 'lxc'), ctx.nowSec, ctx.world.profile) },
   { method: 'GET', template: '/nodes/{node}/qemu/{vmid}/snapshot', proxied: true, handle: snapshots('qemu') },
   { method: 'GET', template: '/nodes/{node}/lxc/{vmid}/snapshot', proxied: true, handle: snapshots('lxc') },
 ];

@@ -3,6 +3,7 @@ import { enumParam } from '../http-error.ts';
 import { guestRrd, nodeRrd, type Timeframe } from '../rrd.ts';
 import type { Route, RouteContext } from '../router.ts';
 import type { GuestType } from '../types.ts';
+import { requirePriv } from '../permissions.ts';
 import { nodeOrThrow } from './lookup.ts';
 
 const GUEST_TF = ['hour', 'day', 'week', 'month', 'year'] as const;
@@ -14,6 +15,7 @@ function cf(ctx: RouteContext): boolean {
 
 function nodeRrddata(ctx: RouteContext) {
   const n = nodeOrThrow(ctx);
+  requirePriv(ctx.world.privileges, `/nodes/${n.name}`, 'Sys.Audit');
   const tf = enumParam(ctx.args, 'timeframe', NODE_TF) as Timeframe;
   return nodeRrd(n, ctx.world.profile, tf, cf(ctx), ctx.nowSec);
 }
@@ -21,6 +23,7 @@ function nodeRrddata(ctx: RouteContext) {
 function guestRrddata(type: GuestType) {
   return (ctx: RouteContext) => {
     nodeOrThrow(ctx);
+    requirePriv(ctx.world.privileges, `/vms/${ctx.params.vmid}`, 'VM.Audit');
     const tf = enumParam(ctx.args, 'timeframe', GUEST_TF) as Timeframe;
     const max = cf(ctx);
     // The RRD file is keyed by vmid only, so any cluster node answers for any guest.

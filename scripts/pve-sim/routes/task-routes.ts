@@ -1,14 +1,20 @@
 // Task endpoints (pve-api.md §7): /cluster/tasks, the node task list, task status, log, stop.
-import { boolParam, intParam, paramError } from '../http-error.ts';
+import { boolParam, intParam, paramError, SimHttpError } from '../http-error.ts';
 import type { Route, RouteContext } from '../router.ts';
 import { taskListItem, taskLog, taskRunning } from '../tasks.ts';
 import type { SimTask } from '../types.ts';
+import { allowed } from '../permissions.ts';
 import { nodeOrThrow } from './lookup.ts';
 
 const newestFirst = (a: SimTask, b: SimTask) => b.starttime - a.starttime || b.pid - a.pid;
 
+/** Without Sys.Audit a token sees only its own tasks (pve-api.md §1.1, §7.4). */
+function visible(ctx: RouteContext, t: SimTask, path: string): boolean {
+  return allowed(ctx.world.privileges, path, 'Sys.Audit') || `${t.user}!${t.tokenid ?? ''}` === ctx.authUser;
+}
+
 function clusterTasks(ctx: RouteContext) {
-  return [...ctx.cluster.tasks].sort(newestFirst).map((t) => {
+  return [...ctx.cluster.tasks].filter((t) => visible(ctx, t, '/')).sort(newestFirst).map((t) => {
     const o = taskListItem(t, ctx.nowMs);
     if (o.status === 'RUNNING') delete o.status;
     else o.saved = '1';
@@ -32,7 +38,7 @@ function nodeTasks(ctx: RouteContext) {
   const until = a.until === undefined ? undefined : intParam(a, 'until', 0);
   const statusfilter = a.statusfilter?.split(/[,;\s]+/).filter(Boolean);
   const list = ctx.cluster.tasks
-    .filter((t) => t.node === n.name)
+    .filter((t) => t.node === n.name && visible(ctx, t, `/nodes/${n.name}`))
     .filter((t) => {
       const running = taskRunning(t, ctx.nowMs);
       if (source === 'archive' && running) return false;
@@ -59,6 +65,7 @@ function findTask(ctx: RouteContext): SimTask {
   const n = nodeOrThrow(ctx);
   const t = ctx.cluster.tasks.find((x) => x.upid === ctx.params.upid);
   if (!t || t.node !== n.name) throw paramError({ upid: 'no such task' });
+  if (!visible(ctx, t, `/nodes/${n.name}`)) throw new SimHttpError(403, `Permission check failed (/nodes/${n.name}, Sys.Audit)`);
   return t;
 }
 
