@@ -204,7 +204,6 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
           if (ctx.now() - startedMs >= limitMs || ctx.stopping()) break;
           await ctx.sleep(ctx.taskPollIntervalMs);
         }
-        if (ctx.stopping() && !v?.ok && taskOk) return;
         if (!taskOk && !ha) {
           return finish({ outcome: 'failed', code: 'ACTION_TASK_FAILED', message: `task ${row.upid} failed: ${row.exitstatus ?? 'unknown exit status'}` });
         }
@@ -214,6 +213,7 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
           else if (row.exitstatus !== 'OK') notes.push(`task ended with ${row.exitstatus}`);
           return finish({ outcome: 'done', code: null, message: notes.length ? notes.join('; ') : null, verification: v });
         }
+        if (ctx.stopping()) return; // still 'verifying': the next start checks again
         return finish({
           outcome: 'failed',
           code: 'ACTION_VERIFY_FAILED',
