@@ -28,13 +28,16 @@ function makeRoot(): string {
 }
 
 /**
- * A frozen copy of what the installer ships, so files other people change in this checkout while
- * the test runs cannot make a re-run look like a change.
+ * A frozen copy of what the installer ships — the committed tree when this is a git checkout — so
+ * files other people are editing in the shared checkout cannot break or fake a change in a run.
  */
 function copySource(): string {
   const src = mkdtempSync(join(tmpdir(), 'ops-install-src-'));
-  for (const p of ['agent', 'db', 'site-templates', 'systemd', 'scripts/install.sh', 'scripts/submit-action.ts', 'scripts/db-snapshot.ts', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md']) {
-    if (existsSync(join(REPO, p))) cpSync(join(REPO, p), join(src, p), { recursive: true });
+  const paths = ['agent', 'db', 'site-templates', 'systemd', 'scripts/install.sh', 'scripts/submit-action.ts', 'scripts/db-snapshot.ts', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md'];
+  const present = paths.filter((p) => existsSync(join(REPO, p)));
+  const git = spawnSync('sh', ['-c', `git -C "$1" archive HEAD -- ${present.map((p) => `'${p}'`).join(' ')} | tar -x -C "$2"`, 'sh', REPO, src]);
+  if (git.status !== 0 || !existsSync(join(src, 'scripts/install.sh'))) {
+    for (const p of present) cpSync(join(REPO, p), join(src, p), { recursive: true });
   }
   return src;
 }
@@ -170,6 +173,14 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
         `${path} ${Number.parseInt(mode, 8).toString(8)} ${user === 'root' ? 0 : idOf(root, 'passwd', user)}:${idOf(root, 'group', group)}`,
       );
     }
+  });
+
+  it.skipIf(!existsSync('/usr/bin/systemd-tmpfiles') && !existsSync('/bin/systemd-tmpfiles'))('systemd-tmpfiles --create agrees with the installer (it changes nothing)', () => {
+    const snap = snapshot(root);
+    const r = spawnSync('systemd-tmpfiles', [`--root=${root}`, '--create', join(root, 'etc/tmpfiles.d/pmi-agent.conf')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(snapshot(root)).toEqual(snap);
   });
 
   it('installs the unit, tmpfiles, nginx example (not enabled), the app without tests, and the command', () => {
