@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from '../log/logger.ts';
 import type { Database } from './schema.ts';
 import { getStateNumber, setState } from './agent-state.repository.ts';
-import { pruneRaw, pruneSmall, pruneTierStep } from './prune.ts';
+import { pruneRaw, pruneSmall, pruneTierStep, seriesKeys } from './prune.ts';
 import { ROLLUPS, rollupWindow, type RollupKind, type Tier } from './rollup.ts';
 import { sql } from 'kysely';
 
@@ -27,7 +27,7 @@ export interface MaintenanceOptions {
   rawPruneSpanSeconds: number;
   /** Raw pruning waits until this much expired time piled up, then deletes it in one go (fewer commits). */
   rawPruneSlackSeconds: number;
-  /** Tier pruning visits this many series (guests, nodes, storages) per run(). */
+  /** Rollup slices and tier pruning visit this many series (guests, nodes, storages) per run(). */
   pruneSeriesPerRun: number;
   /** A tier pruning pass starts this often (the tiers are guest-major: pruning touches a page per guest). */
   tierPruneEverySeconds: number;
@@ -101,13 +101,29 @@ export function createMaintenance(deps: MaintenanceDeps): { run(): Promise<Maint
         mark = mark ?? from;
         break;
       }
+      // A window is rolled in slices of `pruneSeriesPerRun` series, one slice per run, so the
+      // heaviest run stays bounded at any fleet size; the watermark moves when the last is done.
+      const sliceKey = `rollup.${kind}.slice`;
+      const sliceRow = await db.selectFrom('agent_state').select('value').where('key', '=', sliceKey).executeTakeFirst();
+      const after = sliceRow?.value ? (JSON.parse(sliceRow.value) as Array<string | number>) : undefined;
+      const series = await seriesKeys(db, kind, sliceRow?.value || undefined, o.pruneSeriesPerRun);
+      const last = series.length === o.pruneSeriesPerRun ? series.at(-1) : undefined;
+      const upTo = last ? ROLLUPS[kind].keys.map((k) => last[k]!) : undefined;
       const written = await db.transaction().execute(async (trx) => {
-        const r = await rollupWindow(trx, kind, from, from + w);
-        await setState(trx, key, from + w, nowSec);
+        const r = await rollupWindow(trx, kind, from, from + w, { ...(after && { after }), ...(upTo && { upTo }) });
+        if (upTo) await setState(trx, sliceKey, JSON.stringify(upTo), nowSec);
+        else {
+          await setState(trx, sliceKey, '', nowSec);
+          await setState(trx, key, from + w, nowSec);
+        }
         return r;
       });
       s.rolledUp[`${kind}_5m`] += written['5m'];
       s.rolledUp[`${kind}_1h`] += written['1h'];
+      if (upTo) {
+        mark = mark ?? from;
+        break;
+      }
       s.windows[kind]++;
       mark = from + w;
     }

@@ -21,7 +21,7 @@ export async function pruneRaw(db: Db, kind: RollupKind, before: number, maxSpan
 }
 
 /** The series keys of a kind (guests, nodes, storages), in key order, after `cursor`. */
-async function seriesKeys(db: Db, kind: RollupKind, after: string | undefined, limit: number): Promise<Array<Record<string, string | number>>> {
+export async function seriesKeys(db: Db, kind: RollupKind, after: string | undefined, limit: number): Promise<Array<Record<string, string | number>>> {
   const keys = ROLLUPS[kind].keys;
   const table = kind === 'guest' ? 'guests' : kind === 'node' ? 'nodes' : 'storages';
   const afterValues = after === undefined ? undefined : (JSON.parse(after) as Array<string | number>);

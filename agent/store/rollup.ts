@@ -76,15 +76,32 @@ function upsertTail(kind: RollupKind, tier: Tier): string {
     where excluded.samples >= ${table}.samples`;
 }
 
+/** A range of series keys, e.g. [cluster_id, vmid]: after < key ≤ upTo (open ends when absent). */
+export interface KeySlice {
+  after?: Array<string | number>;
+  upTo?: Array<string | number>;
+}
+
 /**
- * Rolls raw rows with from ≤ ts < to into both tiers; returns rows written per tier.
+ * Rolls raw rows with from ≤ ts < to (and series keys in `slice`) into both tiers; returns rows
+ * written per tier.
  * The window is grouped ONCE into a temp table of 5-minute partial sums (sum, count, max per
  * column); the 5m rows and the 1h rows are both made from it. Grouping sorts the window, which
  * is the expensive part, so doing it once instead of per tier halves the time. Rows are inserted
  * in key order so each series' pages are touched once. Plain SQL (also valid on PostgreSQL).
  */
-export async function rollupWindow(trx: Trx, kind: RollupKind, from: number, to: number): Promise<Record<Tier, number>> {
+export async function rollupWindow(trx: Trx, kind: RollupKind, from: number, to: number, slice: KeySlice = {}): Promise<Record<Tier, number>> {
   const d = ROLLUPS[kind];
+  const keyTuple = sql.join(d.keys.map((k) => sql.ref(k)));
+  // Row-value comparisons (SQLite ≥ 3.15, PostgreSQL) select the series slice (after, upTo].
+  const inSlice = sql.join(
+    [
+      sql`true`,
+      ...(slice.after ? [sql`(${keyTuple}) > (${sql.join(slice.after)})`] : []),
+      ...(slice.upTo ? [sql`(${keyTuple}) <= (${sql.join(slice.upTo)})`] : []),
+    ],
+    sql` and `,
+  );
   const srcs = [...new Set(d.aggs.map((a) => a.src))];
   const keys = d.keys.join(', ');
   const tmp = `rollup_${kind}_window`;
@@ -93,7 +110,7 @@ export async function rollupWindow(trx: Trx, kind: RollupKind, from: number, to:
     select ${sql.raw(keys)}, ts / 300 * 300 as b5, ts / 3600 * 3600 as b1, count(*) as n,
       ${sql.raw(srcs.map((c) => `sum(${c}) as s_${c}, count(${c}) as c_${c}, max(${c}) as m_${c}`).join(', '))}
     from ${sql.table(d.raw)}
-    where ts >= ${from} and ts < ${to}
+    where ts >= ${from} and ts < ${to} and ${inSlice}
     group by ${sql.raw(keys)}, ts / 300 * 300`.execute(trx);
   const cols = [...d.keys, 'ts', 'samples', ...d.aggs.map((a) => a.col)].join(', ');
   const fromPartials = (a: Agg, grouped: boolean): string => {

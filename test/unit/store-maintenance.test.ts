@@ -132,3 +132,18 @@ describe('writeBackfill', () => {
     expect(one(`select samples from node_samples_1h where node = 'pve1' and ts = ${T0}`)).toEqual({ samples: 1 });
   });
 });
+
+describe('rollup slices', () => {
+  it('rolls a window in bounded slices of series and gets the same rows as in one go', async () => {
+    for (let i = 0; i < 125; i++) await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + i * 60, guests: 23 }));
+    clock = (T0 + 125 * 60) * 1000;
+    const m = maintenance({}, { pruneSeriesPerRun: 5, maxWindowsPerRun: 1 });
+    const runs: number[] = [];
+    for (let i = 0; i < 12; i++) runs.push((await m.run()).windows.guest);
+    // 23 guests in slices of 5 → 5 runs per window, two complete windows.
+    expect(runs).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0]);
+    const raw = q(`select vmid, ts / 3600 * 3600 as ts, count(*) as samples, max(cpu) as cpu_max from guest_samples where ts < ${T0 + 7200} group by vmid, ts / 3600 * 3600 order by vmid, ts`);
+    expect(q('select vmid, ts, samples, cpu_max from guest_samples_1h order by vmid, ts')).toEqual(raw);
+    expect(one(`select value from agent_state where key = 'rollup.guest.until'`)).toEqual({ value: String(T0 + 7200) });
+  });
+});
