@@ -111,8 +111,9 @@ export function createPveClient(opts: PveClientOptions): PveClient {
       connections: opts.connectionsPerEndpoint ?? 4,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      // our own timer bounds headers + body per request (and honours a per-call timeoutMs)
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
     pools.set(endpoint, pool);
     return pool;

@@ -71,7 +71,7 @@ export function transportError(err: unknown, ctx: RequestContext): PmiError {
   const msg = err instanceof Error ? err.message : String(err);
   const details = { ...ctx, cause: code || undefined };
   if (TLS_CODE.test(code)) return new PmiError('PVE_TLS', `TLS verification failed for ${ctx.endpoint}: ${msg}`, { cause: err, details });
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new PmiError('PVE_TIMEOUT', `connecting to ${ctx.endpoint} timed out`, { cause: err, details });
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new PmiError('PVE_TIMEOUT', `${ctx.method} ${ctx.path} at ${ctx.endpoint} timed out (${code})`, { cause: err, details });
   if (CONNECTION_CODES.has(code)) return new PmiError('PVE_UNREACHABLE', `cannot reach ${ctx.endpoint} (${code}): ${msg}`, { cause: err, details });
   return new PmiError('PVE_UNREACHABLE', `request to ${ctx.endpoint} failed: ${msg}`, { cause: err, details });
 }

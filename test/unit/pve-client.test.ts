@@ -176,6 +176,15 @@ describe('createPveClient', () => {
     await c.close();
   });
 
+  it('a per-call timeoutMs longer than the cluster timeout is honoured (slow POSTs)', async () => {
+    const url = await serve((_q, res) => setTimeout(() => json(res, 200, 'OK', { data: 'late' }), 400));
+    const { log } = sink();
+    const c = createPveClient({ cluster: cluster([url], {}, 200), secret: SECRET, log, retries: 0, retryBaseMs: 1 });
+    expect((await caught(c.get('/slow'))).code).toBe('PVE_TIMEOUT');
+    expect(await c.post('/slow', {}, { timeoutMs: 2000 })).toBe('late');
+    await c.close();
+  });
+
   it('fails over to the next endpoint when the first refuses connections, and remembers it', async () => {
     const dead = await serve(() => undefined);
     const deadServer = servers.at(-1)!;
