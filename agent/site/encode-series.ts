@@ -81,23 +81,40 @@ const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number | null) => 
 
 /** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object. */
 export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string {
-  const idx: number[] = [];
+  let a = 0;
+  let b = 0;
   if (w) {
-    // Windows are short and time-ordered: find the first sample from the end.
-    let k = w.ts.length - 1;
-    while (k >= 0 && w.ts[k]! >= from) k--;
-    for (k++; k < w.ts.length && w.ts[k]! < until; k++) idx.push(k);
+    // Windows are short and time-ordered: scan from the end.
+    b = w.ts.length;
+    while (b > 0 && w.ts[b - 1]! >= until) b--;
+    a = b;
+    while (a > 0 && w.ts[a - 1]! >= from) a--;
   }
-  const t0 = idx.length ? w!.ts[idx[0]!]! : from;
-  const offsets = idx.map((k) => w!.ts[k]! - t0);
+  const n = b - a;
+  if (!w || n === 0) return `{"t0":${from},"step":1,"n":0}`;
+  const ts = w.ts;
+  const t0 = ts[a]!;
   // Samples a poll interval apart (the usual case) are stored as a step and a count only.
-  const step = offsets.length > 1 ? offsets[1]! : 1;
-  const regular = step > 0 && offsets.every((o, k) => o === k * step);
-  let out = `{"t0":${t0},"step":${regular ? step : 1},"n":${idx.length}`;
-  if (!regular) out += `,"i":[${offsets.join(',')}]`;
+  const step = n > 1 ? ts[a + 1]! - t0 : 1;
+  let regular = step > 0;
+  for (let k = a + 1; regular && k < b; k++) if (ts[k]! - ts[k - 1]! !== step) regular = false;
+  let out = `{"t0":${t0},"step":${regular ? step : 1},"n":${n}`;
+  if (!regular) {
+    out += `,"i":[0`;
+    for (let k = a + 1; k < b; k++) out += `,${ts[k]! - t0}`;
+    out += ']';
+  }
   for (const m of WINDOW_METRICS) {
-    const v = idx.map((k) => RAW_ENCODE[m](w![m][k]!));
-    if (v.some((x) => x !== '0' && x !== 'null')) out += `,"${m}":[${v.join(',')}]`;
+    const col = w[m];
+    const enc = RAW_ENCODE[m];
+    let body = '';
+    let nonZero = false;
+    for (let k = a; k < b; k++) {
+      const v = enc(col[k]!);
+      if (v !== '0' && v !== 'null') nonZero = true;
+      body += k === a ? v : `,${v}`;
+    }
+    if (nonZero) out += `,"${m}":[${body}]`;
   }
   return `${out}}`;
 }

@@ -29,7 +29,7 @@ export interface RecentCache {
   /** Newest ts seen for a cluster (0 if none). */
   watermark(clusterId: number): number;
   get(clusterId: number, vmid: number): GuestWindow | undefined;
-  /** Drops samples older than `from`. */
+  /** Drops samples older than `from` (in batches: at most once per 10 minutes of `from`). */
   prune(from: number): void;
 }
 
@@ -39,6 +39,7 @@ const key = (c: number, v: number) => c * 1_000_000_000 + v;
 export function createRecentCache(): RecentCache {
   const windows = new Map<number, GuestWindow>();
   const marks = new Map<number, number>();
+  let lastPrune = 0;
 
   function push(clusterId: number, r: RawGuestSample) {
     const k = key(clusterId, r.vmid);
@@ -88,6 +89,9 @@ export function createRecentCache(): RecentCache {
     watermark: (c) => marks.get(c) ?? 0,
     get: (c, v) => windows.get(key(c, v)),
     prune(from) {
+      // Pruning shifts every guest's arrays; once per ~10 min keeps it cheap (encoders filter by time).
+      if (from - lastPrune < 600) return;
+      lastPrune = from;
       for (const [k, w] of windows) {
         let n = 0;
         while (n < w.ts.length && w.ts[n]! < from) n++;

@@ -93,7 +93,10 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const bucket = bucketOf(guests[0]!.vmid);
     const stateKey = `${cluster.name}/${bucket}`;
     const last = ctx.states.get(stateKey);
-    const digest = createHash('sha1').update(JSON.stringify(guests)).update((activity.get(bkey) ?? []).join('|')).digest('base64url');
+    // guests.changed_at moves whenever the store changes a guest's row, so it stands for the row.
+    const h = createHash('sha1');
+    for (const g of guests) h.update(`${g.vmid}:${g.changed_at}:${g.status}:${g.node};`);
+    const digest = h.update((activity.get(bkey) ?? []).join('|')).digest('base64url');
     // Guest files that the live release lacks must be written now (new guests).
     const missing = (p: string) => !ctx.has(p);
     const vmids = guests.map((g) => g.vmid).join(',');
