@@ -5,6 +5,7 @@ import type { Privileges } from './permissions.ts';
 import type { PveProfile } from './profiles.ts';
 import type { GuestType, SimCluster, SimGuest, SimNode, SimStorage, SimTask } from './types.ts';
 import { formatUpid } from '../../agent/pve/upid.ts';
+import { startProcess, stopProcess } from './guest-state.ts';
 
 const GiB = 1024 ** 3;
 const DAY = 86_400;
@@ -237,8 +238,32 @@ export function createWorld(o: WorldOptions): World {
   return world;
 }
 
+/**
+ * HA recovery: guests of a node offline for 60 s are fenced, after 120 s they are recovered
+ * (started) on the first online node, as the HA manager does once the failed node is fenced.
+ */
+function haRecovery(c: SimCluster, nowMs: number): void {
+  const target = c.nodes.find((n) => n.offlineSince === null);
+  for (const n of c.nodes) {
+    if (n.offlineSince === null || nowMs / 1000 - n.offlineSince < 60) continue;
+    for (const g of c.guests.values()) {
+      if (g.node !== n.name || g.hastate === undefined || g.hastate === 'stopped' || g.hastate === 'disabled') continue;
+      const recoverAt = n.offlineSince + 120;
+      if (nowMs / 1000 < recoverAt || !target) {
+        g.hastate = 'fence';
+        continue;
+      }
+      g.node = target.name;
+      if (g.status === 'running') stopProcess(g, n.offlineSince);
+      startProcess(g, recoverAt, target);
+      g.hastate = 'started';
+    }
+  }
+}
+
 /** Ends due tasks (applying their effects) and runs due HA events, in time order. */
 export function advanceCluster(c: SimCluster, nowMs: number): void {
+  haRecovery(c, nowMs);
   for (;;) {
     let next: { at: number; run: () => void } | undefined;
     for (const t of c.tasks) {

@@ -49,11 +49,15 @@ describe('simulator faults', () => {
 
     await expect(simRequest(url(1), '/version', { auth, timeoutMs: 2000 })).rejects.toThrow();
 
-    // After 5 minutes its guests are "unknown" with only the config-derived keys.
+    // After 5 minutes its guests are "unknown" with only the config-derived keys, except the
+    // HA-managed ones, which the HA manager has recovered on another node.
+    const ha = [...s.world.clusters[0]!.guests.values()].filter((g) => g.hastate !== undefined && g.node === 'pve2').map((g) => g.vmid);
+    expect(ha.length).toBeGreaterThan(0);
     now += 6 * 60_000;
     const res = (await simRequest(url(0), '/cluster/resources?type=vm', { auth })).json as { data: Row[] };
     const onPve2 = res.data.filter((g) => g.node === 'pve2');
     expect(onPve2.length).toBeGreaterThan(0);
+    for (const vmid of ha) expect(res.data.find((g) => g.vmid === vmid)).toMatchObject({ status: 'running', hastate: 'started', node: expect.not.stringMatching(/^pve2$/) });
     for (const g of onPve2) {
       expect(g.status).toBe('unknown');
       expect(Object.keys(g).every((k) => ['id', 'type', 'vmid', 'node', 'status', 'tags', 'lock', 'pool', 'hastate'].includes(k))).toBe(true);
