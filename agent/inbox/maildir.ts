@@ -91,9 +91,16 @@ export async function readClaimed(md: Maildir, name: string): Promise<ReadOutcom
   }
 }
 
-/** Removes a claimed file (after its outcome was written). */
+/**
+ * Removes a claimed file after its outcome was written (a symlink is unlinked, never followed). A
+ * directory someone dropped is not deleted with its contents: it is moved aside into rejected/.
+ */
 export async function removeClaimed(md: Maildir, name: string): Promise<void> {
-  await rm(md.path('cur', name), { force: true });
+  const p = md.path('cur', name);
+  const st = await lstat(p).catch(() => undefined);
+  if (!st) return;
+  if (st.isDirectory()) await rename(p, md.path('rejected', `${name}.dropped-directory`));
+  else await rm(p, { force: true });
 }
 
 /** Result file name for an id or a sanitized name; a suffix keeps an existing result untouched. */

@@ -97,6 +97,8 @@ describe('bad input', () => {
     expect(links).toHaveLength(5);
     for (const r of links) expect(r.reason).toMatch(/symbolic link/);
     expect(all.find((r) => r.file === 'a-directory.json')?.reason).toMatch(/not a regular file/);
+    expect(await readdir(join(dir, 'cur'))).toEqual([]);
+    expect((await readdir(join(dir, 'rejected'))).filter((n) => n.endsWith('.dropped-directory'))).toHaveLength(1);
     expect(all.some((r) => r.id === 'via-link')).toBe(false);
     expect(sim.stats().requests).toBe(0);
   });

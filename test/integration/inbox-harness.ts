@@ -90,7 +90,7 @@ export async function drop(inbox: string, content: string | Uint8Array | object,
 export async function results(inbox: string): Promise<Array<ActionResult & { folder: string; fileName: string }>> {
   const out: Array<ActionResult & { folder: string; fileName: string }> = [];
   for (const folder of ['done', 'failed', 'rejected']) {
-    for (const f of await readdir(join(inbox, folder)).catch(() => [] as string[])) {
+    for (const f of (await readdir(join(inbox, folder)).catch(() => [] as string[])).filter((n) => n.endsWith('.json'))) {
       out.push({ ...(JSON.parse(await readFile(join(inbox, folder, f), 'utf8')) as ActionResult), folder, fileName: f });
     }
   }
