@@ -91,7 +91,8 @@ export function encodeWindow(w: GuestWindow | undefined, from: number, until = I
     while (a > 0 && w.ts[a - 1]! >= from) a--;
   }
   const n = b - a;
-  if (!w || n === 0) return `{"t0":${from},"step":1,"n":0}`;
+  // Empty series carry no time, so a stopped guest's files stay byte-identical between refreshes.
+  if (!w || n === 0) return '{"t0":0,"step":1,"n":0}';
   const ts = w.ts;
   const t0 = ts[a]!;
   // Samples a poll interval apart (the usual case) are stored as a step and a count only.
