@@ -64,7 +64,7 @@ describe('canary token secret', () => {
       c.actions = { policy: [{ actions: ['stop', 'start'] }] };
     });
     const [a, b] = sim.clusters as [SimHandle['clusters'][0], SimHandle['clusters'][0]];
-    const victim = [...sim.world.clusters[1]!.guests.values()].find((g) => g.status === 'running' && g.template === 0 && g.type === 'qemu')!;
+    const victim = [...sim.world.clusters[1]!.guests.values()].find((g) => g.status === 'running' && g.template === 0 && g.type === 'qemu' && !g.hastate)!; // HA guests are judged by state, not by the task
     expect(victim).toBeDefined();
 
     const sink = logSink();
@@ -104,7 +104,8 @@ describe('canary token secret', () => {
     // The faults really happened (otherwise this test would prove nothing).
     const logText = sink.text();
     for (const c of ['PVE_AUTH', 'PVE_HTTP', 'PVE_TLS']) expect(logText, c).toContain(c);
-    expect(resultFiles(dirs.inbox).sort()).toEqual(['failed/canary-stop.json', 'rejected/canary-reset.json']);
+    const inboxLog = sink.lines.filter((l) => String(l.module ?? '').startsWith('inbox') || l.audit).map((l) => JSON.stringify(l)).join('\n');
+    expect(resultFiles(dirs.inbox).sort(), inboxLog).toEqual(['failed/canary-stop.json', 'rejected/canary-reset.json']);
 
     const files = allFiles(dirs.dir).filter((f) => f.path !== join(dirs.dir, 'token'));
     const names = files.map((f) => f.path.slice(dirs.dir.length + 1));
