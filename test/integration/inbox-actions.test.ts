@@ -110,6 +110,25 @@ describe('inbox actions against the simulator', () => {
     expect(g.node).toBe(target);
   });
 
+  it('migrates a running container as a restart migration when online is asked (restart=1)', async () => {
+    const g = pick((x) => x.type === 'lxc' && !x.hastate && x.status === 'running', taken);
+    const target = sim.clusters[0]!.endpoints.map((e) => e.node).find((n) => n !== g.node)!;
+    const r = await act(g, 'migrate', { target, online: true });
+    expect(r, r.reason ?? '').toMatchObject({ outcome: 'done', verification: { ok: true } });
+    expect(r.upid).toMatch(/:vzmigrate:/);
+    expect(g.node).toBe(target);
+  });
+
+  it('a queued request whose expiry passes before its turn is rejected without any call', async () => {
+    const g = pick((x) => x.type === 'qemu' && !x.hastate && x.status === 'running', taken);
+    const now = Math.floor(Date.now() / 1000);
+    const before = sim.stats().requests;
+    const r = await act(g, 'stop', undefined, { notBefore: now + 2, expires: now + 1 });
+    expect(r).toMatchObject({ outcome: 'rejected', errorCode: 'ACTION_EXPIRED' });
+    expect(r.reason).toMatch(/expired .* nothing was sent/);
+    expect(sim.stats().requests).toBe(before);
+  });
+
   it('judges an HA-managed guest by its state, not by the quick hastop task', async () => {
     const g = pick((x) => Boolean(x.hastate) && x.status === 'running', taken);
     const r = await act(g, 'shutdown');
