@@ -1,6 +1,6 @@
-// One poll cycle over every configured cluster. Per cluster: GET /version (cached, refreshed every
-// few cycles or after a failure), /cluster/status, /cluster/resources (one call, no type filter),
-// /cluster/tasks, then /nodes/{node}/status for each ONLINE node, concurrently. That is at most
+// One poll cycle over every configured cluster. Per cluster, in parallel: GET /version (cached,
+// refreshed every few cycles or after a failure), /cluster/status, /cluster/resources (one call,
+// no type filter), /cluster/tasks; then /nodes/{node}/status for each ONLINE node, concurrently. That is at most
 // 4 requests per cluster + 1 per online node, never per guest (pve-api.md §3, §10, §11).
 // Clusters run concurrently with a bound; each has a time budget, so a dead cluster costs at most
 // that budget and never delays the others.
@@ -162,18 +162,28 @@ export function createPoller(deps: PollerDeps): Poller {
         return result({ ok: true, duplicateOf: st.duplicateOf });
       }
 
-      if (!st.version || !st.lastOk || cycle - st.versionCycle >= versionEvery) {
-        const v = VersionSchema.safeParse(await client.get('/version', undefined, o));
-        if (v.success) {
-          st.version = v.data;
-          st.versionCycle = cycle;
-        } else {
-          issues++;
-          warn(`/version at ${client.endpoint()}: unexpected answer; PVE version unknown`, { path: '/version' });
-        }
-      }
+      // Healthy steady state: one round trip for the cluster-wide reads (they are independent),
+      // then one for the nodes. After a failed cycle (and on the first one), and for a known
+      // duplicate re-checking its identity, /cluster/status goes alone first as a probe, so a dead
+      // endpoint or a wrong token costs one request, not four.
+      const wantVersion = !st.version || !st.lastOk || cycle - st.versionCycle >= versionEvery;
+      const getTasks = () =>
+        client.get('/cluster/tasks', undefined, o).catch((err: unknown) => {
+          if (ac.signal.aborted) throw err;
+          warn(`/cluster/tasks failed: ${errorMessage(err)}; tasks skipped this cycle`, { path: '/cluster/tasks', code: (err as PmiError).code });
+          return [];
+        });
+      const getVersion = () =>
+        wantVersion
+          ? client.get('/version', undefined, o).catch((err: unknown) => {
+              if (ac.signal.aborted) throw err;
+              return err instanceof Error ? err : new Error(String(err));
+            })
+          : Promise.resolve(undefined);
+      const probe = Boolean(st.duplicateOf) || !st.lastOk;
+      const first = probe ? [await client.get('/cluster/status', undefined, o)] : await Promise.all([client.get('/cluster/status', undefined, o), client.get('/cluster/resources', undefined, o), getTasks(), getVersion()]);
 
-      const membership: ClusterMembership = mapClusterStatus(items(ClusterStatusItem, await client.get('/cluster/status', undefined, o), '/cluster/status'));
+      const membership: ClusterMembership = mapClusterStatus(items(ClusterStatusItem, first[0], '/cluster/status'));
       const claim = claimIdentity(claims, membership.identity, name, order.get(name) ?? 0);
       const duplicate = () => {
         const owner = claim.owner;
@@ -188,14 +198,19 @@ export function createPoller(deps: PollerDeps): Poller {
       st.identity = membership.identity;
       st.duplicateOf = undefined;
 
-      const [resourcesRaw, tasksRaw] = await Promise.all([
-        client.get('/cluster/resources', undefined, o),
-        client.get('/cluster/tasks', undefined, o).catch((err: unknown) => {
-          if (ac.signal.aborted) throw err;
-          warn(`/cluster/tasks failed: ${errorMessage(err)}; tasks skipped this cycle`, { path: '/cluster/tasks', code: (err as PmiError).code });
-          return [];
-        }),
-      ]);
+      const [, resourcesRaw, tasksRaw, versionRaw] = probe ? [first[0], ...(await Promise.all([client.get('/cluster/resources', undefined, o), getTasks(), getVersion()]))] : first;
+      if (versionRaw instanceof Error) {
+        warn(`/version failed: ${versionRaw.message}; PVE version kept from before`, { path: '/version', code: (versionRaw as PmiError).code });
+      } else if (versionRaw !== undefined) {
+        const v = VersionSchema.safeParse(versionRaw);
+        if (v.success) {
+          st.version = v.data;
+          st.versionCycle = cycle;
+        } else {
+          issues++;
+          warn(`/version at ${client.endpoint()}: unexpected answer; PVE version unknown`, { path: '/version' });
+        }
+      }
       const res = mapResources(items(ResourceItem, resourcesRaw, '/cluster/resources'));
 
       const names = new Set<string>([...membership.members.map((m) => m.node), ...res.nodes.keys()]);

@@ -137,4 +137,16 @@ describe('createPoller', () => {
     expect(rb2!.snapshot).toBeDefined();
     expect(ra2).toMatchObject({ duplicateOf: 'b', requests: 0 });
   });
+
+  it('in steady state a cluster costs two round trips: cluster-wide reads together, then the nodes', async () => {
+    const rtt = 60;
+    const c = fakeClient('prod', standard(), { delayMs: () => rtt });
+    const p = createPoller({ clients: new Map([['prod', c]]), log, now: () => Date.now(), concurrency: 1 });
+    const r1 = (await p.pollAll())[0]!; // the first cycle probes /cluster/status alone: three round trips
+    expect(r1.durationMs).toBeGreaterThanOrEqual(3 * rtt - 5);
+    const r2 = (await p.pollAll())[0]!;
+    expect(r2.ok).toBe(true);
+    expect(r2.durationMs).toBeGreaterThanOrEqual(2 * rtt - 5);
+    expect(r2.durationMs).toBeLessThan(3 * rtt - 5);
+  });
 });
