@@ -13,7 +13,8 @@ import { createEndpointServer, type EndpointServer } from './server.ts';
 import type { Fault, FaultTarget, SimHandle, SimOptions, SimStats } from './types.ts';
 import { createWorld } from './world.ts';
 
-export type { Fault, FaultTarget, SimHandle, SimOptions, SimStats } from './types.ts';
+export type { Fault, FaultTarget, SimCluster, SimGuest, SimHandle, SimNode, SimOptions, SimStats, SimTask } from './types.ts';
+export type { World } from './world.ts';
 
 /** The default token secret: a UUID derived from the seed. */
 export function secretForSeed(seed: number): string {
