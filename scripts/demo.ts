@@ -82,11 +82,12 @@ const config = {
   paths: { database: 'pmi.sqlite', site: '../../out', inbox: 'inbox' },
   actions: {
     // A sensible demo policy: everyday power actions everywhere; snapshots and rollbacks only on
-    // guests tagged "dev"; migration only in the "lab" pool. Everything else is rejected.
+    // guests tagged "dev"; migration only for guests in the "production" pool. Everything else
+    // is rejected.
     policy: [
       { actions: ['start', 'shutdown', 'reboot', 'stop', 'suspend', 'resume', 'snapshot'] },
       { actions: ['rollback', 'delete-snapshot', 'reset'], tags: ['dev'] },
-      { actions: ['migrate'], pools: ['lab'] },
+      { actions: ['migrate'], pools: ['production'] },
     ],
   },
   site: { title: 'PMI Dashboard demo' },
