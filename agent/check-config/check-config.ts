@@ -6,9 +6,13 @@ import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createPveClient } from '../pve/pve-client.ts';
 import { checkCluster, type ClientFactory, type ClusterCheck } from './check-cluster.ts';
+import { checkPaths } from './check-paths.ts';
+import type { Finding } from './permission-findings.ts';
 
 export interface CheckReport {
   configPath: string;
+  /** The folders the agent writes. */
+  paths: Finding[];
   clusters: ClusterCheck[];
 }
 
@@ -43,10 +47,10 @@ export async function checkConfig(configPath: string, deps: CheckConfigDeps): Pr
       return check;
     }),
   );
-  return { configPath, clusters };
+  return { configPath, paths: checkPaths(config), clusters };
 }
 
 /** True when any finding is an error (the CLI then exits non-zero). */
 export function hasErrors(report: CheckReport): boolean {
-  return report.clusters.some((c) => c.findings.some((f) => f.level === 'error'));
+  return report.paths.some((f) => f.level === 'error') || report.clusters.some((c) => c.findings.some((f) => f.level === 'error'));
 }

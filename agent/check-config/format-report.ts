@@ -27,11 +27,21 @@ function endpointLine(e: EndpointCheck): string {
   return `    ${e.url}: ${state}; TLS ${tlsText(e.tls)}`;
 }
 
-/** The human report: per cluster its endpoints, TLS, what it is, the token's privileges and every finding, then a verdict line. */
+/** The human report: the folders, then per cluster its endpoints, TLS, what it is, the token's privileges and every finding, then a verdict line. */
 export function formatReport(report: CheckReport): string {
   const lines: string[] = [`config ${report.configPath}: valid`, ''];
   let errors = 0;
   let warnings = 0;
+  const count = (level: FindingLevel) => {
+    if (level === 'error') errors++;
+    if (level === 'warn') warnings++;
+  };
+  lines.push('folders:');
+  for (const f of report.paths) {
+    count(f.level);
+    lines.push(`    ${MARK[f.level]} ${f.message}`);
+  }
+  lines.push('');
   for (const c of report.clusters) {
     lines.push(`cluster "${c.name}" (token ${c.tokenId})`);
     if (c.endpoints.length) lines.push('  endpoints:', ...c.endpoints.map(endpointLine));
@@ -42,8 +52,7 @@ export function formatReport(report: CheckReport): string {
     if (c.privileges) lines.push('  token privileges:', ...(c.privileges.length ? c.privileges.map((p) => `    ${p}`) : ['    (none)']));
     lines.push('  findings:');
     for (const f of c.findings) {
-      if (f.level === 'error') errors++;
-      if (f.level === 'warn') warnings++;
+      count(f.level);
       lines.push(`    ${MARK[f.level]} ${f.message}`);
     }
     lines.push('');
