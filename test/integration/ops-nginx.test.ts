@@ -1,8 +1,9 @@
 // Real nginx with the shipped site config (systemd/nginx-pmi-dashboard.conf): security headers,
 // cache headers, compression, dotfiles and directory listings; then Chromium loads a page with
 // an ApexCharts chart (legend, tooltip) and the CSP must report no violation.
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -95,6 +96,24 @@ describe.skipIf(!NGINX_BIN)(`nginx with systemd/nginx-pmi-dashboard.conf${NGINX_
     rmSync(prefix, { recursive: true, force: true });
     expect(test.output).toContain('test is successful');
     expect(test.status).toBe(0);
+  });
+
+  it.skipIf(!existsSync('/etc/nginx/nginx.conf'))('passes nginx -t as shipped, inside Debian\'s stock nginx.conf (sites-enabled include)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ops-nginx-stock-'));
+    try {
+      mkdirSync(join(dir, 'sites'));
+      copyFileSync(join(REPO, 'systemd/nginx-pmi-dashboard.conf'), join(dir, 'sites', 'pmi-dashboard'));
+      const stock = readFileSync('/etc/nginx/nginx.conf', 'utf8')
+        .replace(/include \/etc\/nginx\/sites-enabled\/\*;/, `include ${dir}/sites/*;`)
+        .replace(/include \/etc\/nginx\/conf\.d\/\*\.conf;/, '')
+        .replace(/^pid .*$/m, `pid ${dir}/nginx.pid;`);
+      expect(stock).toContain(`include ${dir}/sites/*;`);
+      writeFileSync(join(dir, 'nginx.conf'), stock);
+      const t = spawnSync(NGINX_BIN!, ['-t', '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { encoding: 'utf8' });
+      expect(`${t.stdout}${t.stderr}`).toContain('test is successful');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends the security headers on a page, without a version in Server', async () => {
