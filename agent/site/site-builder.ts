@@ -102,7 +102,15 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       publisher ??= createPublisher({ outDir, ...(deps.writer && { writer: deps.writer }) });
       const pub = publisher;
       const full = opts.toMemory === true || states.size === 0;
+      const phase: Record<string, number> = {};
+      let mark = performance.now();
+      const lap = (name: string) => {
+        const t = performance.now();
+        phase[name] = Math.round(t - mark);
+        mark = t;
+      };
       const data = await collectSiteData(db, cache, nowSec, { nearFullRatio: NEAR_FULL_RATIO });
+      lap('collect');
       clusterIds = new Map(data.clusters.map((c) => [c.name, c.id]));
       for (const s of pending.splice(0)) {
         const id = clusterIds.get(s.cluster);
@@ -138,11 +146,13 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         },
       });
 
+      lap('fleet');
       const nextNodeRoll = await renderTierFiles(data, nowSec, full, has, emit);
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
       });
       pages += guests.pages;
+      lap('guests');
 
       let result: BuildResult;
       if (opts.toMemory) {
@@ -165,11 +175,12 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         nodeRoll = nextNodeRoll;
         nodePages = nextNodePages;
       }
+      lap('write');
       result.ms = Math.round(performance.now() - started);
       if (!opts.toMemory && !opts.dryRun) {
         await writeAgentState(db, STATE_LAST_BUILD, JSON.stringify({ ts: nowSec, pages: result.pages, written: result.written, unchanged: result.unchanged, bytes: result.bytes, ms: result.ms }), nowSec);
       }
-      log.info({ pages: result.pages, written: result.written, unchanged: result.unchanged, ms: result.ms, bytes: result.bytes, rolled: guests.rolled, ...(opts.dryRun && { dryRun: true }), ...(opts.toMemory && { toMemory: true }) }, 'site built');
+      log.info({ pages: result.pages, written: result.written, unchanged: result.unchanged, ms: result.ms, bytes: result.bytes, rolled: guests.rolled, phaseMs: phase, ...(opts.dryRun && { dryRun: true }), ...(opts.toMemory && { toMemory: true }) }, 'site built');
       return result;
     } catch (err) {
       const message = errorMessage(err);
