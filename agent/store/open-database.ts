@@ -33,8 +33,8 @@ export async function openDatabase(file: string, opts: OpenOptions = {}): Promis
   const sqlite = new SqliteDatabase(file);
   applyStorePragmas(sqlite, {
     busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
-    walAutocheckpointPages: opts.walAutocheckpointPages ?? 4000,
-    pageSize: opts.pageSize ?? 4096,
+    walAutocheckpointPages: opts.walAutocheckpointPages ?? 16_000,
+    pageSize: opts.pageSize ?? 2048,
     cacheKiB: opts.cacheKiB ?? 65_536,
   });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
