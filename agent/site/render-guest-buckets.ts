@@ -43,6 +43,12 @@ export interface GuestRenderContext {
   periods: RollPeriods;
   /** Ignore the schedule and render everything (first build, to-memory builds). */
   full: boolean;
+  /**
+   * On a first build to disk, leave the 24 h and long-range files to their staggered turns
+   * (keeping any the live release already has): a restart must not rewrite every guest's
+   * history at once. Pages learn about tier files from the guest JSON, refreshed every ~10 min.
+   */
+  deferTiers: boolean;
   keep: typeof KEEP;
 }
 
@@ -110,7 +116,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     for (let p = 0; p < P; p++) {
       const lp = lastParts?.[p];
       dues.push(ctx.full
-        ? { raw: true, html: true, day: true, long: true }
+        ? { raw: true, html: true, day: !ctx.deferTiers, long: !ctx.deferTiers }
         : dueFor({ nowSec, intervalSeconds: frame.pollIntervalSeconds, index: bucketIndex.get(bkey)! * P + p, count: bucketCount.get(cluster.id)! * P, last: lp, changed, periods: ctx.periods }));
       parts.push(lp ? { ...lp } : { raw: 0, html: 0, day: 0, long: 0, rawCut: 0 });
     }
@@ -122,7 +128,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
 
     const tiers = async (kind: 'day' | 'long'): Promise<Map<string, string> | null> => {
-      const wanted = anyDue(kind) || newGuests;
+      const wanted = anyDue(kind) || (newGuests && !ctx.deferTiers);
       if (!wanted) return null;
       const lo = guests[0]!.vmid;
       const hi = guests[guests.length - 1]!.vmid;
@@ -157,6 +163,11 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       const st = parts[p]!;
       if (day && (d.day || newGuests)) { st.day = nowSec; rolled.day++; }
       if (long && (d.long || newGuests)) { st.long = nowSec; rolled.long++; }
+      if (ctx.deferTiers) {
+        // Start the staggered schedule as if the tier files had just been written.
+        st.day = nowSec;
+        st.long = nowSec;
+      }
       if (d.raw) { st.raw = nowSec; st.rawCut = nowSec; rolled.raw++; }
       if (d.html) { st.html = nowSec; rolled.html++; }
     }

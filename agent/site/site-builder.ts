@@ -150,6 +150,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       const nextNodeRoll = await renderTierFiles(data, nowSec, full, has, emit);
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
+        deferTiers: full && !opts.toMemory,
       });
       pages += guests.pages;
       lap('guests');

@@ -159,9 +159,23 @@
   }
   /** Loads the files a range needs; resolves to { source: seriesObject }. */
   function loadSources(r) {
+    // A guest's JSON lists the tier files it has (they appear on a staggered schedule): read it first.
+    if (page.kind === 'guest' && page.files.raw) {
+      return fetchJson(page.files.raw).then(function (doc) {
+        cache.raw = doc;
+        if (doc.files) {
+          if (doc.files.day) page.files.day = doc.files.day;
+          if (doc.files.long) page.files.long = doc.files.long;
+        }
+        return loadTiers(r, 'raw');
+      });
+    }
+    return loadTiers(r, null);
+  }
+  function loadTiers(r, done) {
     var need = {};
     r.sources.forEach(function (s) { need[s.split('.')[0]] = true; });
-    var jobs = Object.keys(need).map(function (name) {
+    var jobs = Object.keys(need).filter(function (name) { return name !== done; }).map(function (name) {
       var url = page.files[name];
       if (!url) return Promise.resolve();
       return fetchJson(url).then(function (doc) { cache[name] = doc; });
