@@ -169,7 +169,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         const plan = pub.plan(entries);
         result = { pages, written: plan.written, unchanged: plan.unchanged, bytes: plan.bytes, ms: 0 };
       } else {
-        const r = pub.publish(entries);
+        const r = await pub.publish(entries);
         result = { pages, written: r.written, unchanged: r.unchanged, bytes: r.bytes, ms: 0 };
         // Commit the roll schedule only now: a failed publish must redo this cycle's refreshes.
         states = guests.nextStates;

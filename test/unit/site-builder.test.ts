@@ -111,7 +111,7 @@ describe('site builder', () => {
       ...fsWriter,
       writeFile(p, d) {
         if (fail) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-        fsWriter.writeFile(p, d);
+        return fsWriter.writeFile(p, d);
       },
     };
     const { builder, clock, outDir, lines } = setup({ writer });

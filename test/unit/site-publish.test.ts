@@ -22,85 +22,85 @@ const site = (over: Record<string, Entry> = {}) =>
 const read = (p: string) => readFileSync(join(out, 'current', p), 'utf8');
 
 describe('publish', () => {
-  it('splits guest buckets from the root', () => {
+  it('splits guest buckets from the root', async () => {
     expect(unitOf('g/pve/1xx/101.html')).toEqual({ unit: 'g/pve/1xx', name: '101.html' });
     expect(unitOf('index.html')).toEqual({ unit: '', name: 'index.html' });
     expect(unitOf('g/short')).toEqual({ unit: '', name: 'g/short' });
   });
 
-  it('switches `current` to a complete new release', () => {
+  it('switches `current` to a complete new release', async () => {
     const p = createPublisher({ outDir: out });
-    const r1 = p.publish(site());
+    const r1 = await p.publish(site());
     expect(r1).toMatchObject({ files: 5, written: 5, unchanged: 0, release: 1 });
     expect(readlinkSync(join(out, 'current'))).toBe(join('releases', '00000001'));
     expect(read('g/pve/1xx/101.html')).toBe('guest 101');
-    p.publish(site({ 'index.html': '<h1>v2</h1>' }));
+    await p.publish(site({ 'index.html': '<h1>v2</h1>' }));
     expect(readlinkSync(join(out, 'current'))).toBe(join('releases', '00000002'));
     expect(read('index.html')).toBe('<h1>v2</h1>');
   });
 
-  it('writes only files whose content changed; unchanged ones are hard links of the previous release', () => {
+  it('writes only files whose content changed; unchanged ones are hard links of the previous release', async () => {
     const p = createPublisher({ outDir: out });
-    p.publish(site());
-    const r2 = p.publish(site({ 'g/pve/1xx/101.json': '{"vmid":101,"x":1}' }));
+    await p.publish(site());
+    const r2 = await p.publish(site({ 'g/pve/1xx/101.json': '{"vmid":101,"x":1}' }));
     expect(r2).toMatchObject({ written: 1, unchanged: 4, bytes: Buffer.byteLength('{"vmid":101,"x":1}') });
     expect(statSync(join(out, 'current', 'index.html')).nlink).toBeGreaterThanOrEqual(2);
-    const r3 = p.publish(site({ 'g/pve/1xx/101.json': '{"vmid":101,"x":1}' }));
+    const r3 = await p.publish(site({ 'g/pve/1xx/101.json': '{"vmid":101,"x":1}' }));
     expect(r3).toMatchObject({ written: 0, unchanged: 5, bytes: 0 });
   });
 
-  it('KEEP carries a file over; KEEP of an unknown file is a bug', () => {
+  it('KEEP carries a file over; KEEP of an unknown file is a bug', async () => {
     const p = createPublisher({ outDir: out });
-    p.publish(site());
-    expect(p.publish(site({ 'g/pve/1xx/101.html': KEEP })).written).toBe(0);
+    await p.publish(site());
+    expect((await p.publish(site({ 'g/pve/1xx/101.html': KEEP }))).written).toBe(0);
     expect(read('g/pve/1xx/101.html')).toBe('guest 101');
-    expect(() => p.publish(site({ 'g/pve/9xx/999.html': KEEP }))).toThrow(/does not have/);
+    await expect(p.publish(site({ 'g/pve/9xx/999.html': KEEP }))).rejects.toThrow(/does not have/);
   });
 
-  it('removes files that are no longer in the site and old releases', () => {
+  it('removes files that are no longer in the site and old releases', async () => {
     const p = createPublisher({ outDir: out });
-    p.publish(site());
+    await p.publish(site());
     const next = site();
     next.delete('g/pve/2xx/201.html');
-    p.publish(next);
-    p.publish(next);
+    await p.publish(next);
+    await p.publish(next);
     expect(existsSync(join(out, 'current', 'g/pve/2xx/201.html'))).toBe(false);
     expect(existsSync(join(out, 'releases', '00000001'))).toBe(false);
   });
 
-  it('rebuilds its manifest from disk: a new publisher writes nothing for an unchanged site', () => {
-    createPublisher({ outDir: out }).publish(site());
+  it('rebuilds its manifest from disk: a new publisher writes nothing for an unchanged site', async () => {
+    await createPublisher({ outDir: out }).publish(site());
     const again = createPublisher({ outDir: out });
     expect(again.has('g/pve/1xx/101.json')).toBe(true);
-    expect(again.publish(site())).toMatchObject({ written: 0, unchanged: 5, release: 2 });
+    expect(await again.publish(site())).toMatchObject({ written: 0, unchanged: 5, release: 2 });
   });
 
-  it('plan() reports what would change without touching the disk', () => {
+  it('plan() reports what would change without touching the disk', async () => {
     const p = createPublisher({ outDir: out });
-    p.publish(site());
+    await p.publish(site());
     expect(p.plan(site({ 'index.html': 'changed' }))).toMatchObject({ written: 1, unchanged: 4 });
     expect(read('index.html')).toBe('<h1>v1</h1>');
   });
 
-  it('failed build (ENOSPC) keeps the previous site in place', () => {
-    createPublisher({ outDir: out }).publish(site());
+  it('failed build (ENOSPC) keeps the previous site in place', async () => {
+    await createPublisher({ outDir: out }).publish(site());
     let writes = 0;
     const failing: SiteWriter = {
       ...fsWriter,
       writeFile(path, data) {
         if (++writes > 1) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-        fsWriter.writeFile(path, data);
+        return fsWriter.writeFile(path, data);
       },
     };
     const p = createPublisher({ outDir: out, writer: failing });
-    expect(() => p.publish(site({ 'index.html': 'new', 'g/pve/1xx/101.html': 'new guest' }))).toThrow(/ENOSPC/);
+    await expect(p.publish(site({ 'index.html': 'new', 'g/pve/1xx/101.html': 'new guest' }))).rejects.toThrow(/ENOSPC/);
     expect(readlinkSync(join(out, 'current'))).toBe(join('releases', '00000001'));
     expect(read('index.html')).toBe('<h1>v1</h1>');
     expect(read('g/pve/1xx/101.html')).toBe('guest 101');
     expect(existsSync(join(out, 'releases', '00000002'))).toBe(false);
     // The next build succeeds where the failed one stopped.
     const ok = createPublisher({ outDir: out });
-    expect(ok.publish(site({ 'index.html': 'new' })).release).toBe(2);
+    expect((await ok.publish(site({ 'index.html': 'new' }))).release).toBe(2);
     expect(read('index.html')).toBe('new');
   });
 });
