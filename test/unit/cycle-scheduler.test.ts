@@ -3,8 +3,10 @@ import { Writable } from 'node:stream';
 import { createCycleScheduler, cronExpression } from '../../agent/cycle-scheduler.ts';
 import { createLogger } from '../../agent/log/logger.ts';
 
+interface Line { msg?: string; level?: string; err?: { message?: string } }
+
 function sink() {
-  const lines: any[] = [];
+  const lines: Line[] = [];
   const stream = new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } });
   return { lines, log: createLogger({ destination: stream }) };
 }
@@ -32,7 +34,7 @@ describe('cycle scheduler', () => {
     expect(await first).toBe('ran');
     expect(runs).toBe(1);
     expect(s.skipped).toBe(2);
-    expect(lines.filter((l) => /still running/.test(l.msg))).toHaveLength(2);
+    expect(lines.filter((l) => /still running/.test(l.msg ?? ''))).toHaveLength(2);
     // After the slow cycle ends the next one runs normally.
     const third = s.trigger();
     release();
