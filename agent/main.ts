@@ -33,6 +33,8 @@ export interface RunOptions {
   onCycle?: (summary: CycleSummary, n: number) => void;
   /** Called once when the agent is running (the demo reports readiness). */
   onStarted?: () => void;
+  /** The clock, epoch ms (tests drive days of history through a fake one). */
+  now?: () => number;
 }
 
 /** Exit codes: 0 ok, 1 runtime failure, 78 (EX_CONFIG) for configuration problems. */
@@ -41,15 +43,19 @@ export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2, CONFIG: 78 } as const;
 /** How long a stop may take before the process exits anyway (systemd's TimeoutStopSec is 30 s). */
 const HARD_EXIT_MS = 25_000;
 
-interface Parts {
+/** The agent's parts, built and wired but not scheduled: runAgent and runOnce drive them. */
+export interface AgentParts {
   config: Readonly<Config>;
   log: Logger;
-  runOnce: () => Promise<CycleSummary>;
+  /** One full cycle (poll, store, backfill, maintain, inbox rescan, site). */
+  runCycle: () => Promise<CycleSummary>;
   startInbox: () => Promise<void>;
+  /** Stops everything in reverse order of start and closes the database and log files. */
   close: () => Promise<void>;
 }
 
-async function buildParts(configPath: string, opts: RunOptions, withInbox: boolean): Promise<Parts> {
+/** Loads the config and secrets and builds every part; throws PmiError for config/secret problems. */
+export async function openAgent(configPath: string, opts: RunOptions = {}, withInbox = true): Promise<AgentParts> {
   const env = opts.env ?? process.env;
   const config = loadConfig(configPath);
   const secrets = new Map<string, string>();
@@ -62,7 +68,7 @@ async function buildParts(configPath: string, opts: RunOptions, withInbox: boole
   for (const c of config.clusters) secrets.set(c.name, loadSecret(c, { ...(credentialsDir && { credentialsDir }), log: log.child({ module: 'config' }) }));
 
   const store = await openDatabase(config.paths.database);
-  const now = () => Date.now();
+  const now = opts.now ?? (() => Date.now());
   const clients = new Map<string, PveClient>();
   for (const c of config.clusters) {
     clients.set(c.name, createPveClient({
@@ -99,7 +105,7 @@ async function buildParts(configPath: string, opts: RunOptions, withInbox: boole
   return {
     config,
     log,
-    runOnce: cycle,
+    runCycle: cycle,
     startInbox: async () => { await inbox?.start(); },
     async close() {
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
@@ -126,9 +132,9 @@ function startupFailure(err: unknown): number {
  * once, then on the schedule. Returns the process exit code.
  */
 export async function runAgent(configPath: string, opts: RunOptions = {}): Promise<number> {
-  let parts: Parts;
+  let parts: AgentParts;
   try {
-    parts = await buildParts(configPath, opts, true);
+    parts = await openAgent(configPath, opts, true);
   } catch (err) {
     return startupFailure(err);
   }
@@ -142,7 +148,7 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
     intervalSeconds: interval,
     log: log.child({ module: 'scheduler' }),
     run: async () => {
-      const summary = await parts.runOnce();
+      const summary = await parts.runCycle();
       cycles++;
       opts.onCycle?.(summary, cycles);
       if (opts.maxCycles && cycles >= opts.maxCycles) stopRequested();
@@ -186,14 +192,14 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
 
 /** One cycle (poll, store, maintain, publish), then exit. Pending actions are left for `run`. */
 export async function runOnce(configPath: string, opts: RunOptions = {}): Promise<number> {
-  let parts: Parts;
+  let parts: AgentParts;
   try {
-    parts = await buildParts(configPath, opts, false);
+    parts = await openAgent(configPath, opts, false);
   } catch (err) {
     return startupFailure(err);
   }
   try {
-    const summary = await parts.runOnce();
+    const summary = await parts.runCycle();
     return summary.clusters > 0 && summary.failed === summary.clusters ? EXIT.FAILURE : EXIT.OK;
   } finally {
     await parts.close();

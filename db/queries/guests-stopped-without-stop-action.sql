@@ -1,5 +1,5 @@
 -- Which guests stopped in the last 30 days although nobody asked for it?
--- A running → stopped change with no stop/shutdown request through the inbox (actions) and no
+-- A running (or paused) → stopped change with no stop/shutdown request through the inbox (actions) and no
 -- Proxmox stop/shutdown/hibernate task for that guest within 10 minutes before it was noticed.
 -- Typical causes: crash, OOM kill, guest-internal poweroff, host reboot.
 select c.name as cluster, sc.vmid, g.name, sc.node, sc.ts as noticed_at,
@@ -7,7 +7,7 @@ select c.name as cluster, sc.vmid, g.name, sc.node, sc.ts as noticed_at,
 from guest_status_changes sc
 join clusters c on c.id = sc.cluster_id
 left join guests g on g.cluster_id = sc.cluster_id and g.vmid = sc.vmid
-where sc.from_status = 'running' and sc.to_status = 'stopped'
+where sc.from_status in ('running', 'paused') and sc.to_status = 'stopped'
   and sc.ts >= (select max(last_sample_ts) from clusters) - 30 * 86400
   and not exists (
     select 1 from actions a

@@ -193,6 +193,8 @@ export function nodePressure(n: SimNode, tSec: number): Record<string, number> {
 
 /** Storage used bytes (slow growth plus a little noise). */
 export function storageUsed(s: SimStorage, tSec: number): number {
-  const growth = ((tSec / DAY) % 365) / 365 * 0.03;
+  const growth = s.growthPerDay
+    ? s.growthPerDay * ((tSec / DAY) % (s.pruneEveryDays ?? 30))
+    : ((tSec / DAY) % 365) / 365 * 0.03;
   return Math.round(s.total * clamp(s.level + growth + 0.01 * smoothNoise(s.key, tSec, 4 * HOUR), 0.01, 0.99));
 }

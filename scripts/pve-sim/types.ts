@@ -146,6 +146,12 @@ export interface SimStorage {
   /** Fill fraction base. */
   level: number;
   key: number;
+  /**
+   * Steady growth as a fraction of total per day, restarting every `pruneEveryDays` (old backups
+   * removed): a backup target filling up, so trend queries have something real to find.
+   */
+  growthPerDay?: number;
+  pruneEveryDays?: number;
 }
 
 export interface SimNode {

@@ -24,8 +24,13 @@ export function nodeName(clusters: number, ci: number, ni: number): string {
 
 function makeStorages(seed: number, ci: number, ni: number, node: { rootTotal: number }, nodeCount: number): SimStorage[] {
   const k = (s: string) => hashInts(seed, ci, ni, ...[...s].map((c) => c.charCodeAt(0)));
+  // Node 0's local storage receives the cluster's backups and fills ~1 % a day until the
+  // 20-day prune: between 75 % and 95 % full, always within 30 days of full on its trend.
+  const local: SimStorage = ni === 0
+    ? { storage: 'local', type: 'dir', content: 'backup,iso,vztmpl', shared: 0, enabled: 1, active: 1, total: node.rootTotal, level: 0.75, key: k('local'), growthPerDay: 0.01, pruneEveryDays: 20 }
+    : { storage: 'local', type: 'dir', content: 'backup,iso,vztmpl', shared: 0, enabled: 1, active: 1, total: node.rootTotal, level: 0.2 + 0.3 * unit(k('local')), key: k('local') };
   const list: SimStorage[] = [
-    { storage: 'local', type: 'dir', content: 'backup,iso,vztmpl', shared: 0, enabled: 1, active: 1, total: node.rootTotal, level: 0.2 + 0.3 * unit(k('local')), key: k('local') },
+    local,
     { storage: 'local-lvm', type: 'lvmthin', content: 'images,rootdir', shared: 0, enabled: 1, active: 1, total: (400 + 200 * Math.floor(unit(k('lvm')) * 8)) * GiB, level: 0.25 + 0.6 * unit(k('lvm'), 1), key: k('lvm') },
   ];
   if (nodeCount > 1) {
