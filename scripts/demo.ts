@@ -95,6 +95,9 @@ const config = {
 const configPath = join(demoDir, 'config.json');
 writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
 
+// A running, non-template guest for the printed example.
+const exampleVmid = [...(sim.world.clusters[0]?.guests.values() ?? [])].find((g) => g.status === 'running' && !g.template && !g.lock)?.vmid ?? 101;
+
 let server: Awaited<ReturnType<typeof startStaticServer>> | undefined;
 const started = Date.now();
 const code = await runAgent(configPath, {
@@ -112,7 +115,7 @@ const code = await runAgent(configPath, {
       (s) => {
         server = s;
         process.stderr.write(`demo: serving the site on http://127.0.0.1:${port}/ (Ctrl-C to stop)\n` +
-          `demo: drop an action: npm run submit -- --config ${configPath} --cluster ${sim.clusters[0]!.name} --vmid 100 --action reboot --wait\n`);
+          `demo: drop an action: npm run submit -- --config ${configPath} --cluster ${sim.clusters[0]!.name} --vmid ${exampleVmid} --action reboot --wait\n`);
       },
       (err: unknown) => {
         process.stderr.write(`demo: cannot serve on 127.0.0.1:${port}: ${String(err)} (use --port)\n`);
