@@ -1,19 +1,10 @@
 import type { Logger } from './log/logger.ts';
 import type { ClusterSnapshot } from './poll/cluster-snapshot.ts';
+import type { PollResult } from './poll/poll-cycle.ts';
 import { errorMessage } from './errors.ts';
 
-/** What a poller reports per cluster (see agent/poll/poll-cycle.ts). */
-export interface ClusterPollOutcome {
-  cluster: string;
-  ok: boolean;
-  snapshot?: ClusterSnapshot;
-  error?: { code: string; message: string };
-  durationMs: number;
-  requests: number;
-  errors: number;
-  endpoint: string | null;
-  startedAt?: number;
-}
+/** What the poller reports per cluster. */
+export type ClusterPollOutcome = PollResult;
 
 export interface CycleParts {
   log: Logger;

@@ -1,5 +1,6 @@
 // Public types of the Proxmox VE simulator (the contract in the team brief) plus the world model
 // the route handlers read and the task engine mutates.
+import type { Upid } from '../../agent/pve/upid.ts';
 import type { World } from './world.ts';
 
 /** A fault injected into one cluster, one node's endpoint or one path (see faults.ts for the exact scope). */
@@ -174,16 +175,9 @@ export interface SimNode {
   nextPid: number;
 }
 
-export interface SimTask {
+/** A task: the decoded UPID fields (user@realm with the token split off) plus its run state. */
+export interface SimTask extends Omit<Upid, 'tokenid'> {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  /** user@realm (token split off). */
-  user: string;
   tokenid?: string;
   /** Epoch ms. */
   endMs: number;
