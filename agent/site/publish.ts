@@ -8,10 +8,17 @@
 // A release is never modified once `current` points at it, so nginx never serves a mix of two
 // builds. Buckets keep the per-cycle cost proportional to what changed: an untouched bucket is one
 // symlink, not a hundred hard links.
+//
+// Files are handed over while the build is still rendering (begin → put/flushUnit → commit) and
+// written by a few writer threads: on this kind of disk creating a file costs ~0.5 ms of waiting
+// (inode allocation), so writes must overlap with each other and with rendering. Files inside a
+// brand-new release or tree directory are written in place (no temp file + rename): nothing
+// serves them until the release as a whole is switched in.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PmiError, errorMessage } from '../errors.ts';
 
 /** Marks an entry whose content is whatever the previous release has (not re-rendered this build). */
@@ -20,7 +27,7 @@ export type Entry = string | Buffer | typeof KEEP;
 
 /** The file-system calls the publisher makes; tests inject a failing one. */
 export interface SiteWriter {
-  /** May be async: the publisher runs several writes at once (3× faster on a slow page cache). */
+  /** May be async: the publisher runs several writes at once. */
   writeFile(path: string, data: string | Buffer): void | Promise<void>;
   link(existing: string, path: string): void;
   symlink(target: string, path: string): void;
@@ -69,23 +76,52 @@ export function unitOf(path: string): { unit: string; name: string } {
 
 const hashOf = (data: string | Buffer) => createHash('sha1').update(data).digest('base64url');
 
+/** One release being written: hand in files while rendering, then commit (switch) or abort. */
+export interface ReleaseWriter {
+  /** Adds a file. Root files are written (or linked) at once; guest-bucket files wait for flushUnit/commit. */
+  put(path: string, entry: Entry): void;
+  /** The bucket holding `path` is complete: write its tree now. */
+  flushUnit(path: string): void;
+  /** Waits for every write, switches `current` to the new release. */
+  commit(): Promise<PublishResult>;
+  /** Drops the release (after a failed build); the live one stays. */
+  abort(): Promise<void>;
+}
+
 export interface Publisher {
   /** Writes a new release made of `entries` (full set of paths; KEEP = as before) and switches to it. */
   publish(entries: Map<string, Entry>): Promise<PublishResult>;
+  /** Starts a new release, written while files are handed in (one at a time). */
+  begin(): Promise<ReleaseWriter>;
   /** What `publish` would write, without touching the disk. */
   plan(entries: Map<string, Entry>): PublishResult;
   /** Whether a path exists in the live release (so KEEP is allowed for it). */
   has(path: string): boolean;
+  /** Resolves once the background removal of old releases has finished. */
+  settled(): Promise<void>;
   /** The directory nginx serves. */
   readonly currentDir: string;
+}
+
+/** Where a release's file operations go: the writer threads, or an injected SiteWriter (tests). */
+interface OpSink {
+  write(path: string, data: string | Buffer): void;
+  link(existing: string, path: string): void;
+  /** Sends what is buffered. */
+  flush(): void;
+  /** Resolves when every operation finished; rejects with the first failure. */
+  settle(): Promise<void>;
 }
 
 /** Creates the publisher for outDir, reading back the live release (if any) to know what is on disk. */
 export function createPublisher(opts: { outDir: string; writer?: SiteWriter; keepReleases?: number }): Publisher {
   const { outDir } = opts;
   const writer = opts.writer ?? fsWriter;
+  const threads = opts.writer === undefined;
   const currentDir = join(outDir, 'current');
   const manifest = readManifest(outDir);
+  let background: Promise<void> = Promise.resolve();
+  let open = false;
 
   function has(path: string): boolean {
     const { unit, name } = unitOf(path);
@@ -99,7 +135,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       let m = units.get(unit);
       if (!m) units.set(unit, (m = new Map()));
       m.set(name, entry);
-      if (entry === KEEP && !has(path)) throw new Error(`publish: KEEP for ${path}, which the live release does not have`);
+      if (entry === KEEP && !has(path)) throw keepError(path);
     }
     return units;
   }
@@ -139,83 +175,117 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     return r;
   }
 
-  function writeTree(dir: string, prevDir: string | null, d: ReturnType<typeof diffUnit>, made: Set<string>, jobs: Array<() => void | Promise<void>>) {
-    const changed = new Set(d.toWrite.map(([n]) => n));
-    const ensure = (p: string) => {
-      const parent = dirname(p);
-      if (!made.has(parent)) {
-        writer.mkdir(parent);
-        made.add(parent);
-      }
+  function sinkFor(): OpSink {
+    if (threads) return threadSink();
+    const jobs: Array<() => void | Promise<void>> = [];
+    let settled: Promise<void> | null = null;
+    return {
+      write: (p, d) => jobs.push(() => writer.writeFile(p, d)),
+      link: (a, b) => writer.link(a, b),
+      flush: () => {},
+      settle: () => (settled ??= runPool(jobs, WRITE_CONCURRENCY)),
     };
-    for (const [name, data] of d.toWrite) {
-      const p = join(dir, name);
-      ensure(p);
-      jobs.push(() => writer.writeFile(p, data));
-    }
-    for (const name of d.next.keys()) {
-      if (changed.has(name)) continue;
-      const p = join(dir, name);
-      ensure(p);
-      writer.link(join(prevDir!, name), p);
-    }
   }
 
-  async function publish(entries: Map<string, Entry>): Promise<PublishResult> {
-    const units = group(entries);
+  async function begin(): Promise<ReleaseWriter> {
+    if (open) throw new PmiError('SITE_BUILD_FAILED', 'publish: a release is already being written');
+    // Old releases still being removed in the background: finish first (errors are retried below).
+    await background.catch(() => {});
+    open = true;
     const n = manifest.release + 1;
     const releaseName = String(n).padStart(8, '0');
     const releaseDir = join(outDir, 'releases', releaseName);
     const prevReleaseDir = manifest.release > 0 ? join(outDir, 'releases', String(manifest.release).padStart(8, '0')) : null;
     const createdTrees: string[] = [];
-    const result: PublishResult = { files: entries.size, written: 0, unchanged: 0, bytes: 0, release: n };
+    const result: PublishResult = { files: 0, written: 0, unchanged: 0, bytes: 0, release: n };
+    const nextRoot = new Map<string, string>();
     const nextUnits = new Map<string, UnitState>();
+    const pendingUnits = new Map<string, Map<string, Entry>>();
     const made = new Set<string>();
-    const jobs: Array<() => void | Promise<void>> = [];
+    const sink = sinkFor();
+    let done = false;
+    const ensureDir = (dir: string) => {
+      if (!made.has(dir)) {
+        writer.mkdir(dir);
+        made.add(dir);
+      }
+    };
+    const fail = (err: unknown) => new PmiError('SITE_BUILD_FAILED', `publishing release ${n} failed: ${errorMessage(err)}`, { cause: err });
+
     try {
       writer.rm(releaseDir);
       writer.mkdir(releaseDir);
       made.add(releaseDir);
-      for (const [unit, files] of units) {
-        if (unit === '') {
-          const d = diffUnit(manifest.root, files);
-          writeTree(releaseDir, prevReleaseDir, d, made, jobs);
-          result.written += d.toWrite.length;
-          result.unchanged += d.unchanged;
-          result.bytes += d.bytes;
-          nextUnits.set('', { version: n, files: d.next });
-          continue;
-        }
-        const prev = manifest.units.get(unit);
-        const d = diffUnit(prev?.files, files);
-        result.written += d.toWrite.length;
-        result.unchanged += d.unchanged;
-        result.bytes += d.bytes;
-        let version = prev?.version ?? n;
-        if (!d.same) {
-          version = n;
-          const dir = treeDir(outDir, unit, n);
-          writer.rm(dir);
-          createdTrees.push(dir);
-          writer.mkdir(dir);
-          made.add(dir);
-          writeTree(dir, prev ? treeDir(outDir, unit, prev.version) : null, d, made, jobs);
-        }
-        nextUnits.set(unit, { version, files: d.next });
-        const link = join(releaseDir, unit);
-        const parent = dirname(link);
-        if (!made.has(parent)) {
-          writer.mkdir(parent);
-          made.add(parent);
-        }
-        writer.symlink(relative(parent, treeDir(outDir, unit, version)), link);
-      }
-      await runPool(jobs, WRITE_CONCURRENCY);
-      const tmp = join(outDir, `current.tmp-${n}`);
-      writer.rm(tmp);
-      writer.symlink(join('releases', releaseName), tmp);
-      writer.rename(tmp, currentDir);
     } catch (err) {
+      open = false;
+      throw fail(err);
+    }
+
+    function putRoot(name: string, entry: Entry) {
+      const prev = manifest.root.get(name);
+      if (nextRoot.has(name)) throw new Error(`publish: ${name} handed in twice`);
+      const p = join(releaseDir, name);
+      ensureDir(dirname(p));
+      if (entry === KEEP) {
+        nextRoot.set(name, prev!);
+        result.unchanged++;
+        sink.link(join(prevReleaseDir!, name), p);
+        return;
+      }
+      const h = hashOf(entry);
+      nextRoot.set(name, h);
+      if (prev === h) {
+        result.unchanged++;
+        sink.link(join(prevReleaseDir!, name), p);
+      } else {
+        result.written++;
+        result.bytes += typeof entry === 'string' ? Buffer.byteLength(entry) : entry.length;
+        sink.write(p, entry);
+      }
+    }
+
+    function writeUnit(unit: string, files: Map<string, Entry>) {
+      const prev = manifest.units.get(unit);
+      const d = diffUnit(prev?.files, files);
+      result.written += d.toWrite.length;
+      result.unchanged += d.unchanged;
+      result.bytes += d.bytes;
+      let version = prev?.version ?? n;
+      if (!d.same) {
+        version = n;
+        const dir = treeDir(outDir, unit, n);
+        writer.rm(dir);
+        createdTrees.push(dir);
+        writer.mkdir(dir);
+        made.add(dir);
+        const prevDir = prev ? treeDir(outDir, unit, prev.version) : null;
+        const changed = new Set<string>();
+        for (const [name, data] of d.toWrite) {
+          const p = join(dir, name);
+          ensureDir(dirname(p));
+          changed.add(name);
+          sink.write(p, data);
+        }
+        for (const name of d.next.keys()) {
+          if (changed.has(name)) continue;
+          const p = join(dir, name);
+          ensureDir(dirname(p));
+          sink.link(join(prevDir!, name), p);
+        }
+      }
+      nextUnits.set(unit, { version, files: d.next });
+      const link = join(releaseDir, unit);
+      const parent = dirname(link);
+      ensureDir(parent);
+      writer.symlink(relative(parent, treeDir(outDir, unit, version)), link);
+      sink.flush();
+    }
+
+    async function abort(): Promise<void> {
+      if (done) return;
+      done = true;
+      // Writer threads may still be busy inside the new directories: let them finish first.
+      await sink.settle().catch(() => {});
       // Leave the live release alone; remove what this attempt created. Cleanup errors are secondary.
       for (const p of [releaseDir, ...createdTrees]) {
         try {
@@ -224,27 +294,86 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
           /* the next build's rm() retries */
         }
       }
-      throw new PmiError('SITE_BUILD_FAILED', `publishing release ${n} failed: ${errorMessage(err)}`, { cause: err });
+      open = false;
     }
-    const prevUnits = manifest.units;
-    manifest.release = n;
-    manifest.root = nextUnits.get('')!.files;
-    nextUnits.delete('');
-    manifest.units = nextUnits;
+
+    return {
+      put(path, entry) {
+        if (done) throw new Error('publish: release already finished');
+        result.files++;
+        const { unit, name } = unitOf(path);
+        if (entry === KEEP && !has(path)) throw keepError(path);
+        if (unit === '') {
+          try {
+            putRoot(name, entry);
+          } catch (err) {
+            throw fail(err);
+          }
+          return;
+        }
+        let m = pendingUnits.get(unit);
+        if (!m) pendingUnits.set(unit, (m = new Map()));
+        m.set(name, entry);
+      },
+      flushUnit(path) {
+        const { unit } = unitOf(path);
+        const files = pendingUnits.get(unit);
+        if (!files) return;
+        pendingUnits.delete(unit);
+        try {
+          writeUnit(unit, files);
+        } catch (err) {
+          throw fail(err);
+        }
+      },
+      async commit() {
+        if (done) throw new Error('publish: release already finished');
+        try {
+          for (const [unit, files] of pendingUnits) writeUnit(unit, files);
+          pendingUnits.clear();
+          sink.flush();
+          await sink.settle();
+          const tmp = join(outDir, `current.tmp-${n}`);
+          writer.rm(tmp);
+          writer.symlink(join('releases', releaseName), tmp);
+          writer.rename(tmp, currentDir);
+        } catch (err) {
+          await abort();
+          throw fail(err);
+        }
+        done = true;
+        open = false;
+        const prevUnits = manifest.units;
+        manifest.release = n;
+        manifest.root = nextRoot;
+        manifest.units = nextUnits;
+        background = collectGarbage(prevUnits, manifest.release - 1).catch(() => {
+          // The new release is live; leftovers are removed by the next build's collection.
+        });
+        return result;
+      },
+      abort,
+    };
+  }
+
+  async function publish(entries: Map<string, Entry>): Promise<PublishResult> {
+    const rel = await begin();
     try {
-      collectGarbage(prevUnits, manifest.release - 1);
-    } catch {
-      // The new release is live; leftovers are removed by the next build's collection.
+      for (const [path, entry] of entries) rel.put(path, entry);
+    } catch (err) {
+      await rel.abort();
+      throw err;
     }
-    return result;
+    return rel.commit();
   }
 
   /** Removes releases older than the previous one and tree versions no kept release points at. */
-  function collectGarbage(prevUnits: Map<string, UnitState>, keepFrom: number) {
+  async function collectGarbage(prevUnits: Map<string, UnitState>, keepFrom: number): Promise<void> {
+    const doomed: string[] = [];
     const relRoot = join(outDir, 'releases');
     for (const name of safeReaddir(relRoot)) {
       const num = Number(name);
-      if (!Number.isFinite(num) || num < keepFrom) writer.rm(join(relRoot, name));
+      if (!Number.isFinite(num) || num < keepFrom) doomed.push(join(relRoot, name));
     }
     const live = new Set<string>();
     for (const [unit, s] of manifest.units) live.add(treeDir(outDir, unit, s.version));
@@ -253,13 +382,23 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     for (const c of safeReaddir(treesRoot)) {
       for (const v of safeReaddir(join(treesRoot, c))) {
         const p = join(treesRoot, c, v);
-        if (!live.has(p)) writer.rm(p);
+        if (!live.has(p)) doomed.push(p);
       }
     }
     // Units of the release before the previous one may still be in `live` via prevUnits; they go next time.
+    if (!threads) {
+      for (const p of doomed) writer.rm(p);
+      return;
+    }
+    // In the background, on the writer threads: the next build waits for it in begin().
+    if (doomed.length) await writerPool().run(doomed.map((p) => ['rm', p] as Op));
   }
 
-  return { publish, plan, has, currentDir };
+  return { publish, begin, plan, has, currentDir, settled: () => background };
+}
+
+function keepError(path: string): Error {
+  return new Error(`publish: KEEP for ${path}, which the live release does not have`);
 }
 
 const WRITE_CONCURRENCY = 8;
@@ -282,6 +421,115 @@ async function runPool(jobs: Array<() => void | Promise<void>>, n: number): Prom
   if (failure) throw (failure as { err: unknown }).err;
 }
 
+// ---- writer threads -------------------------------------------------------------------------
+
+type Op = ['w', string, string | Buffer] | ['l', string, string] | ['rm', string];
+
+/** Writer threads: creating files waits on the disk, not the CPU, so several run at once. */
+const WRITER_THREADS = 4;
+/** Operations per message: small enough to spread a bucket over the threads. */
+const BATCH_OPS = 32;
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+parentPort.on('message', (m) => {
+  let error = null;
+  for (const op of m.ops) {
+    try {
+      if (op[0] === 'w') fs.writeFileSync(op[1], op[2]);
+      else if (op[0] === 'l') fs.linkSync(op[1], op[2]);
+      else fs.rmSync(op[1], { recursive: true, force: true });
+    } catch (e) {
+      error = { message: String(e && e.message), code: e && e.code };
+      break;
+    }
+  }
+  parentPort.postMessage({ id: m.id, error });
+});
+`;
+
+interface WriterPool {
+  run(ops: Op[]): Promise<void>;
+}
+
+let pool: WriterPool | null = null;
+
+/** The process-wide writer threads (started on first use; they never keep the process alive). */
+function writerPool(): WriterPool {
+  if (pool) return pool;
+  interface Slot { worker: Worker; pending: Map<number, { ops: number; resolve: () => void; reject: (e: Error) => void }>; load: number }
+  const slots: Slot[] = [];
+  let nextId = 1;
+  const spawn = (): Slot => {
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    const slot: Slot = { worker, pending: new Map(), load: 0 };
+    worker.on('message', (m: { id: number; error: { message: string; code?: string } | null }) => {
+      const p = slot.pending.get(m.id);
+      if (!p) return;
+      slot.pending.delete(m.id);
+      slot.load -= p.ops;
+      if (slot.pending.size === 0) worker.unref();
+      if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+      else p.resolve();
+    });
+    worker.on('error', (err) => retire(slot, err));
+    worker.on('exit', (code) => retire(slot, new Error(`site writer thread exited (${code})`)));
+    return slot;
+  };
+  const retire = (slot: Slot, err: Error) => {
+    const i = slots.indexOf(slot);
+    if (i !== -1) slots.splice(i, 1);
+    for (const p of slot.pending.values()) p.reject(err);
+    slot.pending.clear();
+  };
+  pool = {
+    run(ops) {
+      while (slots.length < WRITER_THREADS) slots.push(spawn());
+      let slot = slots[0]!;
+      for (const s of slots) if (s.load < slot.load) slot = s;
+      const id = nextId++;
+      slot.load += ops.length;
+      if (slot.pending.size === 0) slot.worker.ref();
+      return new Promise<void>((resolve, reject) => {
+        slot.pending.set(id, { ops: ops.length, resolve, reject });
+        slot.worker.postMessage({ id, ops });
+      });
+    },
+  };
+  return pool;
+}
+
+/** Buffers operations into batches for the writer threads; settle() reports the first failure. */
+function threadSink(): OpSink {
+  let batch: Op[] = [];
+  const sent: Array<Promise<void>> = [];
+  let failure: { err: unknown } | null = null;
+  const send = () => {
+    if (!batch.length) return;
+    const ops = batch;
+    batch = [];
+    sent.push(writerPool().run(ops).catch((err: unknown) => {
+      failure ??= { err };
+    }));
+  };
+  const add = (op: Op) => {
+    batch.push(op);
+    if (batch.length >= BATCH_OPS) send();
+  };
+  return {
+    write: (p, d) => add(['w', p, d]),
+    link: (a, b) => add(['l', a, b]),
+    flush: send,
+    async settle() {
+      send();
+      await Promise.all(sent);
+      if (failure) throw (failure as { err: unknown }).err;
+    },
+  };
+}
+
 function treeDir(outDir: string, unit: string, version: number): string {
   const [, c, b] = unit.split('/');
   return join(outDir, 'trees', c!, `${b}.${String(version).padStart(8, '0')}`);
@@ -294,7 +542,6 @@ function safeReaddir(dir: string): string[] {
     return [];
   }
 }
-
 /** Rebuilds the in-memory manifest from the live release on disk (hashing its files). */
 function readManifest(outDir: string): Manifest {
   const m: Manifest = { release: 0, root: new Map(), units: new Map() };

@@ -50,6 +50,8 @@ export interface GuestRenderContext {
    */
   deferTiers: boolean;
   keep: typeof KEEP;
+  /** A bucket's files are all emitted (given one of its paths): the publisher may write them now. */
+  flush?: (path: string) => void;
 }
 
 export interface GuestRenderResult {
@@ -216,6 +218,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       pages++;
     }
     ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
+    ctx.flush?.(paths.guest(cluster.name, guests[0]!.vmid));
     nextStates.set(stateKey, next);
   }
   return { pages, nextStates, rolled };

@@ -13,7 +13,7 @@ import type { SiteFrame } from './build-layout-model.ts';
 import { collectSiteData } from './collect-site-data.ts';
 import { SOURCE_TIERS } from './encode-series.ts';
 import { fmtTime } from './format.ts';
-import { KEEP, createPublisher, type Entry, type Publisher, type SiteWriter } from './publish.ts';
+import { KEEP, createPublisher, type Entry, type Publisher, type ReleaseWriter, type SiteWriter } from './publish.ts';
 import { createRecentCache } from './recent-cache.ts';
 import { renderFleetPages } from './render-fleet-pages.ts';
 import { renderGuestBuckets, type BucketState } from './render-guest-buckets.ts';
@@ -98,6 +98,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     running = true;
     const started = performance.now();
     const nowSec = Math.floor(deps.now() / 1000);
+    let release: ReleaseWriter | null = null;
     try {
       publisher ??= createPublisher({ outDir, ...(deps.writer && { writer: deps.writer }) });
       const pub = publisher;
@@ -123,8 +124,12 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         staleAfterIntervals: config.site.staleAfterIntervals,
         assets: assets.names,
       };
+      // A real build hands each file to the publisher as soon as it is rendered, so writing
+      // overlaps with rendering; dry runs and in-memory builds collect everything first.
       const entries = new Map<string, Entry>();
-      const emit = (p: string, c: Entry) => entries.set(p, c);
+      if (!opts.toMemory && !opts.dryRun) release = await pub.begin();
+      const rel = release;
+      const emit = rel ? (p: string, c: Entry) => rel.put(p, c) : (p: string, c: Entry) => entries.set(p, c);
       for (const [name, data] of assets.files) emit(name, data);
 
       const lastBuild = data.siteState.get(STATE_LAST_BUILD)?.value;
@@ -151,6 +156,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
         deferTiers: full && !opts.toMemory,
+        ...(rel && { flush: (p: string) => rel.flushUnit(p) }),
       });
       pages += guests.pages;
       lap('guests');
@@ -169,7 +175,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         const plan = pub.plan(entries);
         result = { pages, written: plan.written, unchanged: plan.unchanged, bytes: plan.bytes, ms: 0 };
       } else {
-        const r = await pub.publish(entries);
+        const r = await rel!.commit();
         result = { pages, written: r.written, unchanged: r.unchanged, bytes: r.bytes, ms: 0 };
         // Commit the roll schedule only now: a failed publish must redo this cycle's refreshes.
         states = guests.nextStates;
@@ -184,6 +190,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       log.info({ pages: result.pages, written: result.written, unchanged: result.unchanged, ms: result.ms, bytes: result.bytes, rolled: guests.rolled, phaseMs: phase, ...(opts.dryRun && { dryRun: true }), ...(opts.toMemory && { toMemory: true }) }, 'site built');
       return result;
     } catch (err) {
+      await release?.abort();
       const message = errorMessage(err);
       log.error({ err, ms: Math.round(performance.now() - started) }, 'site build failed; the previous site stays published');
       try {

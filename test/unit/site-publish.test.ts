@@ -64,6 +64,8 @@ describe('publish', () => {
     next.delete('g/pve/2xx/201.html');
     await p.publish(next);
     await p.publish(next);
+    // Old releases are removed in the background after the switch; the next build waits for it.
+    await p.settled();
     expect(existsSync(join(out, 'current', 'g/pve/2xx/201.html'))).toBe(false);
     expect(existsSync(join(out, 'releases', '00000001'))).toBe(false);
   });
@@ -80,6 +82,18 @@ describe('publish', () => {
     await p.publish(site());
     expect(p.plan(site({ 'index.html': 'changed' }))).toMatchObject({ written: 1, unchanged: 4 });
     expect(read('index.html')).toBe('<h1>v1</h1>');
+  });
+
+  it('a write failing on a writer thread keeps the previous site in place', async () => {
+    const p = createPublisher({ outDir: out });
+    await p.publish(site());
+    // "x" is a directory (it holds x/y.html), so writing a file named "x" fails (EISDIR) on the thread.
+    await expect(p.publish(site({ 'index.html': 'new', 'x/y.html': 'y', x: 'not a file' }))).rejects.toThrow(/EISDIR/);
+    expect(readlinkSync(join(out, 'current'))).toBe(join('releases', '00000001'));
+    expect(read('index.html')).toBe('<h1>v1</h1>');
+    expect(existsSync(join(out, 'releases', '00000002'))).toBe(false);
+    expect((await p.publish(site({ 'index.html': 'new' }))).release).toBe(2);
+    expect(read('index.html')).toBe('new');
   });
 
   it('failed build (ENOSPC) keeps the previous site in place', async () => {
