@@ -10,7 +10,8 @@ import { Pool, buildConnector } from 'undici';
 import type { ClusterConfig } from '../config/config.schema.ts';
 import { PmiError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import { backoffMs, httpError, isEndpointFailure, isSocketReset, isTransient, transportError, type RequestContext } from './pve-errors.ts';
+import { backoffMs, httpError, isEndpointFailure,
+  neverSent, isSocketReset, isTransient, transportError, type RequestContext } from './pve-errors.ts';
 import type { PveClient, PveClientStats, Query, RequestOptions } from './pve-client.types.ts';
 import { checkFingerprint, normalizeFingerprint } from './tls-pin.ts';
 
@@ -218,6 +219,9 @@ export function createPveClient(opts: PveClientOptions): PveClient {
       } catch (err) {
         lastErr = err;
         if (!isEndpointFailure(err) || endpoints.length === 1) throw err;
+        // A POST/DELETE that may have reached the server must not be sent again elsewhere:
+        // the caller checks the task list before any retry.
+        if (method !== 'GET' && !neverSent(err)) throw err;
         if (k < endpoints.length - 1) log.warn({ endpoint, err: (err as Error).message }, `endpoint ${endpoint} unusable; trying the next one`);
       }
     }

@@ -92,6 +92,20 @@ export function isEndpointFailure(err: unknown): boolean {
   return err.code === 'PVE_UNREACHABLE' || err.code === 'PVE_TIMEOUT' || err.code === 'PVE_TLS';
 }
 
+/** Codes that prove a request never reached the server: no connection was ever established. */
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * True when the request provably never left: connection refused or unroutable, the connect timed
+ * out, or TLS/pinning refused the server. Only then may a POST be sent to another endpoint — a
+ * timeout or reset after connecting may mean the server already started the task.
+ */
+export function neverSent(err: unknown): boolean {
+  if (!(err instanceof PmiError) || err.details.cancelled) return false;
+  if (err.code === 'PVE_TLS') return true;
+  return NEVER_SENT_CODES.has(causeCode(err.cause) ?? String(err.details.cause ?? ''));
+}
+
 /** Exponential backoff with full jitter: a random delay in [0, base·2^attempt), capped. */
 export function backoffMs(attempt: number, baseMs: number, random: () => number, capMs = 30_000): number {
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));

@@ -185,6 +185,31 @@ describe('createPveClient', () => {
     await c.close();
   });
 
+  it('a POST that timed out after connecting is not sent to the next endpoint (it may have started a task)', async () => {
+    let firstGotPost = 0;
+    let secondGotPost = 0;
+    const slow = await serve((q, res) => { if (q.method === 'POST') firstGotPost++; setTimeout(() => json(res, 200, 'OK', { data: 'UPID:a' }), 400); });
+    const other = await serve((q, res) => { if (q.method === 'POST') secondGotPost++; json(res, 200, 'OK', { data: 'UPID:b' }); });
+    const { log } = sink();
+    const c = createPveClient({ cluster: cluster([slow, other], {}, 150), secret: SECRET, log, retries: 0, retryBaseMs: 1 });
+    expect((await caught(c.post('/nodes/pve1/qemu/100/status/start'))).code).toBe('PVE_TIMEOUT');
+    expect(firstGotPost).toBe(1);
+    expect(secondGotPost).toBe(0);
+    expect(c.endpoint()).toBe(slow);
+    await c.close();
+  });
+
+  it('a POST refused before connecting does fail over: it provably never left', async () => {
+    const dead = await serve(() => undefined);
+    const deadServer = servers.at(-1)!;
+    await new Promise<void>((r) => deadServer.close(() => r()));
+    const live = await serve((_q, res) => json(res, 200, 'OK', { data: 'UPID:live' }));
+    const { log } = sink();
+    const c = createPveClient({ cluster: cluster([dead, live]), secret: SECRET, log, retries: 0, retryBaseMs: 1 });
+    expect(await c.post('/nodes/pve1/qemu/100/status/start')).toBe('UPID:live');
+    await c.close();
+  });
+
   it('fails over to the next endpoint when the first refuses connections, and remembers it', async () => {
     const dead = await serve(() => undefined);
     const deadServer = servers.at(-1)!;
