@@ -42,9 +42,10 @@ describe('staggered refresh schedule', () => {
   });
 
   it('splits small fleets into parts and leaves big ones whole', () => {
-    expect(partsFor(1)).toBe(4);
-    expect(partsFor(10)).toBe(4);
-    expect(partsFor(20)).toBe(2);
+    expect(partsFor(1)).toBe(8);
+    expect(partsFor(10)).toBe(8);
+    expect(partsFor(20)).toBe(4);
+    expect(partsFor(50)).toBe(1);
     expect(partsFor(100)).toBe(1);
   });
 });
