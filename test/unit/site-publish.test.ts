@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,6 +82,24 @@ describe('publish', () => {
     await p.publish(site());
     expect(p.plan(site({ 'index.html': 'changed' }))).toMatchObject({ written: 1, unchanged: 4 });
     expect(read('index.html')).toBe('<h1>v1</h1>');
+  });
+
+  it('recycles the inodes of dropped releases for new files, never touching the kept ones', async () => {
+    const p = createPublisher({ outDir: out });
+    const spares = () => readdirSync(join(out, '.spare'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    for (const v of [1, 2, 3]) await p.publish(site({ 'index.html': `v${v}`, 'g/pve/1xx/101.json': `{"v":${v}}` }));
+    await p.settled();
+    // Release 1 was dropped: its index.html and its bucket's changed file are spares now.
+    const before = spares();
+    expect(before).toBeGreaterThanOrEqual(2);
+    await p.publish(site({ 'index.html': 'v4', 'g/pve/1xx/101.json': '{"v":4}' }));
+    expect(spares()).toBeLessThan(before + 2);
+    expect(read('index.html')).toBe('v4');
+    expect(read('g/pve/1xx/101.json')).toBe('{"v":4}');
+    expect(read('g/pve/1xx/101.html')).toBe('guest 101');
+    // The previous release (kept for readers still on it) is intact.
+    expect(readFileSync(join(out, 'releases', '00000003', 'index.html'), 'utf8')).toBe('v3');
+    expect(readFileSync(join(out, 'releases', '00000003', 'g/pve/1xx/101.json'), 'utf8')).toBe('{"v":3}');
   });
 
   it('a write failing on a writer thread keeps the previous site in place', async () => {
