@@ -26,6 +26,8 @@ export interface CycleSummary {
   failed: number;
   guests: number;
   stages: Record<string, number>;
+  /** Stages that failed this cycle (their error is logged). */
+  failedStages: string[];
 }
 
 /**
@@ -38,12 +40,14 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
   const t0 = p.now();
   const startedAtSec = Math.floor(t0 / 1000);
   const stages: Record<string, number> = {};
+  const failedStages: string[] = [];
   const time = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
     const s = p.now();
     try {
       return await fn();
     } catch (err) {
       p.log.error({ err, stage: name }, `cycle stage ${name} failed: ${errorMessage(err)}`);
+      failedStages.push(name);
       return undefined;
     } finally {
       stages[name] = p.now() - s;
@@ -60,6 +64,7 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
           snapshots.push(o.snapshot);
         } catch (err) {
           p.log.error({ err, cluster: o.cluster }, `storing cluster ${o.cluster} failed: ${errorMessage(err)}`);
+          if (!failedStages.includes('store')) failedStages.push('store');
         }
       }
       await p.recordRun(o, startedAtSec);
@@ -79,6 +84,7 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
     failed: outcomes.filter((o) => !o.ok).length,
     guests: snapshots.reduce((n, s) => n + s.guests.length, 0),
     stages,
+    failedStages,
   };
   p.log.info(summary, 'cycle done');
   return summary;

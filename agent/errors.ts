@@ -4,6 +4,7 @@
  */
 export type ErrorCode =
   | 'CONFIG_INVALID'
+  | 'AGENT_RUNNING'
   | 'SECRET_UNREADABLE'
   | 'SECRET_INSECURE'
   | 'PVE_AUTH'

@@ -16,6 +16,8 @@ import { createSiteBuilder } from './site/site-builder.ts';
 import { createInbox } from './inbox/inbox.ts';
 import { runCycle, type CycleSummary } from './agent-cycle.ts';
 import { createCycleScheduler } from './cycle-scheduler.ts';
+import { acquireAgentLock } from './agent-lock.ts';
+import { readFileSync } from 'node:fs';
 import { PmiError, errorMessage } from './errors.ts';
 import type { DestinationStream } from 'pino';
 
@@ -67,7 +69,24 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   const credentialsDir = env.CREDENTIALS_DIRECTORY;
   for (const c of config.clusters) secrets.set(c.name, loadSecret(c, { ...(credentialsDir && { credentialsDir }), log: log.child({ module: 'config' }) }));
 
-  const store = await openDatabase(config.paths.database);
+  // A CA file that cannot be read is a configuration problem: say which key, before starting.
+  config.clusters.forEach((c, i) => {
+    if (!c.tls.caFile) return;
+    try {
+      readFileSync(c.tls.caFile);
+    } catch (err) {
+      throw new PmiError('CONFIG_INVALID', `${configPath}: clusters[${i}].tls.caFile: cannot read ${c.tls.caFile} (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`, { cause: err });
+    }
+  });
+
+  const lock = acquireAgentLock(`${config.paths.database}.lock`);
+  let store: Awaited<ReturnType<typeof openDatabase>>;
+  try {
+    store = await openDatabase(config.paths.database);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const now = opts.now ?? (() => Date.now());
   const clients = new Map<string, PveClient>();
   for (const c of config.clusters) {
@@ -112,6 +131,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       await store.close();
+      lock.release();
       await loggers.close();
     },
   };
@@ -121,6 +141,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
 function startupFailure(err: unknown): number {
   if (err instanceof PmiError) {
     process.stderr.write(`pmi-agent: ${err.message}\n`);
+    if (err.code === 'AGENT_RUNNING') return EXIT.FAILURE;
     return err.code === 'CONFIG_INVALID' || err.code.startsWith('SECRET_') ? EXIT.CONFIG : EXIT.FAILURE;
   }
   process.stderr.write(`pmi-agent: start-up failed: ${errorMessage(err)}\n`);
@@ -166,6 +187,7 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
   opts.signal?.addEventListener('abort', () => onSignal('abort'), { once: true });
 
   log.info({ clusters: config.clusters.map((c) => c.name), intervalSeconds: interval, database: config.paths.database, site: config.paths.site, inbox: config.paths.inbox }, 'pmi-agent starting');
+  let exitCode: number = EXIT.OK;
   try {
     await parts.startInbox();
     scheduler.start();
@@ -173,7 +195,9 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
     void scheduler.trigger();
     await stopped;
   } catch (err) {
-    log.error({ err }, 'agent failed');
+    // E.g. the inbox cannot be created: exit non-zero so systemd's Restart=on-failure applies.
+    log.error({ err }, `agent failed: ${errorMessage(err)}`);
+    exitCode = EXIT.FAILURE;
     stopRequested();
   }
 
@@ -187,7 +211,7 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
   clearTimeout(hardExit);
   process.off('SIGTERM', sigterm);
   process.off('SIGINT', sigint);
-  return EXIT.OK;
+  return exitCode;
 }
 
 /** One cycle (poll, store, maintain, publish), then exit. Pending actions are left for `run`. */
@@ -200,7 +224,8 @@ export async function runOnce(configPath: string, opts: RunOptions = {}): Promis
   }
   try {
     const summary = await parts.runCycle();
-    return summary.clusters > 0 && summary.failed === summary.clusters ? EXIT.FAILURE : EXIT.OK;
+    const allFailed = summary.clusters > 0 && summary.failed === summary.clusters;
+    return allFailed || summary.failedStages.length > 0 ? EXIT.FAILURE : EXIT.OK;
   } finally {
     await parts.close();
   }

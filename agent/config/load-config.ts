@@ -62,9 +62,65 @@ export function loadConfig(file: string): Readonly<Config> {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new PmiError('CONFIG_INVALID', `${file}: not valid JSON: ${(err as Error).message}`, { cause: err });
+    // V8's message quotes the text around the error, which may be an inline token secret:
+    // report only where it is.
+    throw new PmiError('CONFIG_INVALID', `${file}: not valid JSON${jsonErrorPlace(text)} (${err instanceof SyntaxError ? 'syntax error' : 'unreadable'})`);
   }
   return parseConfig(raw, file, dirname(resolve(file)));
+}
+
+/**
+ * Where a JSON text first goes wrong, as " at line L, column C" ("" if it parses). Node 20's
+ * JSON.parse names no position, only an excerpt of the text, which may be an inline secret;
+ * this small scanner finds the place without quoting anything.
+ */
+export function jsonErrorPlace(text: string): string {
+  let i = 0;
+  const ws = () => { while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++; };
+  const fail = (): never => { throw i; };
+  const lit = (word: string) => { if (text.startsWith(word, i)) i += word.length; else fail(); };
+  const str = () => {
+    if (text[i] !== '"') fail();
+    for (i++; i < text.length; i++) {
+      const ch = text[i]!;
+      if (ch === '\\') i++;
+      else if (ch === '"') { i++; return; }
+      else if (ch < ' ') fail();
+    }
+    fail();
+  };
+  const num = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++; ws();
+      if (text[i] === '}') { i++; return; }
+      for (;;) { ws(); str(); ws(); if (text[i] !== ':') fail(); i++; value(); ws(); if (text[i] === ',') { i++; continue; } if (text[i] === '}') { i++; return; } fail(); }
+    } else if (ch === '[') {
+      i++; ws();
+      if (text[i] === ']') { i++; return; }
+      for (;;) { value(); ws(); if (text[i] === ',') { i++; continue; } if (text[i] === ']') { i++; return; } fail(); }
+    } else if (ch === '"') str();
+    else if (ch === 't') lit('true');
+    else if (ch === 'f') lit('false');
+    else if (ch === 'n') lit('null');
+    else num();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return '';
+  } catch (pos) {
+    if (typeof pos !== 'number') throw pos;
+    const before = text.slice(0, pos);
+    return ` at line ${before.split('\n').length}, column ${pos - before.lastIndexOf('\n')}`;
+  }
 }
 
 function deepFreeze<T>(o: T): T {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../agent/config/load-config.ts';
+import { jsonErrorPlace, loadConfig, parseConfig } from '../../agent/config/load-config.ts';
 import { PmiError } from '../../agent/errors.ts';
 
 const FP = Array.from({ length: 32 }, (_, i) => (i * 7 % 256).toString(16).padStart(2, '0').toUpperCase()).join(':');
@@ -110,7 +110,27 @@ describe('config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pmi-config-'));
     const file = join(dir, 'config.json');
     writeFileSync(file, '{ "clusters": [ }');
-    expect(() => loadConfig(file)).toThrow(new RegExp(`${file}: not valid JSON`));
+    expect(() => loadConfig(file)).toThrow(new RegExp(`${file}: not valid JSON at line 1, column 17`));
+  });
+
+  it('names line and column of a JSON error without quoting the file (it may hold a secret)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pmi-config-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, '{\n  "clusters": [],\n  "tokenSecret": \'5f1c2b7e-secret\'\n}');
+    let message = '';
+    try { loadConfig(file); } catch (err) { message = (err as Error).message; }
+    expect(message).toBe(`${file}: not valid JSON at line 3, column 18 (syntax error)`);
+    expect(message).not.toContain('5f1c');
+  });
+
+  it.each([
+    ['{"a": 1,}', ' at line 1, column 9'],
+    ['{"a": [1, 2', ' at line 1, column 12'],
+    ['{"a": tru}', ' at line 1, column 7'],
+    ['{"a": 1} x', ' at line 1, column 10'],
+    ['{"a": "x\\"y", "b": [true, null, -1.5e3]}', ''],
+  ])('locates the JSON error in %s', (text, place) => {
+    expect(jsonErrorPlace(text)).toBe(place);
   });
 
   it('refuses a missing file, naming it', () => {
