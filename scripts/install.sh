@@ -158,7 +158,7 @@ while IFS= read -r -d '' f; do
   [ -x "$f" ] && mode=0755
   install_file "$f" "$PREFIX/$rel" "$mode" root root
 done < <(cd "$SRC" && find "$SRC/agent" "$SRC/db" "$SRC/site-templates" "$SRC/systemd" "$SRC/package.json" "$SRC/package-lock.json" \
-  "$SRC/scripts/submit-action.ts" "$SRC/scripts/db-snapshot.ts" "$SRC/scripts/install.sh" "$SRC/README.md" "$SRC/CHANGELOG.md" \
+  "$SRC/scripts/submit-action.ts" "$SRC/scripts/db-snapshot.ts" "$SRC/scripts/build.ts" "$SRC/scripts/install.sh" "$SRC/README.md" "$SRC/CHANGELOG.md" \
   -type f ! -name '*.test.ts' -print0 2>/dev/null | sort -z)
 if [ ! -L "$ROOT/usr/local/bin/pmi-agent" ] && [ ! -e "$ROOT/usr/local/bin/pmi-agent" ]; then
   [ -d "$ROOT/usr/local/bin" ] || act mkdir -p "$ROOT/usr/local/bin"
@@ -180,6 +180,12 @@ if [ -z "$ROOT" ]; then
       command -v npm >/dev/null || { echo "install.sh: npm not found (apt-get install nodejs npm, Node >= 20.19)" >&2; exit 1; }
       act sh -c "cd '$PREFIX' && npm ci --omit=dev --no-audit --no-fund && cp package-lock.json node_modules/.package-lock.json.installed"
     fi
+  fi
+  # The service runs dist/pmi-agent.js (plain node, ~55 MB less than under tsx) through
+  # agent/bin/pmi-agent.js, which falls back to tsx when the bundle is missing or stale.
+  # Rebuilt only when an input changed, so a second run changes nothing.
+  if [ -x "$PREFIX/node_modules/.bin/tsx" ] && ! (cd "$PREFIX" && node_modules/.bin/tsx scripts/build.ts --check >/dev/null 2>&1); then
+    act sh -c "cd '$PREFIX' && node_modules/.bin/tsx scripts/build.ts"
   fi
   if [ -d /run/systemd/system ]; then
     if [ "$CHANGES" -gt 0 ]; then act systemctl daemon-reload; fi

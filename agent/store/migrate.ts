@@ -2,8 +2,10 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { migrations as bundledMigrations } from '../../db/migrations/index.ts';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations/', import.meta.url));
+/** The migrations directory (only for tests that load another directory; the agent uses the index). */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations/', import.meta.url));
 
 /** Loads the date-prefixed migration files in db/migrations, in name order. */
 export class DirectoryMigrationProvider implements MigrationProvider {
@@ -18,11 +20,27 @@ export class DirectoryMigrationProvider implements MigrationProvider {
   }
 }
 
+/**
+ * The migrations listed in db/migrations/index.ts: statically imported, so they work both under tsx
+ * and in the esbuild bundle (which has no .ts files to import at run time).
+ */
+export class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly list: Readonly<Record<string, Migration>> = bundledMigrations) {}
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve({ ...this.list });
+  }
+}
+
+/** The index by default; a directory when one is given. */
+function providerFor(dir: string | undefined): MigrationProvider {
+  return dir === undefined ? new StaticMigrationProvider() : new DirectoryMigrationProvider(dir);
+}
+
 /** Applies every pending migration; throws with the failing migration's name on error. */
 // Migrations run against Kysely<any> on purpose: they must not depend on today's row types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider(dir) });
+export async function migrateToLatest(db: Kysely<any>, dir?: string): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: providerFor(dir) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
@@ -33,8 +51,8 @@ export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Pr
 
 /** Applies migrations up to and including `name` (tests build databases of an older schema). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function migrateTo(db: Kysely<any>, name: string, dir = MIGRATIONS_DIR): Promise<void> {
-  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider(dir) });
+export async function migrateTo(db: Kysely<any>, name: string, dir?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: providerFor(dir) });
   const { error } = await migrator.migrateTo(name);
   if (error) throw new Error(`database migration to ${name} failed`, { cause: error });
 }

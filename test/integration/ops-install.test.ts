@@ -33,7 +33,7 @@ function makeRoot(): string {
  */
 function copySource(): string {
   const src = mkdtempSync(join(tmpdir(), 'ops-install-src-'));
-  const paths = ['agent', 'db', 'site-templates', 'systemd', 'scripts/install.sh', 'scripts/submit-action.ts', 'scripts/db-snapshot.ts', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md'];
+  const paths = ['agent', 'db', 'site-templates', 'systemd', 'scripts/install.sh', 'scripts/submit-action.ts', 'scripts/db-snapshot.ts', 'scripts/build.ts', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md'];
   const present = paths.filter((p) => existsSync(join(REPO, p)));
   const git = spawnSync('sh', ['-c', `git -C "$1" archive HEAD -- ${present.map((p) => `'${p}'`).join(' ')} | tar -x -C "$2"`, 'sh', REPO, src]);
   if (git.status !== 0 || !existsSync(join(src, 'scripts/install.sh'))) {
@@ -188,7 +188,7 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
     expect(existsSync(join(root, 'etc/nginx/sites-enabled'))).toBe(false);
     expect(readFileSync(join(root, 'etc/pmi-agent/config.json'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/config.example.json'), 'utf8'));
     expect(existsSync(join(root, 'opt/pmi-agent/agent/main.ts'))).toBe(true);
-    for (const s of ['submit-action.ts', 'db-snapshot.ts']) expect(existsSync(join(root, 'opt/pmi-agent/scripts', s)), s).toBe(true);
+    for (const s of ['submit-action.ts', 'db-snapshot.ts', 'build.ts']) expect(existsSync(join(root, 'opt/pmi-agent/scripts', s)), s).toBe(true);
     expect(existsSync(join(root, 'opt/pmi-agent/test'))).toBe(false);
     expect(readlinkSync(join(root, 'usr/local/bin/pmi-agent'))).toBe('/opt/pmi-agent/agent/bin/pmi-agent.js');
   });
@@ -233,6 +233,16 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       const r = await promisify(execFile)(process.execPath, [join(app, 'agent/bin/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
       expect(r.stdout).toContain('"msg":"cycle done"');
       expect(existsSync(join(d.site, 'current/index.html'))).toBe(true);
+      // what install.sh does after npm ci: build dist/pmi-agent.js in the installed copy; the bin
+      // then runs it (no "not using" notice), and plain node runs it without any TypeScript loader
+      await promisify(execFile)(join(app, 'node_modules/.bin/tsx'), ['scripts/build.ts'], { cwd: app, timeout: 60_000 });
+      const check = spawnSync(join(app, 'node_modules/.bin/tsx'), ['scripts/build.ts', '--check'], { cwd: app, encoding: 'utf8' });
+      expect(check.stdout.trim()).toBe('current');
+      const b = await promisify(execFile)(process.execPath, [join(app, 'agent/bin/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
+      expect(b.stderr).not.toContain('not using');
+      expect(b.stdout).toContain('"msg":"cycle done"');
+      const plain = await promisify(execFile)(process.execPath, [join(app, 'dist/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
+      expect(plain.stdout).toContain('"msg":"cycle done"');
     } finally {
       await sim.stop();
       rmSync(d.dir, { recursive: true, force: true });

@@ -1,0 +1,15 @@
+// Every migration, statically imported, so the bundled agent (dist/, see scripts/build.ts) carries
+// them: a bundle cannot import .ts files from a directory at run time. Add each new migration file
+// here too — test/unit/store-migrations-index.test.ts fails when this list and the directory differ.
+// The migration files themselves stay frozen; this file only names them.
+import type { Migration } from 'kysely';
+import * as m0001 from './2026-11-27-0001-initial.ts';
+import * as m0002 from './2026-11-27-0002-views.ts';
+import * as m0003 from './2026-11-27-0003-actions-request.ts';
+
+/** Migration name (file name without .ts) → module, in name order. */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '2026-11-27-0001-initial': m0001,
+  '2026-11-27-0002-views': m0002,
+  '2026-11-27-0003-actions-request': m0003,
+};
