@@ -26,16 +26,22 @@ export interface LoggerOptions {
 
 /**
  * The root logger: JSON on stdout for journald. Token secrets are redacted by path, and any
- * known secret value that slipped into a message string is masked as well.
+ * known secret value that slipped into a message, a field or an error (message, stack, cause)
+ * is masked as well.
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const secrets = opts.secrets;
+  const deep = (v: unknown) => (secrets ? maskDeep(v, [...secrets()]) : v);
   return pino(
     {
       level: opts.level ?? 'info',
       base: { name: 'pmi-agent' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        ...(secrets && { log: (obj: Record<string, unknown>) => deep(obj) as Record<string, unknown> }),
+      },
+      ...(secrets && { serializers: { err: (e: Error) => deep(pino.stdSerializers.err(e)) } }),
       ...(secrets && {
         hooks: {
           logMethod(args, method) {
@@ -47,6 +53,17 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+/** Masks secrets in every string of a plain value (objects and arrays, a few levels deep). */
+export function maskDeep(v: unknown, secrets: string[], depth = 0): unknown {
+  if (typeof v === 'string') return maskSecrets(v, secrets);
+  if (!v || typeof v !== 'object' || depth > 6) return v;
+  if (v instanceof Error) return maskDeep(pino.stdSerializers.err(v), secrets, depth + 1);
+  if (Array.isArray(v)) return v.map((x) => maskDeep(x, secrets, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = maskDeep(x, secrets, depth + 1);
+  return out;
 }
 
 /** Replaces every occurrence of each secret in text by "[redacted]". */

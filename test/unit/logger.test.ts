@@ -31,6 +31,16 @@ describe('logger', () => {
     expect(lines.join('')).toContain('[redacted]');
   });
 
+  it('masks a known secret inside error objects and nested fields too', () => {
+    const secret = '5e0f1c2a-1111-4000-8000-abcdefabcdef';
+    const { lines, log } = capture([secret]);
+    log.error({ err: new Error(`bad ${secret}`, { cause: new Error(`inner ${secret}`) }) }, 'failed');
+    log.warn({ err: `plain ${secret}`, details: { reason: [`deep ${secret}`] } }, 'x');
+    const text = lines.join('');
+    expect(text).not.toContain('5e0f1c2a-1111');
+    expect(JSON.parse(lines[0]!).err.message).toBe('bad [redacted]: inner [redacted]');
+  });
+
   it('maskSecrets ignores very short strings that would mangle text', () => {
     expect(maskSecrets('a b c', ['a'])).toBe('a b c');
     expect(maskSecrets('x secret x', ['secret'])).toBe('x [redacted] x');
