@@ -73,7 +73,8 @@ export function createInbox(deps: InboxDeps): Inbox {
         sleepers.delete(done);
         resolve();
       };
-      const t = setTimeout(done, Math.max(0, ms));
+      // Timers hold at most 2^31-1 ms; longer waits wake early and the caller loops.
+      const t = setTimeout(done, Math.min(Math.max(0, ms), 2 ** 31 - 1));
       timers.add(t);
       sleepers.add(done);
     });

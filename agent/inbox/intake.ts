@@ -122,6 +122,9 @@ async function validate(ctx: InboxContext, req: ActionRequest, nowMs: number): P
   if (req.expires !== undefined && toEpochSeconds(req.expires) <= nowSec) {
     return { code: 'ACTION_EXPIRED', reason: `request expired at ${new Date(toEpochSeconds(req.expires) * 1000).toISOString()} (received ${new Date(nowMs).toISOString()})` };
   }
+  if (req.notBefore !== undefined && toEpochSeconds(req.notBefore) > nowSec + 366 * 86_400) {
+    return { code: 'ACTION_INVALID', reason: `notBefore ${new Date(toEpochSeconds(req.notBefore) * 1000).toISOString()} is more than a year ahead` };
+  }
   if (!ctx.clients.has(req.cluster)) return { code: 'ACTION_UNKNOWN_GUEST', reason: `unknown cluster "${req.cluster}" (not configured)` };
   const guest = await findGuest(ctx.db, req.cluster, req.vmid);
   if (!guest) {

@@ -106,7 +106,8 @@ export async function removeClaimed(md: Maildir, name: string): Promise<void> {
 /** Result file name for an id or a sanitized name; a suffix keeps an existing result untouched. */
 export async function resultName(md: Maildir, outcome: ActionOutcome, base: string): Promise<string> {
   let name = `${base}.json`;
-  for (let n = 2; await exists(md.path(outcome, name)); n++) name = `${base}.${n}.json`;
+  // '~' cannot occur in an id, so <id>~2.json never collides with another request's <id>.json.
+  for (let n = 2; await exists(md.path(outcome, name)); n++) name = `${base}~${n}.json`;
   return name;
 }
 

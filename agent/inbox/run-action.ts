@@ -5,7 +5,8 @@ import { PmiError, errorMessage, type ErrorCode } from '../errors.ts';
 import type { PveClient } from '../pve/pve-client.types.ts';
 import type { ActionRequest } from './action-request.schema.ts';
 import { actionCall, definedParams, type GuestType } from './action-calls.ts';
-import { findAction, markPosting, updateAction, type ActionRow } from './action.repository.ts';
+import { findAction, findGuest, markPosting, updateAction, type ActionRow } from './action.repository.ts';
+import { checkPolicy, splitTags } from './policy.ts';
 import { findMatchingTask } from './find-task.ts';
 import { followTask } from './follow-task.ts';
 import { isHaManaged, readCurrent, readOwnerOrThrow, readSnapshots, type Observation } from './guest-state.ts';
@@ -32,6 +33,15 @@ export async function observe(client: PveClient, req: ActionRequest, type: Guest
  * Drives the row `id` to an outcome; returns early (state kept) when the inbox stops. Every
  * outcome writes the result file and removes the claimed file.
  */
+/** Why the current policy or inventory no longer allows this request, or undefined. */
+async function policyRefusal(ctx: InboxContext, req: ActionRequest): Promise<{ code: ErrorCode; message: string } | undefined> {
+  const guest = await findGuest(ctx.db, req.cluster, req.vmid);
+  if (!guest) return { code: 'ACTION_UNKNOWN_GUEST', message: `guest ${req.cluster}/${req.vmid} is no longer in the inventory; nothing was sent to Proxmox` };
+  const decision = checkPolicy(ctx.config.policy, req.action, { cluster: req.cluster, vmid: req.vmid, tags: splitTags(guest.tags), pool: guest.pool });
+  if (!decision.allowed) return { code: 'ACTION_NOT_ALLOWED', message: `the policy no longer allows it: ${decision.reason}; nothing was sent to Proxmox` };
+  return undefined;
+}
+
 export async function runAction(ctx: InboxContext, id: string): Promise<void> {
   let row = await findAction(ctx.db, id);
   if (!row || row.outcome) return;
@@ -74,6 +84,10 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
           await ctx.sleep(row.not_before * 1000 - nowMs);
           continue;
         }
+        // The policy and the inventory may have changed since the request was accepted (a new
+        // config after a restart, new tags, another guest under this vmid): check again.
+        const refusal = await policyRefusal(ctx, req);
+        if (refusal) return finish({ outcome: 'rejected', ...refusal });
         let node: string;
         try {
           const owner = await readOwnerOrThrow(client, req.cluster, req.vmid);

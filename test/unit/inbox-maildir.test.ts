@@ -21,7 +21,7 @@ describe('maildir', () => {
     const n1 = await resultName(md, 'rejected', 'x');
     await writeResultFile(md, 'rejected', n1, { a: 1 });
     const n2 = await resultName(md, 'rejected', 'x');
-    expect([n1, n2]).toEqual(['x.json', 'x.2.json']);
+    expect([n1, n2]).toEqual(['x.json', 'x~2.json']);
     expect(JSON.parse(await readFile(md.path('rejected', 'x.json'), 'utf8'))).toEqual({ a: 1 });
     expect(await writeResultFile(md, 'rejected', 'x.json', { a: 2 })).toBe(false);
     expect(JSON.parse(await readFile(md.path('rejected', 'x.json'), 'utf8'))).toEqual({ a: 1 });
