@@ -2,7 +2,7 @@
 // agent) and status.json. These are rewritten every cycle; unchanged bytes are not written.
 import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-activity-model.ts';
 import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
-import { buildLayout, type SiteFrame } from './build-layout-model.ts';
+import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
@@ -19,6 +19,11 @@ export interface FleetPageOptions {
   lastError?: { when: string; message: string } | null;
   /** Whether a node page must be re-rendered now (else KEEP): staggered like guest pages. */
   nodeDue: (path: string, index: number, digest: string) => boolean;
+  /**
+   * Whether a page whose view model hashes to `digest` must be rendered (else KEEP): pages
+   * without live values (cluster, tasks, actions) are re-rendered only when their model changed.
+   */
+  pageDue?: (path: string, digest: string) => boolean;
   keep: typeof KEEP;
 }
 
@@ -28,6 +33,19 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const page = (path: string, template: string, model: object) => {
     emit(path, render(template, model));
     pages++;
+  };
+  // Hash the view model, not the HTML: cheaper than rendering, and the same model renders the same
+  // bytes. The generated time is left out of pages that do not show it (layout.live false).
+  const modelPage = <M extends { layout: LayoutVM }>(path: string, template: string, model: M) => {
+    const l = model.layout;
+    const keyed = l.live ? model : { ...model, layout: { ...l, generatedAt: 0, generatedIso: '', generatedText: '' } };
+    const digest = createHash('sha1').update(template).update(JSON.stringify(keyed)).digest('base64url');
+    if (opts.pageDue && !opts.pageDue(path, digest)) {
+      emit(path, opts.keep);
+      pages++;
+      return;
+    }
+    page(path, template, model);
   };
   const names = clusterNames(d);
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
@@ -50,7 +68,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   for (const c of d.clusters) {
     const path = paths.cluster(c.name);
     h = hrefFor(path);
-    page(path, 'cluster', {
+    modelPage(path, 'cluster', {
       layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false }),
       name: c.name,
       facts: buildClusterFacts(c),
@@ -68,6 +86,11 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     if (!a) nodeRawByKey.set(k, (a = []));
     a.push(s);
   }
+  // Guests and storages per node, grouped once (not one scan of the fleet per node).
+  const guestsByNode = new Map<string, SiteData['guests']>();
+  for (const g of d.guests) pushTo(guestsByNode, `${g.cluster_id}/${g.node}`, g);
+  const storagesByNode = new Map<string, SiteData['storages']>();
+  for (const s of d.storages) pushTo(storagesByNode, `${s.cluster_id}/${s.node}`, s);
   d.nodes.forEach((n, index) => {
     const c = names.get(n.cluster_id) ?? '?';
     const path = paths.node(c, n.node);
@@ -75,8 +98,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     const root = rootOf(path);
     const raw = nodeRawByKey.get(`${n.cluster_id}/${n.node}`) ?? [];
     emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, raw));
-    const onNode = d.guests.filter((g) => g.cluster_id === n.cluster_id && g.node === n.node);
-    const digest = createHash('sha1').update(JSON.stringify([n.status, onNode, d.storages.filter((s) => s.cluster_id === n.cluster_id && s.node === n.node).map((s) => [s.storage, s.status, s.total])])).digest('base64url');
+    const onNode = guestsByNode.get(`${n.cluster_id}/${n.node}`) ?? [];
+    const digest = createHash('sha1').update(JSON.stringify([n.status, onNode, (storagesByNode.get(`${n.cluster_id}/${n.node}`) ?? []).map((s) => [s.storage, s.status, s.total])])).digest('base64url');
     if (!opts.nodeDue(path, index, digest)) {
       emit(path, opts.keep);
       pages++;
@@ -117,7 +140,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   h = hrefFor(paths.tasks);
-  page(paths.tasks, 'tasks', {
+  modelPage(paths.tasks, 'tasks', {
     layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
     tasks: buildTaskRows(d.tasks, names, known, h, frame.generatedAt),
     windowText: '24 h',
@@ -125,7 +148,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   h = hrefFor(paths.actions);
-  page(paths.actions, 'actions', {
+  modelPage(paths.actions, 'actions', {
     layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
     queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h),
     history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h),
@@ -181,4 +204,10 @@ function nodeJson(cluster: string, node: string, status: string, raw: SiteData['
   const regular = step > 0 && offsets.every((o, k) => o === k * step);
   const series = `{"t0":${t0},"step":${regular ? step : 1},"n":${pts.length}${regular ? '' : `,"i":[${offsets.join(',')}]`},"cpu":[${col(0, pct)}],"io":[${col(1, pct)}],"load":[${col(2, sig3)}],"mem":[${col(3, mib)}],"avail":[${col(4, mib)}],"ni":[${col(5, kib)}],"no":[${col(6, kib)}]}`;
   return `${JSON.stringify({ v: 1, cluster, node, status }).slice(0, -1)},"raw":${series}}`;
+}
+
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V) {
+  const a = m.get(k);
+  if (a) a.push(v);
+  else m.set(k, [v]);
 }

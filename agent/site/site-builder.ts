@@ -81,6 +81,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   let states = new Map<string, BucketState>();
   let nodeRoll = { day: 0, long: 0 };
   let nodePages = new Map<string, { ts: number; digest: string }>();
+  let pageDigests = new Map<string, string>();
   let clusterIds = new Map<string, number>();
   const pending: ClusterSnapshot[] = [];
   let running = false;
@@ -137,6 +138,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       const lastError = lastErrorRaw ? (JSON.parse(lastErrorRaw) as { ts: number; message: string }) : null;
       const has = (p: string) => !opts.toMemory && pub.has(p);
       const nextNodePages = new Map<string, { ts: number; digest: string }>();
+      const nextPageDigests = new Map<string, string>();
       const nodeEvery = Math.max(1, Math.round(periods.htmlSeconds / 2 / config.pollIntervalSeconds));
       const slot = Math.floor(nowSec / config.pollIntervalSeconds);
       let pages = renderFleetPages(data, frame, render, emit, {
@@ -148,6 +150,10 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
           const due = full || !has(path) || !last || last.digest !== digest || (slot + index) % nodeEvery === 0 || nowSec - last.ts >= periods.htmlSeconds;
           nextNodePages.set(path, due ? { ts: nowSec, digest } : last!);
           return due;
+        },
+        pageDue: (path, digest) => {
+          nextPageDigests.set(path, digest);
+          return full || !has(path) || pageDigests.get(path) !== digest;
         },
       });
 
@@ -181,6 +187,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         states = guests.nextStates;
         nodeRoll = nextNodeRoll;
         nodePages = nextNodePages;
+        pageDigests = nextPageDigests;
       }
       lap('write');
       result.ms = Math.round(performance.now() - started);

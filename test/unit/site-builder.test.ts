@@ -130,6 +130,24 @@ describe('site builder', () => {
     expect(readFileSync(join(outDir, 'current', 'agent.html'), 'utf8')).toMatch(/Last failed site build.*ENOSPC/s);
   });
 
+  it('keeps an unchanged cluster page without re-rendering it, and re-renders it when a guest is renamed', async () => {
+    syn = await makeSynthetic(30);
+    const { builder, clock, outDir } = setup();
+    await builder.build();
+    const page = () => readFileSync(join(outDir, 'current', 'clusters', 'bench1.html'), 'utf8');
+    const before = page();
+    clock.ms += 60_000;
+    builder.record(syn.cycle(clock.ms / 1000));
+    await builder.build();
+    expect(page()).toBe(before);
+    syn.store.sqlite.prepare("UPDATE guests SET name = 'renamed-guest', changed_at = ? WHERE vmid = 101").run(clock.ms / 1000);
+    clock.ms += 60_000;
+    builder.record(syn.cycle(clock.ms / 1000));
+    await builder.build();
+    expect(before).not.toContain('renamed-guest');
+    expect(page()).toContain('renamed-guest');
+  });
+
   it('refuses to start a build while one runs', async () => {
     syn = await makeSynthetic(20);
     const { builder } = setup();
