@@ -1,6 +1,6 @@
 // Writes a correct action request into an inbox (tmp/ then rename into new/) and, with --wait,
 // waits for its result file and prints it. Exit: 0 done, 1 failed, 2 rejected, 3 timeout, 64 usage.
-//   npm run submit -- --config /etc/pmi/config.json --cluster lab --vmid 101 --action start --wait
+//   npm run submit -- --inbox /var/spool/pmi-agent/inbox --cluster lab --vmid 101 --action start --wait
 import { randomUUID } from 'node:crypto';
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
