@@ -48,7 +48,14 @@ export function maxPointsOf(source: Exclude<SourceId, 'raw'>): number {
 export function sig3(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return 'null';
   if (x === 0) return '0';
-  const e = Math.floor(Math.log10(Math.abs(x)));
+  const a = x < 0 ? -x : x;
+  // Hot path (hundreds of thousands of calls per build): values in [0.0001, 100) are printed from
+  // the rounded integer with the decimal point put in by hand — String() of a fraction is slow.
+  if (a < 100 && a >= 1e-4) {
+    const d = a >= 10 ? 1 : a >= 1 ? 2 : a >= 0.1 ? 3 : a >= 0.01 ? 4 : a >= 0.001 ? 5 : 6;
+    return decimal(Math.round(x * POW10[d]!), d);
+  }
+  const e = Math.floor(Math.log10(a));
   // Divide by an exact power of ten (or multiply by one) so the result prints without noise.
   if (e >= 2) {
     const p = POW10[e - 2] ?? 10 ** (e - 2);
@@ -56,6 +63,23 @@ export function sig3(x: number | null | undefined): string {
   }
   const p = POW10[2 - e] ?? 10 ** (2 - e);
   return String(Math.round(x * p) / p);
+}
+
+/** The integer m scaled by 10^-d, as the shortest decimal (what String(m / 10 ** d) prints). */
+function decimal(m: number, d: number): string {
+  if (m === 0) return '0';
+  const neg = m < 0;
+  let digits = String(neg ? -m : m);
+  let k = d;
+  while (k > 0 && digits.charCodeAt(digits.length - 1) === 48) {
+    digits = digits.slice(0, -1);
+    k--;
+  }
+  let out: string;
+  if (k === 0) out = digits;
+  else if (digits.length > k) out = `${digits.slice(0, digits.length - k)}.${digits.slice(digits.length - k)}`;
+  else out = `0.${'0'.repeat(k - digits.length)}${digits}`;
+  return neg ? `-${out}` : out;
 }
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
