@@ -103,6 +103,12 @@ export function createInbox(deps: InboxDeps): Inbox {
   /** Re-schedules unfinished rows nobody works on (e.g. after an unexpected error in a job). */
   async function resumeOrphans(): Promise<void> {
     for (const row of await listUnfinished(ctx!.db)) schedule(row.id, row.cluster, row.vmid, row.not_before);
+    // A request whose outcome is recorded but whose result file could not be written (disk full,
+    // permissions) is still in cur/: write its result now rather than at the next start.
+    for (const name of await listCur(ctx!.md)) {
+      const row = await ctx!.db.selectFrom('actions').select(['outcome']).where('file_name', '=', name).orderBy('received_at', 'desc').executeTakeFirst();
+      if (row?.outcome) await intake(name, ctx!.now());
+    }
   }
 
   async function scanOnce(): Promise<void> {
