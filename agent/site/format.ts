@@ -42,8 +42,17 @@ export function fmtDuration(s: number | null | undefined): string {
 /** Epoch seconds → "2026-11-27 03:14 UTC". */
 export function fmtTime(ts: number | null | undefined): string {
   if (ts === null || ts === undefined) return '–';
-  return `${new Date(ts * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  // Pages print the same few minutes thousands of times per build: format each minute once.
+  const minute = Math.floor(ts / 60);
+  let s = minuteText.get(minute);
+  if (s === undefined) {
+    if (minuteText.size >= 4096) minuteText.clear();
+    s = `${new Date(minute * 60_000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    minuteText.set(minute, s);
+  }
+  return s;
 }
+const minuteText = new Map<number, string>();
 
 /** Epoch seconds → ISO string for <time datetime>. */
 export function isoTime(ts: number | null | undefined): string {
