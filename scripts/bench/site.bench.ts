@@ -2,7 +2,7 @@
 // not) at 1,000 and 10,000 guests, on a synthetic database with a day of history in the rollup
 // tiers and the last 90 minutes raw. Figures are measured here, never typed in.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../agent/log/logger.ts';
@@ -21,6 +21,8 @@ export interface SiteBenchRun {
   cycleBytesWritten: number;
   cycleBytesWrittenMax: number;
   cycles: number;
+  /** 1-minute load average when the run started and ended (the machine may be shared). */
+  loadAverage: [number, number];
 }
 
 const INTERVAL = 60;
@@ -175,6 +177,7 @@ const silentLog = () => createLogger({ level: 'info', destination: new Writable(
 export async function benchSize(guests: number, cycles: number, log: (l: string) => void): Promise<SiteBenchRun> {
   const t0 = performance.now();
   const syn = await makeSynthetic(guests);
+  const loadStart = Math.round(loadavg()[0]! * 100) / 100;
   log(`${guests} guests: synthetic database ready in ${Math.round(performance.now() - t0)} ms`);
   let clock = syn.now * 1000;
   const outDir = join(syn.dir, 'site');
@@ -203,6 +206,7 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
       cycleBytesWritten: mean(runs.map((r) => r.bytes)),
       cycleBytesWrittenMax: Math.max(...runs.map((r) => r.bytes)),
       cycles,
+      loadAverage: [loadStart, Math.round(loadavg()[0]! * 100) / 100],
     };
     log(`${guests} guests: ${cycles} cycles, mean ${res.cycleBuildMs} ms (max ${res.cycleBuildMsMax}), mean ${res.cycleBytesWritten} bytes (max ${res.cycleBytesWrittenMax})`);
     return res;
@@ -224,9 +228,9 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
 export function table(result: unknown): string {
   const runs = result as SiteBenchRun[];
   const lines = [
-    '| guests | full build ms | files | cycle ms (mean / max) | cycle bytes written (mean / max) | cycles |',
-    '|---:|---:|---:|---:|---:|---:|',
-    ...runs.map((r) => `| ${r.guests} | ${r.fullBuildMs} | ${r.files} | ${r.cycleBuildMs} / ${r.cycleBuildMsMax} | ${r.cycleBytesWritten} / ${r.cycleBytesWrittenMax} | ${r.cycles} |`),
+    '| guests | full build ms | files | cycle ms (mean / max) | cycle bytes written (mean / max) | cycles | load avg (start / end) |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...runs.map((r) => `| ${r.guests} | ${r.fullBuildMs} | ${r.files} | ${r.cycleBuildMs} / ${r.cycleBuildMsMax} | ${r.cycleBytesWritten} / ${r.cycleBytesWrittenMax} | ${r.cycles} | ${r.loadAverage[0]} / ${r.loadAverage[1]} |`),
   ];
   return lines.join('\n');
 }
