@@ -97,6 +97,12 @@ export interface Publisher {
   plan(entries: Map<string, Entry>): PublishResult;
   /** Whether a path exists in the live release (so KEEP is allowed for it). */
   has(path: string): boolean;
+  /**
+   * A first build into an empty directory will create about `files` files: let the writer threads
+   * create empty spare files now, while the build is still reading the database (creating an
+   * inode is the expensive part of writing a file here). No-op when a live release exists.
+   */
+  warm(files: number): void;
   /** Resolves once the background removal of old releases has finished. */
   settled(): Promise<void>;
   /** The directory nginx serves. */
@@ -397,7 +403,17 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     await Promise.all(doomed.map((p) => writerPool().run([['gc', p]], spareRoot)));
   }
 
-  return { publish, begin, plan, has, currentDir, settled: () => background };
+  function warm(files: number): void {
+    if (!threads || manifest.release > 0 || manifest.root.size > 0 || files <= 0) return;
+    const each = Math.ceil(files / WRITER_THREADS);
+    for (let k = 0; k < WRITER_THREADS; k++) {
+      writerPool().run([['warm', String(each)]], spareRoot).catch(() => {
+        // Only an optimisation: a failure here shows again (and fails the build) on the real writes.
+      });
+    }
+  }
+
+  return { publish, begin, plan, has, warm, currentDir, settled: () => background };
 }
 
 function keepError(path: string): Error {
@@ -426,7 +442,7 @@ async function runPool(jobs: Array<() => void | Promise<void>>, n: number): Prom
 
 // ---- writer threads -------------------------------------------------------------------------
 
-type Op = ['w', string, string | Buffer] | ['l', string, string] | ['gc', string];
+type Op = ['w', string, string | Buffer] | ['l', string, string] | ['gc', string] | ['warm', string];
 
 /** Writer threads: creating files waits on the disk, not the CPU, so several run at once. */
 const WRITER_THREADS = 4;
@@ -474,6 +490,14 @@ function write(root, target, data) {
   }
   fs.writeFileSync(target, data);
 }
+function warm(root, n) {
+  const p = poolFor(root);
+  while (p.names.length < n) {
+    const name = Date.now().toString(36) + '-' + process.pid + '-' + (seq++);
+    fs.writeFileSync(path.join(p.dir, name), '');
+    p.names.push(name);
+  }
+}
 function recycle(root, dir) {
   const p = poolFor(root);
   let entries;
@@ -500,6 +524,7 @@ parentPort.on('message', (m) => {
     try {
       if (op[0] === 'w') write(m.spare, op[1], op[2]);
       else if (op[0] === 'l') fs.linkSync(op[1], op[2]);
+      else if (op[0] === 'warm') warm(m.spare, Number(op[1]));
       else recycle(m.spare, op[1]);
     } catch (e) {
       error = { message: String(e && e.message), code: e && e.code };
