@@ -149,4 +149,30 @@ describe('createPoller', () => {
     expect(r2.durationMs).toBeGreaterThanOrEqual(2 * rtt - 5);
     expect(r2.durationMs).toBeLessThan(3 * rtt - 5);
   });
+  it('pollAll({ signal }): a stop cancels the hanging request at once and starts no further cluster', async () => {
+    const hang = (path: string, o?: RequestOptions) =>
+      new Promise((_, reject) => {
+        const cancel = () => reject(new PmiError('PVE_TIMEOUT', `${path} cancelled`));
+        if (o?.signal?.aborted) cancel();
+        o?.signal?.addEventListener('abort', cancel, { once: true });
+      });
+    const a = fakeClient('a', standard());
+    const get = a.get.bind(a);
+    a.get = <T>(path: string, q?: Query, o?: RequestOptions): Promise<T> => (path === '/cluster/resources' ? (hang(path, o) as Promise<T>) : get<T>(path, q, o));
+    const b = fakeClient('b', standard());
+    const p = createPoller({ clients: new Map([['a', a], ['b', b]]), log, now: () => Date.now(), concurrency: 1 });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 30);
+    const t0 = Date.now();
+    const [ra, rb] = await p.pollAll({ signal: stop.signal });
+    // without the signal, a would hold the cycle for its budget (2 × timeoutMs = 2 s)
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(ra).toMatchObject({ cluster: 'a', ok: false, cancelled: true, error: { code: 'PVE_TIMEOUT' } });
+    expect(ra!.snapshot).toBeUndefined();
+    expect(rb).toMatchObject({ cluster: 'b', ok: false, cancelled: true, requests: 0 });
+    expect(b.calls).toEqual([]);
+    // the next cycle (no stop) polls normally
+    a.get = get;
+    expect((await p.pollAll()).map((r) => r.ok)).toEqual([true, true]);
+  });
 });
