@@ -29,7 +29,12 @@ export interface PveClientOptions {
   retryBaseMs: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
-  /** Connections per endpoint (default 4: enough for a cluster's node status calls, few TLS handshakes per cycle). */
+  /**
+   * Connections per endpoint (default 2). Idle sockets close after 4 s, so with a 60 s interval
+   * every cycle opens them anew: each one is a TLS handshake (CPU on both ends) and a socket's
+   * buffers. 2 instead of 4 measured at 10,000 guests / 50 clusters: poller CPU ~1.19 → ~0.99 s
+   * per cycle, same 650 requests; a cluster's node status calls simply queue two at a time.
+   */
   connectionsPerEndpoint?: number;
 }
 
@@ -109,7 +114,7 @@ export function createPveClient(opts: PveClientOptions): PveClient {
     };
     pool = new Pool(endpoint, {
       connect,
-      connections: opts.connectionsPerEndpoint ?? 4,
+      connections: opts.connectionsPerEndpoint ?? 2,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
       // our own timer bounds headers + body per request (and honours a per-call timeoutMs)

@@ -1,17 +1,16 @@
 // Poll benchmark (issue 3 §9): the real poller + store against the simulator with injected
-// latency, at 1,000 and 10,000 guests. The simulator runs in a CHILD process so its CPU and memory
-// are not counted; cpuMsPerCycle and rssMb are this (poller) process only. Nothing is typed in.
-import { spawn, type ChildProcess } from 'node:child_process';
+// latency, at 1,000 and 10,000 guests. Three processes: this one only orchestrates; the simulator
+// runs in a child (its CPU and memory are not counted); the poller + store run in another child
+// the way production runs the agent — bundled by scripts/build.ts (same esbuild options as
+// dist/pmi-agent.js), plain node with the node flags of systemd/pmi-agent.service, all agent
+// modules loaded (scripts/bench/poll-child.ts). cpuMsPerCycle and rssMb are that process only.
+// Nothing is typed in.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createLogger } from '../../agent/log/logger.ts';
-import { createPveClient } from '../../agent/pve/pve-client.ts';
-import type { PveClient } from '../../agent/pve/pve-client.types.ts';
-import { createPoller } from '../../agent/poll/poll-cycle.ts';
-import { PollConfig } from '../../agent/config/config.schema.ts';
-import { openDatabase } from '../../agent/store/open-database.ts';
-import { writeSnapshot } from '../../agent/store/snapshot.repository.ts';
+import { DIST, bundle } from '../build.ts';
+import type { ChildCycle, ChildReply, ChildSetup } from './poll-child.ts';
 
 export interface PollBenchRun {
   clusters: number;
@@ -30,13 +29,13 @@ export interface PollBenchRun {
   firstCycleMs: number;
   pollMsMedian: number;
   storeMsMedian: number;
-  /** process.cpuUsage (user+system) of the poller process per measured cycle. */
+  /** process.cpuUsage (user+system) of the poller child per measured cycle. */
   cpuMsPerCycle: number;
   /** CPU of the simulator child per measured cycle (for context: it shares the 2 cores). */
   simCpuMsPerCycle: number | null;
-  /** Peak RSS of the poller process during the run. */
+  /** Peak RSS of the poller child during the run (VmHWM). */
   rssMb: number;
-  /** RSS of this process before the scenario (tsx, loaded modules): the floor of rssMb. */
+  /** RSS of the poller child once set up (bundle loaded, clients and database open): the floor of rssMb. */
   rssBaselineMb: number;
   /** Peak V8 heap used during the run. */
   heapUsedPeakMb: number;
@@ -117,31 +116,70 @@ async function startSimChild(s: Scenario, latencyMs: number, dir: string): Promi
   };
 }
 
-async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; pauseMs: number; concurrency: number; log: (l: string) => void }): Promise<PollBenchRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'pmi-poll-bench-'));
-  const sim = await startSimChild(s, o.latencyMs, dir);
-  const silent = createLogger({ level: 'silent' });
-  const clients = new Map<string, PveClient>();
-  for (const c of sim.config.clusters) {
-    clients.set(c.name, createPveClient({
-      cluster: { name: c.name, endpoints: c.endpoints, tokenId: c.tokenId, tokenSecretFile: 'unused', tls: { insecure: false, fingerprint: c.fingerprint }, timeoutMs: 10_000 },
-      secret: sim.secret,
-      log: silent,
-      retries: 2,
-      retryBaseMs: 250,
-    }));
+/**
+ * The node options production starts the agent with: the flags between the node binary and the
+ * script in systemd/pmi-agent.service's ExecStart (the bench must not run with different V8 flags).
+ */
+export function productionNodeFlags(unitText = readFileSync(resolve(import.meta.dirname, '..', '..', 'systemd', 'pmi-agent.service'), 'utf8')): string[] {
+  const line = unitText.split('\n').find((l) => l.startsWith('ExecStart='));
+  if (!line) throw new Error('systemd/pmi-agent.service has no ExecStart');
+  const words = line.slice('ExecStart='.length).trim().split(/\s+/);
+  const flags: string[] = [];
+  for (const w of words.slice(1)) {
+    if (!w.startsWith('--')) break;
+    flags.push(w);
   }
-  const store = await openDatabase(join(dir, 'pmi.sqlite'));
-  const poller = createPoller({ clients, log: silent, now: () => Date.now(), concurrency: o.concurrency });
-  const baselineRss = process.memoryUsage().rss;
-  let peakRss = baselineRss;
-  let peakHeap = 0;
-  const sample = () => {
-    const m = process.memoryUsage();
-    peakRss = Math.max(peakRss, m.rss);
-    peakHeap = Math.max(peakHeap, m.heapUsed);
+  return flags;
+}
+
+/** Bundles poll-child.ts like the production build, into dist/bench/ (inside the app, like dist/pmi-agent.js, so node_modules resolve the same way). */
+async function buildChild(): Promise<string> {
+  const out = join(DIST, 'bench', 'poll-child.js');
+  await bundle({ entry: resolve(import.meta.dirname, 'poll-child.ts'), outfile: out });
+  return out;
+}
+
+interface PollerChild {
+  child: ChildProcess;
+  request(m: ChildSetup | { cmd: 'cycle' }): Promise<ChildReply>;
+  stop(): Promise<void>;
+}
+
+function startPollerChild(file: string): PollerChild {
+  const child = fork(file, [], { execPath: process.execPath, execArgv: productionNodeFlags(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let waiting: { res: (m: ChildReply) => void; rej: (e: Error) => void } | undefined;
+  child.on('message', (m: ChildReply) => {
+    const w = waiting;
+    waiting = undefined;
+    if (m.kind === 'error') w?.rej(new Error(`poller child: ${m.message}`));
+    else w?.res(m);
+  });
+  child.once('exit', (code) => waiting?.rej(new Error(`poller child exited with ${code}`)));
+  return {
+    child,
+    request: (m) =>
+      new Promise<ChildReply>((res, rej) => {
+        waiting = { res, rej };
+        child.send(m);
+      }),
+    stop: () =>
+      new Promise<void>((res) => {
+        if (child.exitCode !== null) return res();
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          res();
+        });
+        child.send({ cmd: 'stop' });
+      }),
   };
-  const rssTimer = setInterval(sample, 20);
+}
+
+async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; pauseMs: number; log: (l: string) => void }): Promise<PollBenchRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'pmi-poll-bench-'));
+  const childFile = await buildChild();
+  const sim = await startSimChild(s, o.latencyMs, dir);
+  const poller = startPollerChild(childFile);
   const cycleMs: number[] = [];
   const pollMs: number[] = [];
   const storeMs: number[] = [];
@@ -152,42 +190,47 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
   let firstCycleMs = 0;
   let cpuMicros = 0;
   let simCpu: number | null = 0;
+  let baselineRss = 0;
+  let concurrency = 0;
+  let last: ChildCycle | undefined;
   try {
+    const ready = await poller.request({ cmd: 'setup', clusters: sim.config.clusters, secret: sim.secret, dbFile: join(dir, 'pmi.sqlite') });
+    if (ready.kind !== 'ready') throw new Error('poller child did not get ready');
+    baselineRss = ready.rss;
+    concurrency = ready.concurrency;
+    o.log(`poller child: node ${ready.execArgv.join(' ') || '(no flags)'} ${childFile}`);
     for (let i = 0; i <= o.cycles; i++) {
       if (i > 0 && o.pauseMs) await sleep(o.pauseMs);
-      const cpu0 = process.cpuUsage();
       const sim0 = childCpuMs(sim.child.pid);
       const t0 = performance.now();
-      const results = await poller.pollAll();
-      const t1 = performance.now();
-      for (const r of results) if (r.snapshot) await writeSnapshot(store.db, r.snapshot);
+      const r = await poller.request({ cmd: 'cycle' });
       const t2 = performance.now();
-      const cpu = process.cpuUsage(cpu0);
-      sample();
-      failed = Math.max(failed, results.filter((r) => !r.ok).length);
-      onlineNodes = results.reduce((n, r) => n + (r.snapshot?.nodes.filter((x) => x.status === 'online').length ?? 0), 0);
-      guests = results.reduce((n, r) => n + (r.snapshot?.guests.length ?? 0), 0);
+      if (r.kind !== 'cycle') throw new Error('unexpected answer from the poller child');
+      last = r;
+      failed = Math.max(failed, r.failed);
+      onlineNodes = r.onlineNodes;
+      guests = r.guests;
       if (i === 0) {
-        firstCycleMs = t2 - t0;
-        o.log(`${s.clusters}×${s.nodesPerCluster}, ${guests} guests: first cycle ${round(firstCycleMs)} ms`);
+        firstCycleMs = r.pollMs + r.storeMs;
+        o.log(`${s.clusters}×${s.nodesPerCluster}, ${guests} guests: first cycle ${round(firstCycleMs)} ms (round trip ${round(t2 - t0)} ms)`);
         continue;
       }
-      cycleMs.push(t2 - t0);
-      pollMs.push(t1 - t0);
-      storeMs.push(t2 - t1);
-      requests.push(results.reduce((n, r) => n + r.requests, 0));
-      cpuMicros += cpu.user + cpu.system;
+      cycleMs.push(r.pollMs + r.storeMs);
+      pollMs.push(r.pollMs);
+      storeMs.push(r.storeMs);
+      requests.push(r.requests);
+      cpuMicros += r.cpuMicros;
       const sim1 = childCpuMs(sim.child.pid);
       simCpu = simCpu === null || sim0 === null || sim1 === null ? null : simCpu + (sim1 - sim0);
-      o.log(`  cycle ${i}: ${round(t2 - t0)} ms (poll ${round(t1 - t0)}, store ${round(t2 - t1)}), ${requests.at(-1)} requests, cpu ${round((cpu.user + cpu.system) / 1000)} ms, sim cpu ${sim0 !== null && sim1 !== null ? round(sim1 - sim0) : '?'} ms`);
+      o.log(`  cycle ${i}: ${round(r.pollMs + r.storeMs)} ms (poll ${round(r.pollMs)}, store ${round(r.storeMs)}), ${r.requests} requests, cpu ${round(r.cpuMicros / 1000)} ms, sim cpu ${sim0 !== null && sim1 !== null ? round(sim1 - sim0) : '?'} ms, peak rss ${round(r.peakRss / 2 ** 20)} MB`);
     }
   } finally {
-    clearInterval(rssTimer);
-    await Promise.all([...clients.values()].map((c) => c.close()));
-    await store.close();
+    await poller.stop();
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  const peakRss = last?.peakRss ?? 0;
+  const peakHeap = last?.peakHeap ?? 0;
   const limit = 4 * s.clusters + onlineNodes;
   const run: PollBenchRun = {
     clusters: s.clusters,
@@ -208,7 +251,7 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
     rssBaselineMb: round(baselineRss / 2 ** 20),
     heapUsedPeakMb: round(peakHeap / 2 ** 20),
     cycles: cycleMs.length,
-    concurrency: o.concurrency,
+    concurrency,
     pauseMs: o.pauseMs,
     failedClusters: failed,
     targetsMet: { requests: Math.max(...requests) <= limit, cycleMs: s.guests >= 10_000 ? median(cycleMs) <= 2000 : null, rss: peakRss / 2 ** 20 <= 150 },
@@ -231,9 +274,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     { clusters: 50, nodesPerCluster: 10, guests: 10_000 },
   ].filter((s) => !only || (only === '1k') === (s.guests === 1000));
   const runs: PollBenchRun[] = [];
-  // the agent's default (config poll.concurrency), so the figures are those of an unconfigured install
-  const concurrency = PollConfig.parse({}).concurrency;
-  for (const s of scenarios) runs.push(await runScenario(s, { latencyMs: 20, cycles, pauseMs, concurrency, log: opts.log }));
+  for (const s of scenarios) runs.push(await runScenario(s, { latencyMs: 20, cycles, pauseMs, log: opts.log }));
   return runs;
 }
 
