@@ -103,7 +103,7 @@ export interface Publisher {
    * inode is the expensive part of writing a file here). No-op when a live release exists.
    */
   warm(files: number): void;
-  /** Resolves once the background removal of old releases has finished. */
+  /** Resolves once the removal of old releases has finished (publish/commit already wait for it). */
   settled(): Promise<void>;
   /** The directory nginx serves. */
   readonly currentDir: string;
@@ -128,6 +128,8 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
   const spareRoot = join(outDir, '.spare');
   const manifest = readManifest(outDir);
   let background: Promise<void> = Promise.resolve();
+  /** Spare files being created for a first build: a build returns only once they are done. */
+  let warming: Promise<void> = Promise.resolve();
   let open = false;
 
   function has(path: string): boolean {
@@ -293,6 +295,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       done = true;
       // Writer threads may still be busy inside the new directories: let them finish first.
       await sink.settle().catch(() => {});
+      await warming;
       // Leave the live release alone; remove what this attempt created. Cleanup errors are secondary.
       for (const p of [releaseDir, ...createdTrees]) {
         try {
@@ -340,6 +343,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
           pendingUnits.clear();
           sink.flush();
           await sink.settle();
+          await warming;
           const tmp = join(outDir, `current.tmp-${n}`);
           writer.rm(tmp);
           writer.symlink(join('releases', releaseName), tmp);
@@ -354,9 +358,12 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
         manifest.release = n;
         manifest.root = nextRoot;
         manifest.units = nextUnits;
+        // Awaited (on the writer threads, ~30 ms at 10,000 guests with recycling) so that nothing
+        // touches the output directory once a build has returned: callers may remove it at once.
         background = collectGarbage(prevUnits, manifest.release - 1).catch(() => {
           // The new release is live; leftovers are removed by the next build's collection.
         });
+        await background;
         return result;
       },
       abort,
@@ -406,11 +413,10 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
   function warm(files: number): void {
     if (!threads || manifest.release > 0 || manifest.root.size > 0 || files <= 0) return;
     const each = Math.ceil(files / WRITER_THREADS);
-    for (let k = 0; k < WRITER_THREADS; k++) {
-      writerPool().run([['warm', String(each)]], spareRoot).catch(() => {
-        // Only an optimisation: a failure here shows again (and fails the build) on the real writes.
-      });
-    }
+    const runs: Array<Promise<void>> = [];
+    for (let k = 0; k < WRITER_THREADS; k++) runs.push(writerPool().run([['warm', String(each)]], spareRoot));
+    // Only an optimisation: a failure here shows again (and fails the build) on the real writes.
+    warming = Promise.all(runs).then(() => {}, () => {});
   }
 
   return { publish, begin, plan, has, warm, currentDir, settled: () => background };
@@ -494,9 +500,33 @@ function warm(root, n) {
   const p = poolFor(root);
   while (p.names.length < n) {
     const name = Date.now().toString(36) + '-' + process.pid + '-' + (seq++);
-    fs.writeFileSync(path.join(p.dir, name), '');
+    try {
+      fs.writeFileSync(path.join(p.dir, name), '');
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+      fs.mkdirSync(p.dir, { recursive: true });
+      continue;
+    }
     p.names.push(name);
   }
+}
+// Moves a file into the spare directory; recreates that directory if someone removed it.
+function spare(p, f, name) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.renameSync(f, path.join(p.dir, name));
+      return true;
+    } catch (e) {
+      if (e.code !== 'ENOENT' || attempt > 0) return false;
+      try {
+        fs.mkdirSync(p.dir, { recursive: true });
+        p.names = fs.readdirSync(p.dir);
+      } catch {
+        return false;
+      }
+    }
+  }
+  return false;
 }
 function recycle(root, dir) {
   const p = poolFor(root);
@@ -512,8 +542,8 @@ function recycle(root, dir) {
     if (e.isDirectory()) recycle(root, f);
     else if (e.isFile() && p.names.length < SPARE_MAX && fs.lstatSync(f).nlink === 1) {
       const name = Date.now().toString(36) + '-' + process.pid + '-' + (seq++);
-      fs.renameSync(f, path.join(p.dir, name));
-      p.names.push(name);
+      if (spare(p, f, name)) p.names.push(name);
+      else fs.unlinkSync(f);
     } else fs.unlinkSync(f);
   }
   fs.rmdirSync(dir);

@@ -2,13 +2,24 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KEEP, createPublisher, fsWriter, unitOf, type Entry, type SiteWriter } from '../../agent/site/publish.ts';
+import { KEEP, createPublisher as realCreatePublisher, fsWriter, unitOf, type Entry, type Publisher, type SiteWriter } from '../../agent/site/publish.ts';
+
+// Old releases are removed in the background: wait for it before the temp dir goes.
+const made: Publisher[] = [];
+const createPublisher = (opts: Parameters<typeof realCreatePublisher>[0]) => {
+  const p = realCreatePublisher(opts);
+  made.push(p);
+  return p;
+};
 
 let out: string;
 beforeEach(() => {
   out = mkdtempSync(join(tmpdir(), 'pmi-publish-'));
 });
-afterEach(() => rmSync(out, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((p) => p.settled()));
+  rmSync(out, { recursive: true, force: true });
+});
 
 const site = (over: Record<string, Entry> = {}) =>
   new Map<string, Entry>(Object.entries({
@@ -100,6 +111,29 @@ describe('publish', () => {
     // The previous release (kept for readers still on it) is intact.
     expect(readFileSync(join(out, 'releases', '00000003', 'index.html'), 'utf8')).toBe('v3');
     expect(readFileSync(join(out, 'releases', '00000003', 'g/pve/1xx/101.json'), 'utf8')).toBe('{"v":3}');
+  });
+
+  it('a first build uses the spare files warmed for it, and warming is a no-op once a release exists', async () => {
+    const p = createPublisher({ outDir: out });
+    const spares = () => readdirSync(join(out, '.spare'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    p.warm(20);
+    await p.publish(site());
+    expect(spares()).toBe(15);
+    expect(read('g/pve/1xx/101.json')).toBe('{"vmid":101}');
+    p.warm(100);
+    await p.publish(site({ 'index.html': 'v2' }));
+    expect(spares()).toBeLessThanOrEqual(15);
+  });
+
+  it('keeps publishing and removing old releases when someone deletes the spare directory', async () => {
+    const p = createPublisher({ outDir: out });
+    for (const v of [1, 2, 3]) await p.publish(site({ 'index.html': `v${v}` }));
+    await p.settled();
+    rmSync(join(out, '.spare'), { recursive: true, force: true });
+    for (const v of [4, 5, 6]) await p.publish(site({ 'index.html': `v${v}` }));
+    await p.settled();
+    expect(read('index.html')).toBe('v6');
+    expect(readdirSync(join(out, 'releases')).sort()).toEqual(['00000005', '00000006']);
   });
 
   it('a write failing on a writer thread keeps the previous site in place', async () => {
