@@ -82,6 +82,8 @@ export interface ReleaseWriter {
   put(path: string, entry: Entry): void;
   /** The bucket holding `path` is complete: write its tree now. */
   flushUnit(path: string): void;
+  /** The bucket holding `path` is exactly as in the live release (one symlink, no per-file work). */
+  keepUnit(path: string): void;
   /** Waits for every write, switches `current` to the new release. */
   commit(): Promise<PublishResult>;
   /** Drops the release (after a failed build); the live one stays. */
@@ -283,11 +285,15 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
         }
       }
       nextUnits.set(unit, { version, files: d.next });
+      linkUnit(unit, version);
+      sink.flush();
+    }
+
+    function linkUnit(unit: string, version: number) {
       const link = join(releaseDir, unit);
       const parent = dirname(link);
       ensureDir(parent);
       writer.symlink(relative(parent, treeDir(outDir, unit, version)), link);
-      sink.flush();
     }
 
     async function abort(): Promise<void> {
@@ -324,6 +330,21 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
         let m = pendingUnits.get(unit);
         if (!m) pendingUnits.set(unit, (m = new Map()));
         m.set(name, entry);
+      },
+      keepUnit(path) {
+        if (done) throw new Error('publish: release already finished');
+        const { unit } = unitOf(path);
+        const prev = manifest.units.get(unit);
+        if (unit === '' || !prev) throw keepError(path);
+        if (pendingUnits.has(unit) || nextUnits.has(unit)) throw new Error(`publish: ${unit} handed in twice`);
+        result.files += prev.files.size;
+        result.unchanged += prev.files.size;
+        nextUnits.set(unit, prev);
+        try {
+          linkUnit(unit, prev.version);
+        } catch (err) {
+          throw fail(err);
+        }
       },
       flushUnit(path) {
         const { unit } = unitOf(path);

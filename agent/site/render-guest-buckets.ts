@@ -52,6 +52,8 @@ export interface GuestRenderContext {
   keep: typeof KEEP;
   /** A bucket's files are all emitted (given one of its paths): the publisher may write them now. */
   flush?: (path: string) => void;
+  /** The bucket (given one of its paths) is as in the live release: nothing of it was emitted. */
+  keepUnit?: (path: string) => void;
 }
 
 export interface GuestRenderResult {
@@ -124,6 +126,24 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     }
     const next: BucketState = { digest, vmids, parts };
     const anyDue = (kind: keyof BucketRoll) => dues.some((d) => d[kind]);
+
+    // Most buckets, most cycles: nothing of theirs is due. Only the live file is new; the bucket's
+    // files stay as published (state `last` exists only for a published bucket).
+    if (ctx.keepUnit && !ctx.full && last && !newGuests && !changed && !dues.some((d) => d.raw || d.html || d.day || d.long)) {
+      let live = '';
+      for (const g of guests) {
+        const w = ctx.cache.get(g.cluster_id, g.vmid);
+        if (w && w.ts.length) {
+          const liveSeries = encodeWindow(w, parts[partOf(g.vmid)]!.rawCut + 1);
+          if (!liveSeries.includes('"n":0')) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
+        }
+        pages++;
+      }
+      ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
+      ctx.keepUnit(paths.guest(cluster.name, guests[0]!.vmid));
+      nextStates.set(stateKey, next);
+      continue;
+    }
 
     const needActivity = anyDue('raw') || anyDue('html') || guests.some((g) => missing(paths.guest(cluster.name, g.vmid)) || missing(paths.guestData(cluster.name, g.vmid)));
     let act: { tasks: TaskRow[]; actions: ActionRow[] } = { tasks: [], actions: [] };

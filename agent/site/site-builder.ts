@@ -165,7 +165,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
         deferTiers: full && !opts.toMemory,
-        ...(rel && { flush: (p: string) => rel.flushUnit(p) }),
+        ...(rel && { flush: (p: string) => rel.flushUnit(p), keepUnit: (p: string) => rel.keepUnit(p) }),
       });
       pages += guests.pages;
       lap('guests');
