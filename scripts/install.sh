@@ -2,7 +2,8 @@
 # Installs pmi-agent on a Debian / Proxmox VE host: system user and groups, directories with their
 # owners and modes, the application under the prefix, the systemd unit, tmpfiles.d, an nginx site
 # example (not enabled) and an example config (only when none exists). Idempotent: a second run
-# changes nothing; an existing config is never touched.
+# changes nothing; an existing config is never touched. On the real system it runs npm ci --omit=dev
+# and then builds dist/pmi-agent.js (scripts/build.ts) when it is missing or stale.
 #
 #   sudo scripts/install.sh                    install into /
 #   sudo scripts/install.sh --dry-run          print every action, change nothing
@@ -20,7 +21,7 @@ PREFIX=/opt/pmi-agent
 SKIP_NPM=0
 CHANGES=0
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
