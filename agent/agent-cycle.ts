@@ -18,6 +18,8 @@ export interface CycleParts {
   maintain: () => Promise<unknown>;
   rescanInbox?: () => Promise<void>;
   site: { record(snapshots: ClusterSnapshot[]): void; build(): Promise<unknown> };
+  /** True once a stop was requested: network stages (backfill) are skipped, local ones finish. */
+  stopping?: () => boolean;
 }
 
 export interface CycleSummary {
@@ -70,7 +72,7 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
       await p.recordRun(o, startedAtSec);
     }
   });
-  if (p.backfill) await time('backfill', () => p.backfill!(outcomes));
+  if (p.backfill && !p.stopping?.()) await time('backfill', () => p.backfill!(outcomes));
   await time('maintain', p.maintain);
   if (p.rescanInbox) await time('inbox', p.rescanInbox);
   await time('site', async () => {

@@ -52,6 +52,8 @@ export interface AgentParts {
   /** One full cycle (poll, store, backfill, maintain, inbox rescan, site). */
   runCycle: () => Promise<CycleSummary>;
   startInbox: () => Promise<void>;
+  /** Cancels the poll in flight (requests are aborted; no further cluster starts). */
+  abortPoll: () => void;
   /** Stops everything in reverse order of start and closes the database and log files. */
   close: () => Promise<void>;
 }
@@ -108,23 +110,26 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions })
     : undefined;
 
+  const stopPolling = new AbortController();
   const cycle = () =>
     runCycle({
       log: log.child({ module: 'cycle' }),
       now,
-      poll: () => poller.pollAll(),
+      poll: () => poller.pollAll({ signal: stopPolling.signal }),
       store: (s) => writeSnapshot(store.db, s),
       recordRun: (r, startedAt) => writePollRun(store.db, r, startedAt),
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
       maintain: () => maintenance.run(),
       ...(inbox && { rescanInbox: () => inbox.rescan() }),
       site,
+      stopping: () => stopPolling.signal.aborted,
     });
 
   return {
     config,
     log,
     runCycle: cycle,
+    abortPoll: () => stopPolling.abort(),
     startInbox: async () => { await inbox?.start(); },
     async close() {
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
@@ -178,6 +183,9 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
 
   const onSignal = (sig: string) => {
     log.info({ signal: sig }, 'stop requested: finishing the current step');
+    // Requests in flight are cancelled (each cluster's write is one transaction, so an abandoned
+    // poll leaves nothing half-stored); the rest of the cycle finishes with what it has.
+    parts.abortPoll();
     stopRequested();
   };
   const sigterm = () => onSignal('SIGTERM');
