@@ -59,7 +59,11 @@ interface UnitState {
 }
 
 interface Manifest {
+  /** Highest release number on disk (new releases are numbered above it). */
   release: number;
+  /** The release `current` points to (0: none). Unchanged files are linked from it only: a
+   * higher-numbered directory may be the half-written leftover of a crash. */
+  live: number;
   root: Map<string, string>;
   units: Map<string, UnitState>;
 }
@@ -128,7 +132,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
   const threads = opts.writer === undefined;
   const currentDir = join(outDir, 'current');
   const spareRoot = join(outDir, '.spare');
-  const manifest = readManifest(outDir);
+  const manifest = readManifestOrRebuild(outDir);
   let background: Promise<void> = Promise.resolve();
   /** Spare files being created for a first build: a build returns only once they are done. */
   let warming: Promise<void> = Promise.resolve();
@@ -206,7 +210,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     const n = manifest.release + 1;
     const releaseName = String(n).padStart(8, '0');
     const releaseDir = join(outDir, 'releases', releaseName);
-    const prevReleaseDir = manifest.release > 0 ? join(outDir, 'releases', String(manifest.release).padStart(8, '0')) : null;
+    const prevReleaseDir = manifest.live > 0 ? join(outDir, 'releases', String(manifest.live).padStart(8, '0')) : null;
     const createdTrees: string[] = [];
     const result: PublishResult = { files: 0, written: 0, unchanged: 0, bytes: 0, release: n };
     const nextRoot = new Map<string, string>();
@@ -376,12 +380,14 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
         done = true;
         open = false;
         const prevUnits = manifest.units;
+        const prevLive = manifest.live;
         manifest.release = n;
+        manifest.live = n;
         manifest.root = nextRoot;
         manifest.units = nextUnits;
         // Awaited (on the writer threads, ~30 ms at 10,000 guests with recycling) so that nothing
         // touches the output directory once a build has returned: callers may remove it at once.
-        background = collectGarbage(prevUnits, manifest.release - 1).catch(() => {
+        background = collectGarbage(prevUnits, prevLive || n).catch(() => {
           // The new release is live; leftovers are removed by the next build's collection.
         });
         await background;
@@ -681,8 +687,22 @@ function safeReaddir(dir: string): string[] {
   }
 }
 /** Rebuilds the in-memory manifest from the live release on disk (hashing its files). */
+/**
+ * The live release as on disk; when it cannot be read back (a dangling `current`, a deleted
+ * tree) every file is written anew instead of failing every later build.
+ */
+function readManifestOrRebuild(outDir: string): Manifest {
+  try {
+    return readManifest(outDir);
+  } catch {
+    const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
+    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
+    return m;
+  }
+}
+
 function readManifest(outDir: string): Manifest {
-  const m: Manifest = { release: 0, root: new Map(), units: new Map() };
+  const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
   let target: string;
   try {
     target = fs.readlinkSync(join(outDir, 'current'));
@@ -692,7 +712,8 @@ function readManifest(outDir: string): Manifest {
     return m;
   }
   const releaseDir = join(outDir, target);
-  m.release = Number(target.split('/').pop()) || 0;
+  m.live = Number(target.split('/').pop()) || 0;
+  m.release = m.live;
   for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
   const walk = (dir: string, prefix: string) => {
     for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {

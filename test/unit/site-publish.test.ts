@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,36 @@ const site = (over: Record<string, Entry> = {}) =>
     ...over,
   }));
 const read = (p: string) => readFileSync(join(out, 'current', p), 'utf8');
+
+describe('publish after a crash (regressions found in review)', () => {
+  it('a half-written release left by a crash is neither linked from nor served', async () => {
+    const p1 = createPublisher({ outDir: out });
+    await p1.publish(site());
+    await p1.settled();
+    // The crash: release 2 was being written, missing index.html, with a partial guest page.
+    const leftover = join(out, 'releases', '00000002');
+    mkdirSync(join(leftover, 'data'), { recursive: true });
+    writeFileSync(join(leftover, 'data', 'partial.html'), 'X2-parti');
+    const p2 = createPublisher({ outDir: out });
+    await p2.publish(site({ 'data/partial.html': 'X1 complete' }));
+    expect(read('index.html')).toBe('<h1>v1</h1>');
+    expect(read('data/partial.html')).toBe('X1 complete');
+    await p2.publish(site({ 'data/partial.html': 'X1 complete', 'index.html': '<h1>v2</h1>' }));
+    expect(read('index.html')).toBe('<h1>v2</h1>');
+    expect(read('g/pve/1xx/101.html')).toBe('guest 101');
+  });
+
+  it('a dangling current (its release deleted) is rebuilt in full instead of failing every build', async () => {
+    const p1 = createPublisher({ outDir: out });
+    await p1.publish(site());
+    await p1.settled();
+    rmSync(join(out, 'releases'), { recursive: true });
+    const p2 = createPublisher({ outDir: out });
+    const r = await p2.publish(site());
+    expect(r.written).toBe(site().size);
+    expect(read('g/pve/2xx/201.html')).toBe('guest 201');
+  });
+});
 
 describe('publish', () => {
   it('splits guest buckets from the root', async () => {
