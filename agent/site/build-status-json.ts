@@ -1,12 +1,20 @@
 // Pure: the fleet → status.json, the documented machine-readable snapshot (DATA-FORMAT.md).
 import { clusterNames, type Fleet } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
+import type { PollRunRow } from './activity.query.ts';
 
 const r3 = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
 
 /** status.json text. Guests are arrays (see `guest_fields`) to keep the file small at 10,000 guests. */
-export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number): string {
+export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number, pollRuns: readonly PollRunRow[] = []): string {
   const names = clusterNames(f);
+  // The agent's own health per cluster: its latest poll run.
+  const lastRun = new Map<number, PollRunRow>();
+  for (const r of pollRuns) if ((lastRun.get(r.cluster_id)?.started_at ?? -1) < r.started_at) lastRun.set(r.cluster_id, r);
+  const poll = (id: number) => {
+    const r = lastRun.get(id);
+    return r ? { last_cycle_at: r.started_at, duration_ms: r.duration_ms, requests: r.requests, errors: r.errors, endpoint: r.endpoint, ok: r.ok === 1, error: r.error } : null;
+  };
   const counts = { clusters: f.clusters.length, nodes_online: 0, nodes_offline: 0, guests_running: 0, guests_stopped: 0, guests_other: 0, templates: 0, storage_near_full: 0, tasks_failed_24h: f.failedTasks24h, actions_failed_24h: f.failedActions24h };
   for (const n of f.nodes) if (n.status === 'online') counts.nodes_online++; else counts.nodes_offline++;
   const guests = f.guests.map((g) => {
@@ -29,7 +37,7 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     poll_interval_seconds: pollIntervalSeconds,
     stale_after_seconds: staleAfterSeconds,
     counts,
-    clusters: f.clusters.map((c) => ({ name: c.name, pve_name: c.pve_name, quorate: c.quorate === null ? null : c.quorate === 1, nodes: c.node_count, version: c.pve_version, last_ok_at: c.last_ok_at, last_sample_ts: c.last_sample_ts, last_error: c.last_error })),
+    clusters: f.clusters.map((c) => ({ name: c.name, pve_name: c.pve_name, quorate: c.quorate === null ? null : c.quorate === 1, nodes: c.node_count, version: c.pve_version, last_ok_at: c.last_ok_at, last_sample_ts: c.last_sample_ts, last_error: c.last_error, poll: poll(c.id) })),
     nodes: f.nodes.map((n) => ({ cluster: names.get(n.cluster_id) ?? '?', node: n.node, status: n.status, cpu: r3(n.cpu), maxcpu: n.maxcpu, mem_used: n.mem_used, mem_available: n.mem_available, mem_total: n.mem_total, load1: n.load1, uptime: n.uptime, page: paths.node(names.get(n.cluster_id) ?? '?', n.node) })),
     storage,
     guest_fields: ['cluster', 'vmid', 'name', 'type', 'node', 'status', 'cpu', 'mem', 'maxmem', 'uptime', 'netin', 'netout'],

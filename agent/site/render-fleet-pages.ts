@@ -168,7 +168,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     windowText: '24 h',
   });
 
-  emit(paths.status, buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds));
+  emit(paths.status, buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns));
   return pages;
 }
 

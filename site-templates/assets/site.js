@@ -204,7 +204,7 @@
   function chartOptions(spec, series) {
     var c = themeColors();
     var ann = (page.annotations || []).map(function (a) {
-      return { x: a.ts * 1000, borderColor: a.failed ? '#d33' : '#888', label: { text: a.label, orientation: 'horizontal', style: { background: a.failed ? '#d33' : '#666', color: '#fff' } } };
+      return { x: a.ts * 1000, borderColor: a.failed ? '#d33' : '#888', label: { text: esc(a.label), orientation: 'horizontal', style: { background: a.failed ? '#d33' : '#666', color: '#fff' } } };
     });
     return {
       chart: { type: 'line', height: 220, animations: { enabled: false }, toolbar: { show: false }, zoom: { enabled: false }, background: 'transparent', foreColor: c.fg, fontFamily: 'inherit' },
@@ -222,9 +222,14 @@
       noData: { text: 'No data for this range' },
     };
   }
+  // ApexCharts renders series names and annotation labels as HTML in its tooltip and legend:
+  // anything that came from Proxmox (storage ids, task types) is escaped first.
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; });
+  }
   function buildSeries(r, spec) {
     if (page.kind === 'storage') {
-      return (page.keys || []).map(function (k) { return { name: k, data: seriesFor(r, spec, spec.metrics[0].key, k) }; });
+      return (page.keys || []).map(function (k) { return { name: esc(k), data: seriesFor(r, spec, spec.metrics[0].key, k) }; });
     }
     return spec.metrics.map(function (m) { return { name: m.name, data: seriesFor(r, spec, m.key) }; });
   }

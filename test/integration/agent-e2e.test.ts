@@ -1,7 +1,7 @@
 // The real agent against the real simulator over HTTPS on loopback, end to end: database rows
 // and generated pages after a few cycles, and clear logged errors (never a crash) for a wrong
 // TLS fingerprint and a wrong token.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,11 @@ describe('agent against the simulator', () => {
     expect(index).not.toMatch(/(src|href)="(https?:)?\/\//);
     // No secret anywhere in what was logged.
     expect(sink.text()).not.toContain(sim.tokenSecret);
-    expect(existsSync(join(root, 'status.json'))).toBe(true);
+    // The agent's own health per cluster, machine-readable: the latest poll run.
+    const status = JSON.parse(readFileSync(join(root, 'status.json'), 'utf8')) as { clusters: Array<{ poll: Record<string, unknown> }> };
+    expect(status.clusters[0]!.poll).toMatchObject({ ok: true, errors: 0, endpoint: sim.clusters[0]!.endpoints[0]!.url, error: null });
+    expect(status.clusters[0]!.poll.requests).toBeGreaterThanOrEqual(3 + 3);
+    expect(status.clusters[0]!.poll.duration_ms).toEqual(expect.any(Number));
   }, 60_000);
 
   it('a wrong TLS fingerprint ends in a clear logged error naming the endpoint, not a crash', async () => {
