@@ -51,7 +51,7 @@ export interface PollerDeps {
   versionEveryCycles?: number;
   /** A known duplicate entry re-checks its identity (1 request) every this many cycles (default 10). */
   duplicateRecheckCycles?: number;
-  /** Time budget of one cluster's poll; default 2 × the client's timeoutMs. */
+  /** Time budget of one cluster's poll; default the client's timeoutMs (a dead cluster costs at most that). */
   clusterBudgetMs?: (client: PveClient) => number;
 }
 
@@ -116,7 +116,7 @@ export function createPoller(deps: PollerDeps): Poller {
   const log = deps.log;
   const versionEvery = deps.versionEveryCycles ?? 10;
   const dupRecheck = deps.duplicateRecheckCycles ?? 10;
-  const budgetOf = deps.clusterBudgetMs ?? ((c: PveClient) => 2 * (c.timeoutMs ?? 10_000));
+  const budgetOf = deps.clusterBudgetMs ?? ((c: PveClient) => c.timeoutMs ?? 10_000);
   const states = new Map<string, ClusterState>();
   let cycle = 0;
   const order = new Map([...deps.clients.keys()].map((n, i) => [n, i]));

@@ -135,7 +135,7 @@ describe('node failures keep the rest of the cycle', () => {
     const clients = clientsFor(sim, log, [clusterConfig(sim, 0, { timeoutMs: 400 })]);
     const t0 = Date.now();
     const [r] = await pollerFor(clients, log).pollAll();
-    expect(Date.now() - t0).toBeLessThan(2 * 400 + 500);
+    expect(Date.now() - t0).toBeLessThan(400 + 500);
     expect(r!.ok).toBe(true);
     expect(r!.warnings.join(' ')).toMatch(/timed out|budget/);
     await closeAll(clients);
@@ -154,10 +154,10 @@ describe('clusters do not wait for each other', () => {
     const [dead, live] = await poller.pollAll();
     const total = Date.now() - t0;
     expect(dead).toMatchObject({ ok: false, error: { code: 'PVE_TIMEOUT' } });
-    expect(dead!.durationMs).toBeLessThanOrEqual(2 * 500 + 200);
+    expect(dead!.durationMs).toBeLessThanOrEqual(500 + 200);
     expect(live!.ok).toBe(true);
     expect(live!.durationMs).toBeLessThan(Math.max(300, base * 3));
-    expect(total).toBeLessThanOrEqual(2 * 500 + 300);
+    expect(total).toBeLessThanOrEqual(500 + 300);
     await closeAll(clients);
     await closeAll(alone);
   });
