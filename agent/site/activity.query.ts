@@ -1,48 +1,13 @@
 // Reads tasks, actions, poll runs and the agent's own state for the activity pages.
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
+import type { Kysely, Selectable } from 'kysely';
+import type { ActionsTable, Database, PollRunsTable, TasksTable } from '../store/schema.ts';
 
-export interface TaskRow {
-  upid: string;
-  cluster_id: number;
-  node: string;
-  type: string;
-  vmid: number | null;
-  user: string | null;
-  tokenid: string | null;
-  starttime: number;
-  endtime: number | null;
-  status: string | null;
-  ok: number | null;
-}
+// Row shapes are derived from the schema's table types, so a column change shows up here.
+export type TaskRow = Omit<TasksTable, 'object_id'>;
 
-export interface ActionRow {
-  id: string;
-  cluster: string | null;
-  vmid: number | null;
-  action: string | null;
-  reason: string | null;
-  submitter: string | null;
-  state: string;
-  outcome: string | null;
-  upid: string | null;
-  error_code: string | null;
-  message: string | null;
-  received_at: number;
-  finished_at: number | null;
-  updated_at: number;
-}
+export type ActionRow = Pick<Selectable<ActionsTable>, 'id' | 'cluster' | 'vmid' | 'action' | 'reason' | 'submitter' | 'state' | 'outcome' | 'upid' | 'error_code' | 'message' | 'received_at' | 'finished_at' | 'updated_at'>;
 
-export interface PollRunRow {
-  cluster_id: number;
-  started_at: number;
-  duration_ms: number;
-  requests: number;
-  errors: number;
-  endpoint: string | null;
-  ok: number;
-  error: string | null;
-}
+export type PollRunRow = Omit<Selectable<PollRunsTable>, 'id'>;
 
 const TASK_COLUMNS = ['upid', 'cluster_id', 'node', 'type', 'vmid', 'user', 'tokenid', 'starttime', 'endtime', 'status', 'ok'] as const;
 const ACTION_COLUMNS = ['id', 'cluster', 'vmid', 'action', 'reason', 'submitter', 'state', 'outcome', 'upid', 'error_code', 'message', 'received_at', 'finished_at', 'updated_at'] as const;

@@ -1,80 +1,18 @@
 // Reads the inventory and latest state the pages show: clusters, nodes (with their latest
 // sample), guests, storages. One query per table per build; all cheap (one row per thing).
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, ClustersTable, GuestsTable, NodeSamplesTable, NodesTable, StoragesTable } from '../store/schema.ts';
 
-export interface ClusterRow {
-  id: number;
-  name: string;
-  pve_name: string | null;
-  pve_version: string | null;
-  quorate: number | null;
-  node_count: number | null;
-  endpoint: string | null;
-  last_poll_at: number | null;
-  last_ok_at: number | null;
-  last_error: string | null;
-  last_sample_ts: number | null;
-}
+// Row shapes are derived from the schema's table types, so a column change shows up here.
+export type ClusterRow = Pick<Selectable<ClustersTable>, 'id' | 'name' | 'pve_name' | 'pve_version' | 'quorate' | 'node_count' | 'endpoint' | 'last_poll_at' | 'last_ok_at' | 'last_error' | 'last_sample_ts'>;
 
-export interface NodeRow {
-  cluster_id: number;
-  node: string;
-  status: string;
-  ip: string | null;
-  maxcpu: number | null;
-  mem_total: number | null;
-  uptime: number | null;
-  cpu_model: string | null;
-  kernel: string | null;
-  pve_version: string | null;
-  last_seen: number;
-  cpu: number | null;
-  iowait: number | null;
-  load1: number | null;
-  load5: number | null;
-  load15: number | null;
-  mem_used: number | null;
-  mem_available: number | null;
-  swap_total: number | null;
-  swap_used: number | null;
-  rootfs_total: number | null;
-  rootfs_used: number | null;
-  netin_bps: number | null;
-  netout_bps: number | null;
-}
+/** A node's inventory row with its latest sample. */
+export type NodeRow = Pick<NodesTable, 'cluster_id' | 'node' | 'status' | 'ip' | 'maxcpu' | 'mem_total' | 'uptime' | 'cpu_model' | 'kernel' | 'pve_version' | 'last_seen'> &
+  Pick<NodeSamplesTable, 'cpu' | 'iowait' | 'load1' | 'load5' | 'load15' | 'mem_used' | 'mem_available' | 'swap_total' | 'swap_used' | 'rootfs_total' | 'rootfs_used' | 'netin_bps' | 'netout_bps'>;
 
-export interface GuestRow {
-  cluster_id: number;
-  vmid: number;
-  type: 'qemu' | 'lxc';
-  node: string;
-  name: string | null;
-  status: string;
-  template: number;
-  tags: string | null;
-  pool: string | null;
-  lock: string | null;
-  hastate: string | null;
-  maxcpu: number | null;
-  maxmem: number | null;
-  maxdisk: number | null;
-  first_seen: number;
-  changed_at: number;
-}
+export type GuestRow = Omit<GuestsTable, 'removed_at'>;
 
-export interface StorageRow {
-  cluster_id: number;
-  node: string;
-  storage: string;
-  type: string | null;
-  content: string | null;
-  shared: number;
-  status: string;
-  used: number | null;
-  total: number | null;
-  last_seen: number;
-}
+export type StorageRow = Omit<StoragesTable, 'first_seen'>;
 
 /** All configured-and-seen clusters, by name. */
 export async function queryClusters(db: Kysely<Database>): Promise<ClusterRow[]> {
