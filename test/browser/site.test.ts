@@ -2,12 +2,13 @@
 // cycles, the shipped nginx config serves the result, Chromium (playwright-core) looks at it.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../../agent/main.ts';
 import { startSimulator, type SimHandle } from '../../scripts/pve-sim/index.ts';
 import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
 import { NGINX_BIN, startNginx, type NginxHandle } from '../support/nginx.ts';
+import { launchChromium } from '../support/browser.ts';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   const code = await runAgent(dirs.configPath, { maxCycles: 3, intervalSeconds: 5, logDestination: logSink().stream });
   expect(code).toBe(0);
   nginx = await startNginx(join(dirs.site, 'current'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

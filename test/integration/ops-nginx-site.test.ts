@@ -3,12 +3,13 @@
 // script error — i.e. the Content-Security-Policy in systemd/nginx-pmi-dashboard.conf fits the site.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../../agent/main.ts';
 import { startSimulator, type SimHandle } from '../../scripts/pve-sim/index.ts';
 import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
 import { NGINX_BIN, startNginx, type NginxHandle } from '../support/nginx.ts';
+import { launchChromium } from '../support/browser.ts';
 
 let sim: SimHandle;
 let dirs: AgentDirs;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   const code = await runAgent(dirs.configPath, { maxCycles: 2, intervalSeconds: 5, logDestination: logSink().stream });
   expect(code).toBe(0);
   nginx = await startNginx(join(dirs.site, 'current'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -7,13 +7,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NGINX_BIN, prepareNginx, startNginx, type NginxHandle } from '../support/nginx.ts';
+import { launchChromium } from '../support/browser.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const APEX = join(REPO, 'node_modules/apexcharts/dist');
-const CHROMIUM = '/usr/bin/chromium';
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -179,7 +179,7 @@ describe.skipIf(!NGINX_BIN)(`nginx with systemd/nginx-pmi-dashboard.conf${NGINX_
   describe('in Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+      browser = await launchChromium();
     });
     afterAll(async () => {
       await browser?.close();
