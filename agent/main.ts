@@ -13,6 +13,7 @@ import type { PveClient } from './pve/pve-client.types.ts';
 import { createPoller } from './poll/poll-cycle.ts';
 import { createBackfiller } from './poll/backfill.ts';
 import { createSiteBuilder } from './site/site-builder.ts';
+import { closeWriterPool } from './site/publish.ts';
 import { createInbox } from './inbox/inbox.ts';
 import { runCycle, type CycleSummary } from './agent-cycle.ts';
 import { createCycleScheduler } from './cycle-scheduler.ts';
@@ -135,6 +136,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
+      await closeWriterPool();
       await store.close();
       lock.release();
       await loggers.close();

@@ -90,7 +90,7 @@ export async function bundle(opts: { entry?: string; entryCode?: string; outfile
 }
 
 /** The production entry: runs the CLI with the process arguments (like `tsx agent/cli.ts`). */
-export const AGENT_ENTRY = `import { main } from './agent/cli.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n// Everything the agent owns is closed by now; nothing left behind may keep the process alive.\nsetTimeout(() => process.exit(), 1000).unref();\n`;
+export const AGENT_ENTRY = `import { main } from './agent/cli.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n`;
 
 /** Builds dist/pmi-agent.js. */
 export function buildAgent(): Promise<BundleResult> {

@@ -5,7 +5,7 @@
 // sources changed after the last build — it registers tsx and runs the TypeScript CLI, and says
 // so on stderr when a bundle exists but is stale, so an outdated bundle never runs.
 // PMI_AGENT_TSX=1 forces the TypeScript sources. Kept in plain JS so node can start it directly.
-/* global process, setTimeout -- a Node entry point */
+/* global process -- a Node entry point */
 import { AGENT_BUNDLE, bundleStatus } from './bundle-status.js';
 import { existsSync } from 'node:fs';
 
@@ -19,7 +19,4 @@ if (status.current) {
   register();
   const { main } = await import('../cli.ts');
   process.exitCode = await main(process.argv.slice(2));
-  // Everything the agent owns is closed by now (a finished `once`, a stopped `run`): a handle some
-  // library left behind must not keep the process alive. The timer does not hold it either.
-  setTimeout(() => process.exit(), 1000).unref();
 }

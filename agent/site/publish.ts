@@ -594,6 +594,7 @@ parentPort.on('message', (m) => {
 
 interface WriterPool {
   run(ops: Op[], spareRoot: string): Promise<void>;
+  close(): Promise<void>;
 }
 
 let pool: WriterPool | null = null;
@@ -641,8 +642,23 @@ function writerPool(): WriterPool {
         slot.worker.postMessage({ id, ops, spare: spareRoot });
       });
     },
+    async close() {
+      const workers = slots.splice(0).map((s) => s.worker);
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
   };
   return pool;
+}
+
+/**
+ * Stops the writer threads (the agent calls it when it closes). Unref'd idle threads did not
+ * reliably let the process exit: after a build that recycled a release their message ports
+ * stayed referenced, so a finished `pmi-agent once` never exited. A later build starts new ones.
+ */
+export async function closeWriterPool(): Promise<void> {
+  const p = pool;
+  pool = null;
+  await p?.close();
 }
 
 /** Buffers operations into batches for the writer threads; settle() reports the first failure. */
