@@ -59,7 +59,7 @@ export function createRecentCache(): RecentCache {
     if (r.ts > (marks.get(clusterId) ?? 0)) marks.set(clusterId, r.ts);
   }
 
-  const nums = (s: string) => s.split(',').map((x) => (x === '' ? null : Number(x)));
+  const nums = (s: string) => JSON.parse(s) as Array<number | null>;
   return {
     add(clusterId, rows) {
       for (const r of rows) push(clusterId, r);
