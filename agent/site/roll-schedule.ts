@@ -17,14 +17,23 @@ export interface RollPeriods {
 export const DEFAULT_PERIODS: RollPeriods = { rawSeconds: 600, htmlSeconds: 3600, daySeconds: 3600, longSeconds: 43_200 };
 
 /**
- * Parts per bucket: with few buckets (small fleets) each bucket's refresh is split by vmid so a
- * cycle writes a slice of a bucket, not all of it; with many buckets the spread is natural and
- * fewer parts mean fewer bucket versions (hard links) per cycle. Up to 8 parts (about 80
- * positions per cluster): at 1,000 guests a day-file refresh is then ~12 guests, not ~25, which
- * keeps the heaviest cycle close to the mean (measured max 1,110 → ~1,075 KB).
+ * Parts per bucket (by vmid % parts). html and day refreshes ride on every n-th raw turn of a
+ * part (n = 6 with the default periods), each part at its own phase; with a multiple of n parts,
+ * every raw turn of a bucket refreshes exactly one n-th of its pages and day files, so each
+ * cycle writes about the same amount. (With 8 parts, as before, a cycle refreshed one or two
+ * parts: the day files alone varied between ~60 and ~210 KB per cycle at 1,000 guests.)
  */
-export function partsFor(bucketCount: number): number {
-  return Math.max(1, Math.min(8, Math.floor(80 / Math.max(1, bucketCount))));
+export function partsFor(periods: RollPeriods, intervalSeconds: number): number {
+  const rawEvery = Math.max(1, Math.round(periods.rawSeconds / intervalSeconds));
+  const turns = (period: number) => Math.max(1, Math.round(period / (rawEvery * intervalSeconds)));
+  const a = turns(periods.htmlSeconds);
+  const b = turns(periods.daySeconds);
+  const lcm = (a * b) / gcd(a, b);
+  return lcm <= 12 ? lcm : Math.min(12, Math.max(a, b));
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 export interface BucketRoll {

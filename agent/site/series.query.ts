@@ -81,8 +81,12 @@ export async function queryGuestTierSeries(
   lo: number,
   hi: number,
   q: TierQuery,
+  /** Only guests whose vmid % parts is one of these (a bucket's parts due this cycle). */
+  part?: { parts: number; due: number[] },
 ): Promise<EncodedSeries[]> {
   const table = sql.table(`guest_samples_${q.tier}`);
+  // Integers only (computed here, never user input), so inlining them is safe.
+  const only = part && part.parts > 1 ? sql.raw(` AND g.vmid % ${Math.trunc(part.parts)} IN (${part.due.map((d) => Math.trunc(d)).join(',') || '-1'})`) : sql.raw('');
   if (q.group === TIER_STEP[q.tier]) {
     // One row per point already: encode straight from the index range, no grouping sort.
     const cols = Object.entries(GUEST_TIER_METRICS)
@@ -90,14 +94,14 @@ export async function queryGuestTierSeries(
       .join(', ');
     const r = await sql<Record<string, string | number>>`SELECT g.vmid AS k, group_concat(CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER)) AS i, ${sql.raw(cols)}
       FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
-      WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL
+      WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
       GROUP BY g.vmid ORDER BY g.vmid`.execute(db);
     return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));
   }
   const agg = Object.entries(GUEST_TIER_METRICS).map(([n, e]) => `${e} AS "${n}"`).join(', ');
   const inner = sql`SELECT g.vmid AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, ${sql.raw(agg)}
     FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
-    WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL
+    WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
     GROUP BY g.vmid, b ORDER BY g.vmid, b`;
   const r = await build(inner, GUEST_TIER_METRICS, GUEST_ENCODE).execute(db);
   return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));

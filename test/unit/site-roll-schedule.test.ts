@@ -41,11 +41,29 @@ describe('staggered refresh schedule', () => {
     expect(dueFor({ ...base, nowSec, index: 0, count: 1, last: fresh(nowSec - 60), changed: true })).toMatchObject({ raw: true, html: true });
   });
 
-  it('splits small fleets into parts and leaves big ones whole', () => {
-    expect(partsFor(1)).toBe(8);
-    expect(partsFor(10)).toBe(8);
-    expect(partsFor(20)).toBe(4);
-    expect(partsFor(50)).toBe(1);
-    expect(partsFor(100)).toBe(1);
+  it('uses as many parts as html and day have turns (a multiple of both, at most 12)', () => {
+    expect(partsFor(DEFAULT_PERIODS, 60)).toBe(6);
+    expect(partsFor({ ...DEFAULT_PERIODS, htmlSeconds: 7200 }, 60)).toBe(12);
+    expect(partsFor({ ...DEFAULT_PERIODS, htmlSeconds: 600, daySeconds: 600 }, 60)).toBe(1);
+  });
+
+  it('refreshes the same number of parts every cycle (1,000 guests: 10 buckets)', () => {
+    // The builder's positions: index = bucket * P + part, count = buckets * P.
+    const P = partsFor(DEFAULT_PERIODS, 60);
+    for (const buckets of [10, 20, 50]) {
+      const count = buckets * P;
+      const perCycle = { raw: new Set<number>(), html: new Set<number>(), day: new Set<number>() };
+      for (let slot = 1_000_000; slot < 1_000_000 + 60; slot++) {
+        const n = { raw: 0, html: 0, day: 0 };
+        for (let index = 0; index < count; index++) {
+          const d = dueFor({ ...base, nowSec: slot * 60, index, count, last: fresh(slot * 60 - 60) });
+          for (const k of ['raw', 'html', 'day'] as const) if (d[k]) n[k]++;
+        }
+        for (const k of ['raw', 'html', 'day'] as const) perCycle[k].add(n[k]);
+      }
+      expect([...perCycle.raw], `raw, ${buckets} buckets`).toEqual([count / 10]);
+      expect([...perCycle.html], `html, ${buckets} buckets`).toEqual([buckets / 10]);
+      expect([...perCycle.day], `day, ${buckets} buckets`).toEqual([buckets / 10]);
+    }
   });
 });
