@@ -110,7 +110,7 @@ export function guestAnnotations(tasks: TaskRow[], actions: ActionRow[]): Array<
 }
 
 /** The per-guest JSON: inventory, current values as of its last refresh, recent activity, raw series. */
-export function buildGuestJson(i: GuestInput, rawSeries: string): string {
+export function buildGuestJson(i: GuestInput, rawChunks: string[]): string {
   const g = i.guest;
   const n = i.now;
   const doc = {
@@ -131,6 +131,7 @@ export function buildGuestJson(i: GuestInput, rawSeries: string): string {
     as_of: n?.ts ?? null,
     current: n ? { cpu: n.cpu === null ? null : Math.round(n.cpu * 1000) / 1000, mem: n.mem, disk: n.disk, netin: n.netin, netout: n.netout, diskread: n.diskread, diskwrite: n.diskwrite, uptime: n.uptime } : null,
     files: {
+      raw: rawChunks,
       day: i.hasDay ? `${g.vmid}.day.json` : null,
       long: i.hasLong ? `${g.vmid}.long.json` : null,
       live: `../../../${paths.live(i.cluster, bucketOf(g.vmid))}`,
@@ -139,6 +140,5 @@ export function buildGuestJson(i: GuestInput, rawSeries: string): string {
     actions: i.actions.slice(0, 20).map((a) => ({ id: a.id, action: a.action, state: a.state, outcome: a.outcome, received: a.received_at, finished: a.finished_at })),
     annotations: guestAnnotations(i.tasks, i.actions),
   };
-  // The raw series is already JSON text; append it rather than parse and re-serialise it.
-  return `${JSON.stringify(doc).slice(0, -1)},"raw":${rawSeries}}`;
+  return JSON.stringify(doc);
 }

@@ -1,5 +1,8 @@
 // Render stage for guests, one bucket (100 vmids) at a time: the bucket's live file every cycle,
-// and its pages, JSON and tier files when the roll schedule says so (else KEEP the live release's).
+// and its pages, JSON, raw chunks and tier files when the roll schedule says so (else KEEP the
+// live release's). Raw samples are published once each in immutable per-part chunks (the last
+// hour) plus, until the part's next turn, in the live file: rewriting a guest's last hour every
+// ten minutes cost half of an ordinary cycle's writes.
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
@@ -17,8 +20,10 @@ import { queryGuestTierSeries, seriesJson, type EncodedSeries } from './series.q
 import { bucketOf, paths, rootOf } from './site-paths.ts';
 
 export interface PartState extends BucketRoll {
-  /** Samples up to this ts are in the guest JSON; later ones go to the live file. */
+  /** Samples up to this ts are in the part's raw chunks; later ones go to the live file. */
   rawCut: number;
+  /** The part's published raw chunks, oldest first: [from, to] (inclusive), covering the last hour. */
+  chunks: Array<[number, number]>;
 }
 
 export interface BucketState {
@@ -63,7 +68,7 @@ export interface GuestRenderResult {
 }
 
 const ACTIVITY_DAYS = 30;
-/** Raw history in a guest's JSON: the 1 h range plus the refresh lag (the 24 h file covers older). */
+/** Raw history kept in a part's chunks: the 1 h range (the 24 h file covers older). */
 const JSON_RAW_SECONDS = 3600;
 
 /** Renders all guest buckets; returns the bucket states to commit once publishing succeeded. */
@@ -112,7 +117,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const vmids = guests.map((g) => g.vmid).join(',');
     const newGuests = last?.vmids !== vmids;
     const changed = last?.digest !== digest;
-    const P = partsFor(bucketCount.get(cluster.id)!);
+    const P = partsFor(ctx.periods, frame.pollIntervalSeconds);
     const partOf = (vmid: number) => vmid % P;
     const lastParts = last?.parts.length === P ? last.parts : undefined;
     const parts: PartState[] = [];
@@ -122,7 +127,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       dues.push(ctx.full
         ? { raw: true, html: true, day: !ctx.deferTiers, long: !ctx.deferTiers }
         : dueFor({ nowSec, intervalSeconds: frame.pollIntervalSeconds, index: bucketIndex.get(bkey)! * P + p, count: bucketCount.get(cluster.id)! * P, last: lp, changed, periods: ctx.periods }));
-      parts.push(lp ? { ...lp } : { raw: 0, html: 0, day: 0, long: 0, rawCut: 0 });
+      parts.push(lp ? { ...lp } : { raw: 0, html: 0, day: 0, long: 0, rawCut: 0, chunks: [] });
     }
     const next: BucketState = { digest, vmids, parts };
     const anyDue = (kind: keyof BucketRoll) => dues.some((d) => d[kind]);
@@ -154,17 +159,19 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       if (!wanted) return null;
       const lo = guests[0]!.vmid;
       const hi = guests[guests.length - 1]!.vmid;
+      // Read only the parts whose file is due (a bucket that gained a guest refreshes all).
+      const part = newGuests ? undefined : { parts: P, due: dues.flatMap((d, p) => (d[kind] ? [p] : [])) };
       const out = new Map<string, string>();
       if (kind === 'day') {
         const s = SOURCE_TIERS.day;
         const from = alignDown(nowSec - s.seconds, s.group);
-        for (const e of await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group })) out.set(e.key, seriesJson(e));
+        for (const e of await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group }, part)) out.set(e.key, seriesJson(e));
       } else {
         const series: Record<string, Map<string, EncodedSeries>> = {};
         for (const src of ['long.w', 'long.m', 'long.y'] as const) {
           const s = SOURCE_TIERS[src];
           const from = alignDown(nowSec - s.seconds, s.group);
-          series[src] = new Map((await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group })).map((e) => [e.key, e]));
+          series[src] = new Map((await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group }, part)).map((e) => [e.key, e]));
         }
         for (const g of guests) {
           const k = String(g.vmid);
@@ -190,7 +197,29 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
         st.day = nowSec;
         st.long = nowSec;
       }
-      if (d.raw) { st.raw = nowSec; st.rawCut = nowSec; rolled.raw++; }
+      // Chunks of the live release that aged out of the hour (or are gone) are dropped.
+      const chunkPath = ([from, to]: [number, number]) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.rawChunkName(p, from, to));
+      st.chunks = st.chunks.filter((c) => c[1] >= nowSec - JSON_RAW_SECONDS && ctx.has(chunkPath(c)));
+      let fresh: [number, number] | null = null;
+      if (d.raw) {
+        const from = Math.max(st.rawCut + 1, nowSec - JSON_RAW_SECONDS);
+        if (from <= nowSec) {
+          fresh = [from, nowSec];
+          st.chunks = [...st.chunks, fresh];
+          let body = '';
+          for (const g of guests) {
+            if (partOf(g.vmid) !== p) continue;
+            const w = ctx.cache.get(g.cluster_id, g.vmid);
+            const series = w ? encodeWindow(w, from, nowSec + 1) : '';
+            if (series && !series.includes('"n":0')) body += `${body ? ',' : ''}"${g.vmid}":${series}`;
+          }
+          ctx.emit(chunkPath([from, nowSec]), `{"v":1,"from":${from},"to":${nowSec},"g":{${body}}}`);
+        }
+        st.raw = nowSec;
+        st.rawCut = nowSec;
+        rolled.raw++;
+      }
+      for (const c of st.chunks) if (c !== fresh) ctx.emit(chunkPath(c), ctx.keep);
       if (d.html) { st.html = nowSec; rolled.html++; }
     }
 
@@ -213,7 +242,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       const hasLong = emitTier(ctx, longPath, tierFor('long', long, g.vmid), String(g.vmid));
       const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], hasDay, hasLong, nowSec };
       const jsonPath = paths.guestData(c, g.vmid);
-      if (due.raw || missing(jsonPath)) ctx.emit(jsonPath, buildGuestJson(input, encodeWindow(w, nowSec - JSON_RAW_SECONDS, rawCut + 1)));
+      if (due.raw || missing(jsonPath)) ctx.emit(jsonPath, buildGuestJson(input, parts[partOf(g.vmid)]!.chunks.map(([a, b]) => paths.rawChunkName(partOf(g.vmid), a, b))));
       else ctx.emit(jsonPath, ctx.keep);
       const pagePath = paths.guest(c, g.vmid);
       if (due.html || missing(pagePath)) {

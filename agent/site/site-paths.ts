@@ -31,6 +31,9 @@ export const paths = {
   guest: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}/${vmid}.html`,
   guestData: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}/${vmid}.json`,
   guestSeries: (c: string, vmid: number, tier: 'day' | 'long') => `g/${c}/${bucketOf(vmid)}/${vmid}.${tier}.json`,
+  /** Raw samples [from, to] of one part of a bucket: written once, never changed. */
+  rawChunkName: (part: number, from: number, to: number) => `r${part}.${from}-${to}.json`,
+  rawChunk: (c: string, vmid: number, name: string) => `g/${c}/${bucketOf(vmid)}/${name}`,
 };
 
 /** The relative prefix from a page at `path` back to the site root ("" or "../../"). */

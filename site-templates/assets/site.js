@@ -162,12 +162,19 @@
     // A guest's JSON lists the tier files it has (they appear on a staggered schedule): read it first.
     if (page.kind === 'guest' && page.files.raw) {
       return fetchJson(page.files.raw).then(function (doc) {
-        cache.raw = doc;
         if (doc.files) {
           if (doc.files.day) page.files.day = doc.files.day;
           if (doc.files.long) page.files.long = doc.files.long;
         }
-        return loadTiers(r, 'raw');
+        // The last hour of raw samples: the part's chunks (oldest first), relative to the JSON.
+        var base = page.files.raw.replace(/[^/]*$/, '');
+        var names = doc.files && doc.files.raw ? doc.files.raw : [];
+        return Promise.all(names.map(function (n) {
+          return fetchJson(base + n).then(function (c) { return c.g ? c.g[page.liveKey] : null; }).catch(function () { return null; });
+        })).then(function (chunks) {
+          cache.raw = { chunks: chunks };
+          return loadTiers(r, 'raw');
+        });
       });
     }
     return loadTiers(r, null);
@@ -196,7 +203,11 @@
   }
   function seriesFor(r, spec, metric, key) {
     var nowMs = Date.now();
-    var lists = r.sources.map(function (src) { return decode(sourceSeries(src, key), metric); });
+    var lists = [];
+    r.sources.forEach(function (src) {
+      if (src === 'raw' && cache.raw && cache.raw.chunks) cache.raw.chunks.forEach(function (c) { lists.push(decode(c, metric)); });
+      else lists.push(decode(sourceSeries(src, key), metric));
+    });
     var live = cache.live && page.liveKey && cache.live.g ? cache.live.g[page.liveKey] : null;
     if (live) lists.push(decode(live, metric));
     return merge(lists, nowMs - r.seconds * 1000);

@@ -148,6 +148,45 @@ describe('site builder', () => {
     expect(page()).toContain('renamed-guest');
   });
 
+  it('publishes each raw sample of the last hour once in chunks, the newer ones in the live file', async () => {
+    syn = await makeSynthetic(150);
+    const { builder, clock, outDir } = setup();
+    await builder.build();
+    const read = (p: string) => JSON.parse(readFileSync(join(outDir, 'current', p), 'utf8')) as Record<string, unknown>;
+    const seen = new Map<string, string>();
+    const running = syn.clusters[0]!.guests.filter((g) => g.running).slice(0, 12);
+    for (let cycle = 0; cycle <= 25; cycle++) {
+      if (cycle > 0) {
+        clock.ms += 60_000;
+        builder.record(syn.cycle(clock.ms / 1000));
+        await builder.build();
+      }
+      const now = clock.ms / 1000;
+      for (const g of running) {
+        const dir = `g/bench1/${Math.floor(g.vmid / 100)}xx`;
+        const doc = read(`${dir}/${g.vmid}.json`) as { files: { raw: string[]; live: string } };
+        const ts: number[] = [];
+        const times = (s: { t0: number; step: number; n: number; i?: number[] } | undefined) => {
+          for (let k = 0; s && k < s.n; k++) ts.push(s.t0 + (s.i ? s.i[k]! : k) * s.step);
+        };
+        for (const name of doc.files.raw) {
+          const body = readFileSync(join(outDir, 'current', dir, name), 'utf8');
+          // A chunk's name stands for its content: it is never rewritten.
+          expect(seen.get(`${dir}/${name}`) ?? body, name).toBe(body);
+          seen.set(`${dir}/${name}`, body);
+          times((JSON.parse(body) as { g: Record<string, never> }).g[String(g.vmid)]);
+        }
+        const live = read(doc.files.live.replace('../../../', '')) as { g: Record<string, never> };
+        times(live.g[String(g.vmid)]);
+        // Every minute of the last hour, each exactly once (chunks then live, in time order).
+        const hour = ts.filter((t) => t >= now - 3600);
+        expect(hour, `guest ${g.vmid}, cycle ${cycle}`).toEqual(Array.from({ length: 61 }, (_, k) => now - 3600 + k * 60));
+        expect(new Set(ts).size).toBe(ts.length);
+        expect(doc.files.raw.length).toBeLessThanOrEqual(8);
+      }
+    }
+  });
+
   it('refuses to start a build while one runs', async () => {
     syn = await makeSynthetic(20);
     const { builder } = setup();
