@@ -47,12 +47,6 @@ export async function queryGuests(db: Kysely<Database>): Promise<GuestRow[]> {
     .execute();
 }
 
-/** How many guests the site will have (a first build sizes its writers' spare files from it). */
-export async function countGuests(db: Kysely<Database>): Promise<number> {
-  const r = await db.selectFrom('guests').select((eb) => eb.fn.countAll<number>().as('n')).where('removed_at', 'is', null).executeTakeFirst();
-  return Number(r?.n ?? 0);
-}
-
 /** Storages' latest state. */
 export async function queryStorages(db: Kysely<Database>): Promise<StorageRow[]> {
   return db

@@ -10,8 +10,8 @@
 // symlink, not a hundred hard links.
 //
 // Files are handed over while the build is still rendering (begin → put/flushUnit → commit) and
-// written by a few writer threads: on this kind of disk creating a file costs ~0.5 ms of waiting
-// (inode allocation), so writes must overlap with each other and with rendering. Files inside a
+// written by a few writer threads, so that writing overlaps with rendering (the file system's
+// work is kernel time on another core). Files inside a
 // brand-new release or tree directory are written in place (no temp file + rename): nothing
 // serves them until the release as a whole is switched in.
 import { createHash } from 'node:crypto';
@@ -56,6 +56,18 @@ export interface PublishResult {
 interface UnitState {
   version: number;
   files: Map<string, string>;
+}
+
+/** A unit of the release being written. */
+interface OpenUnit {
+  unit: string;
+  prev: UnitState | undefined;
+  /** Hash by name of every file handed in so far. */
+  next: Map<string, string>;
+  /** The new version's directory, once a file differs from the live version (null: none yet). */
+  dir: string | null;
+  /** Unchanged files seen before the unit was known to change: linked when it is. */
+  linkLater: string[];
 }
 
 interface Manifest {
@@ -103,12 +115,6 @@ export interface Publisher {
   plan(entries: Map<string, Entry>): PublishResult;
   /** Whether a path exists in the live release (so KEEP is allowed for it). */
   has(path: string): boolean;
-  /**
-   * A first build into an empty directory will create about `files` files: let the writer threads
-   * create empty spare files now, while the build is still reading the database (creating an
-   * inode is the expensive part of writing a file here). No-op when a live release exists.
-   */
-  warm(files: number): void;
   /** Resolves once the removal of old releases has finished (publish/commit already wait for it). */
   settled(): Promise<void>;
   /** The directory nginx serves. */
@@ -134,8 +140,6 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
   const spareRoot = join(outDir, '.spare');
   const manifest = readManifestOrRebuild(outDir);
   let background: Promise<void> = Promise.resolve();
-  /** Spare files being created for a first build: a build returns only once they are done. */
-  let warming: Promise<void> = Promise.resolve();
   let open = false;
 
   function has(path: string): boolean {
@@ -215,7 +219,8 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     const result: PublishResult = { files: 0, written: 0, unchanged: 0, bytes: 0, release: n };
     const nextRoot = new Map<string, string>();
     const nextUnits = new Map<string, UnitState>();
-    const pendingUnits = new Map<string, Map<string, Entry>>();
+    /** Bucket units being handed in: files are written (or linked) as they arrive, not kept. */
+    const openUnits = new Map<string, OpenUnit>();
     const made = new Set<string>();
     const sink = sinkFor();
     let done = false;
@@ -259,36 +264,67 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       }
     }
 
-    function writeUnit(unit: string, files: Map<string, Entry>) {
-      const prev = manifest.units.get(unit);
-      const d = diffUnit(prev?.files, files);
-      result.written += d.toWrite.length;
-      result.unchanged += d.unchanged;
-      result.bytes += d.bytes;
-      let version = prev?.version ?? n;
-      if (!d.same) {
-        version = n;
-        const dir = treeDir(outDir, unit, n);
-        writer.rm(dir);
-        createdTrees.push(dir);
-        writer.mkdir(dir);
-        made.add(dir);
-        const prevDir = prev ? treeDir(outDir, unit, prev.version) : null;
-        const changed = new Set<string>();
-        for (const [name, data] of d.toWrite) {
-          const p = join(dir, name);
-          ensureDir(dirname(p));
-          changed.add(name);
-          sink.write(p, data);
-        }
-        for (const name of d.next.keys()) {
-          if (changed.has(name)) continue;
-          const p = join(dir, name);
-          ensureDir(dirname(p));
-          sink.link(join(prevDir!, name), p);
-        }
+    function openUnit(unit: string): OpenUnit {
+      let u = openUnits.get(unit);
+      if (!u) {
+        if (nextUnits.has(unit)) throw new Error(`publish: ${unit} handed in twice`);
+        openUnits.set(unit, (u = { unit, prev: manifest.units.get(unit), next: new Map(), dir: null, linkLater: [] }));
       }
-      nextUnits.set(unit, { version, files: d.next });
+      return u;
+    }
+
+    function linkFromPrev(u: OpenUnit, name: string) {
+      const p = join(u.dir!, name);
+      ensureDir(dirname(p));
+      sink.link(join(treeDir(outDir, u.unit, u.prev!.version), name), p);
+    }
+
+    /** The unit differs from the live one: it gets a new version directory (earlier unchanged files linked). */
+    function materialize(u: OpenUnit) {
+      if (u.dir) return;
+      const dir = treeDir(outDir, u.unit, n);
+      writer.rm(dir);
+      createdTrees.push(dir);
+      writer.mkdir(dir);
+      made.add(dir);
+      u.dir = dir;
+      for (const name of u.linkLater) linkFromPrev(u, name);
+      u.linkLater = [];
+    }
+
+    // A unit's file is written as soon as it is handed in (once the unit is known to change), so
+    // a build keeps no bucket's content in memory: with the small V8 young generation the service
+    // runs with, content held until its bucket was complete was copied by scavenges and promoted.
+    function putUnit(unit: string, name: string, entry: Entry) {
+      const u = openUnit(unit);
+      if (u.next.has(name)) throw new Error(`publish: ${unit}/${name} handed in twice`);
+      const prevHash = u.prev?.files.get(name);
+      const h = entry === KEEP ? prevHash! : hashOf(entry);
+      u.next.set(name, h);
+      if (prevHash === h) {
+        result.unchanged++;
+        if (u.dir) linkFromPrev(u, name);
+        else u.linkLater.push(name);
+        return;
+      }
+      const data = entry as string | Buffer;
+      result.written++;
+      result.bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      materialize(u);
+      const p = join(u.dir!, name);
+      ensureDir(dirname(p));
+      sink.write(p, data);
+    }
+
+    /** All of the unit's files are in: keep the live version when nothing changed, else link the new one. */
+    function closeUnit(unit: string) {
+      const u = openUnits.get(unit);
+      if (!u) return;
+      openUnits.delete(unit);
+      let version = n;
+      if (!u.dir && u.prev && u.prev.files.size === u.next.size) version = u.prev.version;
+      else materialize(u);
+      nextUnits.set(unit, { version, files: u.next });
       linkUnit(unit, version);
       sink.flush();
     }
@@ -305,7 +341,6 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       done = true;
       // Writer threads may still be busy inside the new directories: let them finish first.
       await sink.settle().catch(() => {});
-      await warming;
       // Leave the live release alone; remove what this attempt created. Cleanup errors are secondary.
       for (const p of [releaseDir, ...createdTrees]) {
         try {
@@ -331,16 +366,18 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
           }
           return;
         }
-        let m = pendingUnits.get(unit);
-        if (!m) pendingUnits.set(unit, (m = new Map()));
-        m.set(name, entry);
+        try {
+          putUnit(unit, name, entry);
+        } catch (err) {
+          throw fail(err);
+        }
       },
       keepUnit(path) {
         if (done) throw new Error('publish: release already finished');
         const { unit } = unitOf(path);
         const prev = manifest.units.get(unit);
         if (unit === '' || !prev) throw keepError(path);
-        if (pendingUnits.has(unit) || nextUnits.has(unit)) throw new Error(`publish: ${unit} handed in twice`);
+        if (openUnits.has(unit) || nextUnits.has(unit)) throw new Error(`publish: ${unit} handed in twice`);
         result.files += prev.files.size;
         result.unchanged += prev.files.size;
         nextUnits.set(unit, prev);
@@ -352,11 +389,8 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       },
       flushUnit(path) {
         const { unit } = unitOf(path);
-        const files = pendingUnits.get(unit);
-        if (!files) return;
-        pendingUnits.delete(unit);
         try {
-          writeUnit(unit, files);
+          closeUnit(unit);
         } catch (err) {
           throw fail(err);
         }
@@ -364,11 +398,9 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       async commit() {
         if (done) throw new Error('publish: release already finished');
         try {
-          for (const [unit, files] of pendingUnits) writeUnit(unit, files);
-          pendingUnits.clear();
+          for (const unit of [...openUnits.keys()]) closeUnit(unit);
           sink.flush();
           await sink.settle();
-          await warming;
           const tmp = join(outDir, `current.tmp-${n}`);
           writer.rm(tmp);
           writer.symlink(join('releases', releaseName), tmp);
@@ -437,16 +469,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     await Promise.all(doomed.map((p) => writerPool().run([['gc', p]], spareRoot)));
   }
 
-  function warm(files: number): void {
-    if (!threads || manifest.release > 0 || manifest.root.size > 0 || files <= 0) return;
-    const each = Math.ceil(files / WRITER_THREADS);
-    const runs: Array<Promise<void>> = [];
-    for (let k = 0; k < WRITER_THREADS; k++) runs.push(writerPool().run([['warm', String(each)]], spareRoot));
-    // Only an optimisation: a failure here shows again (and fails the build) on the real writes.
-    warming = Promise.all(runs).then(() => {}, () => {});
-  }
-
-  return { publish, begin, plan, has, warm, currentDir, settled: () => background };
+  return { publish, begin, plan, has, currentDir, settled: () => background };
 }
 
 function keepError(path: string): Error {
@@ -475,7 +498,7 @@ async function runPool(jobs: Array<() => void | Promise<void>>, n: number): Prom
 
 // ---- writer threads -------------------------------------------------------------------------
 
-type Op = ['w', string, string | Buffer] | ['l', string, string] | ['gc', string] | ['warm', string];
+type Op = ['w', string, string | Buffer] | ['l', string, string] | ['gc', string];
 
 /** Writer threads: creating files waits on the disk, not the CPU, so several run at once. */
 const WRITER_THREADS = 4;
@@ -485,9 +508,13 @@ const BATCH_OPS = 32;
 const SPARE_MAX = 1000;
 
 /**
- * The writer thread. Creating a file (a new inode) costs ~0.3–1 ms of kernel time on this kind of
- * ext4 volume, rewriting an existing one ~0.05 ms; so old releases are not simply deleted: their
- * files that no other release links (nlink 1) are moved into the thread's spare directory
+ * The writer thread. On ext4 without a journal (this VM's root file system, and some cloud
+ * images) the inode allocator skips inodes freed in the last 60–300 s one by one
+ * (recently_deleted() in fs/ext4/ialloc.c; seen with perf): right after thousands of files were
+ * deleted nearby, creating a file costs 0.3–1 ms of kernel time instead of ~0.03 ms. An agent that
+ * deleted each cycle's dropped release would keep its own directory in that state, so old releases
+ * are not simply deleted: their files that no other release links (nlink 1) are moved into the
+ * thread's spare directory
  * (`<outDir>/.spare/<k>/`, never served), and a later write renames a spare into place and
  * overwrites it. A release is still never modified once it is live: spares come only from
  * releases and bucket versions that no kept release points at.
@@ -522,20 +549,6 @@ function write(root, target, data) {
     return;
   }
   fs.writeFileSync(target, data);
-}
-function warm(root, n) {
-  const p = poolFor(root);
-  while (p.names.length < n) {
-    const name = Date.now().toString(36) + '-' + process.pid + '-' + (seq++);
-    try {
-      fs.writeFileSync(path.join(p.dir, name), '');
-    } catch (e) {
-      if (e.code !== 'ENOENT') throw e;
-      fs.mkdirSync(p.dir, { recursive: true });
-      continue;
-    }
-    p.names.push(name);
-  }
 }
 // Moves a file into the spare directory; recreates that directory if someone removed it.
 function spare(p, f, name) {
@@ -581,7 +594,6 @@ parentPort.on('message', (m) => {
     try {
       if (op[0] === 'w') write(m.spare, op[1], op[2]);
       else if (op[0] === 'l') fs.linkSync(op[1], op[2]);
-      else if (op[0] === 'warm') warm(m.spare, Number(op[1]));
       else recycle(m.spare, op[1]);
     } catch (e) {
       error = { message: String(e && e.message), code: e && e.code };

@@ -13,7 +13,6 @@ import type { SiteFrame } from './build-layout-model.ts';
 import { collectSiteData } from './collect-site-data.ts';
 import { SOURCE_TIERS } from './encode-series.ts';
 import { fmtTime } from './format.ts';
-import { countGuests } from './inventory.query.ts';
 import { KEEP, createPublisher, type Entry, type Publisher, type ReleaseWriter, type SiteWriter } from './publish.ts';
 import { createRecentCache } from './recent-cache.ts';
 import { renderFleetPages } from './render-fleet-pages.ts';
@@ -112,8 +111,6 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         phase[name] = Math.round(t - mark);
         mark = t;
       };
-      // From nothing, each guest becomes two files (page, JSON) and each node four.
-      if (!opts.toMemory && !opts.dryRun) pub.warm(2 * (await countGuests(db)) + 4 * clusterIds.size + 64);
       const data = await collectSiteData(db, cache, nowSec, { nearFullRatio: NEAR_FULL_RATIO });
       lap('collect');
       clusterIds = new Map(data.clusters.map((c) => [c.name, c.id]));

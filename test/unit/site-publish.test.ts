@@ -90,6 +90,24 @@ describe('publish', () => {
     expect(r3).toMatchObject({ written: 0, unchanged: 5, bytes: 0 });
   });
 
+  it('a bucket whose later file changed keeps the earlier unchanged ones; one that only lost a file drops it', async () => {
+    const p = createPublisher({ outDir: out });
+    await p.publish(site({ 'g/pve/1xx/102.html': 'guest 102' }));
+    // 101.html (unchanged) is handed in before 101.json (changed): it must still be in the new version.
+    await p.publish(site({ 'g/pve/1xx/101.json': '{"vmid":101,"x":2}', 'g/pve/1xx/102.html': KEEP }));
+    expect([read('g/pve/1xx/101.html'), read('g/pve/1xx/101.json'), read('g/pve/1xx/102.html')]).toEqual(['guest 101', '{"vmid":101,"x":2}', 'guest 102']);
+    const before = readlinkSync(join(out, 'current', 'g/pve/1xx'));
+    const r = await p.publish(site({ 'g/pve/1xx/101.json': '{"vmid":101,"x":2}' }));
+    expect(r.written).toBe(0);
+    expect(readlinkSync(join(out, 'current', 'g/pve/1xx'))).not.toBe(before);
+    expect(existsSync(join(out, 'current', 'g/pve/1xx/102.html'))).toBe(false);
+    expect(read('g/pve/1xx/101.html')).toBe('guest 101');
+    // Nothing changed at all: the bucket keeps its version.
+    const same = readlinkSync(join(out, 'current', 'g/pve/1xx'));
+    await p.publish(site({ 'g/pve/1xx/101.json': '{"vmid":101,"x":2}' }));
+    expect(readlinkSync(join(out, 'current', 'g/pve/1xx'))).toBe(same);
+  });
+
   it('KEEP carries a file over; KEEP of an unknown file is a bug', async () => {
     const p = createPublisher({ outDir: out });
     await p.publish(site());
@@ -141,18 +159,6 @@ describe('publish', () => {
     // The previous release (kept for readers still on it) is intact.
     expect(readFileSync(join(out, 'releases', '00000003', 'index.html'), 'utf8')).toBe('v3');
     expect(readFileSync(join(out, 'releases', '00000003', 'g/pve/1xx/101.json'), 'utf8')).toBe('{"v":3}');
-  });
-
-  it('a first build uses the spare files warmed for it, and warming is a no-op once a release exists', async () => {
-    const p = createPublisher({ outDir: out });
-    const spares = () => readdirSync(join(out, '.spare'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
-    p.warm(20);
-    await p.publish(site());
-    expect(spares()).toBe(15);
-    expect(read('g/pve/1xx/101.json')).toBe('{"vmid":101}');
-    p.warm(100);
-    await p.publish(site({ 'index.html': 'v2' }));
-    expect(spares()).toBeLessThanOrEqual(15);
   });
 
   it('keeps publishing and removing old releases when someone deletes the spare directory', async () => {
