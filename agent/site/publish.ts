@@ -123,7 +123,8 @@ export interface Publisher {
 
 /** Where a release's file operations go: the writer threads, or an injected SiteWriter (tests). */
 interface OpSink {
-  write(path: string, data: string | Buffer): void;
+  /** `hashed`: the file is new, compute its hash where it is written (off the build's thread). */
+  write(path: string, data: string | Buffer, hashed?: (hash: string) => void): void;
   link(existing: string, path: string): void;
   /** Sends what is buffered. */
   flush(): void;
@@ -199,7 +200,10 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     const jobs: Array<() => void | Promise<void>> = [];
     let settled: Promise<void> | null = null;
     return {
-      write: (p, d) => jobs.push(() => writer.writeFile(p, d)),
+      write: (p, d, hashed) => {
+        hashed?.(hashOf(d));
+        jobs.push(() => writer.writeFile(p, d));
+      },
       link: (a, b) => writer.link(a, b),
       flush: () => {},
       settle: () => (settled ??= runPool(jobs, WRITE_CONCURRENCY)),
@@ -252,6 +256,14 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
         sink.link(join(prevReleaseDir!, name), p);
         return;
       }
+      if (prev === undefined) {
+        // A new file: written whatever its hash, which the writer thread computes.
+        nextRoot.set(name, '');
+        result.written++;
+        result.bytes += typeof entry === 'string' ? Buffer.byteLength(entry) : entry.length;
+        sink.write(p, entry, (h) => nextRoot.set(name, h));
+        return;
+      }
       const h = hashOf(entry);
       nextRoot.set(name, h);
       if (prev === h) {
@@ -299,6 +311,17 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       const u = openUnit(unit);
       if (u.next.has(name)) throw new Error(`publish: ${unit}/${name} handed in twice`);
       const prevHash = u.prev?.files.get(name);
+      if (prevHash === undefined && entry !== KEEP) {
+        // A new file (the usual case of a first build): the writer thread hashes it.
+        u.next.set(name, '');
+        result.written++;
+        result.bytes += typeof entry === 'string' ? Buffer.byteLength(entry) : entry.length;
+        materialize(u);
+        const p = join(u.dir!, name);
+        ensureDir(dirname(p));
+        sink.write(p, entry, (h) => u.next.set(name, h));
+        return;
+      }
       const h = entry === KEEP ? prevHash! : hashOf(entry);
       u.next.set(name, h);
       if (prevHash === h) {
@@ -498,7 +521,8 @@ async function runPool(jobs: Array<() => void | Promise<void>>, n: number): Prom
 
 // ---- writer threads -------------------------------------------------------------------------
 
-type Op = ['w', string, string | Buffer] | ['l', string, string] | ['gc', string];
+/** ['w', path, data, hash it (1) or not (0)] */
+type Op = ['w', string, string | Buffer, 0 | 1] | ['l', string, string] | ['gc', string];
 
 /** Writer threads: creating files waits on the disk, not the CPU, so several run at once. */
 const WRITER_THREADS = 4;
@@ -521,6 +545,7 @@ const SPARE_MAX = 1000;
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const SPARE_MAX = ${SPARE_MAX};
@@ -590,9 +615,13 @@ function recycle(root, dir) {
 }
 parentPort.on('message', (m) => {
   let error = null;
+  const hashes = [];
   for (const op of m.ops) {
     try {
-      if (op[0] === 'w') write(m.spare, op[1], op[2]);
+      if (op[0] === 'w') {
+        write(m.spare, op[1], op[2]);
+        if (op[3]) hashes.push(createHash('sha1').update(op[2]).digest('base64url'));
+      }
       else if (op[0] === 'l') fs.linkSync(op[1], op[2]);
       else recycle(m.spare, op[1]);
     } catch (e) {
@@ -600,12 +629,13 @@ parentPort.on('message', (m) => {
       break;
     }
   }
-  parentPort.postMessage({ id: m.id, error });
+  parentPort.postMessage({ id: m.id, error, hashes });
 });
 `;
 
 interface WriterPool {
-  run(ops: Op[], spareRoot: string): Promise<void>;
+  /** Resolves to the hashes of the writes marked for hashing, in order. */
+  run(ops: Op[], spareRoot: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -614,7 +644,7 @@ let pool: WriterPool | null = null;
 /** The process-wide writer threads (started on first use; they never keep the process alive). */
 function writerPool(): WriterPool {
   if (pool) return pool;
-  interface Slot { worker: Worker; pending: Map<number, { ops: number; resolve: () => void; reject: (e: Error) => void }>; load: number }
+  interface Slot { worker: Worker; pending: Map<number, { ops: number; resolve: (hashes: string[]) => void; reject: (e: Error) => void }>; load: number }
   const slots: Slot[] = [];
   let nextId = 1;
   let spawned = 0;
@@ -622,14 +652,14 @@ function writerPool(): WriterPool {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { index: spawned++ % WRITER_THREADS } });
     worker.unref();
     const slot: Slot = { worker, pending: new Map(), load: 0 };
-    worker.on('message', (m: { id: number; error: { message: string; code?: string } | null }) => {
+    worker.on('message', (m: { id: number; error: { message: string; code?: string } | null; hashes: string[] }) => {
       const p = slot.pending.get(m.id);
       if (!p) return;
       slot.pending.delete(m.id);
       slot.load -= p.ops;
       if (slot.pending.size === 0) worker.unref();
       if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-      else p.resolve();
+      else p.resolve(m.hashes);
     });
     worker.on('error', (err) => retire(slot, err));
     worker.on('exit', (code) => retire(slot, new Error(`site writer thread exited (${code})`)));
@@ -649,7 +679,7 @@ function writerPool(): WriterPool {
       const id = nextId++;
       slot.load += ops.length;
       if (slot.pending.size === 0) slot.worker.ref();
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<string[]>((resolve, reject) => {
         slot.pending.set(id, { ops: ops.length, resolve, reject });
         slot.worker.postMessage({ id, ops, spare: spareRoot });
       });
@@ -676,13 +706,18 @@ export async function closeWriterPool(): Promise<void> {
 /** Buffers operations into batches for the writer threads; settle() reports the first failure. */
 function threadSink(spareRoot: string): OpSink {
   let batch: Op[] = [];
+  let hashed: Array<(h: string) => void> = [];
   const sent: Array<Promise<void>> = [];
   let failure: { err: unknown } | null = null;
   const send = () => {
     if (!batch.length) return;
     const ops = batch;
+    const callbacks = hashed;
     batch = [];
-    sent.push(writerPool().run(ops, spareRoot).catch((err: unknown) => {
+    hashed = [];
+    sent.push(writerPool().run(ops, spareRoot).then((hashes) => {
+      for (let k = 0; k < callbacks.length; k++) callbacks[k]!(hashes[k]!);
+    }, (err: unknown) => {
       failure ??= { err };
     }));
   };
@@ -691,7 +726,10 @@ function threadSink(spareRoot: string): OpSink {
     if (batch.length >= BATCH_OPS) send();
   };
   return {
-    write: (p, d) => add(['w', p, d]),
+    write: (p, d, h) => {
+      if (h) hashed.push(h);
+      add(['w', p, d, h ? 1 : 0]);
+    },
     link: (a, b) => add(['l', a, b]),
     flush: send,
     async settle() {
