@@ -101,14 +101,20 @@ export type Href = (path: string) => string;
 
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b ? a / b : null);
 
-/** Guest table rows (live guests, templates last within their cluster order). */
-export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => boolean): GuestRowVM[] {
+const NO_VALUE = { text: '–', v: -1 };
+
+/**
+ * Guest table rows (live guests, templates last within their cluster order). `live: false` for
+ * tables that do not show current values: their rows then stay equal from cycle to cycle.
+ */
+export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => boolean, opts: { live?: boolean } = {}): GuestRowVM[] {
+  const live = opts.live !== false;
   const names = clusterNames(f);
   const out: GuestRowVM[] = [];
   for (const g of f.guests) {
     if (filter && !filter(g)) continue;
     const c = names.get(g.cluster_id) ?? '?';
-    const now = f.now.get(`${g.cluster_id}/${g.vmid}`);
+    const now = live ? f.now.get(`${g.cluster_id}/${g.vmid}`) : undefined;
     out.push({
       key: `${c}/${g.vmid}`,
       href: href(paths.guest(c, g.vmid)),
@@ -122,9 +128,9 @@ export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => b
       status: g.status,
       template: g.template === 1,
       tags: splitTags(g.tags),
-      cpu: now ? { text: fmtPct(now.cpu), v: round3(now.cpu) } : { text: '–', v: -1 },
-      mem: now ? { text: `${fmtBytes(now.mem)} / ${fmtBytes(g.maxmem)}`, v: now.mem === null ? -1 : Math.round(now.mem / 1048576) } : { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 },
-      uptime: now ? { text: fmtDuration(now.uptime), v: now.uptime ?? -1 } : { text: '–', v: -1 },
+      cpu: now ? { text: fmtPct(now.cpu), v: round3(now.cpu) } : NO_VALUE,
+      mem: now ? { text: `${fmtBytes(now.mem)} / ${fmtBytes(g.maxmem)}`, v: now.mem === null ? -1 : Math.round(now.mem / 1048576) } : live ? { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 } : NO_VALUE,
+      uptime: now ? { text: fmtDuration(now.uptime), v: now.uptime ?? -1 } : NO_VALUE,
       maxmem: { text: fmtBytes(g.maxmem), v: g.maxmem === null ? -1 : Math.round(g.maxmem / 1048576) },
     });
   }

@@ -47,6 +47,19 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     }
     page(path, template, model);
   };
+  /**
+   * Like modelPage for pages with big tables: the digest is taken over `key` (what the page
+   * shows, cheaply summarised) and the model is built only when the page is due.
+   */
+  const keyedPage = (path: string, template: string, key: unknown, build: () => object) => {
+    const digest = createHash('sha1').update(template).update(JSON.stringify([{ ...frame, generatedAt: 0 }, key])).digest('base64url');
+    if (opts.pageDue && !opts.pageDue(path, digest)) {
+      emit(path, opts.keep);
+      pages++;
+      return;
+    }
+    page(path, template, build());
+  };
   const names = clusterNames(d);
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
@@ -67,16 +80,24 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   for (const c of d.clusters) {
     const path = paths.cluster(c.name);
-    h = hrefFor(path);
-    modelPage(path, 'cluster', {
+    const ch = hrefFor(path);
+    // Without the live values the page does not show (a 5,000-row page must not be rebuilt every
+    // cycle for them); a guest row's changed_at moves whenever the store changes the row.
+    const nodes = buildNodeRows(d, ch, (n) => n.cluster_id === c.id).map(({ cpu: _c, mem: _m, disk: _d, load: _l, uptime: _u, ...row }) => row);
+    const storage = buildStorageRows(d, ch, (s) => s.cluster_id === c.id);
+    const tasks = buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, ch, frame.generatedAt);
+    let guestKey = '';
+    for (const g of d.guests) if (g.cluster_id === c.id) guestKey += `${g.vmid}:${g.changed_at};`;
+    const facts = buildClusterFacts(c);
+    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey], () => ({
       layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false }),
       name: c.name,
-      facts: buildClusterFacts(c),
-      nodes: buildNodeRows(d, h, (n) => n.cluster_id === c.id),
-      guests: buildGuestRows(d, h, (g) => g.cluster_id === c.id),
-      storage: buildStorageRows(d, h, (s) => s.cluster_id === c.id),
-      tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, h, frame.generatedAt),
-    });
+      facts,
+      nodes,
+      guests: buildGuestRows(d, ch, (g) => g.cluster_id === c.id, { live: false }),
+      storage,
+      tasks,
+    }));
   }
 
   const nodeRawByKey = new Map<string, SiteData['nodeRaw']>();
@@ -99,7 +120,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     const raw = nodeRawByKey.get(`${n.cluster_id}/${n.node}`) ?? [];
     emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, raw));
     const onNode = guestsByNode.get(`${n.cluster_id}/${n.node}`) ?? [];
-    const digest = createHash('sha1').update(JSON.stringify([n.status, onNode, (storagesByNode.get(`${n.cluster_id}/${n.node}`) ?? []).map((s) => [s.storage, s.status, s.total])])).digest('base64url');
+    // A guest row's changed_at moves whenever the store changes the row: it stands for the row.
+    const hash = createHash('sha1').update(n.status);
+    for (const g of onNode) hash.update(`;${g.vmid}:${g.changed_at}`);
+    const digest = hash.update(JSON.stringify((storagesByNode.get(`${n.cluster_id}/${n.node}`) ?? []).map((s) => [s.storage, s.status, s.total]))).digest('base64url');
     if (!opts.nodeDue(path, index, digest)) {
       emit(path, opts.keep);
       pages++;
@@ -122,7 +146,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       facts: buildNodeFacts(n),
       charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, n) })),
       ranges: RANGES.map((r) => r.id),
-      guests: buildGuestRows(d, h, (g) => g.cluster_id === n.cluster_id && g.node === n.node),
+      guests: buildGuestRows(d, h, (g) => g.cluster_id === n.cluster_id && g.node === n.node, { live: false }),
       storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
       tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === n.cluster_id && t.node === n.node).slice(0, 50), names, known, h, frame.generatedAt),
     });
