@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -185,6 +185,23 @@ describe('site builder', () => {
         expect(doc.files.raw.length).toBeLessThanOrEqual(8);
       }
     }
+  });
+
+  it('reports the bytes it wrote: for a first build, the size of the files on disk', async () => {
+    syn = await makeSynthetic(150);
+    const { builder, outDir } = setup();
+    const first = await builder.build();
+    let onDisk = 0;
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const f = join(d, e.name);
+        if (e.isDirectory()) walk(f);
+        else if (e.isFile()) onDisk += statSync(f).size;
+      }
+    };
+    walk(join(outDir, 'releases'));
+    walk(join(outDir, 'trees'));
+    expect(first.bytes).toBe(onDisk);
   });
 
   it('refuses to start a build while one runs', async () => {
