@@ -106,7 +106,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds })
     : undefined;
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
-  const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
+  const site = createSiteBuilder({ db: store.db, dbFile: config.paths.database, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   const inbox = withInbox
     ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions })
     : undefined;

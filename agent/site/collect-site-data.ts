@@ -4,8 +4,9 @@ import type { Database } from '../store/schema.ts';
 import { queryActions, queryAgentState, queryPollRuns, queryRecentTasks, type ActionRow, type PollRunRow, type TaskRow } from './activity.query.ts';
 import type { Fleet, GuestNow } from './build-fleet-model.ts';
 import { queryClusters, queryGuests, queryNodes, queryStorages } from './inventory.query.ts';
-import { queryGuestSamplesAfter, queryNodeSamplesSince, queryPackedGuestSamples, type RawNodeSample } from './recent.query.ts';
+import { queryGuestSamplesAfter, queryGuestSamplesAt, queryNodeSamplesSince, queryPackedGuestSamples, type RawGuestSample, type RawNodeSample } from './recent.query.ts';
 import type { RecentCache } from './recent-cache.ts';
+import type { ClusterRead, RecentReader } from './recent-reader.ts';
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
@@ -16,29 +17,71 @@ export interface SiteData extends Fleet {
   pollRuns: PollRunRow[];
   nodeRaw: RawNodeSample[];
   siteState: Map<string, { value: string; updated_at: number }>;
+  /**
+   * Resolves once the recent-sample cache holds the last hour (at once, except on the first
+   * build, whose read runs on a worker thread meanwhile). Only guest pages and files need it.
+   */
+  recentReady: Promise<void>;
+}
+
+export interface CollectOptions {
+  nearFullRatio: number;
+  /** Reads the first fill of the cache off this thread; without it the read runs here. */
+  reader?: RecentReader;
+  /** The reader failed and the read ran on this thread instead. */
+  onReaderError?: (err: unknown) => void;
 }
 
 /** Reads inventory, tops up the recent-sample cache and reads activity for a build at nowSec. */
-export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, nowSec: number, opts: { nearFullRatio: number }): Promise<SiteData> {
+export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, nowSec: number, opts: CollectOptions): Promise<SiteData> {
   const [clusters, nodes, guests, storages] = await Promise.all([queryClusters(db), queryNodes(db), queryGuests(db), queryStorages(db)]);
   const windowFrom = nowSec - RAW_WINDOW_SECONDS;
+  const firstFill: ClusterRead[] = [];
   for (const c of clusters) {
     const after = Math.max(cache.watermark(c.id), windowFrom - 1);
     if (c.last_sample_ts === null || c.last_sample_ts <= after) continue;
-    if (cache.watermark(c.id) === 0) cache.addPacked(c.id, await queryPackedGuestSamples(db, c.id, after));
-    else cache.add(c.id, await queryGuestSamplesAfter(db, c.id, after));
+    if (cache.watermark(c.id) !== 0) cache.add(c.id, await queryGuestSamplesAfter(db, c.id, after));
+    else if (opts.reader) firstFill.push({ clusterId: c.id, after });
+    else cache.addPacked(c.id, await queryPackedGuestSamples(db, c.id, after));
   }
   cache.prune(windowFrom);
+  let recentReady = Promise.resolve();
+  if (firstFill.length) {
+    const readHere = async () => {
+      for (const r of firstFill) cache.addPacked(r.clusterId, await queryPackedGuestSamples(db, r.clusterId, r.after));
+    };
+    recentReady = opts.reader!(firstFill).then(
+      (rows) => {
+        for (const [id, packed] of rows) cache.addPacked(id, packed);
+      },
+      (err: unknown) => {
+        opts.onReaderError?.(err);
+        return readHere();
+      },
+    );
+  }
   const lastTs = new Map(clusters.map((c) => [c.id, c.last_sample_ts]));
   const now = new Map<string, GuestNow>();
+  const setNow = (clusterId: number, vmid: number, r: Omit<RawGuestSample, 'cluster_id' | 'vmid'>) =>
+    now.set(`${clusterId}/${vmid}`, {
+      ts: r.ts, cpu: r.cpu, mem: r.mem, disk: r.disk, uptime: r.uptime,
+      netin: r.netin_bps, netout: r.netout_bps, diskread: r.diskread_bps, diskwrite: r.diskwrite_bps,
+    });
+  // Clusters still being read: their current values from the newest sample alone.
+  for (const r of firstFill) {
+    const ts = lastTs.get(r.clusterId);
+    if (ts != null) for (const row of await queryGuestSamplesAt(db, r.clusterId, ts)) setNow(r.clusterId, row.vmid, row);
+  }
+  const filling = new Set(firstFill.map((r) => r.clusterId));
   for (const g of guests) {
+    if (filling.has(g.cluster_id)) continue;
     const w = cache.get(g.cluster_id, g.vmid);
     if (!w) continue;
     const k = w.ts.length - 1;
     if (w.ts[k] !== lastTs.get(g.cluster_id)) continue;
-    now.set(`${g.cluster_id}/${g.vmid}`, {
+    setNow(g.cluster_id, g.vmid, {
       ts: w.ts[k]!, cpu: w.cpu[k]!, mem: w.mem[k]!, disk: w.disk[k]!, uptime: w.uptime[k]!,
-      netin: w.ni[k]!, netout: w.no[k]!, diskread: w.dr[k]!, diskwrite: w.dw[k]!,
+      netin_bps: w.ni[k]!, netout_bps: w.no[k]!, diskread_bps: w.dr[k]!, diskwrite_bps: w.dw[k]!,
     });
   }
   const since24h = nowSec - 86_400;
@@ -54,6 +97,6 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     failedTasks24h: tasks.filter((t) => t.ok === 0).length,
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
-    tasks, actions, pollRuns, nodeRaw, siteState,
+    tasks, actions, pollRuns, nodeRaw, siteState, recentReady,
   };
 }

@@ -42,6 +42,16 @@ export async function queryGuestSamplesAfter(db: Kysely<Database>, clusterId: nu
     .execute();
 }
 
+/** Guest samples of one cluster at exactly ts (a poll's snapshot). */
+export async function queryGuestSamplesAt(db: Kysely<Database>, clusterId: number, ts: number): Promise<RawGuestSample[]> {
+  return db
+    .selectFrom('guest_samples')
+    .select(['ts', 'cluster_id', 'vmid', 'uptime', 'cpu', 'mem', 'disk', 'netin_bps', 'netout_bps', 'diskread_bps', 'diskwrite_bps'])
+    .where('ts', '=', ts)
+    .where('cluster_id', '=', clusterId)
+    .execute();
+}
+
 /** Node samples of every cluster with ts ≥ from, in time order. */
 export async function queryNodeSamplesSince(db: Kysely<Database>, from: number): Promise<RawNodeSample[]> {
   return db
@@ -66,17 +76,25 @@ export interface PackedGuestSamples {
   dw: string;
 }
 
+const packedColumns = [['ts', 'ts'], ['uptime', 'uptime'], ['cpu', 'cpu'], ['mem', 'mem'], ['disk', 'disk'], ['netin_bps', 'ni'], ['netout_bps', 'no'], ['diskread_bps', 'dr'], ['diskwrite_bps', 'dw']]
+  .map(([c, as]) => `json_group_array(${c}) AS ${as}`)
+  .join(', ');
+
 /**
- * Every guest's samples of one cluster with ts > after, packed per guest by SQLite as JSON arrays:
- * for the first fill of the recent cache (half a million rows at 10,000 guests) this is several
- * times cheaper than one JS object per row, and JSON.parse reads the arrays natively (measured
- * 0.4 s per 5,000 guests against 0.65 s for comma-joined text split in JS).
+ * Every guest's samples of one cluster (:clusterId) with ts > :after, packed per guest by SQLite
+ * as JSON arrays: for the first fill of the recent cache (half a million rows at 10,000 guests)
+ * this is several times cheaper than one JS object per row, and JSON.parse reads the arrays
+ * natively (0.4 s per 5,000 guests against 0.65 s for comma-joined text split in JS). Plain SQL
+ * text because recent-reader.ts runs it on its own connection too.
  */
+export const PACKED_GUEST_SAMPLES_SQL = `SELECT vmid, ${packedColumns}
+  FROM (SELECT * FROM guest_samples WHERE ts > :after AND cluster_id = :clusterId ORDER BY vmid, ts)
+  GROUP BY vmid`;
+
+/** PACKED_GUEST_SAMPLES_SQL on the store's connection. */
 export async function queryPackedGuestSamples(db: Kysely<Database>, clusterId: number, after: number): Promise<PackedGuestSamples[]> {
-  const col = (c: string, as: string) => sql.raw(`json_group_array(${c}) AS ${as}`);
-  const r = await sql<PackedGuestSamples>`SELECT vmid, ${col('ts', 'ts')}, ${col('uptime', 'uptime')}, ${col('cpu', 'cpu')}, ${col('mem', 'mem')},
-      ${col('disk', 'disk')}, ${col('netin_bps', 'ni')}, ${col('netout_bps', 'no')}, ${col('diskread_bps', 'dr')}, ${col('diskwrite_bps', 'dw')}
-    FROM (SELECT * FROM guest_samples WHERE ts > ${after} AND cluster_id = ${clusterId} ORDER BY vmid, ts)
-    GROUP BY vmid`.execute(db);
+  const [head, rest] = PACKED_GUEST_SAMPLES_SQL.split(':after');
+  const [mid, tail] = rest!.split(':clusterId');
+  const r = await sql<PackedGuestSamples>`${sql.raw(head!)}${after}${sql.raw(mid!)}${clusterId}${sql.raw(tail!)}`.execute(db);
   return r.rows;
 }

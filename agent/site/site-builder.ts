@@ -15,6 +15,7 @@ import { SOURCE_TIERS } from './encode-series.ts';
 import { fmtTime } from './format.ts';
 import { KEEP, createPublisher, type Entry, type Publisher, type ReleaseWriter, type SiteWriter } from './publish.ts';
 import { createRecentCache } from './recent-cache.ts';
+import { createRecentReader } from './recent-reader.ts';
 import { renderFleetPages } from './render-fleet-pages.ts';
 import { renderGuestBuckets, type BucketState } from './render-guest-buckets.ts';
 import { createRenderer } from './render.ts';
@@ -54,6 +55,11 @@ export interface SiteBuilderDeps {
   now: () => number;
   outDir: string;
   config: Pick<Config, 'site' | 'pollIntervalSeconds'>;
+  /**
+   * The database file: the first build then reads the last hour of samples on a worker thread
+   * of its own while it renders the fleet pages (absent: on this thread).
+   */
+  dbFile?: string;
   /** File-system calls of the publisher (tests inject failures). */
   writer?: SiteWriter;
   templatesDir?: string;
@@ -77,6 +83,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   const assets = loadAssets(deps.templatesDir);
   const cache = createRecentCache();
   const periods = { ...DEFAULT_PERIODS, ...deps.periods };
+  const reader = deps.dbFile && deps.dbFile !== ':memory:' ? createRecentReader(deps.dbFile) : undefined;
   let publisher: Publisher | null = null;
   let states = new Map<string, BucketState>();
   let nodeRoll = { day: 0, long: 0 };
@@ -111,13 +118,20 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         phase[name] = Math.round(t - mark);
         mark = t;
       };
-      const data = await collectSiteData(db, cache, nowSec, { nearFullRatio: NEAR_FULL_RATIO });
+      const data = await collectSiteData(db, cache, nowSec, {
+        nearFullRatio: NEAR_FULL_RATIO,
+        ...(reader && { reader, onReaderError: (err: unknown) => log.warn({ err }, 'reading recent samples on a worker thread failed; read them here instead') }),
+      });
       lap('collect');
       clusterIds = new Map(data.clusters.map((c) => [c.name, c.id]));
-      for (const s of pending.splice(0)) {
-        const id = clusterIds.get(s.cluster);
-        if (id !== undefined) cache.addSnapshot(id, s);
-      }
+      // Snapshots recorded before the cluster ids were known go in after the first fill (older
+      // samples arriving after newer ones would be ignored by the cache).
+      const recentReady = data.recentReady.then(() => {
+        for (const s of pending.splice(0)) {
+          const id = clusterIds.get(s.cluster);
+          if (id !== undefined) cache.addSnapshot(id, s);
+        }
+      });
       const frame: SiteFrame = {
         siteTitle: config.site.title,
         generatedAt: nowSec,
@@ -159,6 +173,8 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
 
       lap('fleet');
       const nextNodeRoll = await renderTierFiles(data, nowSec, full, has, emit);
+      await recentReady;
+      lap('recent');
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
         deferTiers: full && !opts.toMemory,

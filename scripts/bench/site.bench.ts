@@ -44,6 +44,8 @@ function rng(seed: number) {
 export interface Synthetic {
   store: Store;
   dir: string;
+  /** The database file. */
+  file: string;
   now: number;
   clusters: Array<{ id: number; name: string; guests: Array<{ vmid: number; node: string; running: boolean; type: 'qemu' | 'lxc'; maxmem: number }> }>;
   /** Appends one cycle of raw samples at `ts` (and a 5-minute rollup row when ts crosses one). */
@@ -56,7 +58,8 @@ export interface Synthetic {
  */
 export async function makeSynthetic(guests: number, opts: { now?: number; hostile?: boolean } = {}): Promise<Synthetic> {
   const dir = mkdtempSync(join(tmpdir(), 'pmi-site-bench-'));
-  const store = await openDatabase(join(dir, 'pmi.sqlite'));
+  const file = join(dir, 'pmi.sqlite');
+  const store = await openDatabase(file);
   const sq = store.sqlite;
   const now = opts.now ?? Math.floor(Date.parse('2026-11-27T12:00:00Z') / 1000);
   const r = rng(42);
@@ -140,6 +143,7 @@ export async function makeSynthetic(guests: number, opts: { now?: number; hostil
   const syn: Synthetic = {
     store,
     dir,
+    file,
     now,
     clusters,
     cycle(ts) {
@@ -197,7 +201,7 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
   let clock = syn.now * 1000;
   const outDir = join(syn.dir, 'site');
   const builder = createSiteBuilder({
-    db: syn.store.db, log: silentLog(), now: () => clock, outDir,
+    db: syn.store.db, dbFile: syn.file, log: silentLog(), now: () => clock, outDir,
     config: { pollIntervalSeconds: INTERVAL, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } },
   });
   try {

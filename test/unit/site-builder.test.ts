@@ -148,9 +148,23 @@ describe('site builder', () => {
     expect(page()).toContain('renamed-guest');
   });
 
+  it('reads the first hour of samples on a worker thread to the same result as on its own thread', async () => {
+    syn = await makeSynthetic(120);
+    const here = await setup().builder.build({ toMemory: true });
+    const lines: Array<Record<string, unknown>> = [];
+    const threaded = await setup({ dbFile: syn.file, log: createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => { lines.push(JSON.parse(String(c)) as Record<string, unknown>); cb(); } }) }) }).builder.build({ toMemory: true });
+    expect(lines.filter((l) => l.level === 40)).toEqual([]);
+    expect([...threaded.files!.keys()].sort()).toEqual([...here.files!.keys()].sort());
+    for (const [p, c] of here.files!) if (!p.endsWith('agent.html')) expect(String(threaded.files!.get(p)), p).toBe(String(c));
+  });
+
   it('publishes each raw sample of the last hour once in chunks, the newer ones in the live file', async () => {
     syn = await makeSynthetic(150);
-    const { builder, clock, outDir } = setup();
+    const { builder, clock, outDir } = setup({ dbFile: syn.file });
+    // A cycle recorded before the first build (the agent records, then builds): it must not
+    // hide the older samples that the first build reads.
+    clock.ms += 60_000;
+    builder.record(syn.cycle(clock.ms / 1000));
     await builder.build();
     const read = (p: string) => JSON.parse(readFileSync(join(outDir, 'current', p), 'utf8')) as Record<string, unknown>;
     const seen = new Map<string, string>();
