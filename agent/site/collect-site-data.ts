@@ -4,7 +4,7 @@ import type { Database } from '../store/schema.ts';
 import { queryActions, queryAgentState, queryPollRuns, queryRecentTasks, type ActionRow, type PollRunRow, type TaskRow } from './activity.query.ts';
 import type { Fleet, GuestNow } from './build-fleet-model.ts';
 import { queryClusters, queryGuests, queryNodes, queryStorages } from './inventory.query.ts';
-import { queryGuestSamplesAfter, queryGuestSamplesAt, queryNodeSamplesSince, queryPackedGuestSamples, type RawGuestSample, type RawNodeSample } from './recent.query.ts';
+import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawGuestSample, type RawNodeSample } from './recent.query.ts';
 import type { RecentCache } from './recent-cache.ts';
 import type { ClusterRead, RecentReader } from './recent-reader.ts';
 
@@ -24,8 +24,21 @@ export interface SiteData extends Fleet {
   recentReady: Promise<void>;
 }
 
+/**
+ * The last hour of node samples, kept between builds and topped up from the newest stored one
+ * (re-reading 12,000 rows every cycle cost ~55 ms at 200 nodes). Like the guest cache, a sample
+ * stored later with an older timestamp (a backfill) shows once the 24 h tier has it.
+ */
+export interface NodeWindow {
+  rows: RawNodeSample[];
+  /** Newest ts read (0: nothing yet). */
+  mark: number;
+}
+
 export interface CollectOptions {
   nearFullRatio: number;
+  /** Node samples kept between builds (absent: the hour is read every time). */
+  nodeWindow?: NodeWindow;
   /** Reads the first fill of the cache off this thread; without it the read runs here. */
   reader?: RecentReader;
   /** The reader failed and the read ran on this thread instead. */
@@ -40,7 +53,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   for (const c of clusters) {
     const after = Math.max(cache.watermark(c.id), windowFrom - 1);
     if (c.last_sample_ts === null || c.last_sample_ts <= after) continue;
-    if (cache.watermark(c.id) !== 0) cache.add(c.id, await queryGuestSamplesAfter(db, c.id, after));
+    if (cache.watermark(c.id) !== 0) cache.add(c.id, await queryGuestSamples(db, c.id, '>', after));
     else if (opts.reader) firstFill.push({ clusterId: c.id, after });
     else cache.addPacked(c.id, await queryPackedGuestSamples(db, c.id, after));
   }
@@ -70,7 +83,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   // Clusters still being read: their current values from the newest sample alone.
   for (const r of firstFill) {
     const ts = lastTs.get(r.clusterId);
-    if (ts != null) for (const row of await queryGuestSamplesAt(db, r.clusterId, ts)) setNow(r.clusterId, row.vmid, row);
+    if (ts != null) for (const row of await queryGuestSamples(db, r.clusterId, '=', ts)) setNow(r.clusterId, row.vmid, row);
   }
   const filling = new Set(firstFill.map((r) => r.clusterId));
   for (const g of guests) {
@@ -85,13 +98,21 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     });
   }
   const since24h = nowSec - 86_400;
-  const [tasks, actions, pollRuns, nodeRaw, siteState] = await Promise.all([
+  const nodeFrom = nowSec - 3600;
+  const nw = opts.nodeWindow;
+  const [tasks, actions, pollRuns, newNodeRows, siteState] = await Promise.all([
     queryRecentTasks(db, since24h, 1000),
     queryActions(db, nowSec - 7 * 86_400, 1000),
     queryPollRuns(db, since24h),
-    queryNodeSamplesSince(db, nowSec - 3600),
+    queryNodeSamplesSince(db, nw ? Math.max(nodeFrom, nw.mark + 1) : nodeFrom),
     queryAgentState(db, 'site.'),
   ]);
+  let nodeRaw = newNodeRows;
+  if (nw) {
+    nw.rows = nw.rows.filter((r) => r.ts >= nodeFrom).concat(newNodeRows);
+    for (const r of newNodeRows) if (r.ts > nw.mark) nw.mark = r.ts;
+    nodeRaw = nw.rows;
+  }
   return {
     clusters, nodes, guests, storages, now,
     failedTasks24h: tasks.filter((t) => t.ok === 0).length,

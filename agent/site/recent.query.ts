@@ -31,24 +31,14 @@ export interface RawNodeSample {
   netout_bps: number | null;
 }
 
-/** Guest samples of one cluster with ts > after, in time order. */
-export async function queryGuestSamplesAfter(db: Kysely<Database>, clusterId: number, after: number): Promise<RawGuestSample[]> {
+/** Guest samples of one cluster with ts > after (op '>'), or at exactly ts (op '='), in time order. */
+export async function queryGuestSamples(db: Kysely<Database>, clusterId: number, op: '>' | '=', ts: number): Promise<RawGuestSample[]> {
   return db
     .selectFrom('guest_samples')
     .select(['ts', 'cluster_id', 'vmid', 'uptime', 'cpu', 'mem', 'disk', 'netin_bps', 'netout_bps', 'diskread_bps', 'diskwrite_bps'])
-    .where('ts', '>', after)
+    .where('ts', op, ts)
     .where('cluster_id', '=', clusterId)
     .orderBy('ts')
-    .execute();
-}
-
-/** Guest samples of one cluster at exactly ts (a poll's snapshot). */
-export async function queryGuestSamplesAt(db: Kysely<Database>, clusterId: number, ts: number): Promise<RawGuestSample[]> {
-  return db
-    .selectFrom('guest_samples')
-    .select(['ts', 'cluster_id', 'vmid', 'uptime', 'cpu', 'mem', 'disk', 'netin_bps', 'netout_bps', 'diskread_bps', 'diskwrite_bps'])
-    .where('ts', '=', ts)
-    .where('cluster_id', '=', clusterId)
     .execute();
 }
 

@@ -218,6 +218,24 @@ describe('site builder', () => {
     expect(first.bytes).toBe(onDisk);
   });
 
+  it('keeps node samples between builds to the same node files as a fresh read', async () => {
+    syn = await makeSynthetic(100);
+    const { builder, clock, outDir } = setup();
+    await builder.build();
+    for (let k = 0; k < 4; k++) {
+      clock.ms += 60_000;
+      builder.record(syn.cycle(clock.ms / 1000));
+      await builder.build();
+    }
+    const fresh = await createSiteBuilder({
+      db: syn.store.db, log: createLogger({ level: 'silent' }), now: () => clock.ms, outDir: join(syn.dir, 'other'),
+      config: { pollIntervalSeconds: 60, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } },
+    }).build({ toMemory: true });
+    const file = 'data/nodes/bench1/node1.json';
+    expect(readFileSync(join(outDir, 'current', file), 'utf8')).toBe(String(fresh.files!.get(file)));
+    expect((JSON.parse(String(fresh.files!.get(file))) as { raw: { n: number } }).raw.n).toBeGreaterThan(60);
+  });
+
   it('refuses to start a build while one runs', async () => {
     syn = await makeSynthetic(20);
     const { builder } = setup();
