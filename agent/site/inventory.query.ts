@@ -47,6 +47,15 @@ export async function queryGuests(db: Kysely<Database>): Promise<GuestRow[]> {
     .execute();
 }
 
+/**
+ * A value that changes whenever any guest row does: the store sets changed_at to the snapshot's
+ * time on every insert, update and removal, so the sum moves (rows are never deleted).
+ */
+export async function guestsSignature(db: Kysely<Database>): Promise<string> {
+  const r = await sql<{ n: number; s: number | null }>`SELECT count(*) AS n, sum(changed_at) AS s FROM guests`.execute(db);
+  return `${r.rows[0]?.n ?? 0}:${r.rows[0]?.s ?? 0}`;
+}
+
 /** Storages' latest state. */
 export async function queryStorages(db: Kysely<Database>): Promise<StorageRow[]> {
   return db

@@ -10,7 +10,7 @@ import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from '../store/schema.ts';
 import { writeAgentState } from './activity.query.ts';
 import type { SiteFrame } from './build-layout-model.ts';
-import { collectSiteData, type NodeWindow } from './collect-site-data.ts';
+import { collectSiteData, type GuestRowsCache, type NodeWindow } from './collect-site-data.ts';
 import { SOURCE_TIERS } from './encode-series.ts';
 import { fmtTime } from './format.ts';
 import { KEEP, createPublisher, type Entry, type Publisher, type ReleaseWriter, type SiteWriter } from './publish.ts';
@@ -83,6 +83,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   const assets = loadAssets(deps.templatesDir);
   const cache = createRecentCache();
   const nodeWindow: NodeWindow = { rows: [], mark: 0 };
+  const guestRows: GuestRowsCache = { signature: '', rows: [] };
   const periods = { ...DEFAULT_PERIODS, ...deps.periods };
   const reader = deps.dbFile && deps.dbFile !== ':memory:' ? createRecentReader(deps.dbFile) : undefined;
   let publisher: Publisher | null = null;
@@ -122,6 +123,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       const data = await collectSiteData(db, cache, nowSec, {
         nearFullRatio: NEAR_FULL_RATIO,
         nodeWindow,
+        guestRows,
         ...(reader && { reader, onReaderError: (err: unknown) => log.warn({ err }, 'reading recent samples on a worker thread failed; read them here instead') }),
       });
       lap('collect');
