@@ -146,7 +146,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       facts: buildNodeFacts(n),
       charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, n) })),
       ranges: RANGES.map((r) => r.id),
-      guests: buildGuestRows(d, h, (g) => g.cluster_id === n.cluster_id && g.node === n.node, { live: false }),
+      // The node's guests, grouped above: filtering the fleet per node was 2 million calls at 200 nodes.
+      guests: buildGuestRows({ ...d, guests: onNode }, h, undefined, { live: false }),
       storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
       tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === n.cluster_id && t.node === n.node).slice(0, 50), names, known, h, frame.generatedAt),
     });
