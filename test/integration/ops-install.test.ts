@@ -232,6 +232,8 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
     try {
       const r = await promisify(execFile)(process.execPath, [join(app, 'agent/bin/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
       expect(r.stdout).toContain('"msg":"cycle done"');
+      // the first build's sample reader thread loads better-sqlite3 from the installed copy
+      expect(r.stdout).not.toContain('worker thread failed');
       expect(existsSync(join(d.site, 'current/index.html'))).toBe(true);
       // what install.sh does after npm ci: build dist/pmi-agent.js in the installed copy; the bin
       // then runs it (no "not using" notice), and plain node runs it without any TypeScript loader
@@ -243,6 +245,7 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       expect(b.stdout).toContain('"msg":"cycle done"');
       const plain = await promisify(execFile)(process.execPath, [join(app, 'dist/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
       expect(plain.stdout).toContain('"msg":"cycle done"');
+      expect(b.stdout + plain.stdout).not.toContain('worker thread failed');
     } finally {
       await sim.stop();
       rmSync(d.dir, { recursive: true, force: true });
