@@ -53,6 +53,8 @@ export interface Synthetic {
   clusters: Array<{ id: number; name: string; guests: Array<{ vmid: number; node: string; running: boolean; type: 'qemu' | 'lxc'; maxmem: number }> }>;
   /** Appends one cycle of raw samples at `ts` (and a 5-minute rollup row when ts crosses one). */
   cycle(ts: number): ClusterSnapshot[];
+  /** Closes the database and removes the directory. */
+  dispose(): Promise<void>;
 }
 
 /**
@@ -147,6 +149,10 @@ export async function makeSynthetic(guests: number, opts: { now?: number; hostil
     store,
     dir,
     file,
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
     now,
     clusters,
     cycle(ts) {

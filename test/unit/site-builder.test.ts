@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,11 +11,8 @@ import { makeSynthetic, type Synthetic } from '../../scripts/bench/site.bench.ts
 const HOSTILE = '"><script>alert(1)</script>';
 let syn: Synthetic | undefined;
 afterEach(async () => {
-  if (syn) {
-    await syn.store.close();
-    rmSync(syn.dir, { recursive: true, force: true });
-    syn = undefined;
-  }
+  await syn?.dispose();
+  syn = undefined;
 });
 
 function setup(extra: Partial<SiteBuilderDeps> = {}) {

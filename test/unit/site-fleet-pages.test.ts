@@ -1,7 +1,6 @@
 // Pages without live values are re-rendered only when what they show changed: at 10,000 guests a
 // cluster page has 5,000 rows, and rebuilding it every cycle for values it does not show cost
 // ~170 ms per cycle.
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectSiteData } from '../../agent/site/collect-site-data.ts';
 import { KEEP, type Entry } from '../../agent/site/publish.ts';
@@ -13,11 +12,8 @@ import { makeSynthetic, type Synthetic } from '../../scripts/bench/site.bench.ts
 
 let syn: Synthetic | undefined;
 afterEach(async () => {
-  if (syn) {
-    await syn.store.close();
-    rmSync(syn.dir, { recursive: true, force: true });
-    syn = undefined;
-  }
+  await syn?.dispose();
+  syn = undefined;
 });
 
 describe('fleet pages', () => {
