@@ -5,8 +5,11 @@ import { queryActions, queryAgentState, queryPollRuns, queryRecentTasks, type Ac
 import type { Fleet, GuestNow } from './build-fleet-model.ts';
 import { guestsSignature, queryClusters, queryGuests, queryNodes, queryStorages, type GuestRow } from './inventory.query.ts';
 import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawGuestSample, type RawNodeSample } from './recent.query.ts';
+import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { RecentCache } from './recent-cache.ts';
 import type { ClusterRead, RecentReader } from './recent-reader.ts';
+
+const DONE = Promise.resolve();
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
@@ -22,6 +25,8 @@ export interface SiteData extends Fleet {
    * build, whose read runs on a worker thread meanwhile). Only guest pages and files need it.
    */
   recentReady: Promise<void>;
+  /** The same for one cluster: its guests can be rendered once it resolves. */
+  clusterReady: (clusterId: number) => Promise<void>;
 }
 
 /**
@@ -51,6 +56,11 @@ export interface CollectOptions {
   reader?: RecentReader;
   /** The reader failed and the read ran on this thread instead. */
   onReaderError?: (err: unknown) => void;
+  /**
+   * Snapshots recorded before the clusters' ids were known (the first build): added to the cache
+   * after their cluster's first fill (older samples arriving after newer ones would be ignored).
+   */
+  pending?: ClusterSnapshot[];
 }
 
 /** Reads inventory, tops up the recent-sample cache and reads activity for a build at nowSec. */
@@ -77,19 +87,43 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   }
   cache.prune(windowFrom);
   let recentReady = Promise.resolve();
+  const ready = new Map<number, { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void }>();
+  for (const r of firstFill) {
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => {}); // also reported through recentReady
+    ready.set(r.clusterId, { promise, resolve, reject });
+  }
+  const idOf = new Map(clusters.map((c) => [c.name, c.id]));
+  const addPending = (clusterId: number) => {
+    for (const snap of opts.pending ?? []) if (idOf.get(snap.cluster) === clusterId) cache.addSnapshot(clusterId, snap);
+  };
+  for (const c of clusters) if (!ready.has(c.id)) addPending(c.id);
+  const filled = (clusterId: number, packed: Parameters<RecentCache['addPacked']>[1]) => {
+    const r = ready.get(clusterId);
+    if (!r || r.promise === DONE) return;
+    cache.addPacked(clusterId, packed);
+    addPending(clusterId);
+    r.resolve();
+    r.promise = DONE;
+  };
   if (firstFill.length) {
-    const readHere = async () => {
-      for (const r of firstFill) cache.addPacked(r.clusterId, await queryPackedGuestSamples(db, r.clusterId, r.after));
+    // Clusters the reader did not hand over (it failed) are read here.
+    const readRest = async () => {
+      for (const r of firstFill) if (ready.get(r.clusterId)!.promise !== DONE) filled(r.clusterId, await queryPackedGuestSamples(db, r.clusterId, r.after));
     };
-    recentReady = opts.reader!(firstFill).then(
-      (rows) => {
-        for (const [id, packed] of rows) cache.addPacked(id, packed);
-      },
-      (err: unknown) => {
-        opts.onReaderError?.(err);
-        return readHere();
-      },
-    );
+    recentReady = opts.reader!(firstFill, filled).then(readRest, (err: unknown) => {
+      opts.onReaderError?.(err);
+      return readRest();
+    });
+    // A cluster left unfilled must not keep its guests waiting forever.
+    recentReady.catch((err: unknown) => {
+      for (const r of ready.values()) if (r.promise !== DONE) r.reject(err);
+    });
   }
   const lastTs = new Map(clusters.map((c) => [c.id, c.last_sample_ts]));
   const now = new Map<string, GuestNow>();
@@ -137,5 +171,6 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
     tasks, actions, pollRuns, nodeRaw, siteState, recentReady,
+    clusterReady: (id) => ready.get(id)?.promise ?? DONE,
   };
 }

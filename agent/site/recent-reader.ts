@@ -13,7 +13,11 @@ export interface ClusterRead {
   after: number;
 }
 
-export type RecentReader = (reads: ClusterRead[]) => Promise<Map<number, PackedGuestSamples[]>>;
+/**
+ * Reads the clusters one after the other, handing each one's rows over as soon as it is read (the
+ * build renders a cluster's guests while the next one is read); resolves when all are.
+ */
+export type RecentReader = (reads: ClusterRead[], onCluster: (clusterId: number, rows: PackedGuestSamples[]) => void) => Promise<void>;
 
 // Plain CommonJS: runs the same under tsx, the bundle and vitest. better-sqlite3 is required by
 // absolute path (a worker's own resolution would start from the working directory).
@@ -23,10 +27,13 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
 try {
   db.pragma('busy_timeout = 5000');
+  // The query sorts ~30 MB per 5,000 guests: in memory, not in temporary files (SQLite spills a
+  // sort that outgrows the page cache; this connection lives for one read).
+  db.pragma('cache_size = -131072');
+  db.pragma('temp_store = MEMORY');
   const stmt = db.prepare(workerData.sql);
-  const out = [];
-  for (const r of workerData.reads) out.push([r.clusterId, stmt.all({ clusterId: r.clusterId, after: r.after })]);
-  parentPort.postMessage({ out });
+  for (const r of workerData.reads) parentPort.postMessage({ clusterId: r.clusterId, rows: stmt.all({ clusterId: r.clusterId, after: r.after }) });
+  parentPort.postMessage({ done: true });
 } catch (e) {
   parentPort.postMessage({ error: String(e && e.message) });
 } finally {
@@ -37,14 +44,26 @@ try {
 /** A reader for the database file `file` (each call runs one worker thread to completion). */
 export function createRecentReader(file: string): RecentReader {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  return (reads) =>
+  return (reads, onCluster) =>
     new Promise((resolve, reject) => {
       const w = new Worker(READER_SOURCE, { eval: true, workerData: { driver, file, sql: PACKED_GUEST_SAMPLES_SQL, reads } });
       let settled = false;
-      w.once('message', (m: { out?: Array<[number, PackedGuestSamples[]]>; error?: string }) => {
-        settled = true;
-        if (m.error !== undefined) reject(new Error(`reading recent samples: ${m.error}`));
-        else resolve(new Map(m.out));
+      w.on('message', (m: { clusterId?: number; rows?: PackedGuestSamples[]; done?: true; error?: string }) => {
+        if (settled) return;
+        if (m.error !== undefined) {
+          settled = true;
+          reject(new Error(`reading recent samples: ${m.error}`));
+        } else if (m.done) {
+          settled = true;
+          resolve();
+        } else {
+          try {
+            onCluster(m.clusterId!, m.rows!);
+          } catch (err) {
+            settled = true;
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        }
       });
       w.once('error', (err) => {
         settled = true;

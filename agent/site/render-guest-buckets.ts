@@ -105,6 +105,8 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
 
   for (const [bkey, guests] of buckets) {
     const cluster = clusterById.get(guests[0]!.cluster_id)!;
+    // On a first build a cluster's last hour may still be being read (collect-site-data.ts).
+    await data.clusterReady(cluster.id);
     const bucket = bucketOf(guests[0]!.vmid);
     const stateKey = `${cluster.name}/${bucket}`;
     const last = ctx.states.get(stateKey);

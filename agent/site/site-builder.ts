@@ -124,18 +124,11 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         nearFullRatio: NEAR_FULL_RATIO,
         nodeWindow,
         guestRows,
+        pending: pending.splice(0),
         ...(reader && { reader, onReaderError: (err: unknown) => log.warn({ err }, 'reading recent samples on a worker thread failed; read them here instead') }),
       });
       lap('collect');
       clusterIds = new Map(data.clusters.map((c) => [c.name, c.id]));
-      // Snapshots recorded before the cluster ids were known go in after the first fill (older
-      // samples arriving after newer ones would be ignored by the cache).
-      const recentReady = data.recentReady.then(() => {
-        for (const s of pending.splice(0)) {
-          const id = clusterIds.get(s.cluster);
-          if (id !== undefined) cache.addSnapshot(id, s);
-        }
-      });
       const frame: SiteFrame = {
         siteTitle: config.site.title,
         generatedAt: nowSec,
@@ -177,14 +170,14 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
 
       lap('fleet');
       const nextNodeRoll = await renderTierFiles(data, nowSec, full, has, emit);
-      await recentReady;
-      lap('recent');
+      lap('tiers');
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
         deferTiers: full && !opts.toMemory,
         ...(rel && { flush: (p: string) => rel.flushUnit(p), keepUnit: (p: string) => rel.keepUnit(p) }),
       });
       pages += guests.pages;
+      await data.recentReady;
       lap('guests');
 
       let result: BuildResult;
