@@ -2,7 +2,7 @@
 // and topped up from the database for anything record() did not see (first build, restarts).
 // It spares the site from reading the time-major raw table per guest.
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
-import type { PackedGuestSamples, RawGuestSample } from './recent.query.ts';
+import type { PackedColumn, PackedGuestSamples, RawGuestSample } from './recent.query.ts';
 
 /** Columns kept per guest: parallel arrays, oldest first. */
 export interface GuestWindow {
@@ -59,7 +59,7 @@ export function createRecentCache(): RecentCache {
     if (r.ts > (marks.get(clusterId) ?? 0)) marks.set(clusterId, r.ts);
   }
 
-  const nums = (s: string) => JSON.parse(s) as Array<number | null>;
+  const nums = (s: PackedColumn) => (typeof s === 'string' ? (JSON.parse(s) as Array<number | null>) : s);
   return {
     add(clusterId, rows) {
       for (const r of rows) push(clusterId, r);

@@ -32,7 +32,18 @@ try {
   db.pragma('cache_size = -131072');
   db.pragma('temp_store = MEMORY');
   const stmt = db.prepare(workerData.sql);
-  for (const r of workerData.reads) parentPort.postMessage({ clusterId: r.clusterId, rows: stmt.all({ clusterId: r.clusterId, after: r.after }) });
+  const utf8 = new TextEncoder();
+  for (const r of workerData.reads) {
+    // The rows become one JSON text (SQLite's arrays are JSON already) whose bytes are moved, not
+    // copied: the build's thread then parses it once instead of receiving 9 strings per guest.
+    const parts = [];
+    for (const g of stmt.all({ clusterId: r.clusterId, after: r.after })) {
+      parts.push('{"vmid":' + g.vmid + ',"ts":' + g.ts + ',"uptime":' + g.uptime + ',"cpu":' + g.cpu + ',"mem":' + g.mem +
+        ',"disk":' + g.disk + ',"ni":' + g.ni + ',"no":' + g.no + ',"dr":' + g.dr + ',"dw":' + g.dw + '}');
+    }
+    const bytes = utf8.encode('[' + parts.join(',') + ']');
+    parentPort.postMessage({ clusterId: r.clusterId, bytes }, [bytes.buffer]);
+  }
   parentPort.postMessage({ done: true });
 } catch (e) {
   parentPort.postMessage({ error: String(e && e.message) });
@@ -41,6 +52,8 @@ try {
 }
 `;
 
+const utf8 = new TextDecoder();
+
 /** A reader for the database file `file` (each call runs one worker thread to completion). */
 export function createRecentReader(file: string): RecentReader {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -48,7 +61,7 @@ export function createRecentReader(file: string): RecentReader {
     new Promise((resolve, reject) => {
       const w = new Worker(READER_SOURCE, { eval: true, workerData: { driver, file, sql: PACKED_GUEST_SAMPLES_SQL, reads } });
       let settled = false;
-      w.on('message', (m: { clusterId?: number; rows?: PackedGuestSamples[]; done?: true; error?: string }) => {
+      w.on('message', (m: { clusterId?: number; bytes?: Uint8Array; done?: true; error?: string }) => {
         if (settled) return;
         if (m.error !== undefined) {
           settled = true;
@@ -58,7 +71,7 @@ export function createRecentReader(file: string): RecentReader {
           resolve();
         } else {
           try {
-            onCluster(m.clusterId!, m.rows!);
+            onCluster(m.clusterId!, JSON.parse(utf8.decode(m.bytes)) as PackedGuestSamples[]);
           } catch (err) {
             settled = true;
             reject(err instanceof Error ? err : new Error(String(err)));

@@ -52,18 +52,21 @@ export async function queryNodeSamplesSince(db: Kysely<Database>, from: number):
     .execute();
 }
 
+/** A column of one guest's samples: JSON array text as SQLite packs it, or already parsed. */
+export type PackedColumn = string | Array<number | null>;
+
 /** One guest's samples as JSON arrays (null where a value is missing), oldest first. */
 export interface PackedGuestSamples {
   vmid: number;
-  ts: string;
-  uptime: string;
-  cpu: string;
-  mem: string;
-  disk: string;
-  ni: string;
-  no: string;
-  dr: string;
-  dw: string;
+  ts: PackedColumn;
+  uptime: PackedColumn;
+  cpu: PackedColumn;
+  mem: PackedColumn;
+  disk: PackedColumn;
+  ni: PackedColumn;
+  no: PackedColumn;
+  dr: PackedColumn;
+  dw: PackedColumn;
 }
 
 const packedColumns = [['ts', 'ts'], ['uptime', 'uptime'], ['cpu', 'cpu'], ['mem', 'mem'], ['disk', 'disk'], ['netin_bps', 'ni'], ['netout_bps', 'no'], ['diskread_bps', 'dr'], ['diskwrite_bps', 'dw']]
