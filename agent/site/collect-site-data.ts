@@ -87,34 +87,26 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   }
   cache.prune(windowFrom);
   let recentReady = Promise.resolve();
-  const ready = new Map<number, { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void }>();
-  for (const r of firstFill) {
-    let resolve!: () => void;
-    let reject!: (err: unknown) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    promise.catch(() => {}); // also reported through recentReady
-    ready.set(r.clusterId, { promise, resolve, reject });
-  }
+  // Clusters whose first fill the reader is still reading, and what their guests wait on.
+  const waiting = new Map(firstFill.map((r) => [r.clusterId, deferred()]));
+  const readyOf = new Map([...waiting].map(([id, d]) => [id, d.promise]));
   const idOf = new Map(clusters.map((c) => [c.name, c.id]));
   const addPending = (clusterId: number) => {
     for (const snap of opts.pending ?? []) if (idOf.get(snap.cluster) === clusterId) cache.addSnapshot(clusterId, snap);
   };
-  for (const c of clusters) if (!ready.has(c.id)) addPending(c.id);
+  for (const c of clusters) if (!waiting.has(c.id)) addPending(c.id);
   const filled = (clusterId: number, packed: Parameters<RecentCache['addPacked']>[1]) => {
-    const r = ready.get(clusterId);
-    if (!r || r.promise === DONE) return;
+    const d = waiting.get(clusterId);
+    if (!d) return;
+    waiting.delete(clusterId);
     cache.addPacked(clusterId, packed);
     addPending(clusterId);
-    r.resolve();
-    r.promise = DONE;
+    d.resolve();
   };
   if (firstFill.length) {
     // Clusters the reader did not hand over (it failed) are read here.
     const readRest = async () => {
-      for (const r of firstFill) if (ready.get(r.clusterId)!.promise !== DONE) filled(r.clusterId, await queryPackedGuestSamples(db, r.clusterId, r.after));
+      for (const r of firstFill) if (waiting.has(r.clusterId)) filled(r.clusterId, await queryPackedGuestSamples(db, r.clusterId, r.after));
     };
     recentReady = opts.reader!(firstFill, filled).then(readRest, (err: unknown) => {
       opts.onReaderError?.(err);
@@ -122,7 +114,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     });
     // A cluster left unfilled must not keep its guests waiting forever.
     recentReady.catch((err: unknown) => {
-      for (const r of ready.values()) if (r.promise !== DONE) r.reject(err);
+      for (const d of waiting.values()) d.reject(err);
     });
   }
   const lastTs = new Map(clusters.map((c) => [c.id, c.last_sample_ts]));
@@ -171,6 +163,18 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
     tasks, actions, pollRuns, nodeRaw, siteState, recentReady,
-    clusterReady: (id) => ready.get(id)?.promise ?? DONE,
+    clusterReady: (id) => readyOf.get(id) ?? DONE,
   };
+}
+
+/** A promise with its settle functions (Promise.withResolvers needs Node 22). */
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // a failure is also reported through recentReady
+  return { promise, resolve, reject };
 }

@@ -1,7 +1,8 @@
 // Reads raw samples newer than a watermark. The raw tables are time-major (ts first), so
 // "everything after ts X" is one contiguous index range — cheap, unlike per-guest raw reads.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { prepareCached, sqliteOf } from '../store/sqlite-dialect.ts';
 
 export interface RawGuestSample {
   ts: number;
@@ -84,10 +85,9 @@ export const PACKED_GUEST_SAMPLES_SQL = `SELECT vmid, ${packedColumns}
   FROM (SELECT * FROM guest_samples WHERE ts > :after AND cluster_id = :clusterId ORDER BY vmid, ts)
   GROUP BY vmid`;
 
-/** PACKED_GUEST_SAMPLES_SQL on the store's connection. */
+/** PACKED_GUEST_SAMPLES_SQL on the store's own better-sqlite3 connection. */
 export async function queryPackedGuestSamples(db: Kysely<Database>, clusterId: number, after: number): Promise<PackedGuestSamples[]> {
-  const [head, rest] = PACKED_GUEST_SAMPLES_SQL.split(':after');
-  const [mid, tail] = rest!.split(':clusterId');
-  const r = await sql<PackedGuestSamples>`${sql.raw(head!)}${after}${sql.raw(mid!)}${clusterId}${sql.raw(tail!)}`.execute(db);
-  return r.rows;
+  const sqlite = sqliteOf(db);
+  if (!sqlite) throw new Error('queryPackedGuestSamples needs a database opened by openDatabase()');
+  return prepareCached(sqlite, PACKED_GUEST_SAMPLES_SQL).all({ clusterId, after }) as PackedGuestSamples[];
 }
