@@ -2,6 +2,7 @@ import type { Logger } from './log/logger.ts';
 import type { ClusterSnapshot } from './poll/cluster-snapshot.ts';
 import type { PollResult } from './poll/poll-cycle.ts';
 import { errorMessage } from './errors.ts';
+import type { CycleReport } from './metrics/metrics-exporter.ts';
 
 /** What the poller reports per cluster. */
 export type ClusterPollOutcome = PollResult;
@@ -18,6 +19,8 @@ export interface CycleParts {
   maintain: () => Promise<unknown>;
   rescanInbox?: () => Promise<void>;
   site: { record(snapshots: ClusterSnapshot[]): void; build(): Promise<unknown> };
+  /** The OpenMetrics file, written last from this cycle's outcomes (metrics/metrics-exporter.ts). */
+  metrics?: { record(report: CycleReport): Promise<unknown> };
   /** True once a stop was requested: network stages (backfill) are skipped, local ones finish. */
   stopping?: () => boolean;
 }
@@ -79,6 +82,11 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
     p.site.record(snapshots);
     await p.site.build();
   });
+
+  if (p.metrics) {
+    const report: CycleReport = { outcomes, durationMs: p.now() - t0, stagesMs: { ...stages }, failedStages: [...failedStages] };
+    await time('metrics', () => p.metrics!.record(report));
+  }
 
   const summary: CycleSummary = {
     ms: p.now() - t0,

@@ -15,6 +15,7 @@ import { createBackfiller } from './poll/backfill.ts';
 import { createSiteBuilder } from './site/site-builder.ts';
 import { closeWriterPool } from './site/publish.ts';
 import { createInbox } from './inbox/inbox.ts';
+import { createMetricsExporter, nodeProcessStats } from './metrics/metrics-exporter.ts';
 import { runCycle, type CycleSummary } from './agent-cycle.ts';
 import { createCycleScheduler } from './cycle-scheduler.ts';
 import { acquireAgentLock } from './agent-lock.ts';
@@ -111,6 +112,13 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions })
     : undefined;
 
+  // `run` withdraws its metrics file when it stops (Prometheus then sees the target down rather
+  // than frozen values); `once` leaves the file it wrote.
+  const metrics = config.metrics.enabled
+    ? createMetricsExporter({ file: config.metrics.file, log: log.child({ module: 'metrics' }), now, removeOnStop: withInbox, processStats: () => nodeProcessStats(now) })
+    : undefined;
+  metrics?.start();
+
   const stopPolling = new AbortController();
   const cycle = () =>
     runCycle({
@@ -123,6 +131,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       maintain: () => maintenance.run(),
       ...(inbox && { rescanInbox: () => inbox.rescan() }),
       site,
+      ...(metrics && { metrics }),
       stopping: () => stopPolling.signal.aborted,
     });
 
@@ -135,6 +144,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     async close() {
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
+      await metrics?.stop();
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       await closeWriterPool();
       await store.close();

@@ -114,6 +114,15 @@ export const SiteConfig = z
   })
   .strict();
 
+export const MetricsConfig = z
+  .object({
+    /** Write the fleet's current metrics in the OpenMetrics text format every cycle (nginx serves it at /metrics). */
+    enabled: z.boolean().default(true),
+    /** On a tmpfs, so it costs no disk writes; replaced atomically every cycle. */
+    file: z.string().min(1).default('/run/pmi-agent/metrics'),
+  })
+  .strict();
+
 export const LogFileConfig = z
   .object({
     /** Base file name; pino-roll adds the date/number. */
@@ -156,6 +165,7 @@ export const Config = z
     actions: ActionsConfig.default(ActionsConfig.parse({})),
     site: SiteConfig.default(SiteConfig.parse({})),
     log: LogConfig.default(LogConfig.parse({})),
+    metrics: MetricsConfig.default(MetricsConfig.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -47,6 +47,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Read
   }
   if (c.log.file) c.log.file.path = abs(c.log.file.path);
   if (c.log.auditFile) c.log.auditFile.path = abs(c.log.auditFile.path);
+  c.metrics.file = abs(c.metrics.file);
   return deepFreeze(c);
 }
 
