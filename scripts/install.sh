@@ -150,6 +150,7 @@ for d in cur done failed rejected; do ensure_dir "/var/spool/pmi-agent/inbox/$d"
 [ -d "$ROOT/var/www" ] || ensure_dir /var/www 0755 root root
 ensure_dir /var/www/pmi-dashboard 2750 "$AGENT_USER" "$WEB_GROUP"
 ensure_dir /var/log/pmi-agent 0750 "$AGENT_USER" "$LOG_GROUP"
+ensure_dir /run/pmi-agent 2750 "$AGENT_USER" "$WEB_GROUP"
 
 # --- the application (root-owned, read-only for the service) --------------------------------
 ensure_dir "$PREFIX" 0755 root root

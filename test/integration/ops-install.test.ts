@@ -142,6 +142,7 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       ['var/spool/pmi-agent/inbox/rejected', 0o2750, agent, g('pmi-submit')],
       ['var/www/pmi-dashboard', 0o2750, agent, g('www-data')],
       ['var/log/pmi-agent', 0o750, agent, g('adm')],
+      ['run/pmi-agent', 0o2750, agent, g('www-data')],
       ['etc/systemd/system/pmi-agent.service', 0o644, 0, 0],
       ['etc/tmpfiles.d/pmi-agent.conf', 0o644, 0, 0],
       ['etc/nginx/sites-available/pmi-dashboard', 0o644, 0, 0],

@@ -51,7 +51,7 @@ describe('systemd/pmi-agent.service content', () => {
   it('may write exactly the directories tmpfiles.d creates for it', () => {
     const writable = settings(UNIT, 'ReadWritePaths').flatMap((v) => v.split(/\s+/));
     const created = TMPFILES.split('\n').filter((l) => /^d\s/.test(l)).map((l) => l.split(/\s+/)[1]!);
-    expect(writable).toEqual(['/var/lib/pmi-agent', '/var/spool/pmi-agent', '/var/www/pmi-dashboard', '/var/log/pmi-agent']);
+    expect(writable).toEqual(['/var/lib/pmi-agent', '/var/spool/pmi-agent', '/var/www/pmi-dashboard', '/var/log/pmi-agent', '/run/pmi-agent']);
     for (const dir of writable) expect(created).toContain(dir);
     expect(settings(UNIT, 'ProtectSystem')).toEqual(['strict']);
   });
