@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: type check, lint, then every vitest test (unit, integration against the
-# simulator, real nginx + Chromium browser tests, systemd-analyze, the sqlite3 CLI).
+# simulator, real nginx + Chromium browser tests, systemd-analyze, the sqlite3 CLI, Prometheus).
 # Installs the Debian packages the tests drive when they are missing, so a fresh machine works.
 # Extra arguments go to vitest (e.g. `npm test -- test/unit`).
 set -uo pipefail
@@ -12,6 +12,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# Prometheus and promtool (one Debian package): the metrics test scrapes the agent's /metrics.
+{ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing+=(prometheus)
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
   SUDO=""
