@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { PollResult } from '../poll/poll-cycle.ts';
 import { errorMessage } from '../errors.ts';
-import { buildFleetMetrics, type ClusterPollHealth, type ProcessStats } from './build-fleet-metrics.ts';
+import { buildFleetMetricsBytes, type ClusterPollHealth, type ProcessStats } from './build-fleet-metrics.ts';
 import { removeMetricsFile, writeFileAtomic } from './metrics-file.ts';
 
 /** What the cycle hands over once its other stages are done. */
@@ -34,7 +34,7 @@ export interface MetricsExporterDeps {
   removeOnStop: boolean;
   processStats?: () => ProcessStats;
   /** The file writes; replaced in tests. */
-  write?: (file: string, text: string) => Promise<void>;
+  write?: (file: string, content: Uint8Array) => Promise<void>;
   remove?: (file: string) => Promise<void>;
 }
 
@@ -89,7 +89,7 @@ export function createMetricsExporter(deps: MetricsExporterDeps): MetricsExporte
       account(report.outcomes);
       for (const s of report.failedStages) stageFailures[s] = (stageFailures[s] ?? 0) + 1;
       const snapshots = report.outcomes.flatMap((o): ClusterSnapshot[] => (o.ok && o.snapshot ? [o.snapshot] : []));
-      const text = buildFleetMetrics({
+      const bytes = buildFleetMetricsBytes({
         snapshots,
         clusters: [...clusters.values()],
         agent: {
@@ -102,11 +102,11 @@ export function createMetricsExporter(deps: MetricsExporterDeps): MetricsExporte
         },
       });
       try {
-        await write(deps.file, text);
+        await write(deps.file, bytes);
         wrote = true;
         if (lastProblem) deps.log.info({ file: deps.file }, 'metrics file written again');
         lastProblem = undefined;
-        return { bytes: Buffer.byteLength(text) };
+        return { bytes: bytes.length };
       } catch (err) {
         // Logged once per distinct problem, not every cycle: a missing /run/pmi-agent on a
         // development machine must not flood the log.

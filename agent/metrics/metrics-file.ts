@@ -8,11 +8,11 @@ export function tempPathFor(file: string): string {
   return join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
 }
 
-/** Replaces `file` with `text` atomically. The directory must exist (tmpfiles.d creates it). */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+/** Replaces `file` with `content` atomically. The directory must exist (tmpfiles.d creates it). */
+export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(file);
   try {
-    await writeFile(tmp, text);
+    await writeFile(tmp, content);
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);

@@ -15,11 +15,12 @@ export interface FamilySpec {
 
 export type Labels = ReadonlyArray<readonly [string, string]>;
 
-/** Labels formatted once as `{a="x",b="y"}` (see labelText), reused by many samples. */
+/** Labels formatted once as `{a="x",b="y"}` in UTF-8 (see labelText), reused by many samples. */
 export interface LabelText {
-  readonly text: string;
+  readonly bytes: Buffer;
 }
 
+const NO_LABELS: LabelText = { bytes: Buffer.alloc(0) };
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -42,14 +43,14 @@ export function formatValue(v: number): string {
 
 /** Formats (and checks) a label set once; at 10,000 guests each guest's id labels serve ~15 samples. */
 export function labelText(labels: Labels): LabelText {
-  if (!labels.length) return { text: '' };
+  if (!labels.length) return NO_LABELS;
   let t = '{';
   for (let i = 0; i < labels.length; i++) {
     const [k, v] = labels[i]!;
     if (!LABEL.test(k)) throw new Error(`invalid label name ${JSON.stringify(k)}`);
     t += `${i ? ',' : ''}${k}="${escapeLabelValue(v)}"`;
   }
-  return { text: `${t}}` };
+  return { bytes: Buffer.from(`${t}}`) };
 }
 
 export interface OpenMetricsWriter {
@@ -60,17 +61,39 @@ export interface OpenMetricsWriter {
   family(spec: FamilySpec): void;
   /** Adds a sample to the current family; null/undefined values are skipped (no data is not 0). */
   sample(labels: Labels | LabelText, value: number | boolean | null | undefined): void;
-  /** The whole exposition, `# EOF` included. */
-  text(): string;
+  /** The whole exposition, `# EOF` included, as UTF-8 bytes; the writer is done after this. */
+  finish(): Buffer;
 }
 
-/** Creates a writer that collects one exposition in memory. */
-export function createOpenMetricsWriter(): OpenMetricsWriter {
-  const parts: string[] = [];
+/**
+ * Creates a writer that collects one exposition in memory. It writes straight into one growing
+ * buffer: at 10,000 guests a file has ~150,000 lines, and one string per line (then a join and a
+ * UTF-8 encode) made the garbage collector the biggest cost of the metrics stage.
+ */
+export function createOpenMetricsWriter(sizeHint = 1 << 20): OpenMetricsWriter {
+  let buf = Buffer.allocUnsafe(sizeHint);
+  let off = 0;
   const seen = new Set<string>();
   let header = '';
-  let sampleName = '';
+  let name: Buffer = Buffer.alloc(0);
   let pending = false;
+  let started = false;
+
+  const room = (n: number) => {
+    if (off + n <= buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(buf.length * 2, off + n));
+    buf.copy(next, 0, 0, off);
+    buf = next;
+  };
+  const put = (b: Uint8Array) => {
+    room(b.length);
+    buf.set(b, off);
+    off += b.length;
+  };
+  const putText = (t: string) => {
+    room(Buffer.byteLength(t));
+    off += buf.write(t, off, 'utf8');
+  };
 
   return {
     family(spec) {
@@ -82,21 +105,46 @@ export function createOpenMetricsWriter(): OpenMetricsWriter {
       header =
         `# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n` +
         (spec.unit ? `# UNIT ${spec.name} ${spec.unit}\n` : '');
-      sampleName = spec.type === 'counter' ? `${spec.name}_total` : spec.name;
+      name = Buffer.from(spec.type === 'counter' ? `${spec.name}_total` : spec.name);
       pending = true;
+      started = true;
     },
     sample(labels, value) {
       if (value === null || value === undefined) return;
-      if (!sampleName) throw new Error('sample() before family()');
+      if (!started) throw new Error('sample() before family()');
       if (pending) {
-        parts.push(header);
+        putText(header);
         pending = false;
       }
-      const l = 'text' in labels ? labels.text : labelText(labels).text;
-      parts.push(`${sampleName}${l} ${typeof value === 'boolean' ? (value ? '1' : '0') : formatValue(value)}\n`);
+      put(name);
+      put('bytes' in labels ? labels.bytes : labelText(labels).bytes);
+      // A value is at most 24 ASCII characters (e.g. -1.7976931348623157e+308).
+      room(32);
+      buf[off++] = 0x20;
+      const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+      if (Number.isSafeInteger(v)) {
+        // Most values are whole numbers (bytes, seconds, counts): digits written directly, with
+        // no string made for them, the same text String(v) gives.
+        let n = v;
+        if (n < 0) {
+          buf[off++] = 0x2d;
+          n = -n;
+        }
+        let end = off;
+        for (let m = n; m >= 10; m = Math.floor(m / 10)) end++;
+        for (let i = end; i >= off; i--) {
+          buf[i] = 0x30 + (n % 10);
+          n = Math.floor(n / 10);
+        }
+        off = end + 1;
+      } else {
+        off += buf.write(formatValue(v), off, 'latin1');
+      }
+      buf[off++] = 0x0a;
     },
-    text() {
-      return `${parts.join('')}# EOF\n`;
+    finish() {
+      putText('# EOF\n');
+      return buf.subarray(0, off);
     },
   };
 }

@@ -156,6 +156,7 @@ describe('the OpenMetrics writer', () => {
     expect(() => w.family({ name: 'x_seconds', type: 'gauge', help: 'h', unit: 'bytes' })).toThrow(/unit/);
     expect(() => w.family({ name: 'bad-name', type: 'gauge', help: 'h' })).toThrow(/name/);
     w.family({ name: 'a', type: 'gauge', help: 'h' });
+    expect(w.finish().toString()).toBe('# EOF\n');
     expect(() => w.family({ name: 'a', type: 'gauge', help: 'h' })).toThrow(/twice/);
     expect(() => w.sample([['bad-label', 'v']], 1)).toThrow(/label/);
   });
