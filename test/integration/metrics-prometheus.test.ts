@@ -158,6 +158,7 @@ describe.skipIf(!PROMETHEUS || !PROMTOOL)(`metrics for Prometheus${PROMETHEUS &&
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe(OPENMETRICS);
     expect(await res.text()).toMatch(/^# HELP pve_up [\s\S]*# EOF\n$/);
+    expect((await fetch(`${nginx.url}/metrics`, { headers: { 'accept-encoding': 'gzip' } })).headers.get('content-encoding')).toBe('gzip');
 
     prom = await startPrometheus(`127.0.0.1:${nginx.port}`);
     const p = prom;
