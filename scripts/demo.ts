@@ -30,7 +30,8 @@ if (values.help) {
 
 Starts the Proxmox simulator on 127.0.0.1, runs pmi-agent against it over HTTPS and serves the
 site on http://127.0.0.1:<port>/. With --cycles N it runs N cycles and exits.
-Files: var/demo/config.json, var/demo/pmi.sqlite (database), var/demo/inbox/ (drop actions here), out/ (site).`);
+Files: var/demo/config.json, var/demo/pmi.sqlite (database), var/demo/inbox/ (drop actions here), out/ (site),
+var/demo/metrics (while it runs: the OpenMetrics file nginx would serve at /metrics).`);
   process.exit(0);
 }
 
@@ -91,6 +92,8 @@ const config = {
     ],
   },
   site: { title: 'PMI Dashboard demo' },
+  // Next to the demo's other files instead of /run/pmi-agent, which a development machine lacks.
+  metrics: { file: 'metrics' },
 };
 const configPath = join(demoDir, 'config.json');
 writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
