@@ -6,7 +6,7 @@
 // per cluster. The rest is named `pmi_*` (Prometheus conventions: base units in the name, counters
 // `_total`). docs: README.md, "Prometheus".
 import type { ClusterSnapshot, GuestState, NodeState, StorageState } from '../poll/cluster-snapshot.ts';
-import { createOpenMetricsWriter, labelText, type LabelText, type OpenMetricsWriter } from './openmetrics-text.ts';
+import { createOpenMetricsWriter, labelText, type ChunkSink, type LabelText, type OpenMetricsWriter } from './openmetrics-text.ts';
 
 /** One configured cluster's poll health, as the metrics exporter keeps it across cycles. */
 export interface ClusterPollHealth {
@@ -94,13 +94,17 @@ function stateSet(w: OpenMetricsWriter, cluster: string, id: string, states: rea
 
 /** Builds the whole exposition (ending in `# EOF`) for one cycle, as a string (tests, tools). */
 export function buildFleetMetrics(input: FleetMetricsInput): string {
-  return buildFleetMetricsBytes(input).toString('utf8');
+  const chunks: Buffer[] = [];
+  writeFleetMetrics(input, (c) => chunks.push(Buffer.from(c)));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Builds the whole exposition (ending in `# EOF`) for one cycle, as the UTF-8 bytes of the file. */
-export function buildFleetMetricsBytes(input: FleetMetricsInput): Buffer {
-  // ~1 KB a guest (about 15 lines), so the buffer rarely has to grow.
-  const w = createOpenMetricsWriter(64 * 1024 + 1024 * input.snapshots.reduce((n, s) => n + s.guests.length, 0));
+/**
+ * Writes the whole exposition (ending in `# EOF`) for one cycle to `sink` in UTF-8 chunks (see
+ * ChunkSink) and returns its size in bytes.
+ */
+export function writeFleetMetrics(input: FleetMetricsInput, sink: ChunkSink): number {
+  const w = createOpenMetricsWriter(sink);
   const all = input.snapshots.map(idsOf);
 
   // --- prometheus-pve-exporter's families -------------------------------------------------

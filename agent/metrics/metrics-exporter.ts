@@ -12,8 +12,8 @@ import type { Logger } from '../log/logger.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { PollResult } from '../poll/poll-cycle.ts';
 import { errorMessage } from '../errors.ts';
-import { buildFleetMetricsBytes, type ClusterPollHealth, type ProcessStats } from './build-fleet-metrics.ts';
-import { removeMetricsFile, writeFileAtomic } from './metrics-file.ts';
+import { writeFleetMetrics, type ClusterPollHealth, type FleetMetricsInput, type ProcessStats } from './build-fleet-metrics.ts';
+import { removeMetricsFile, replaceFileAtomic } from './metrics-file.ts';
 
 /** What the cycle hands over once its other stages are done. */
 export interface CycleReport {
@@ -34,7 +34,7 @@ export interface MetricsExporterDeps {
   removeOnStop: boolean;
   processStats?: () => ProcessStats;
   /** The file writes; replaced in tests. */
-  write?: (file: string, content: Uint8Array) => Promise<void>;
+  replace?: typeof replaceFileAtomic;
   remove?: (file: string) => Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export function nodeProcessStats(now: () => number = Date.now): ProcessStats {
 
 /** Creates the exporter; nothing is written before the first record(). */
 export function createMetricsExporter(deps: MetricsExporterDeps): MetricsExporter {
-  const write = deps.write ?? writeFileAtomic;
+  const replace = deps.replace ?? replaceFileAtomic;
   const remove = deps.remove ?? removeMetricsFile;
   const clusters = new Map<string, ClusterPollHealth>();
   const stageFailures: Record<string, number> = {};
@@ -89,7 +89,7 @@ export function createMetricsExporter(deps: MetricsExporterDeps): MetricsExporte
       account(report.outcomes);
       for (const s of report.failedStages) stageFailures[s] = (stageFailures[s] ?? 0) + 1;
       const snapshots = report.outcomes.flatMap((o): ClusterSnapshot[] => (o.ok && o.snapshot ? [o.snapshot] : []));
-      const bytes = buildFleetMetricsBytes({
+      const input: FleetMetricsInput = {
         snapshots,
         clusters: [...clusters.values()],
         agent: {
@@ -100,13 +100,14 @@ export function createMetricsExporter(deps: MetricsExporterDeps): MetricsExporte
           stageFailuresTotal: stageFailures,
           ...(deps.processStats && { process: deps.processStats() }),
         },
-      });
+      };
       try {
-        await write(deps.file, bytes);
+        // Built chunk by chunk straight into the temp file: memory stays flat whatever the fleet's size.
+        const bytes = replace(deps.file, (write) => writeFleetMetrics(input, write));
         wrote = true;
         if (lastProblem) deps.log.info({ file: deps.file }, 'metrics file written again');
         lastProblem = undefined;
-        return { bytes: bytes.length };
+        return { bytes };
       } catch (err) {
         // Logged once per distinct problem, not every cycle: a missing /run/pmi-agent on a
         // development machine must not flood the log.

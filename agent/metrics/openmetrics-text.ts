@@ -61,29 +61,39 @@ export interface OpenMetricsWriter {
   family(spec: FamilySpec): void;
   /** Adds a sample to the current family; null/undefined values are skipped (no data is not 0). */
   sample(labels: Labels | LabelText, value: number | boolean | null | undefined): void;
-  /** The whole exposition, `# EOF` included, as UTF-8 bytes; the writer is done after this. */
-  finish(): Buffer;
+  /** Ends the exposition with `# EOF`, hands over the last chunk and returns the total byte count. */
+  finish(): number;
 }
 
+/** Receives the exposition in order, chunk by chunk; a chunk is reused afterwards, so consume or copy it at once. */
+export type ChunkSink = (chunk: Uint8Array) => void;
+
 /**
- * Creates a writer that collects one exposition in memory. It writes straight into one growing
- * buffer: at 10,000 guests a file has ~150,000 lines, and one string per line (then a join and a
- * UTF-8 encode) made the garbage collector the biggest cost of the metrics stage.
+ * Creates a writer that encodes straight into one reused buffer and hands it to `sink` whenever it
+ * fills. At 10,000 guests an exposition has ~150,000 lines (~10 MB): one string per line (then a
+ * join and a UTF-8 encode) made the garbage collector the biggest cost of the metrics stage, and
+ * the whole text in memory would grow the agent's resident size with the fleet.
  */
-export function createOpenMetricsWriter(sizeHint = 1 << 20): OpenMetricsWriter {
-  let buf = Buffer.allocUnsafe(sizeHint);
+export function createOpenMetricsWriter(sink: ChunkSink, chunkBytes = 256 * 1024): OpenMetricsWriter {
+  let buf = Buffer.allocUnsafe(chunkBytes);
   let off = 0;
+  let total = 0;
   const seen = new Set<string>();
   let header = '';
   let name: Buffer = Buffer.alloc(0);
   let pending = false;
   let started = false;
 
+  const flush = () => {
+    if (!off) return;
+    sink(buf.subarray(0, off));
+    total += off;
+    off = 0;
+  };
   const room = (n: number) => {
     if (off + n <= buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(buf.length * 2, off + n));
-    buf.copy(next, 0, 0, off);
-    buf = next;
+    flush();
+    if (n > buf.length) buf = Buffer.allocUnsafe(n);
   };
   const put = (b: Uint8Array) => {
     room(b.length);
@@ -144,7 +154,8 @@ export function createOpenMetricsWriter(sizeHint = 1 << 20): OpenMetricsWriter {
     },
     finish() {
       putText('# EOF\n');
-      return buf.subarray(0, off);
+      flush();
+      return total;
     },
   };
 }

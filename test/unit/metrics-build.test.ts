@@ -150,13 +150,31 @@ describe('the OpenMetrics writer', () => {
     expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
   });
 
+  it('hands the exposition over in chunks that add up to the same bytes, whatever the chunk size', () => {
+    const texts = [16, 100, 4096, 1 << 20].map((size) => {
+      const chunks: Buffer[] = [];
+      const w = createOpenMetricsWriter((c) => chunks.push(Buffer.from(c)), size);
+      w.family({ name: 'x_seconds', type: 'gauge', help: 'h', unit: 'seconds' });
+      for (let i = 0; i < 50; i++) w.sample([['id', `n${i}`], ['name', 'ünïcødé "q"']], i / 7);
+      const total = w.finish();
+      const joined = Buffer.concat(chunks);
+      expect(joined.length).toBe(total);
+      expect(chunks.length > 1).toBe(size < 4096);
+      return joined.toString();
+    });
+    expect(new Set(texts).size).toBe(1);
+    expect(texts[0]).toContain('x_seconds{id="n49",name="ünïcødé \\"q\\""} 7\n# EOF\n');
+  });
+
   it('refuses what would make the exposition invalid', () => {
-    const w = createOpenMetricsWriter();
+    const out: Buffer[] = [];
+    const w = createOpenMetricsWriter((c) => out.push(Buffer.from(c)));
     expect(() => w.family({ name: 'x_total', type: 'counter', help: 'h' })).toThrow(/without _total/);
     expect(() => w.family({ name: 'x_seconds', type: 'gauge', help: 'h', unit: 'bytes' })).toThrow(/unit/);
     expect(() => w.family({ name: 'bad-name', type: 'gauge', help: 'h' })).toThrow(/name/);
     w.family({ name: 'a', type: 'gauge', help: 'h' });
-    expect(w.finish().toString()).toBe('# EOF\n');
+    expect(w.finish()).toBe(6);
+    expect(Buffer.concat(out).toString()).toBe('# EOF\n');
     expect(() => w.family({ name: 'a', type: 'gauge', help: 'h' })).toThrow(/twice/);
     expect(() => w.sample([['bad-label', 'v']], 1)).toThrow(/label/);
   });
