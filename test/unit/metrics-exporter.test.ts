@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/log/logger.ts';
+import { parseConfig } from '../../agent/config/load-config.ts';
 import { createMetricsExporter, type CycleReport } from '../../agent/metrics/metrics-exporter.ts';
 import { writeFileAtomic } from '../../agent/metrics/metrics-file.ts';
 import type { PollResult } from '../../agent/poll/poll-cycle.ts';
@@ -87,5 +88,12 @@ describe('metrics exporter', () => {
     mkdirSync(join(dir, 'd'));
     expect(() => writeFileAtomic(join(dir, 'd'), 'x')).toThrow();
     expect(readdirSync(dir).sort()).toEqual(['d', 'metrics']);
+  });
+
+  it('config: on by default at /run/pmi-agent/metrics; a relative file is taken from the config folder', () => {
+    const base = { clusters: [{ name: 'lab', endpoints: ['https://127.0.0.1:8006'], tokenId: 'pmi@pve!monitor', tokenSecret: 'x', tls: { insecure: true } }], paths: { database: 'd', site: 's', inbox: 'i' } };
+    expect(parseConfig(base, 'config.json', '/etc/pmi-agent').metrics).toEqual({ enabled: true, file: '/run/pmi-agent/metrics' });
+    expect(parseConfig({ ...base, metrics: { file: 'run/metrics', enabled: false } }, 'config.json', '/srv/pmi').metrics).toEqual({ enabled: false, file: '/srv/pmi/run/metrics' });
+    expect(() => parseConfig({ ...base, metrics: { path: 'x' } }, 'config.json', '/srv')).toThrow(/metrics/);
   });
 });
