@@ -17,6 +17,20 @@ function writableDir(path: string): string | undefined {
   }
 }
 
+/**
+ * The metrics file's folder: unlike the others the agent does not create it (under the unit /run
+ * is read-only to it; tmpfiles.d makes /run/pmi-agent at every boot). A problem is a warning:
+ * the agent runs without it, only the metrics file is missing.
+ */
+function checkMetricsFolder(config: Readonly<Config>): Finding[] {
+  if (!config.metrics.enabled) return [];
+  const dir = dirname(config.metrics.file);
+  const problem = writableDir(dir);
+  if (problem === undefined) return [];
+  const fix = problem === 'does not exist' ? ' (the agent does not create it: `systemd-tmpfiles --create pmi-agent.conf` does, and every boot)' : '';
+  return [{ level: 'warn', message: `metrics.file (its folder): ${dir} ${problem}; no metrics for Prometheus until it is fixed${fix}` }];
+}
+
 /** Findings for paths.database's folder, paths.site, the inbox and its sub-folders, and log file folders. */
 export function checkPaths(config: Readonly<Config>): Finding[] {
   const dirs: Array<[string, string]> = [
@@ -49,5 +63,6 @@ export function checkPaths(config: Readonly<Config>): Finding[] {
     findings.push({ level: 'error', message: `${what}: ${dir} ${problem}` });
   }
   if (!findings.some((f) => f.level === 'error')) findings.unshift({ level: 'ok', message: 'the database, site, inbox and log folders are usable' });
+  findings.push(...checkMetricsFolder(config));
   return findings;
 }

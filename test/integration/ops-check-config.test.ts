@@ -26,7 +26,8 @@ afterAll(async () => {
 type Patch = NonNullable<Parameters<typeof writeAgentConfig>[1]>;
 
 function config(patch: Patch, secret?: string): AgentDirs {
-  const d = writeAgentConfig(sim, patch, secret);
+  // The metrics file next to the config: this machine has no /run/pmi-agent (tmpfiles.d's job).
+  const d = writeAgentConfig(sim, (c) => { c.metrics = { file: 'metrics' }; patch(c); }, secret);
   dirs.push(d);
   return d;
 }

@@ -11,11 +11,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function config(paths: { database: string; site: string; inbox: string }, log: object = {}) {
+function config(paths: { database: string; site: string; inbox: string }, log: object = {}, metrics: object = { file: join(dir, 'metrics') }) {
   return Config.parse({
     clusters: [{ name: 'lab', endpoints: ['https://127.0.0.1:8006'], tokenId: 'pmi@pve!monitor', tokenSecret: 'x', tls: { insecure: true } }],
     paths,
     log,
+    metrics,
   });
 }
 
@@ -48,5 +49,16 @@ describe('checkPaths', () => {
     mkdirSync(join(dir, 'ro'));
     chmodSync(join(dir, 'ro'), 0o555);
     expect(view(config({ database: join(dir, 'ro', 'pmi.sqlite'), site: join(dir, 's'), inbox: join(dir, 'i') }))).toContain('error paths.database (its folder): $D/ro is not writable by this user');
+  });
+
+  it('warns when the metrics folder is missing (the agent does not create it), and not when metrics are off', () => {
+    mkdirSync(join(dir, 'site'));
+    const paths = { database: join(dir, 'pmi.sqlite'), site: join(dir, 'site'), inbox: join(dir, 'inbox') };
+    const v = view(config(paths, {}, { file: join(dir, 'run', 'metrics') }));
+    expect(v[0]).toBe('ok the database, site, inbox and log folders are usable');
+    expect(v).toContain('warn metrics.file (its folder): $D/run does not exist; no metrics for Prometheus until it is fixed (the agent does not create it: `systemd-tmpfiles --create pmi-agent.conf` does, and every boot)');
+    expect(view(config(paths, {}, { file: join(dir, 'run', 'metrics'), enabled: false })).some((l) => l.includes('metrics'))).toBe(false);
+    mkdirSync(join(dir, 'run'));
+    expect(view(config(paths, {}, { file: join(dir, 'run', 'metrics') })).some((l) => l.includes('metrics'))).toBe(false);
   });
 });
