@@ -39,8 +39,12 @@ export const HealthConfig = z
     /** Read backups, disks, pools, HA, Ceph, replication, certificates and packages. */
     enabled: z.boolean().default(true),
     every: HealthEverySeconds.default(HealthEverySeconds.parse({})),
-    /** Finished vzdump task logs read per cluster and cycle (each once; spreads a backlog). */
-    logsPerClusterPerCycle: z.number().int().min(0).max(100).default(2),
+    /**
+     * Finished vzdump task logs read per online node and hour, newest first, each once. A nightly
+     * job needs one per node and day; the rest drains a backlog (after the first start) within
+     * the request budget.
+     */
+    logsPerNodePerHour: z.number().min(0).max(100_000).default(2),
     /** How far back vzdump tasks are looked for at start (covers weekly jobs). */
     backupLookbackDays: z.number().int().min(1).max(60).default(8),
     rpoOverrides: z.array(RpoOverride).default([]),

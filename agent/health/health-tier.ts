@@ -20,7 +20,7 @@ import type { z } from 'zod';
 
 /** What the store knows that the tier needs (it survives restarts there). */
 export interface HealthKnowledge {
-  /** Finished vzdump tasks whose log was not read yet, oldest first, at most `limit`. */
+  /** Finished vzdump tasks whose log was not read yet, newest first, at most `limit`. */
   pendingLogs(cluster: string, limit: number): Promise<BackupTaskRow[]>;
   /** ZFS pools last listed, per node. */
   zfsPools(cluster: string): Promise<Array<{ node: string; pool: string }>>;
@@ -82,6 +82,8 @@ export function createHealthTier(deps: HealthTierDeps): HealthTier {
   let requests = 0;
   /** cluster → cycle the included_volumes of its jobs were last read. */
   const includedAt = new Map<string, number>();
+  /** cluster → vzdump logs it may read now: refilled each cycle by logsPerNodePerHour, capped at one hour's worth. */
+  const logTokens = new Map<string, number>();
 
   function schedule(outcomes: readonly PollResult[], pools: Map<string, Array<{ node: string; pool: string }>>, ceph: Map<string, boolean | null>): ScheduledRead[] {
     const reads: ScheduledRead[] = [];
@@ -202,10 +204,14 @@ export function createHealthTier(deps: HealthTierDeps): HealthTier {
       if (!online.has(z.node) || !due.has(`${c}|zfs_detail|${z.node}|${z.pool}`)) continue;
       jobs.push(() => read('zfs_detail', z.node, async () => ({ signal: 'zfs_detail', node: z.node, state: 'ok', kind: 'zfs_detail', row: mapZfsDetail(await one(ZfsPoolDetail, `/nodes/${enc(z.node)}/disks/zfs/${enc(z.pool)}`)) })));
     }
-    const limit = deps.config.logsPerClusterPerCycle;
+    const perHour = deps.config.logsPerNodePerHour * online.size;
+    const tokens = Math.min(Math.max(1, perHour), (logTokens.get(c) ?? 1) + (perHour * deps.intervalSeconds) / 3600);
+    const limit = Math.floor(tokens);
+    logTokens.set(c, tokens);
     if (limit > 0) {
       for (const t of await deps.knowledge.pendingLogs(c, limit)) {
         if (!online.has(t.node)) continue;
+        logTokens.set(c, (logTokens.get(c) ?? 1) - 1);
         jobs.push(() =>
           read('backup_logs', t.node, async () => {
             const lines = await list(TaskLogLine, `/nodes/${enc(t.node)}/tasks/${enc(t.upid)}/log`, { start: 0, limit: 0 });

@@ -279,7 +279,7 @@ export function healthKnowledge(db: Kysely<Database>): HealthKnowledge {
       const r = await rows<{ upid: string; node: string; vmid: number | null; starttime: number; endtime: number | null; status: string | null }>(
         db,
         sql`select upid, node, vmid, starttime, endtime, status from backup_tasks
-            where cluster_id = ${id} and log_read_at is null and endtime is not null order by starttime limit ${limit}`,
+            where cluster_id = ${id} and log_read_at is null and endtime is not null order by starttime desc limit ${limit}`,
       );
       return r.map((t) => ({ ...t }));
     },

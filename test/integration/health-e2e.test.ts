@@ -22,7 +22,7 @@ let db: Database.Database;
 beforeAll(async () => {
   sim = await startSimulator({ seed: 3, authFailDelayMs: 50, now: () => now });
   dirs = writeAgentConfig(sim, (c) => {
-    c.health = { every: EVERY_CYCLE, logsPerClusterPerCycle: 50, rpoOverrides: [{ vmids: [104], hours: 1 }] };
+    c.health = { every: EVERY_CYCLE, logsPerNodePerHour: 100_000, rpoOverrides: [{ vmids: [104], hours: 1 }] };
   });
   agent = await openAgent(dirs.configPath, { intervalSeconds: 5, logDestination: logSink().stream, now: () => now }, false);
   for (let i = 0; i < 3; i++) {
