@@ -49,3 +49,30 @@ export function parseForbidden(message: string): { aclPath: string; privilege: s
 export function pveumGrant(tokenId: string, aclPath: string): string {
   return `pveum acl modify ${aclPath} --tokens '${tokenId}' --roles PVEAuditor`;
 }
+
+/** What check-config reports for the health signals: one warning per missing (privilege, path) with the pveum line. */
+export function healthPermissionFindings(
+  has: (privilege: string, path: string) => boolean,
+  tokenId: string,
+  nodes: readonly string[],
+): Array<{ level: 'ok' | 'warn'; message: string }> {
+  const missing = new Map<string, { privilege: string; path: string; labels: string[] }>();
+  for (const need of SIGNAL_NEEDS) {
+    if (need.privilege.startsWith('(')) continue;
+    const paths = need.aclPath.includes('{node}') ? (nodes.length ? nodes.map((n) => need.aclPath.replace('{node}', n)) : ['/nodes']) : [need.aclPath];
+    const lacking = paths.filter((p) => !has(need.privilege, p));
+    if (!lacking.length) continue;
+    const path = lacking.length === paths.length && paths.length > 1 ? '/' : lacking.join(' ');
+    for (const p of path.split(' ')) {
+      const key = `${need.privilege} ${p}`;
+      const m = missing.get(key) ?? { privilege: need.privilege, path: p, labels: [] };
+      m.labels.push(need.label);
+      missing.set(key, m);
+    }
+  }
+  if (!missing.size) return [{ level: 'ok', message: 'health: backups, disks, pools, HA, Ceph, replication, certificates and packages are all readable' }];
+  return [...missing.values()].map((m) => ({
+    level: 'warn' as const,
+    message: `health: missing ${m.privilege} on ${m.path}: not read: ${m.labels.join(', ')}; grant it with: ${pveumGrant(tokenId, m.path)}`,
+  }));
+}

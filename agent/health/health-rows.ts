@@ -212,6 +212,8 @@ export type SignalResult = {
 /** One cluster's health results of one cycle: written in one transaction. */
 export interface HealthBatch {
   cluster: string;
+  /** The token the cluster is read with (the coverage's pveum lines name it). */
+  tokenId?: string;
   /** Epoch seconds the rows are stamped with. */
   ts: number;
   results: SignalResult[];

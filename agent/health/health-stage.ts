@@ -17,6 +17,8 @@ export interface HealthStageDeps {
   now: () => number;
   intervalSeconds: number;
   config: HealthConfig;
+  /** Cluster name → token id, for the coverage's pveum lines. */
+  tokenIds?: ReadonlyMap<string, string>;
 }
 
 export interface HealthStage {
@@ -32,7 +34,7 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
       let results = 0;
       for (const batch of batches) {
         try {
-          await writeHealthBatch(deps.db, batch, { rpoOverrides: deps.config.rpoOverrides });
+          await writeHealthBatch(deps.db, { ...batch, tokenId: deps.tokenIds?.get(batch.cluster) }, { rpoOverrides: deps.config.rpoOverrides });
           results += batch.results.length;
         } catch (err) {
           deps.log.error({ err, cluster: batch.cluster }, `storing health of cluster ${batch.cluster} failed: ${errorMessage(err)}`);

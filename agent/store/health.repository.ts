@@ -35,18 +35,18 @@ export async function writeHealthBatch(db: Kysely<Database>, batch: HealthBatch,
     const cid = await getClusterId(trx, batch.cluster);
     if (cid === undefined) return;
     for (const r of batch.results) {
-      await writeCoverage(trx, cid, batch.ts, r);
+      await writeCoverage(trx, cid, batch.ts, r, batch.tokenId ?? null);
       if (r.state === 'ok') await writeResult(trx, cid, batch.cluster, batch.ts, r, opts);
     }
   });
 }
 
-async function writeCoverage(trx: Db, cid: number, ts: number, r: SignalResult): Promise<void> {
+async function writeCoverage(trx: Db, cid: number, ts: number, r: SignalResult, tokenId: string | null): Promise<void> {
   const ok = r.state === 'ok' ? ts : null;
-  await sql`insert into health_coverage (cluster_id, signal, node, state, privilege, acl_path, message, last_try, last_ok)
-    values (${cid}, ${r.signal}, ${r.node}, ${r.state}, ${r.privilege ?? null}, ${r.aclPath ?? null}, ${r.message ?? null}, ${ts}, ${ok})
+  await sql`insert into health_coverage (cluster_id, signal, node, state, privilege, acl_path, message, token_id, last_try, last_ok)
+    values (${cid}, ${r.signal}, ${r.node}, ${r.state}, ${r.privilege ?? null}, ${r.aclPath ?? null}, ${r.message ?? null}, ${tokenId}, ${ts}, ${ok})
     on conflict (cluster_id, signal, node) do update set state = excluded.state, privilege = excluded.privilege,
-      acl_path = excluded.acl_path, message = excluded.message, last_try = excluded.last_try,
+      acl_path = excluded.acl_path, message = excluded.message, token_id = excluded.token_id, last_try = excluded.last_try,
       last_ok = coalesce(excluded.last_ok, health_coverage.last_ok)`.execute(trx);
 }
 

@@ -10,7 +10,7 @@ const TABLES: string[] = [
   // What each signal's last attempt gave: ok, forbidden (403: missing privilege), error, absent (not configured, e.g. no Ceph).
   `create table health_coverage (
      cluster_id integer not null, signal text not null, node text not null default '',
-     state text not null, privilege text, acl_path text, message text,
+     state text not null, privilege text, acl_path text, message text, token_id text,
      last_try integer not null, last_ok integer,
      primary key (cluster_id, signal, node))`,
 
@@ -139,7 +139,9 @@ const TABLE_NAMES = TABLES.map((t) => /^create table (\w+)/.exec(t)?.[1]).filter
 const VIEWS: Record<string, string> = {
   v_health_coverage: `
     select c.name as cluster, h.cluster_id, h.signal, nullif(h.node, '') as node, h.state, h.privilege,
-           h.acl_path, h.message, h.last_try, h.last_ok
+           h.acl_path, h.message, h.last_try, h.last_ok, h.token_id,
+           case when h.state = 'forbidden' and h.acl_path is not null and h.token_id is not null
+                then 'pveum acl modify ' || h.acl_path || ' --tokens ''' || h.token_id || ''' --roles PVEAuditor' end as grant_command
     from health_coverage h join clusters c on c.id = h.cluster_id`,
 
   v_backup_jobs: `

@@ -102,4 +102,58 @@ describe('health signals from the simulator into the database', () => {
   });
 });
 
-export { readFileSync, join };
+describe('health on the pages and in status.json', () => {
+  const site = (f: string) => readFileSync(join(dirs.site, 'current', f), 'utf8');
+
+  it('the Backups page lists every guest worst first and the guests in no job', () => {
+    const html = site('backups.html');
+    const order = [...html.matchAll(/<tr class="bk-(\w+)">/g)].map((m) => m[1]);
+    expect(order[0]).toBe('never');
+    expect(order.indexOf('overdue')).toBeLessThan(order.indexOf('no_job'));
+    expect(order.indexOf('no_job')).toBeLessThan(order.indexOf('ok'));
+    expect(order.filter((x) => x === 'ok').length).toBeGreaterThan(5);
+    const noJob = /<ul id="no-job">(.*?)<\/ul>/s.exec(html)![1]!;
+    expect(noJob).toContain('107 ');
+    expect(noJob).not.toContain('102 ');
+    expect(html).toContain('older than RPO');
+    expect(html).toContain('Permission denied');
+    expect(html).toContain('<code>21:00</code>');
+    // the nav links the page from everywhere
+    expect(site('index.html')).toContain('href="backups.html"');
+  });
+
+  it('the cluster page has a Health section with every signal', () => {
+    const html = site('clusters/cluster1.html');
+    const health = html.slice(html.indexOf('<section aria-labelledby="health-h"'));
+    for (const s of ['FAILED', '95 % used', 'DEGRADED', 'checksum 14', 'pve/data', 'HEALTH_WARN', 'OSD_DOWN', 'exit code 255', 'pveproxy-ssl.pem', 'required']) expect(health, s).toContain(s);
+    expect(health).toMatch(/<td class="bad">error<\/td>/);
+    expect(health).toMatch(/<td class="bad">90 %<\/td>/);
+  });
+
+  it('node pages show their own disks and pools only', () => {
+    const pve2 = site('nodes/cluster1/pve2.html');
+    expect(pve2).toContain('FAILED');
+    expect(pve2).toContain('DEGRADED');
+    const pve1 = site('nodes/cluster1/pve1.html');
+    expect(pve1).not.toContain('FAILED');
+    expect(pve1).toContain('95 % used');
+  });
+
+  it('status.json carries the health part', () => {
+    const st = JSON.parse(site('status.json')) as { health: Record<string, unknown> & { backups: { counts: Record<string, number>; fields: string[]; guests: unknown[][] }; disks: Array<Record<string, unknown>>; coverage: Array<Record<string, unknown>>; ceph: Array<Record<string, unknown>>; node_software: Array<Record<string, unknown>> } };
+    expect(st.health.backups.counts).toMatchObject({ never: 1, no_job: 1 });
+    const status = st.health.backups.fields.indexOf('status');
+    expect(st.health.backups.guests.find((g) => g[1] === 102)![status]).toBe('overdue');
+    expect(st.health.disks.filter((d) => d.failing)).toHaveLength(2);
+    expect(st.health.ceph[0]).toMatchObject({ health: 'HEALTH_WARN', osds_up: 5 });
+    expect(st.health.node_software.filter((n) => n.reboot_required)).toEqual([expect.objectContaining({ node: 'pve3' })]);
+    expect(st.health.coverage.every((c) => c.state === 'ok')).toBe(true);
+  });
+
+  it('the agent page has the coverage section', () => {
+    const html = site('agent.html');
+    expect(html).toContain('Coverage: what the token may read');
+    expect(html).toContain('disks: SMART health and wearout');
+    expect(html).not.toContain('missing privilege');
+  });
+});
