@@ -19,7 +19,8 @@ export const SIGNAL_NEEDS: readonly SignalNeed[] = [
   { signal: 'backup_not_in_job', label: 'guests in no backup job', privilege: 'Sys.Audit', aclPath: '/', endpoint: 'GET /cluster/backup-info/not-backed-up' },
   { signal: 'backup_tasks', label: 'backup results (vzdump tasks)', privilege: 'Sys.Audit', aclPath: '/nodes/{node}', endpoint: 'GET /nodes/{node}/tasks?typefilter=vzdump' },
   { signal: 'backup_logs', label: 'backup details (vzdump task logs)', privilege: 'Sys.Audit', aclPath: '/nodes/{node}', endpoint: 'GET /nodes/{node}/tasks/{upid}/log' },
-  { signal: 'disks', label: 'disks: SMART health and wearout', privilege: 'Sys.Audit', aclPath: '/nodes/{node}', endpoint: 'GET /nodes/{node}/disks/list' },
+  // Proxmox checks Sys.Audit on / OR on /nodes/{node} here; / is what a monitoring token has
+  { signal: 'disks', label: 'disks: SMART health and wearout', privilege: 'Sys.Audit', aclPath: '/', endpoint: 'GET /nodes/{node}/disks/list' },
   { signal: 'zfs', label: 'ZFS pools', privilege: 'Sys.Audit', aclPath: '/', endpoint: 'GET /nodes/{node}/disks/zfs' },
   { signal: 'zfs_detail', label: 'ZFS scrub and errors', privilege: 'Sys.Audit', aclPath: '/', endpoint: 'GET /nodes/{node}/disks/zfs/{pool}' },
   { signal: 'lvm_thin', label: 'LVM-thin pools (data and metadata)', privilege: 'Sys.Audit', aclPath: '/', endpoint: 'GET /nodes/{node}/disks/lvmthin' },
