@@ -1,7 +1,7 @@
 // Health signals end to end (issue #15): the simulator's test states → the real agent over HTTPS →
 // SQLite views → pages and status.json. Every tier is set to run each cycle here; the schedule
 // itself is covered by test/unit/health-schedule.test.ts and the request budget test.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { startSimulator } from '../../scripts/pve-sim/index.ts';
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
 import { openAgent, type AgentParts } from '../../agent/main.ts';
 import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import { runSqlFile } from '../support/sql-cli.ts';
 
 type Row = Record<string, unknown>;
 const EVERY_CYCLE = Object.fromEntries(['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'].map((k) => [k, 5]));
@@ -102,6 +103,26 @@ describe('health signals from the simulator into the database', () => {
   });
 });
 
+const QUERIES = join(import.meta.dirname, '../../db/queries/health');
+
+describe('db/queries/health through the sqlite3 CLI', () => {
+  const files = readdirSync(QUERIES).filter((f) => f.endsWith('.sql') && f !== 'health-coverage-gaps.sql').sort();
+  it.each(files)('%s starts with its question and returns rows', (f) => {
+    expect(readFileSync(join(QUERIES, f), 'utf8')).toMatch(/^-- \S.*\?\n/);
+    expect(runSqlFile(dirs.database, join(QUERIES, f)).length, f).toBeGreaterThan(0);
+  });
+  it('answers with the simulator\'s states', () => {
+    const rpo = runSqlFile(dirs.database, join(QUERIES, 'backups-not-within-rpo.sql'));
+    expect(rpo[0]).toMatchObject({ vmid: 106, status: 'never' });
+    expect(rpo.map((r) => r.vmid)).toEqual(expect.arrayContaining([102, 104, 107]));
+    expect(runSqlFile(dirs.database, join(QUERIES, 'disks-at-risk.sql')).map((r) => r.health)).toEqual(['FAILED', 'PASSED']);
+    expect(runSqlFile(dirs.database, join(QUERIES, 'certificates-expiring-30d.sql')).map((r) => r.filename)).toEqual(['pveproxy-ssl.pem']);
+    expect(runSqlFile(dirs.database, join(QUERIES, 'thin-pools-metadata.sql'))[0]).toMatchObject({ node: 'pve1', metadata_pct: 90 });
+    expect(runSqlFile(dirs.database, join(QUERIES, 'ha-ceph-replication-problems.sql')).map((r) => r.what).sort()).toEqual(['ceph', 'ha service', 'replication']);
+    expect(runSqlFile(dirs.database, join(QUERIES, 'health-coverage-gaps.sql'))).toEqual([]);
+  });
+});
+
 describe('health on the pages and in status.json', () => {
   const site = (f: string) => readFileSync(join(dirs.site, 'current', f), 'utf8');
 
@@ -157,3 +178,37 @@ describe('health on the pages and in status.json', () => {
     expect(html).not.toContain('missing privilege');
   });
 });
+
+// Last: these change the simulated world for good.
+describe('faults on the new endpoints and a fenced node', () => {
+  it('a 500 and a hang degrade their signal alone; the rows already stored stay', async () => {
+    sim.faults.set({ cluster: 'cluster1', path: '/nodes/{node}/disks/list' }, { kind: 'error500', message: 'smartctl failed' });
+    sim.faults.set({ cluster: 'cluster1', path: '/cluster/ha/status/current' }, { kind: 'hang' });
+    try {
+      await agent.runCycle();
+      now += 5000;
+    } finally {
+      sim.faults.clear();
+    }
+    const bad = all("select signal, node, state from v_health_coverage where state <> 'ok' order by signal, node");
+    expect(bad).toEqual([
+      { signal: 'disks', node: 'pve1', state: 'error' },
+      { signal: 'disks', node: 'pve2', state: 'error' },
+      { signal: 'disks', node: 'pve3', state: 'error' },
+      { signal: 'ha', node: null, state: 'error' },
+    ]);
+    expect(Number(one('select count(*) n from v_disk_latest')!.n)).toBe(9);
+    expect(one('select last_ok is not null as kept from v_health_coverage where signal = \'ha\'')).toEqual({ kept: 1 });
+  }, 60_000);
+
+  it('a node offline for over 60 s: its HA services in fence, the node fenced', async () => {
+    const haNode = sim.world.guest('cluster1', 101)!.node;
+    sim.faults.set({ cluster: 'cluster1', node: haNode }, { kind: 'offline' });
+    now += 70_000;
+    await agent.runCycle();
+    expect(one('select fenced, lrm_state, node_state from v_ha_node_latest where node = ?', haNode)).toEqual({ fenced: 1, lrm_state: 'dead', node_state: 'fence' });
+    expect(one("select to_state from v_ha_service_changes where sid = 'vm:101' order by ts desc limit 1")).toEqual({ to_state: 'fence' });
+    expect(Number(one('select nodes_fenced from v_ha_latest')!.nodes_fenced)).toBe(1);
+  }, 60_000);
+});
+

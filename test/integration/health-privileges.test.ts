@@ -11,6 +11,7 @@ import { openAgent, type AgentParts } from '../../agent/main.ts';
 import { startSimulator } from '../../scripts/pve-sim/index.ts';
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
 import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import { runSqlFile } from '../support/sql-cli.ts';
 
 type Row = Record<string, unknown>;
 const EVERY_CYCLE = Object.fromEntries(['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'].map((k) => [k, 5]));
@@ -55,6 +56,12 @@ describe('a token without Sys.Audit below "/" except on pve1', () => {
     expect((db.prepare("select count(*) n from v_node_software where node = 'pve1'").get() as Row).n).toBe(1);
     expect((db.prepare("select count(*) n from v_node_software where node <> 'pve1'").get() as Row).n).toBe(0);
     expect((db.prepare('select count(*) n from v_disk_latest').get() as Row).n).toBe(9);
+  });
+
+  it('db/queries/health/health-coverage-gaps.sql lists them with the pveum line (sqlite3 CLI)', () => {
+    const rows = runSqlFile(dirs.database, join(import.meta.dirname, '../../db/queries/health/health-coverage-gaps.sql'));
+    expect(rows.map((r) => r.node)).toEqual(['pve2', 'pve3', 'pve2', 'pve3']);
+    expect(rows[0]!.grant_command).toBe(`pveum acl modify /nodes/pve2 --tokens '${sim.tokenId}' --roles PVEAuditor`);
   });
 
   it('the agent page names the missing privilege and the exact pveum line; status.json too', () => {
