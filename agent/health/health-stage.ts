@@ -6,7 +6,7 @@ import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PollResult } from '../poll/poll-cycle.ts';
 import type { PveClient } from '../pve/pve-client.types.ts';
-import { healthKnowledge, writeHealthBatch } from '../store/health.repository.ts';
+import { healthKnowledge, pruneHealthHistory, writeHealthBatch } from '../store/health.repository.ts';
 import type { Database } from '../store/schema.ts';
 import { createHealthTier } from './health-tier.ts';
 
@@ -19,6 +19,8 @@ export interface HealthStageDeps {
   config: HealthConfig;
   /** Cluster name → token id, for the coverage's pveum lines. */
   tokenIds?: ReadonlyMap<string, string>;
+  /** History (runs, samples, changes) older than this is pruned (config retention.hourlyDays). */
+  retentionDays?: number;
 }
 
 export interface HealthStage {
@@ -28,6 +30,7 @@ export interface HealthStage {
 /** Creates the stage; the tier inside keeps the cycle counter its schedule runs on. */
 export function createHealthStage(deps: HealthStageDeps): HealthStage {
   const tier = createHealthTier({ ...deps, knowledge: healthKnowledge(deps.db) });
+  let lastPrune = -Infinity;
   return {
     async run(outcomes, opts = {}) {
       const batches = await tier.runCycle(outcomes, opts);
@@ -39,6 +42,12 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
         } catch (err) {
           deps.log.error({ err, cluster: batch.cluster }, `storing health of cluster ${batch.cluster} failed: ${errorMessage(err)}`);
         }
+      }
+      // history pruned hourly, in bounded steps
+      const nowSec = Math.floor(deps.now() / 1000);
+      if (deps.retentionDays && nowSec - lastPrune >= 3600) {
+        lastPrune = nowSec;
+        await pruneHealthHistory(deps.db, nowSec - deps.retentionDays * 86_400).catch((err: unknown) => deps.log.error({ err }, `pruning health history failed: ${errorMessage(err)}`));
       }
       const summary = { clusters: batches.length, requests: tier.lastRequests(), results };
       if (results) deps.log.debug(summary, 'health stage done');

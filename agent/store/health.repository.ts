@@ -302,3 +302,28 @@ export function healthKnowledge(db: Kysely<Database>): HealthKnowledge {
     },
   };
 }
+
+const HISTORY_TABLES: Array<[string, string]> = [
+  ['lvm_thin_samples', 'ts'],
+  ['backup_runs', 'starttime'],
+  ['backup_tasks', 'starttime'],
+  ['disk_changes', 'ts'],
+  ['zfs_pool_changes', 'ts'],
+  ['ha_service_changes', 'ts'],
+  ['ceph_health_changes', 'ts'],
+  ['replication_changes', 'ts'],
+  ['node_software_changes', 'ts'],
+];
+
+/**
+ * Deletes health history older than `cutoff` (epoch s), at most `limit` rows per table per call,
+ * so a first prune of a large backlog never stalls a cycle. Returns the rows deleted.
+ */
+export async function pruneHealthHistory(db: Kysely<Database>, cutoff: number, limit = 2000): Promise<number> {
+  let n = 0;
+  for (const [table, col] of HISTORY_TABLES) {
+    const r = await sql`delete from ${sql.ref(table)} where rowid in (select rowid from ${sql.ref(table)} where ${sql.ref(col)} < ${cutoff} limit ${limit})`.execute(db);
+    n += Number(r.numAffectedRows ?? 0);
+  }
+  return n;
+}
