@@ -68,8 +68,8 @@ describe('writeHealthBatch', () => {
 
 describe('pruneHealthHistory', () => {
   it('deletes history older than the cutoff in bounded steps, keeps the latest state', async () => {
-    const thin = (ts: number): SignalResult => ({ signal: 'lvm_thin', node: 'n1', state: 'ok', kind: 'lvm_thin', rows: [{ vg: 'pve', lv: 'data', sizeBytes: 100, usedBytes: 1, metadataSizeBytes: 10, metadataUsedBytes: 1 }] });
-    for (let ts = 1000; ts < 1010; ts++) await writeHealthBatch(store.db, { cluster: 'c1', ts, results: [thin(ts)] });
+    const thin = (): SignalResult => ({ signal: 'lvm_thin', node: 'n1', state: 'ok', kind: 'lvm_thin', rows: [{ vg: 'pve', lv: 'data', sizeBytes: 100, usedBytes: 1, metadataSizeBytes: 10, metadataUsedBytes: 1 }] });
+    for (let ts = 1000; ts < 1010; ts++) await writeHealthBatch(store.db, { cluster: 'c1', ts, results: [thin()] });
     expect(await pruneHealthHistory(store.db, 1008, 3)).toBe(3);
     expect(await pruneHealthHistory(store.db, 1008, 100)).toBe(5);
     expect(await q('select ts from lvm_thin_samples order by ts')).toEqual([{ ts: 1008 }, { ts: 1009 }]);
