@@ -42,6 +42,8 @@ export interface BackupRowVM {
   /** age / rpo: 1 = at the RPO; sorts worst first. */
   ratio: number;
   lastOk: string;
+  /** UPID of the vzdump task of the last good backup. */
+  task: string;
   size: string;
   storage: string;
   duration: string;
@@ -83,6 +85,7 @@ export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vm
       rpo: cell(g.rpo_s === null ? '–' : fmtDuration(g.rpo_s), g.rpo_s ?? -1),
       ratio,
       lastOk: g.last_ok_end ? fmtTime(g.last_ok_end) : '–',
+      task: g.last_ok_upid ?? '',
       size: g.last_ok_size_bytes === null ? '–' : fmtBytes(g.last_ok_size_bytes),
       storage: g.last_ok_storage ?? '–',
       duration: g.last_ok_duration_s === null ? '–' : fmtDuration(g.last_ok_duration_s),

@@ -139,6 +139,7 @@ describe('health on the pages and in status.json', () => {
     expect(html).toContain('older than RPO');
     expect(html).toContain('Permission denied');
     expect(html).toContain('<code>21:00</code>');
+    expect(html).toMatch(/<code class="upid">UPID:pve\d:[0-9A-F]{8}:/);
     // the nav links the page from everywhere
     expect(site('index.html')).toContain('href="backups.html"');
   });
