@@ -39,8 +39,6 @@ export interface BackupRowVM {
   level: Level;
   age: Cell;
   rpo: Cell;
-  /** age / rpo: 1 = at the RPO; sorts worst first. */
-  ratio: number;
   lastOk: string;
   /** UPID of the vzdump task of the last good backup. */
   task: string;
@@ -60,19 +58,32 @@ export interface BackupsPageVM {
   coverageNote: string | null;
 }
 
-/** The Backups page: every guest with its last backup age against its RPO, worst first. */
-export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vmid: number) => string = () => '#'): BackupsPageVM {
+/** Whole hours (under 3 days) or days: "27 h", "4 d". */
+function coarseAge(s: number): string {
+  const hours = Math.floor(s / 3600);
+  return hours < 72 ? `${hours} h` : `${Math.floor(hours / 24)} d`;
+}
+
+/**
+ * The Backups page: every guest with its last backup age against its RPO, worst first. Ages are
+ * counted from `nowSec` rounded down to the hour, so the page (thousands of rows) changes once an
+ * hour or when a backup or a status changes, not every cycle; the status itself is exact.
+ */
+export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vmid: number) => string = () => '#', nowSec = 0): BackupsPageVM {
+  const hour = Math.floor(nowSec / 3600) * 3600;
   const excluded = new Map<string, string[]>();
   for (const e of h.excludedVolumes) {
     const k = `${e.cluster}/${e.vmid}`;
     excluded.set(k, [...(excluded.get(k) ?? []), e.volume]);
   }
   const counts = { ok: 0, overdue: 0, never: 0, no_job: 0 };
+  const ratioOf = new Map<BackupRowVM, number>();
   const rows = h.backupGuests.map((g): BackupRowVM => {
     counts[g.status]++;
     const ratio = g.status === 'never' ? Infinity : g.status === 'no_job' ? 1e9 : g.age_s !== null && g.rpo_s ? g.age_s / g.rpo_s : 0;
+    const age = g.last_ok_end === null ? null : Math.max(0, hour - g.last_ok_end);
     const level: Level = g.status === 'ok' ? 'ok' : g.status === 'no_job' ? 'warn' : 'bad';
-    return {
+    const row: BackupRowVM = {
       href: hrefOf(g.cluster, g.vmid),
       cluster: g.cluster,
       vmid: g.vmid,
@@ -81,9 +92,8 @@ export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vm
       status: g.status,
       statusText: STATUS_TEXT[g.status] ?? g.status,
       level,
-      age: cell(g.age_s === null ? '–' : fmtDuration(g.age_s), g.age_s ?? -1, level),
+      age: cell(age === null ? '–' : coarseAge(age), age === null ? -1 : Math.floor(age / 3600), level),
       rpo: cell(g.rpo_s === null ? '–' : fmtDuration(g.rpo_s), g.rpo_s ?? -1),
-      ratio,
       lastOk: g.last_ok_end ? fmtTime(g.last_ok_end) : '–',
       task: g.last_ok_upid ?? '',
       size: g.last_ok_size_bytes === null ? '–' : fmtBytes(g.last_ok_size_bytes),
@@ -93,8 +103,10 @@ export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vm
       lastFailError: g.last_fail_error ?? '',
       excluded: (excluded.get(`${g.cluster}/${g.vmid}`) ?? []).join(', '),
     };
+    ratioOf.set(row, ratio);
+    return row;
   });
-  rows.sort((a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || b.ratio - a.ratio || a.cluster.localeCompare(b.cluster) || a.vmid - b.vmid);
+  rows.sort((a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || ratioOf.get(b)! - ratioOf.get(a)! || a.cluster.localeCompare(b.cluster) || a.vmid - b.vmid);
   const forbidden = h.coverage.filter((c) => c.signal.startsWith('backup') && c.state === 'forbidden');
   return {
     counts,
@@ -136,7 +148,7 @@ export function buildHealthSection(h: HealthSiteRows, cluster: string, node?: st
     health: cell(p.health ?? '?', p.health ?? '', lv(p.health !== 'ONLINE')),
     alloc: `${fmtPct(p.alloc_fraction)} of ${fmtBytes(p.size_bytes)}`,
     frag: p.frag === null ? '–' : `${p.frag} %`,
-    scrub: cell(p.scrub_age_s === null ? 'no scrub known' : `${fmtDuration(p.scrub_age_s)} ago`, p.scrub_age_s ?? -1, p.scrub_age_s !== null && p.scrub_age_s > 35 * 86_400 ? 'warn' : undefined),
+    scrub: cell(p.last_scrub_end === null ? 'no scrub known' : fmtTime(p.last_scrub_end), p.last_scrub_end ?? -1, p.scrub_age_s === null || p.scrub_age_s > 35 * 86_400 ? 'warn' : undefined),
     errors: cell(p.read_errors === null ? (p.errors ?? '–') : `${p.total_errors} (read ${p.read_errors}, write ${p.write_errors}, checksum ${p.cksum_errors})${p.errors ? `; ${p.errors}` : ''}`, p.total_errors, lv(p.total_errors > 0)),
   }));
   const thin = mine(h.thin).map((t) => ({
@@ -173,18 +185,18 @@ export function buildHealthSection(h: HealthSiteRows, cluster: string, node?: st
     .filter((r) => r.cluster === cluster && (node === undefined || r.source === node || r.target === node))
     .map((r) => ({
       id: r.job_id, guest: String(r.guest ?? ''), source: r.source ?? '', target: r.target ?? '',
-      lastSync: cell(r.sync_age_s === null ? 'never' : `${fmtDuration(r.sync_age_s)} ago`, r.sync_age_s ?? -1, lv(r.failing === 1)),
+      lastSync: cell(r.last_sync === null ? 'never' : fmtTime(r.last_sync), r.last_sync ?? -1, lv(r.failing === 1)),
       duration: r.duration_s === null ? '–' : `${r.duration_s.toFixed(1)} s`,
       failCount: cell(String(r.fail_count ?? 0), r.fail_count ?? 0, lv((r.fail_count ?? 0) > 0)),
       error: r.error ?? '',
     }));
   const certificates = mine(h.certificates).map((c) => {
     const days = c.expires_in_s === null ? null : c.expires_in_s / 86_400;
-    return { node: c.node, file: c.filename, subject: c.subject ?? '', expires: cell(c.notafter === null ? '–' : `${fmtTime(c.notafter)} (${days !== null && days < 0 ? 'EXPIRED' : `in ${fmtDuration(c.expires_in_s)}`})`, c.expires_in_s ?? -1, days === null ? undefined : lv(days < THRESHOLDS.certDays)) };
+    return { node: c.node, file: c.filename, subject: c.subject ?? '', expires: cell(c.notafter === null ? '–' : `${fmtTime(c.notafter)}${days !== null && days < 0 ? ' (EXPIRED)' : days !== null && days < THRESHOLDS.certDays ? ' (soon)' : ''}`, c.notafter ?? -1, days === null ? undefined : lv(days < THRESHOLDS.certDays)) };
   });
   const software = mine(h.software).map((s) => ({
     node: s.node, kernel: s.running_kernel ?? '?', newest: s.newest_kernel ?? '?', manager: `${s.manager_version ?? '?'}${s.version_skew > 1 ? ' (versions differ across the cluster)' : ''}`,
-    reboot: cell(s.reboot_required ? `required${s.reboot_pending_s !== null ? ` for ${fmtDuration(s.reboot_pending_s)}` : ''}` : s.reboot_required === 0 ? 'no' : '?', s.reboot_pending_s ?? (s.reboot_required ? 0 : -1), s.reboot_required ? lv((s.reboot_pending_s ?? 0) >= THRESHOLDS.rebootDays * 86_400, true) : undefined),
+    reboot: cell(s.reboot_required ? `required${s.reboot_required_since !== null ? ` since ${fmtTime(s.reboot_required_since)}` : ''}` : s.reboot_required === 0 ? 'no' : '?', s.reboot_required_since ?? -1, s.reboot_required ? lv((s.reboot_pending_s ?? 0) >= THRESHOLDS.rebootDays * 86_400, true) : undefined),
   }));
   const unavailable = h.coverage
     .filter((c) => c.cluster === cluster && c.state !== 'ok' && !(c.signal.startsWith('ceph') && c.state === 'absent') && (node === undefined || c.node === null || c.node === node))

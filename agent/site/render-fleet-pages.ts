@@ -192,7 +192,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const bh = h;
   modelPage(paths.backups, 'backups', {
     layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
-    backups: buildBackupsPage(d.health ?? EMPTY_HEALTH, (cl, vmid) => bh(paths.guest(cl, vmid))),
+    backups: buildBackupsPage(d.health ?? EMPTY_HEALTH, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
     showCluster: d.clusters.length > 1,
   });
 
