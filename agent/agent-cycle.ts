@@ -14,6 +14,8 @@ export interface CycleParts {
   /** Stores one cluster's snapshot in one transaction. */
   store: (snapshot: ClusterSnapshot) => Promise<void>;
   recordRun: (run: ClusterPollOutcome, startedAtSec: number) => Promise<void>;
+  /** Health tiers (issue #15): slower reads spread over cycles, after the store. */
+  health?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
   /** Gap filling after restarts and for new clusters; must be cheap when there is nothing to do. */
   backfill?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
   maintain: () => Promise<unknown>;
@@ -75,6 +77,7 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
       await p.recordRun(o, startedAtSec);
     }
   });
+  if (p.health && !p.stopping?.()) await time('health', () => p.health!(outcomes));
   if (p.backfill && !p.stopping?.()) await time('backfill', () => p.backfill!(outcomes));
   await time('maintain', p.maintain);
   if (p.rescanInbox) await time('inbox', p.rescanInbox);

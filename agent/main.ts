@@ -12,6 +12,7 @@ import { createPveClient } from './pve/pve-client.ts';
 import type { PveClient } from './pve/pve-client.types.ts';
 import { createPoller } from './poll/poll-cycle.ts';
 import { createBackfiller } from './poll/backfill.ts';
+import { createHealthStage } from './health/health-stage.ts';
 import { createSiteBuilder } from './site/site-builder.ts';
 import { closeWriterPool } from './site/publish.ts';
 import { createInbox } from './inbox/inbox.ts';
@@ -106,6 +107,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   const backfiller = config.poll.backfill
     ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds })
     : undefined;
+  const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays });
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, dbFile: config.paths.database, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   const inbox = withInbox
@@ -127,6 +129,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       poll: () => poller.pollAll({ signal: stopPolling.signal }),
       store: (s) => writeSnapshot(store.db, s),
       recordRun: (r, startedAt) => writePollRun(store.db, r, startedAt),
+      health: (o) => health.run(o, { signal: stopPolling.signal }),
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
       maintain: () => maintenance.run(),
       ...(inbox && { rescanInbox: () => inbox.rescan() }),

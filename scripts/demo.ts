@@ -94,6 +94,12 @@ const config = {
   site: { title: 'PMI Dashboard demo' },
   // Next to the demo's other files instead of /run/pmi-agent, which a development machine lacks.
   metrics: { file: 'metrics' },
+  // The health tiers' real periods are minutes to hours; the demo reads them every few cycles so
+  // backups, disks, pools, HA, Ceph, replication and certificates show within a minute.
+  health: {
+    every: Object.fromEntries(['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'].map((k) => [k, Math.max(5, interval * 3)])),
+    logsPerNodePerHour: 3600,
+  },
 };
 const configPath = join(demoDir, 'config.json');
 writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');

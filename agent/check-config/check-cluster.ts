@@ -3,7 +3,8 @@
 import type { ClusterConfig, PolicyRule } from '../config/config.schema.ts';
 import { PmiError, errorMessage } from '../errors.ts';
 import type { PveClient } from '../pve/pve-client.types.ts';
-import { permissionFindings, summarizePrivileges, type Finding, type Permissions } from './permission-findings.ts';
+import { permissionFindings, privilegesAt, summarizePrivileges, type Finding, type Permissions } from './permission-findings.ts';
+import { healthPermissionFindings } from '../health/health-privileges.ts';
 
 export type TlsStatus =
   | { kind: 'pinned'; fingerprint: string }
@@ -73,6 +74,7 @@ export async function checkCluster(cluster: ClusterConfig, secret: string, polic
   const findings = result.findings;
   let good: PveClient | undefined;
   const clients: PveClient[] = [];
+  let nodeNames: string[] = [];
   try {
     for (const url of cluster.endpoints) {
       const client = createClient({ ...cluster, endpoints: [url] }, secret);
@@ -89,6 +91,7 @@ export async function checkCluster(cluster: ClusterConfig, secret: string, polic
     try {
       const status = await good.get<StatusEntry[]>('/cluster/status');
       const nodes = status.filter((s) => s.type === 'node');
+      nodeNames = nodes.map((n) => String(n.name));
       const cl = status.find((s) => s.type === 'cluster');
       result.status = {
         pveName: cl?.name ?? null,
@@ -104,6 +107,8 @@ export async function checkCluster(cluster: ClusterConfig, secret: string, polic
       const perms = await good.get<Permissions>('/access/permissions');
       result.privileges = summarizePrivileges(perms);
       findings.push(...permissionFindings(perms, policy, cluster.name));
+      // health signals (issue #15): each missing privilege degrades its signals only
+      findings.push(...healthPermissionFindings((priv, path) => privilegesAt(perms, path).has(priv), cluster.tokenId, nodeNames));
     } catch (err) {
       findings.push({ level: 'error', message: `GET /access/permissions failed, privileges unknown: ${errorMessage(err)}` });
     }

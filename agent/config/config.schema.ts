@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HealthConfig } from './health-config.schema.ts';
 
 /** SHA-256 fingerprint in the colon-separated upper-case form Proxmox publishes as `ssl_fingerprint`. */
 export const Fingerprint = z
@@ -166,6 +167,8 @@ export const Config = z
     site: SiteConfig.default(SiteConfig.parse({})),
     log: LogConfig.default(LogConfig.parse({})),
     metrics: MetricsConfig.default(MetricsConfig.parse({})),
+    /** Health beyond metrics (issue #15): health-config.schema.ts. */
+    health: HealthConfig.default(HealthConfig.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -35,6 +35,7 @@ const NAV = [
   { href: paths.overview, text: 'Overview' },
   { href: paths.storage, text: 'Storage' },
   { href: paths.tasks, text: 'Tasks' },
+  { href: paths.backups, text: 'Backups' }, // health (#15) hook
   { href: paths.actions, text: 'Actions' },
   { href: paths.agent, text: 'Agent' },
 ];

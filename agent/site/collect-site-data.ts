@@ -7,6 +7,7 @@ import { guestsSignature, queryClusters, queryGuests, queryNodes, queryStorages,
 import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawGuestSample, type RawNodeSample } from './recent.query.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { RecentCache } from './recent-cache.ts';
+import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { ClusterRead, RecentReader } from './recent-reader.ts';
 
 const DONE = Promise.resolve();
@@ -19,6 +20,8 @@ export interface SiteData extends Fleet {
   actions: ActionRow[];
   pollRuns: PollRunRow[];
   nodeRaw: RawNodeSample[];
+  /** Health signals (#15 hook): backups, disks, pools, HA, Ceph, replication, certificates, software. */
+  health?: HealthSiteRows;
   siteState: Map<string, { value: string; updated_at: number }>;
   /**
    * Resolves once the recent-sample cache holds the last hour (at once, except on the first
@@ -163,6 +166,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
     tasks, actions, pollRuns, nodeRaw, siteState, recentReady,
+    health: await readHealthSite(db), // health (#15) hook
     clusterReady: (id) => readyOf.get(id) ?? DONE,
   };
 }

@@ -11,6 +11,8 @@ import type { Render } from './render.ts';
 import { paths, rootOf } from './site-paths.ts';
 import type { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
+// health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
+import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
 
 export type Emit = (path: string, content: string | Buffer | typeof KEEP) => void;
 
@@ -89,7 +91,9 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     let guestKey = '';
     for (const g of d.guests) if (g.cluster_id === c.id) guestKey += `${g.vmid}:${g.changed_at};`;
     const facts = buildClusterFacts(c);
-    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey], () => ({
+    const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c.name); // health (#15) hook
+    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health], () => ({
+      health, // health (#15) hook
       layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false }),
       name: c.name,
       facts,
@@ -123,6 +127,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     // A guest row's changed_at moves whenever the store changes the row: it stands for the row.
     const hash = createHash('sha1').update(n.status);
     for (const g of onNode) hash.update(`;${g.vmid}:${g.changed_at}`);
+    const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c, n.node); // health (#15) hook
+    hash.update(JSON.stringify(health)); // health (#15) hook
     const digest = hash.update(JSON.stringify((storagesByNode.get(`${n.cluster_id}/${n.node}`) ?? []).map((s) => [s.storage, s.status, s.total]))).digest('base64url');
     if (!opts.nodeDue(path, index, digest)) {
       emit(path, opts.keep);
@@ -141,6 +147,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       }),
       name: n.node,
       status: n.status,
+      health, // health (#15) hook
       cluster: c,
       clusterHref: h(paths.cluster(c)),
       facts: buildNodeFacts(n),
@@ -180,6 +187,15 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     windowText: '7 days',
   });
 
+  // health (#15) hook: the Backups page
+  h = hrefFor(paths.backups);
+  const bh = h;
+  modelPage(paths.backups, 'backups', {
+    layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
+    backups: buildBackupsPage(d.health ?? EMPTY_HEALTH, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
+    showCluster: d.clusters.length > 1,
+  });
+
   h = hrefFor(paths.agent);
   page(paths.agent, 'agent', {
     layout: buildLayout(frame, paths.agent, 'Agent status'),
@@ -191,9 +207,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     lastBuildError: opts.lastError ?? null,
     clusters: buildClusterAgentRows(d.clusters, d.pollRuns, h),
     windowText: '24 h',
+    coverage: buildCoverage(d.health ?? EMPTY_HEALTH), // health (#15) hook
   });
 
-  emit(paths.status, buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns));
+  emit(paths.status, withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns), d.health ?? EMPTY_HEALTH)); // health (#15) hook
   return pages;
 }
 

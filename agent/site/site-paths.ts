@@ -20,6 +20,7 @@ export const paths = {
   tasks: 'tasks.html',
   actions: 'actions.html',
   agent: 'agent.html',
+  backups: 'backups.html', // health (#15) hook
   status: 'status.json',
   cluster: (c: string) => `clusters/${c}.html`,
   node: (c: string, node: string) => `nodes/${c}/${slug(node)}.html`,

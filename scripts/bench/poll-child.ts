@@ -13,6 +13,8 @@ import type { PveClient } from '../../agent/pve/pve-client.types.ts';
 import { createPoller, type Poller } from '../../agent/poll/poll-cycle.ts';
 import { openDatabase, type Store } from '../../agent/store/open-database.ts';
 import { writeSnapshot } from '../../agent/store/snapshot.repository.ts';
+import { HealthConfig } from '../../agent/config/health-config.schema.ts';
+import { createHealthStage, type HealthStage } from '../../agent/health/health-stage.ts';
 
 export interface ChildSetup {
   cmd: 'setup';
@@ -27,6 +29,9 @@ export interface ChildCycle {
   /** user+system CPU µs of this process during the cycle. */
   cpuMicros: number;
   requests: number;
+  /** Requests of the health tiers (issue #15) this cycle. */
+  healthRequests: number;
+  healthMs: number;
   onlineNodes: number;
   guests: number;
   failed: number;
@@ -48,6 +53,7 @@ function vmHwm(): number {
 }
 
 let poller: Poller | undefined;
+let health: HealthStage | undefined;
 let store: Store | undefined;
 const clients = new Map<string, PveClient>();
 let peakRss = 0;
@@ -74,6 +80,8 @@ async function setup(m: ChildSetup): Promise<void> {
   store = await openDatabase(m.dbFile);
   // the agent's default (config poll.concurrency), so the figures are those of an unconfigured install
   poller = createPoller({ clients, log: silent, now: () => Date.now(), concurrency: poll.concurrency });
+  // the health tiers with their default periods at the default 60 s interval (one cycle = one minute)
+  health = createHealthStage({ clients, db: store.db, log: silent, now: () => Date.now(), intervalSeconds: 60, config: HealthConfig.parse({}) });
   setInterval(sample, 20).unref();
   send({ kind: 'ready', rss: process.memoryUsage().rss, concurrency: poll.concurrency, execArgv: process.execArgv });
 }
@@ -85,6 +93,8 @@ async function cycle(): Promise<void> {
   const t1 = performance.now();
   for (const r of results) if (r.snapshot) await writeSnapshot(store!.db, r.snapshot);
   const t2 = performance.now();
+  const h = await health!.run(results);
+  const t3 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   sample();
   send({
@@ -93,6 +103,8 @@ async function cycle(): Promise<void> {
     storeMs: t2 - t1,
     cpuMicros: cpu.user + cpu.system,
     requests: results.reduce((n, r) => n + r.requests, 0),
+    healthRequests: h.requests,
+    healthMs: t3 - t2,
     onlineNodes: results.reduce((n, r) => n + (r.snapshot?.nodes.filter((x) => x.status === 'online').length ?? 0), 0),
     guests: results.reduce((n, r) => n + (r.snapshot?.guests.length ?? 0), 0),
     failed: results.filter((r) => !r.ok).length,

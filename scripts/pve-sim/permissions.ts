@@ -17,9 +17,12 @@ function ancestors(path: string): string[] {
   return out;
 }
 
-/** Whether the privileges grant `priv` on `path` (directly or through an ancestor). */
+/**
+ * Whether the privileges grant `priv` on `path` (directly or through an ancestor). A key ending
+ * in "!" ("/!") is an ACL without propagation: it grants on exactly that path, not below it.
+ */
 export function allowed(privs: Privileges, path: string, priv: string): boolean {
-  return ancestors(path).some((p) => privs[p]?.includes(priv));
+  return privs[`${path}!`]?.includes(priv) === true || ancestors(path).some((p) => privs[p]?.includes(priv));
 }
 
 /** Throws 403 "Permission check failed (<path>, <priv>)" when not allowed. */
@@ -27,7 +30,14 @@ export function requirePriv(privs: Privileges, path: string, priv: string): void
   if (!allowed(privs, path, priv)) throw new SimHttpError(403, `Permission check failed (${path}, ${priv})`);
 }
 
-/** The body of GET /access/permissions: path → privilege → 1 (propagate). */
+/** The body of GET /access/permissions: path → privilege → 1 (propagate) or 0 (this path only, keys ending in "!"). */
 export function permissionsView(privs: Privileges): Record<string, Record<string, number>> {
-  return Object.fromEntries(Object.entries(privs).map(([path, list]) => [path, Object.fromEntries(list.map((p) => [p, 1]))]));
+  const out: Record<string, Record<string, number>> = {};
+  for (const [key, list] of Object.entries(privs)) {
+    const exact = key.endsWith('!') && key.length > 1;
+    const path = exact ? key.slice(0, -1) : key;
+    const at = (out[path] ??= {});
+    for (const p of list) at[p] = Math.max(at[p] ?? 0, exact ? 0 : 1);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // the route handlers read and the task engine mutates.
 import type { Upid } from '../../agent/pve/upid.ts';
 import type { World } from './world.ts';
+import type { SimHealth } from './health-world.ts';
 
 /** A fault injected into one cluster, one node's endpoint or one path (see faults.ts for the exact scope). */
 export type Fault =
@@ -203,4 +204,6 @@ export interface SimCluster {
   configVersion: number;
   /** vmid → message for the next task of that guest. */
   failNext: Map<number, string>;
+  /** Backups, disks, pools, HA, Ceph, replication, certificates, packages (health-world.ts). */
+  health?: SimHealth;
 }

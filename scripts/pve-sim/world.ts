@@ -4,6 +4,7 @@ import type { Privileges } from './permissions.ts';
 import type { PveProfile } from './profiles.ts';
 import type { SimCluster, SimGuest, SimNode } from './types.ts';
 import { makeGuest, makeNode, seedTasks } from './world-gen.ts';
+import { makeHealth, seedJobTasks } from './health-world.ts';
 import { startProcess, stopProcess } from './guest-state.ts';
 
 const DAY = 86_400;
@@ -61,6 +62,8 @@ export function createWorld(o: WorldOptions): World {
     const name = `cluster${ci + 1}`;
     const cluster: SimCluster = { index: ci, name, pveName: o.standalone ? null : name, nodes, guests, tasks: [], pending: [], configVersion: nodeCount + 2, failNext: new Map() };
     seedTasks(o, cluster, anchor);
+    cluster.health = makeHealth(o.seed, cluster, o.profile, anchor);
+    seedJobTasks(o.seed, cluster, cluster.health, anchor);
     clusters.push(cluster);
   }
   const byName = new Map(clusters.map((c) => [c.name, c]));
@@ -99,7 +102,7 @@ function haRecovery(c: SimCluster, nowMs: number): void {
   for (const n of c.nodes) {
     if (n.offlineSince === null || nowMs / 1000 - n.offlineSince < 60) continue;
     for (const g of c.guests.values()) {
-      if (g.node !== n.name || g.hastate === undefined || g.hastate === 'stopped' || g.hastate === 'disabled') continue;
+      if (g.node !== n.name || g.hastate === undefined || g.hastate === 'stopped' || g.hastate === 'disabled' || g.hastate === 'error') continue;
       const recoverAt = n.offlineSince + 120;
       if (nowMs / 1000 < recoverAt || !target) {
         g.hastate = 'fence';
