@@ -12,6 +12,9 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# the boot test (test/integration/ops-boot.test.ts): a Debian root booted with systemd-nspawn
+command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
+{ command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ]; } || missing+=(debootstrap)
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
   SUDO=""
