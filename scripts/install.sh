@@ -266,6 +266,8 @@ Next steps:
        systemd-run --pipe --wait -p User=pmi-agent -p LoadCredential=pmi:/etc/pmi-agent/credentials \\
          /usr/bin/node $PREFIX/agent/bin/pmi-agent.js check-config
   4. systemctl enable --now pmi-agent; journalctl -u pmi-agent -f
-  5. nginx: ln -s /etc/nginx/sites-available/pmi-dashboard /etc/nginx/sites-enabled/ && nginx -t && systemctl reload nginx
+  5. nginx: first access control (the pages show node IPs, task users, action reasons): basic auth
+     or an allow-list in /etc/nginx/pmi-dashboard.d/access.conf, commands in README "nginx"; then
+     ln -s /etc/nginx/sites-available/pmi-dashboard /etc/nginx/sites-enabled/ && nginx -t && systemctl reload nginx
   Action submitters: usermod -aG pmi-submit <user>
 NEXT
