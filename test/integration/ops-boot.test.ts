@@ -165,6 +165,12 @@ describe.skipIf(WHY_NOT)(`boot test: the unit under systemd in a systemd-nspawn 
     const status = await fetch(`http://127.0.0.1:${port}/status.json`, { signal: AbortSignal.timeout(30_000) });
     expect(status.status).toBe(200);
     expect(((await status.json()) as { clusters: Array<{ name: string }> }).clusters.map((x) => x.name)).toEqual(['sim']);
+    // a guest page: reached through the release's bucket symlink into trees/ — pmi-agent's link
+    // to pmi-agent's files, which disable_symlinks if_not_owner must still follow
+    const vmid = guests[0]!.vmid;
+    const page = await fetch(`http://127.0.0.1:${port}/g/sim/${Math.floor(vmid / 100)}xx/${vmid}.html`, { signal: AbortSignal.timeout(30_000) });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(String(vmid));
   });
 
   it('the secret is in no unit property, environment, process argument or journal line', async () => {
