@@ -22,10 +22,13 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-/** Runs a command with a hard limit: on timeout it is killed (SIGKILL) and timedOut is set. */
+/**
+ * Runs a command with a hard limit: on timeout its whole process group is killed (SIGKILL: also
+ * what debootstrap or nsenter started) and timedOut is set.
+ */
 export function run(cmd: string, args: readonly string[], opts: { timeoutMs: number; input?: string }): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -34,7 +37,11 @@ export function run(cmd: string, args: readonly string[], opts: { timeoutMs: num
     if (opts.input !== undefined) child.stdin!.end(opts.input);
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, opts.timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);
