@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ -n "$ROOT" ]; then
-  ROOT="$(cd "$ROOT" && pwd)" || { echo "install.sh: --root $ROOT does not exist" >&2; exit 2; }
+  ROOT="$(cd "$ROOT" && pwd -P)" || { echo "install.sh: --root $ROOT does not exist" >&2; exit 2; }
   [ "$ROOT" = / ] && ROOT=""
 fi
 case "$PREFIX" in /*) ;; *) echo "install.sh: --prefix must be absolute" >&2; exit 2 ;; esac
@@ -88,29 +88,90 @@ ensure_user() {
     --comment "PMI Dashboard agent" "$AGENT_USER"
 }
 
+# --- symlinks ---------------------------------------------------------------------------------
+# pmi-agent owns the database, inbox, site and log directories, so it can put a symlink where a
+# directory install.sh manages should be (e.g. inbox/done -> /etc). A re-run as root must never
+# follow it: chown/chmod would hand the link's target to the service account. A symlink is
+# followed only where a less trusted user cannot have planted it: in a directory owned by root and
+# writable by nobody else (an admin's own link, e.g. /var/lib/pmi-agent -> /srv/pmi-agent).
+
+# Whether a user other than root can create or replace entries in directory $1.
+others_can_write() {
+  local st
+  st="$(stat -c '%u %a' -- "$1")" || return 0
+  [ "${st% *}" != 0 ] || (( 8#${st#* } & 8#022 ))
+}
+
+# physical PATH: prints where PATH (inside the target root) really is, resolving component by
+# component and following only symlinks root controls (an absolute target is taken inside the
+# target root); refuses (exit 1, naming the link and its target) a symlink a less trusted user
+# could have planted. Components that do not exist yet are kept as they are.
+physical() {
+  local cur="$ROOT" part target hops=0
+  local -a todo parts
+  IFS=/ read -ra todo <<< "${1#/}"
+  while [ "${#todo[@]}" -gt 0 ]; do
+    part="${todo[0]}"
+    todo=("${todo[@]:1}")
+    case "$part" in
+      '' | .) continue ;;
+      ..) [ "$cur" = "$ROOT" ] || cur="${cur%/*}"; continue ;;
+    esac
+    if [ ! -L "$cur/$part" ]; then cur="$cur/$part"; continue; fi
+    target="$(readlink -- "$cur/$part")"
+    if others_can_write "${cur:-/}"; then
+      echo "install.sh: refusing to follow $cur/$part: it is a symlink (-> $target) in ${cur:-/}, a directory a user other than root can write; expected a real directory or file there. Nothing under it was changed. Check who made it, remove it, and run install.sh again." >&2
+      exit 1
+    fi
+    hops=$((hops + 1))
+    [ "$hops" -le 40 ] || { echo "install.sh: too many levels of symlinks in $1" >&2; exit 1; }
+    IFS=/ read -ra parts <<< "$target"
+    [ "${target:0:1}" = / ] && cur="$ROOT"
+    todo=("${parts[@]}" "${todo[@]}")
+  done
+  printf '%s' "${cur:-/}"
+}
+
+# act_in DIR CMD ARGS...: runs (or prints) "CMD ARGS DIR" on the directory DIR itself, entered
+# with cd, so a symlink swapped in after the check cannot redirect it (cd -P lands in the link's
+# target, which pwd -P then names, and the command is refused).
+act_in() {
+  local dir="$1"
+  shift
+  CHANGES=$((CHANGES + 1))
+  if [ "$DRY" -eq 1 ]; then say "would: $* $dir"; return; fi
+  say "+ $* $dir"
+  ( cd -P -- "$dir" && [ "$(pwd -P)" = "$dir" ] && "$@" . ) || {
+    echo "install.sh: refusing to run '$*' on $dir: it is no longer the directory that was checked (replaced by a symlink?)" >&2
+    exit 1
+  }
+}
+
 # ensure_dir PATH MODE OWNER GROUP: create it, then fix owner and mode only where they differ.
 ensure_dir() {
-  local path="$ROOT$1" mode="$2" owner group want have
+  local path mode="$2" owner group want have
+  path="$(physical "$1")" || exit 1
   owner="$(owner_id "$3")"
   group="$(group_id "$4")"
   if [ ! -d "$path" ]; then act mkdir -p "$path"; fi
-  have="$(stat -c '%u:%g' "$path" 2>/dev/null || echo none)"
-  if [ "$have" != "$owner:$group" ]; then act chown "$owner:$group" "$path"; fi
+  have="$(stat -c '%u:%g' -- "$path" 2>/dev/null || echo none)"
+  if [ "$have" != "$owner:$group" ]; then act_in "$path" chown "$owner:$group"; fi
   want="$mode"
-  have="$(stat -c '%a' "$path" 2>/dev/null || echo none)"
+  have="$(stat -c '%a' -- "$path" 2>/dev/null || echo none)"
   # stat prints 2750 for setgid dirs and 750 otherwise; compare without leading zeros.
-  if [ "${have#0}" != "${want#0}" ]; then act chmod "$mode" "$path"; fi
+  if [ "${have#0}" != "${want#0}" ]; then act_in "$path" chmod "$mode"; fi
 }
 
 # install_file SRC DEST MODE OWNER GROUP: copy when the content differs, then fix owner/mode.
 install_file() {
-  local src="$1" dest="$ROOT$2" mode="$3" owner group have
+  local src="$1" dest mode="$3" owner group have
+  dest="$(physical "$2")" || exit 1
   owner="$(owner_id "$4")"
   group="$(group_id "$5")"
   if [ ! -d "$(dirname "$dest")" ]; then act mkdir -p "$(dirname "$dest")"; fi
   if ! cmp -s "$src" "$dest"; then act cp "$src" "$dest"; fi
-  have="$(stat -c '%u:%g %a' "$dest" 2>/dev/null || echo none)"
-  if [ "${have% *}" != "$owner:$group" ]; then act chown "$owner:$group" "$dest"; fi
+  have="$(stat -c '%u:%g %a' -- "$dest" 2>/dev/null || echo none)"
+  if [ "${have% *}" != "$owner:$group" ]; then act chown -h "$owner:$group" "$dest"; fi
   if [ "${have#* }" != "${mode#0}" ]; then act chmod "$mode" "$dest"; fi
 }
 
@@ -206,6 +267,8 @@ Next steps:
        systemd-run --pipe --wait -p User=pmi-agent -p LoadCredential=pmi:/etc/pmi-agent/credentials \\
          /usr/bin/node $PREFIX/agent/bin/pmi-agent.js check-config
   4. systemctl enable --now pmi-agent; journalctl -u pmi-agent -f
-  5. nginx: ln -s /etc/nginx/sites-available/pmi-dashboard /etc/nginx/sites-enabled/ && nginx -t && systemctl reload nginx
+  5. nginx: first access control (the pages show node IPs, task users, action reasons): basic auth
+     or an allow-list in /etc/nginx/pmi-dashboard.d/access.conf, commands in README "nginx"; then
+     ln -s /etc/nginx/sites-available/pmi-dashboard /etc/nginx/sites-enabled/ && nginx -t && systemctl reload nginx
   Action submitters: usermod -aG pmi-submit <user>
 NEXT

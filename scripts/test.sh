@@ -14,6 +14,11 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # Prometheus and promtool (one Debian package): the metrics test scrapes the agent's /metrics.
 { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing+=(prometheus)
+# the boot test (test/integration/ops-boot.test.ts): a Debian root booted with systemd-nspawn
+command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
+{ command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ]; } || missing+=(debootstrap)
+# htpasswd, for the README's access-control commands (test/integration/ops-nginx-hardening.test.ts)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
   SUDO=""

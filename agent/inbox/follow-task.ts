@@ -13,6 +13,12 @@ export interface FollowDeps {
   timeoutMs: number;
   /** Checked between polls so stop() can abandon the wait (the row keeps the UPID to resume). */
   stopped?: () => boolean;
+  /**
+   * Called after every status poll has returned (whatever it said), before its answer is acted
+   * on: the point where the task is being followed, reached on every path — also when the task
+   * has already ended by the first poll and no sleep ever happens.
+   */
+  polled?: (polls: number) => void | Promise<void>;
 }
 
 export type TaskEnd =
@@ -47,13 +53,16 @@ export async function followTask(deps: FollowDeps, upid: string): Promise<TaskEn
   for (;;) {
     if (deps.stopped?.()) return { kind: 'abandoned', polls };
     polls++;
+    let st: TaskStatus | undefined;
     try {
-      const st = await deps.client.get<TaskStatus>(path, undefined, { retries: 0 });
-      if (st?.status === 'stopped') return { kind: 'stopped', exitstatus: st.exitstatus ?? 'unexpected status', endedAtMs: deps.now(), polls };
+      st = await deps.client.get<TaskStatus>(path, undefined, { retries: 0 });
     } catch (err) {
       if (!isTransient(err)) throw err;
       lastError = (err as Error).message;
     }
+    const seenAtMs = deps.now();
+    await deps.polled?.(polls);
+    if (st?.status === 'stopped') return { kind: 'stopped', exitstatus: st.exitstatus ?? 'unexpected status', endedAtMs: seenAtMs, polls };
     if (deps.now() >= deadline) return { kind: 'timeout', polls, lastError };
     await deps.sleep(Math.min(pollDelayMs(polls, deps.intervalMs), Math.max(0, deadline - deps.now())));
   }

@@ -168,17 +168,15 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
       }
       case 'running': {
         const upid = row.upid!;
-        let first = true;
         const end = await followTask(
           {
             client,
             now: ctx.now,
-            sleep: async (ms) => {
-              if (first) {
-                first = false;
-                await ctx.hooks.duringFollow?.(id, upid);
-              }
-              await ctx.sleep(ms);
+            sleep: ctx.sleep,
+            // After the first status poll, not in the sleep between polls: a task that has ended
+            // by then gets no sleep at all, and the crash point must still be reached.
+            polled: async (polls) => {
+              if (polls === 1) await ctx.hooks.duringFollow?.(id, upid);
             },
             intervalMs: ctx.taskPollIntervalMs,
             timeoutMs: Math.max(1000, (row.posted_at ?? sec(ctx.now())) * 1000 + ctx.config.taskTimeoutSeconds * 1000 - ctx.now()),

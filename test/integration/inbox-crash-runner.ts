@@ -2,6 +2,8 @@
 // by PMI_CRASH_AT (beforePost | afterPost | duringFollow | beforeResult), SIGKILLs itself at that
 // point of the action PMI_CRASH_ID — the way `kill -9` or a power cut would.
 //   PMI_CRASH_ACCESS (JSON ClusterAccess[]), PMI_CRASH_INBOX, PMI_CRASH_DB
+//   PMI_CRASH_STALL_AFTER_POST_MS: wait this long after the POST answered, as a loaded machine
+//   would, so the task has ended before the first status poll.
 import { createInbox } from '../../agent/inbox/inbox.ts';
 import type { InboxHooks } from '../../agent/inbox/inbox-context.ts';
 import { openDatabase } from '../../agent/store/open-database.ts';
@@ -11,6 +13,7 @@ const env = process.env;
 const access = JSON.parse(env.PMI_CRASH_ACCESS ?? '[]') as ClusterAccess[];
 const at = env.PMI_CRASH_AT;
 const target = env.PMI_CRASH_ID;
+const stallAfterPostMs = Number(env.PMI_CRASH_STALL_AFTER_POST_MS ?? 0);
 
 const die = (point: string, id: string) => {
   if (point === at && (!target || id === target)) {
@@ -20,7 +23,10 @@ const die = (point: string, id: string) => {
 };
 const hooks: InboxHooks = {
   beforePost: (id) => die('beforePost', id),
-  afterPost: (id) => die('afterPost', id),
+  afterPost: async (id) => {
+    die('afterPost', id);
+    if (stallAfterPostMs > 0) await new Promise((res) => setTimeout(res, stallAfterPostMs));
+  },
   duringFollow: (id) => die('duringFollow', id),
   beforeResult: (id) => die('beforeResult', id),
 };

@@ -2,7 +2,7 @@
 // list and request counts that nothing ran twice and every request got exactly one outcome.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../agent/store/open-database.ts';
 import { startSimulator, type SimHandle } from '../../scripts/pve-sim/index.ts';
 import type { SimGuest } from '../../scripts/pve-sim/types.ts';
@@ -19,11 +19,16 @@ let cluster: string;
 interface Runner {
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when the runner printed "ready"; rejects when it exited before. */
   ready: Promise<void>;
   output: () => string;
 }
 
-function startRunner(crash?: { at: string; id: string }): Runner {
+// Every runner started by a case, until it has exited: afterEach kills what is left, so a runner
+// of one case can never go on claiming the requests of the next one.
+const live = new Set<Runner>();
+
+function startRunner(crash?: { at: string; id: string }, env: Record<string, string> = {}): Runner {
   // node --import tsx: one process, so SIGKILL hits the inbox itself (no wrapper in between).
   const child = spawn(process.execPath, ['--import', 'tsx', RUNNER], {
     env: {
@@ -33,21 +38,70 @@ function startRunner(crash?: { at: string; id: string }): Runner {
       PMI_CRASH_DB: dbFile,
       PMI_CRASH_AT: crash?.at ?? '',
       PMI_CRASH_ID: crash?.id ?? '',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const r: Runner = {
+    child,
+    exited: new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        live.delete(r);
+        resolve({ code, signal });
+      }),
+    ),
+    ready: new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ready\n')) resolve();
+      });
+      child.once('exit', (code, signal) => reject(new Error(`the runner exited (${signal ?? code}) before it was ready; its output:\n${out || '(none)'}`)));
+    }),
+    output: () => out,
+  };
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const ready = waitFor(() => out.includes('ready\n') || undefined, 90_000, 'runner ready').then(() => undefined);
-  return { child, exited, ready, output: () => out };
+  r.ready.catch(() => undefined); // awaited (bounded) by the case; a runner killed early must not leave an unhandled rejection
+  live.add(r);
+  return r;
+}
+
+/** Waits for `p` at most `ms`; otherwise fails with what was awaited and the runner's output. */
+async function within<T>(r: Runner, p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s; the runner's output:\n${r.output() || '(none)'}`)), ms);
+  });
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Bounds of the waits on a runner: never unbounded, and generous, because they only catch a hang:
+ * at nice 10 on a saturated 2-core machine (load 25) starting a runner took more than 90 s.
+ */
+const READY_MS = 300_000;
+const EXIT_MS = 120_000;
+const RESULT_MS = 300_000;
+
+async function resultWithin(r: Runner, id: string) {
+  return within(r, waitFor(async () => (await results(inboxDir)).find((x) => x.id === id), RESULT_MS + 1000, `result of ${id}`), RESULT_MS, `the result of ${id}`);
 }
 
 async function stopRunner(r: Runner): Promise<void> {
   r.child.kill('SIGTERM');
-  await r.exited;
+  await within(r, r.exited, EXIT_MS, 'the runner to exit after SIGTERM');
 }
+
+afterEach(async () => {
+  for (const r of [...live]) {
+    r.child.kill('SIGKILL');
+    await within(r, r.exited, EXIT_MS, 'a left-over runner to exit after SIGKILL');
+  }
+}, 2 * EXIT_MS + 10_000);
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 11, guests: 40, taskTimeScale: 0.05 });
@@ -76,25 +130,29 @@ const tasksOf = (vmid: number, type: string) => sim.world.clusters[0]!.tasks.fil
 
 describe('crash safety (kill -9 and restart)', () => {
   it.each([
-    ['beforePost', 'stop', 'qmstop', 'running', 'stopped'],
-    ['afterPost', 'start', 'qmstart', 'stopped', 'running'],
-    ['duringFollow', 'stop', 'qmstop', 'running', 'stopped'],
-    ['beforeResult', 'start', 'qmstart', 'stopped', 'running'],
-  ] as const)('killed at %s: %s runs exactly once and ends in done/', async (at, action, taskType, from, to) => {
+    { name: 'beforePost', at: 'beforePost', action: 'stop', taskType: 'qmstop', from: 'running', to: 'stopped', stallMs: 0 },
+    { name: 'afterPost', at: 'afterPost', action: 'start', taskType: 'qmstart', from: 'stopped', to: 'running', stallMs: 0 },
+    { name: 'duringFollow', at: 'duringFollow', action: 'stop', taskType: 'qmstop', from: 'running', to: 'stopped', stallMs: 0 },
+    // Regression (issue 12 §11): on a loaded machine the task has ended by the first status poll,
+    // no sleep between polls happens, and the crash point must still be reached. The runner waits
+    // after the POST (the stop task takes ~55 ms here) to make that the case every time.
+    { name: 'duringFollow, task ended early', at: 'duringFollow', action: 'stop', taskType: 'qmstop', from: 'running', to: 'stopped', stallMs: 1500 },
+    { name: 'beforeResult', at: 'beforeResult', action: 'start', taskType: 'qmstart', from: 'stopped', to: 'running', stallMs: 0 },
+  ] as const)('killed at $name: $action runs exactly once and ends in done/', async ({ at, action, taskType, from, to, stallMs }) => {
     const g = pick((x) => x.type === 'qemu' && x.status === from && (from === 'stopped' || x.qmpstatus === 'running'));
     const id = `crash-${at}-${g.vmid}`;
     const postsBefore = sim.stats().byRoute[`POST /nodes/{node}/qemu/{vmid}/status/${action}`] ?? 0;
-    const first = startRunner({ at, id });
-    await first.ready;
+    const first = startRunner({ at, id }, stallMs ? { PMI_CRASH_STALL_AFTER_POST_MS: String(stallMs) } : {});
+    await within(first, first.ready, READY_MS, 'the first runner to be ready');
     await drop(inboxDir, request(id, cluster, g.vmid, action));
-    const end = await first.exited;
+    const end = await within(first, first.exited, EXIT_MS, `the first runner to kill itself at ${at}`);
     expect(end.signal, first.output()).toBe('SIGKILL');
     expect(first.output()).toContain(`crash ${at} ${id}`);
     expect((await results(inboxDir)).filter((r) => r.id === id)).toHaveLength(0);
 
     const second = startRunner();
-    await second.ready;
-    const r = await waitFor(async () => (await results(inboxDir)).find((x) => x.id === id), 90_000, `result of ${id}`);
+    await within(second, second.ready, READY_MS, 'the second runner to be ready');
+    const r = await resultWithin(second, id);
     await stopRunner(second);
 
     expect(r.outcome, r.reason ?? '').toBe('done');
@@ -106,26 +164,34 @@ describe('crash safety (kill -9 and restart)', () => {
     expect(r.upid).toBe(tasksOf(g.vmid, taskType)[0]!.upid);
     // Killed between 'posting' and the POST: the restart checked, found nothing, and sent it (attempt 2).
     expect(r.attempts).toBe(at === 'beforePost' ? 2 : 1);
-  }, 240_000);
+  }, 3 * READY_MS + 2 * EXIT_MS + RESULT_MS + 30_000); // the sum of its bounded waits: they fail first, with the runner's output
 
   it('kill -9 at random moments while several requests flow: each ends once, none ran twice', async () => {
+    // Only this case's runners may claim its requests (afterEach killed every earlier one).
+    expect(live.size).toBe(0);
     const guests = [0, 1, 2, 3, 4, 5].map(() => pick((x) => x.type === 'qemu' && x.status === 'running' && x.qmpstatus === 'running'));
     const ids = guests.map((g) => `storm-${g.vmid}`);
     let runner = startRunner();
-    await runner.ready;
+    await within(runner, runner.ready, READY_MS, 'the storm runner to be ready');
     for (const [i, g] of guests.entries()) await drop(inboxDir, request(ids[i]!, cluster, g.vmid, 'stop'));
     for (let k = 0; k < 4; k++) {
       await new Promise((res) => setTimeout(res, 60 + k * 45));
       runner.child.kill('SIGKILL');
-      await runner.exited;
+      await within(runner, runner.exited, EXIT_MS, `storm runner ${k + 1} to exit after SIGKILL`);
       runner = startRunner();
-      await runner.ready;
+      await within(runner, runner.ready, READY_MS, `storm runner ${k + 2} to be ready`);
     }
-    await waitFor(async () => {
-      const rs = await results(inboxDir);
-      return ids.every((id) => rs.some((r) => r.id === id)) || undefined;
-    }, 60_000, 'every storm request to end');
-    await stopRunner(runner);
+    const last = runner;
+    await within(
+      last,
+      waitFor(async () => {
+        const rs = await results(inboxDir);
+        return ids.every((id) => rs.some((r) => r.id === id)) || undefined;
+      }, RESULT_MS + 1000, 'every storm request to end'),
+      RESULT_MS,
+      'every storm request to end',
+    );
+    await stopRunner(last);
     const rs = await results(inboxDir);
     for (const [i, g] of guests.entries()) {
       const mine = rs.filter((r) => r.id === ids[i]);
@@ -134,5 +200,5 @@ describe('crash safety (kill -9 and restart)', () => {
       expect(tasksOf(g.vmid, 'qmstop').length, `qmstop tasks of ${g.vmid}`).toBeLessThanOrEqual(1);
       expect(g.status).toBe('stopped');
     }
-  }, 300_000);
+  }, 5 * READY_MS + 5 * EXIT_MS + RESULT_MS + 60_000);
 });

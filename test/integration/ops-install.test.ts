@@ -2,7 +2,7 @@
 // changes nothing, a second run that changes nothing, an edited config that survives.
 // Runs as root (the test machine is); skipped with the reason otherwise.
 import { execFile, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, symlinkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lchownSync, lstatSync, rmdirSync, statSync, symlinkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -251,6 +251,55 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       await sim.stop();
       rmSync(d.dir, { recursive: true, force: true });
       rmSync(join(app, 'node_modules'));
+    }
+  });
+
+  // Regression (issue 12 §12): pmi-agent owns the inbox, so it can replace inbox/done with a
+  // symlink; the re-run the README asks for after every upgrade then chowned and chmodded the
+  // link's target, handing the service account a root-owned directory.
+  it('never follows a symlink the service account planted under a directory it owns', () => {
+    const agent = idOf(root, 'passwd', 'pmi-agent');
+    const victim = join(root, 'etc/victim');
+    mkdirSync(victim, { mode: 0o700 });
+    const done = join(root, 'var/spool/pmi-agent/inbox/done');
+    rmSync(done, { recursive: true });
+    // relative, so it points at the victim whether read inside the target root or from outside
+    symlinkSync('../../../../etc/victim', done);
+    lchownSync(done, agent, agent);
+    try {
+      for (const args of [['--dry-run'], []]) {
+        const r = install(root, ...args);
+        expect(r.status, r.out).toBe(1);
+        expect(r.out).toContain(`refusing to follow ${done}: it is a symlink (-> ../../../../etc/victim)`);
+        const st = statSync(victim);
+        expect(`${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)}`).toBe('0:0 700');
+        expect(lstatSync(done).isSymbolicLink()).toBe(true);
+      }
+    } finally {
+      rmSync(done);
+      rmdirSync(victim);
+    }
+    // once the link is gone, a run puts the directory back
+    const again = install(root);
+    expect(again.status, again.out).toBe(0);
+    const st = lstatSync(done);
+    expect(`${st.isDirectory()} ${st.uid} ${(st.mode & 0o7777).toString(8)}`).toBe(`true ${agent} 2750`);
+  });
+
+  it('follows a symlink only root could have made (the database moved to another disk)', () => {
+    const other = makeRoot();
+    try {
+      mkdirSync(join(other, 'var/lib'), { recursive: true });
+      mkdirSync(join(other, 'srv/disk2'), { recursive: true });
+      // absolute: resolved inside the target root, like the real system would
+      symlinkSync('/srv/disk2/pmi-agent', join(other, 'var/lib/pmi-agent'));
+      const r = install(other);
+      expect(r.status, r.out).toBe(0);
+      const st = lstatSync(join(other, 'srv/disk2/pmi-agent'));
+      expect(`${st.isDirectory()} ${st.uid} ${(st.mode & 0o7777).toString(8)}`).toBe(`true ${idOf(other, 'passwd', 'pmi-agent')} 750`);
+      expect(lstatSync(join(other, 'var/lib/pmi-agent')).isSymbolicLink()).toBe(true);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
     }
   });
 

@@ -53,6 +53,26 @@ describe('followTask', () => {
     await expect(followTask({ client, ...clock(), intervalMs: 10, timeoutMs: 100 }, UPID)).rejects.toThrow('403');
   });
 
+  // Regression (issue 12 §11): the crash point "during follow" sat in the sleep between polls, so a
+  // task that had ended by the first poll (a loaded machine) never reached it.
+  it('reports every poll, also when the task has already stopped at the first one (no sleep)', async () => {
+    const seen: string[] = [];
+    const client = scripted([{ status: 'stopped', exitstatus: 'OK' }]);
+    const c = clock();
+    const end = await followTask({ client, now: c.now, sleep: async (ms) => { seen.push('sleep'); await c.sleep(ms); }, intervalMs: 10, timeoutMs: 1000, polled: (n) => void seen.push(`polled ${n}`) }, UPID);
+    expect(end).toMatchObject({ kind: 'stopped', polls: 1 });
+    expect(seen).toEqual(['polled 1']);
+  });
+
+  it('reports polls that failed transiently too, before sleeping', async () => {
+    const seen: string[] = [];
+    const offline = new PmiError('PVE_NODE_OFFLINE', '595 No route to host', { details: { status: 595 } });
+    const client = scripted([offline, { status: 'stopped', exitstatus: 'OK' }]);
+    const c = clock();
+    await followTask({ client, now: c.now, sleep: async (ms) => { seen.push('sleep'); await c.sleep(ms); }, intervalMs: 10, timeoutMs: 1000, polled: (n) => void seen.push(`polled ${n}`) }, UPID);
+    expect(seen).toEqual(['polled 1', 'sleep', 'polled 2']);
+  });
+
   it('can be abandoned between polls (stop keeps the UPID for the next start)', async () => {
     let n = 0;
     const client = scripted([{ status: 'running' }]);
