@@ -6,7 +6,7 @@ import type { PveClient } from '../pve/pve-client.types.ts';
 import { permissionFindings, summarizePrivileges, type Finding, type Permissions } from './permission-findings.ts';
 
 export type TlsStatus =
-  | { kind: 'pinned'; fingerprint: string }
+  | { kind: 'pinned'; fingerprint: string; caFile?: string }
   | { kind: 'ca'; caFile: string }
   | { kind: 'insecure' }
   | { kind: 'mismatch'; expected: string; seen: string | null }
@@ -43,7 +43,7 @@ interface StatusEntry {
 }
 
 function tlsOk(cluster: ClusterConfig): TlsStatus {
-  if (cluster.tls.fingerprint) return { kind: 'pinned', fingerprint: cluster.tls.fingerprint };
+  if (cluster.tls.fingerprint) return { kind: 'pinned', fingerprint: cluster.tls.fingerprint, ...(cluster.tls.caFile && { caFile: cluster.tls.caFile }) };
   if (cluster.tls.caFile) return { kind: 'ca', caFile: cluster.tls.caFile };
   return { kind: 'insecure' };
 }

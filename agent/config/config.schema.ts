@@ -24,6 +24,12 @@ export const ClusterTls = z
   .strict()
   .refine((t) => t.insecure || t.fingerprint || t.caFile, {
     message: 'TLS must be verified: set "fingerprint" or "caFile" (or, knowingly, "insecure": true)',
+  })
+  // "insecure" beside a pin or a CA used to turn the CA check off silently while check-config said
+  // "verified": the two contradict each other, so the combination is refused (issue 12 item 7).
+  .refine((t) => !(t.insecure && (t.fingerprint || t.caFile)), {
+    path: ['insecure'],
+    message: '"insecure": true turns TLS verification off and cannot be combined with "fingerprint" or "caFile": remove "insecure" to verify, or remove the others to knowingly not verify',
   });
 
 export const ClusterConfig = z

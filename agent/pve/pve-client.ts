@@ -90,7 +90,8 @@ export function createPveClient(opts: PveClientOptions): PveClient {
     let pool = pools.get(endpoint);
     if (pool) return pool;
     const base = buildConnector({
-      rejectUnauthorized: Boolean(ca) && !tls.insecure,
+      // a CA given is always checked (the schema refuses "insecure" beside it)
+      rejectUnauthorized: Boolean(ca),
       // one TLS context for every connection of this cluster: building it per connect is measurable CPU
       secureContext,
       // no TLS session reuse: every new connection presents (and we check) the certificate
