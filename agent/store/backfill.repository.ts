@@ -12,11 +12,16 @@ const minTs = (xs: ReadonlyArray<{ ts: number }>): number => xs.reduce((m, x) =>
 const maxTs = (xs: ReadonlyArray<{ ts: number }>): number => xs.reduce((m, x) => (x.ts > m ? x.ts : m), -Infinity);
 const num = (v: number | null | undefined): number | null => (v == null || !Number.isFinite(v) ? null : v);
 
+/** rrddata has what the live poll lacks (PVE 9 memhost in history, pressure, ARC): extra columns. */
+const BACKFILL_GUEST_COLUMNS = [...GUEST_SAMPLE_COLUMNS, 'pressure_cpu_some', 'pressure_cpu_full', 'pressure_io_some', 'pressure_io_full', 'pressure_memory_some', 'pressure_memory_full'] as const;
+const BACKFILL_NODE_COLUMNS = [...NODE_SAMPLE_COLUMNS, 'arcsize', 'pressure_cpu_some', 'pressure_io_some', 'pressure_io_full', 'pressure_memory_some', 'pressure_memory_full'] as const;
+
 /**
  * Writes gap-filling history (from Proxmox rrddata) as RAW samples, in one transaction:
  * - a (ts, guest|node) that already has a sample is left alone (ON CONFLICT DO NOTHING), so
  *   running it twice, or over polled data, never duplicates;
- * - columns rrddata lacks (uptime, memhost, load5/15, …) are null;
+ * - columns rrddata lacks (uptime, load5/15, …) are null; what only rrddata has (PVE 9 pressure,
+ *   ARC) is kept, and so is memhost (it used to be dropped here);
  * - the rollup watermark is lowered to the hour of the oldest new row, so the next maintenance
  *   runs re-roll those hours into the 5m/1h tiers (a re-roll never replaces a tier row with one
  *   built from fewer samples, so old hours whose raw rows were pruned keep what they had).
@@ -31,13 +36,19 @@ export async function writeBackfill(db: Kysely<Database>, b: BackfillSamples): P
   return db.transaction().execute(async (trx) => {
     const clusterId = await ensureCluster(trx, b.cluster, oldest);
     const guests = await bulkInsert(
-      db, trx, 'guest_samples', GUEST_SAMPLE_COLUMNS,
-      b.guests.map((g) => [g.ts, clusterId, g.vmid, null, num(g.cpu), int(g.mem), null, int(g.disk), int(g.netinBps), int(g.netoutBps), int(g.diskreadBps), int(g.diskwriteBps)]),
+      db, trx, 'guest_samples', BACKFILL_GUEST_COLUMNS,
+      b.guests.map((g) => [
+        g.ts, clusterId, g.vmid, null, num(g.cpu), int(g.mem), int(g.memhost), int(g.disk), int(g.netinBps), int(g.netoutBps), int(g.diskreadBps), int(g.diskwriteBps),
+        num(g.pressureCpuSome), num(g.pressureCpuFull), num(g.pressureIoSome), num(g.pressureIoFull), num(g.pressureMemorySome), num(g.pressureMemoryFull),
+      ]),
       { onConflict: 'ignore' },
     );
     const nodes = await bulkInsert(
-      db, trx, 'node_samples', NODE_SAMPLE_COLUMNS,
-      b.nodes.map((n) => [n.ts, clusterId, n.node, null, num(n.cpu), num(n.iowait), num(n.load1), null, null, int(n.memTotal), int(n.memUsed), int(n.memAvailable), int(n.swapTotal), int(n.swapUsed), int(n.rootfsTotal), int(n.rootfsUsed), int(n.netinBps), int(n.netoutBps)]),
+      db, trx, 'node_samples', BACKFILL_NODE_COLUMNS,
+      b.nodes.map((n) => [
+        n.ts, clusterId, n.node, null, num(n.cpu), num(n.iowait), num(n.load1), null, null, int(n.memTotal), int(n.memUsed), int(n.memAvailable), int(n.swapTotal), int(n.swapUsed), int(n.rootfsTotal), int(n.rootfsUsed), int(n.netinBps), int(n.netoutBps),
+        int(n.arcsize), num(n.pressureCpuSome), num(n.pressureIoSome), num(n.pressureIoFull), num(n.pressureMemorySome), num(n.pressureMemoryFull),
+      ]),
       { onConflict: 'ignore' },
     );
     const hour = (ts: number) => Math.floor(ts / 3600) * 3600;

@@ -96,6 +96,13 @@ export interface GuestSamplesTable {
   netout_bps: number | null;
   diskread_bps: number | null;
   diskwrite_bps: number | null;
+  /** PVE 9 PSI avg10, percent; only from rrddata (2026-12-07-0020). */
+  pressure_cpu_some: number | null;
+  pressure_cpu_full: number | null;
+  pressure_io_some: number | null;
+  pressure_io_full: number | null;
+  pressure_memory_some: number | null;
+  pressure_memory_full: number | null;
 }
 
 export interface NodeSamplesTable {
@@ -117,6 +124,13 @@ export interface NodeSamplesTable {
   rootfs_used: number | null;
   netin_bps: number | null;
   netout_bps: number | null;
+  /** PVE 9, only from rrddata (2026-12-07-0020): ZFS ARC bytes and PSI avg10 percent. */
+  arcsize: number | null;
+  pressure_cpu_some: number | null;
+  pressure_io_some: number | null;
+  pressure_io_full: number | null;
+  pressure_memory_some: number | null;
+  pressure_memory_full: number | null;
 }
 
 export interface StorageSamplesTable {
@@ -239,6 +253,19 @@ export interface AgentStateTable {
   updated_at: Epoch;
 }
 
+/** Per-node / per-endpoint poll problems that did not fail the cluster (2026-12-07-0021). */
+export interface PollErrorsTable {
+  id: Generated<number>;
+  cluster_id: number;
+  ts: Epoch;
+  /** The node the request was about; null for cluster-wide paths. */
+  node: string | null;
+  endpoint: string | null;
+  path: string | null;
+  code: string;
+  message: string;
+}
+
 export interface Database {
   clusters: ClustersTable;
   nodes: NodesTable;
@@ -257,5 +284,6 @@ export interface Database {
   tasks: TasksTable;
   actions: ActionsTable;
   poll_runs: PollRunsTable;
+  poll_errors: PollErrorsTable;
   agent_state: AgentStateTable;
 }
