@@ -101,7 +101,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       retryBaseMs: config.poll.retryBaseMs,
     }));
   }
-  const poller = createPoller({ clients, log: log.child({ module: 'poll' }), now, concurrency: config.poll.concurrency });
+  const poller = createPoller({ clients, log: log.child({ module: 'poll' }), now, concurrency: config.poll.concurrency, taskRetentionDays: config.retention.taskDays });
   const backfiller = config.poll.backfill
     ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds })
     : undefined;

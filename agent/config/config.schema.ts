@@ -76,6 +76,11 @@ export const RetentionConfig = z
     hourlyDays: z.number().positive().default(400),
     /** History of poll runs (timings, errors per cycle). */
     pollRunsDays: z.number().positive().default(30),
+    /**
+     * Proxmox tasks (by start time). Tasks older than this are neither stored nor kept: they used
+     * to be inserted and pruned in the same cycle, and re-inserted at every start.
+     */
+    taskDays: z.number().positive().default(400),
   })
   .strict();
 

@@ -16,7 +16,7 @@ import { mapNodeState } from './map-node-status.ts';
 import { mapResources } from './map-resources.ts';
 import { mapTask } from './map-tasks.ts';
 import { mapPool } from './promise-pool.ts';
-import { emptyTaskState, newTasks, type TaskTrackerState } from './task-tracker.ts';
+import { emptyTaskState, newTasks, tasksWithinRetention, type TaskTrackerState } from './task-tracker.ts';
 
 export interface PollResult {
   /** Our configured cluster name. */
@@ -51,6 +51,8 @@ export interface PollerDeps {
   versionEveryCycles?: number;
   /** A known duplicate entry re-checks its identity (1 request) every this many cycles (default 10). */
   duplicateRecheckCycles?: number;
+  /** Tasks that started longer ago than this are not passed on (retention.taskDays; default: all). */
+  taskRetentionDays?: number;
   /** Time budget of one cluster's poll; default the client's timeoutMs (a dead cluster costs at most that). */
   clusterBudgetMs?: (client: PveClient) => number;
 }
@@ -254,7 +256,8 @@ export function createPoller(deps: PollerDeps): Poller {
       const ts = Math.floor(startedAt / 1000);
       const rated = deriveRates(name, ts, res.guests, st.rates);
       st.rates = rated.state;
-      const taskRecords = items(TaskItem, tasksRaw, '/cluster/tasks').map(mapTask).filter((t): t is TaskRecord => t !== undefined);
+      const mapped = items(TaskItem, tasksRaw, '/cluster/tasks').map(mapTask).filter((t): t is TaskRecord => t !== undefined);
+      const taskRecords = deps.taskRetentionDays === undefined ? mapped : tasksWithinRetention(mapped, ts, deps.taskRetentionDays);
       const fresh = newTasks(taskRecords, st.tasks);
       st.tasks = fresh.state;
 

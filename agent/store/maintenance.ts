@@ -14,6 +14,8 @@ export interface RetentionSettings {
   hourlyDays: number;
   /** poll_runs history; default 30 days. */
   pollRunsDays?: number;
+  /** tasks, by start time; default hourlyDays. */
+  taskDays?: number;
 }
 
 export interface MaintenanceOptions {
@@ -164,7 +166,7 @@ export function createMaintenance(deps: MaintenanceDeps): { run(): Promise<Maint
         await pruneTiers(kind, nowSec, s);
       }
       s.pruned.poll_runs = await pruneSmall(db, 'poll_runs', nowSec - (deps.retention.pollRunsDays ?? 30) * 86_400, o.smallPruneLimit);
-      s.pruned.tasks = await pruneSmall(db, 'tasks', nowSec - deps.retention.hourlyDays * 86_400, o.smallPruneLimit);
+      s.pruned.tasks = await pruneSmall(db, 'tasks', nowSec - (deps.retention.taskDays ?? deps.retention.hourlyDays) * 86_400, o.smallPruneLimit);
       s.pruned.guest_status_changes = await pruneSmall(db, 'guest_status_changes', nowSec - deps.retention.hourlyDays * 86_400, o.smallPruneLimit);
       if (deps.sqlite && s.windows.guest > 0) deps.sqlite.pragma('optimize');
       s.ms = deps.now() - t0;
