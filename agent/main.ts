@@ -99,6 +99,8 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       log: log.child({ module: 'pve', cluster: c.name }),
       retries: config.poll.retries,
       retryBaseMs: config.poll.retryBaseMs,
+      maxBodyBytes: config.poll.maxResponseBytes,
+      maxInflatedBytes: config.poll.maxInflatedBytes,
     }));
   }
   const poller = createPoller({ clients, log: log.child({ module: 'poll' }), now, concurrency: config.poll.concurrency, taskRetentionDays: config.retention.taskDays });

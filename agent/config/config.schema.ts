@@ -66,6 +66,10 @@ export const PollConfig = z
     retryBaseMs: z.number().int().min(1).max(60_000).default(250),
     /** Fill gaps in history after a restart or outage, and for new clusters. */
     backfill: z.boolean().default(true),
+    /** Largest API answer accepted, bytes as received; a bigger one fails that request (sizing: agent/pve/pve-client.ts). */
+    maxResponseBytes: z.number().int().min(65_536).max(1024 ** 3).default(32 * 1024 * 1024),
+    /** Largest answer after gzip/deflate decoding, bytes (a compression bomb fails that request). */
+    maxInflatedBytes: z.number().int().min(65_536).max(4 * 1024 ** 3).default(32 * 1024 * 1024),
   })
   .strict();
 
