@@ -8,6 +8,8 @@ import type { Logger } from './log/logger.ts';
 import { openDatabase } from './store/open-database.ts';
 import { writeSnapshot, writePollRun } from './store/snapshot.repository.ts';
 import { createMaintenance } from './store/maintenance.ts';
+import { writeBackfill } from './store/backfill.repository.ts';
+import { createWriteQueue } from './store/write-queue.ts';
 import { createPveClient } from './pve/pve-client.ts';
 import type { PveClient } from './pve/pve-client.types.ts';
 import { createPoller } from './poll/poll-cycle.ts';
@@ -103,9 +105,11 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       maxInflatedBytes: config.poll.maxInflatedBytes,
     }));
   }
+  // issue 12 item 9 (fidelity): store writes wait for a locked database asynchronously, kept for later if need be
+  const writes = createWriteQueue({ log: log.child({ module: 'store' }) });
   const poller = createPoller({ clients, log: log.child({ module: 'poll' }), now, concurrency: config.poll.concurrency, taskRetentionDays: config.retention.taskDays });
   const backfiller = config.poll.backfill
-    ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds })
+    ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, write: (db, b) => writes.submit(`backfill of ${b.cluster}`, () => writeBackfill(db, b)) })
     : undefined;
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, dbFile: config.paths.database, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
@@ -119,8 +123,8 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       log: log.child({ module: 'cycle' }),
       now,
       poll: () => poller.pollAll({ signal: stopPolling.signal }),
-      store: (s) => writeSnapshot(store.db, s),
-      recordRun: (r, startedAt) => writePollRun(store.db, r, startedAt),
+      store: async (s) => { await writes.submit(`cycle ${s.ts} of ${s.cluster}`, () => writeSnapshot(store.db, s)); },
+      recordRun: async (r, startedAt) => { await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt)); },
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
       maintain: () => maintenance.run(),
       ...(inbox && { rescanInbox: () => inbox.rescan() }),

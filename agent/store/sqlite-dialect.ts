@@ -7,7 +7,7 @@
 //    integer division behaves the same; noted in db/README.md);
 //  - online backup (scripts/db-snapshot.ts) and VACUUM INTO.
 import type SqliteDatabase from 'better-sqlite3';
-import type { Kysely, Transaction } from 'kysely';
+import { SqliteDialect, SqliteDriver, type DatabaseConnection, type Kysely, type Transaction } from 'kysely';
 
 // Table names are dynamic here, so the schema type cannot help: any is deliberate.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -110,4 +110,25 @@ export function prepareCached(sqlite: SqliteDatabase.Database, text: string): Sq
   let stmt = map.get(text);
   if (!stmt) map.set(text, (stmt = sqlite.prepare(text)));
   return stmt;
+}
+
+/**
+ * kysely's SQLite dialect, except that ROLLBACK is skipped when SQLite already ended the
+ * transaction itself: on SQLITE_FULL (and some I/O errors) SQLite rolls back on its own, kysely's
+ * ROLLBACK then failed with "cannot rollback - no transaction is active", and that error replaced
+ * the real one (issue 12 item 9). Now the caller sees SQLITE_FULL.
+ */
+export function createStoreDialect(sqlite: SqliteDatabase.Database): SqliteDialect {
+  const config = { database: sqlite };
+  class StoreDriver extends SqliteDriver {
+    override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+      if (!sqlite.inTransaction) return;
+      await super.rollbackTransaction(connection);
+    }
+  }
+  return new (class extends SqliteDialect {
+    override createDriver() {
+      return new StoreDriver(config);
+    }
+  })(config);
 }
