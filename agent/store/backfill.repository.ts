@@ -57,3 +57,29 @@ export async function writeBackfill(db: Kysely<Database>, b: BackfillSamples): P
     return { guests, nodes };
   });
 }
+
+/** Task types that show a guest ran during a stretch: it was started, stopped, moved or paused then. */
+const LIFECYCLE_TASK = /^(qm|vz|ha)(start|stop|shutdown|reboot|reset|resume|suspend|pause|migrate|rollback)$/;
+
+/**
+ * Guests of `cluster` known to have run at some point of the gap (fromTs, toTs): they had a raw
+ * sample at fromTs (running when the gap began) or a lifecycle task of theirs started inside it.
+ * Backfill asks rrddata for these even when they are stopped now (issue 12 item 5).
+ */
+export async function guestsActiveInGap(db: Kysely<Database>, cluster: string, fromTs: number, toTs: number): Promise<Set<number>> {
+  const out = new Set<number>();
+  const id = (await db.selectFrom('clusters').select('id').where('name', '=', cluster).executeTakeFirst())?.id;
+  if (id === undefined) return out;
+  const before = await db.selectFrom('guest_samples').select('vmid').where('ts', '=', fromTs).where('cluster_id', '=', id).execute();
+  for (const r of before) out.add(r.vmid);
+  const tasks = await db
+    .selectFrom('tasks')
+    .select(['vmid', 'type'])
+    .where('cluster_id', '=', id)
+    .where('starttime', '>', fromTs)
+    .where('starttime', '<', toTs)
+    .where('vmid', 'is not', null)
+    .execute();
+  for (const t of tasks) if (t.vmid !== null && LIFECYCLE_TASK.test(t.type)) out.add(t.vmid);
+  return out;
+}
