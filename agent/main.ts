@@ -10,6 +10,7 @@ import { writeSnapshot, writePollRun } from './store/snapshot.repository.ts';
 import { createMaintenance } from './store/maintenance.ts';
 import { writeBackfill } from './store/backfill.repository.ts';
 import { createWriteQueue } from './store/write-queue.ts';
+import { writePollErrors } from './store/poll-errors.repository.ts';
 import { createPveClient } from './pve/pve-client.ts';
 import type { PveClient } from './pve/pve-client.types.ts';
 import { createPoller } from './poll/poll-cycle.ts';
@@ -124,7 +125,11 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       now,
       poll: () => poller.pollAll({ signal: stopPolling.signal }),
       store: async (s) => { await writes.submit(`cycle ${s.ts} of ${s.cluster}`, () => writeSnapshot(store.db, s)); },
-      recordRun: async (r, startedAt) => { await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt)); },
+      recordRun: async (r, startedAt) => {
+        await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt));
+        // issue 12 item 3 (fidelity): per-node problems of the cycle, for the pages and status.json
+        if (r.problems?.length) await writes.submit(`poll errors ${startedAt} of ${r.cluster}`, () => writePollErrors(store.db, r.cluster, startedAt, r.problems!));
+      },
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
       maintain: () => maintenance.run(),
       ...(inbox && { rescanInbox: () => inbox.rescan() }),

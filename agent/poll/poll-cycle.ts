@@ -38,6 +38,18 @@ export interface PollResult {
   duplicateOf?: string;
   /** Problems that did not fail the cluster (a node skipped, tasks unavailable, …). */
   warnings: string[];
+  /** The same problems, structured for the store (poll_errors): which node, endpoint and path. */
+  problems?: PollProblem[];
+}
+
+/** A problem one request had that did not fail its cluster's poll (issue 12 item 3). */
+export interface PollProblem {
+  /** The node the request was about; null for cluster-wide paths. */
+  node: string | null;
+  endpoint: string;
+  path: string | null;
+  code: string;
+  message: string;
 }
 
 export interface PollerDeps {
@@ -138,6 +150,7 @@ export function createPoller(deps: PollerDeps): Poller {
     const t0 = deps.now();
     const stats: PveClientStats = { requests: 0, errors: 0, retries: 0 };
     const warnings: string[] = [];
+    const problems: PollProblem[] = [];
     let issues = 0;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), budgetOf(client));
@@ -153,10 +166,12 @@ export function createPoller(deps: PollerDeps): Poller {
       endpoint: client.endpoint(),
       startedAt,
       warnings,
+      problems,
       ...extra,
     });
-    const warn = (msg: string, extra: Record<string, unknown> = {}) => {
+    const warn = (msg: string, extra: { path?: string; node?: string; code?: string } = {}) => {
       warnings.push(msg);
+      problems.push({ node: extra.node ?? null, endpoint: client.endpoint(), path: extra.path ?? null, code: extra.code ?? 'PVE_BAD_RESPONSE', message: msg });
       clog.warn({ endpoint: client.endpoint(), ...extra }, msg);
     };
     /** Validates a list answer item by item; bad entries are logged with endpoint and path and skipped. */

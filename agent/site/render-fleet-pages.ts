@@ -4,6 +4,7 @@ import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-a
 import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
 import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
+import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
 import { fmtDuration, fmtTime } from './format.ts';
@@ -89,7 +90,9 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     let guestKey = '';
     for (const g of d.guests) if (g.cluster_id === c.id) guestKey += `${g.vmid}:${g.changed_at};`;
     const facts = buildClusterFacts(c);
-    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey], () => ({
+    const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c.name }, { windowText: '24 h' }); // issue 12 item 3 (fidelity)
+    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, pollErrors], () => ({
+      pollErrors,
       layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false }),
       name: c.name,
       facts,
@@ -123,6 +126,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     // A guest row's changed_at moves whenever the store changes the row: it stands for the row.
     const hash = createHash('sha1').update(n.status);
     for (const g of onNode) hash.update(`;${g.vmid}:${g.changed_at}`);
+    // issue 12 items 2, 3 (fidelity): the node's poll errors and latest pressure/ARC
+    const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c, node: n.node }, { windowText: '24 h' });
+    const pressure = buildNodePressure(d.fidelity?.nodePressure.get(`${n.cluster_id}/${n.node}`));
+    hash.update(JSON.stringify([pollErrors.rows, pressure]));
     const digest = hash.update(JSON.stringify((storagesByNode.get(`${n.cluster_id}/${n.node}`) ?? []).map((s) => [s.storage, s.status, s.total]))).digest('base64url');
     if (!opts.nodeDue(path, index, digest)) {
       emit(path, opts.keep);
@@ -144,6 +151,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       cluster: c,
       clusterHref: h(paths.cluster(c)),
       facts: buildNodeFacts(n),
+      pollErrors,
+      pressure,
       charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, n) })),
       ranges: RANGES.map((r) => r.id),
       // The node's guests, grouped above: filtering the fleet per node was 2 million calls at 200 nodes.
@@ -191,9 +200,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     lastBuildError: opts.lastError ?? null,
     clusters: buildClusterAgentRows(d.clusters, d.pollRuns, h),
     windowText: '24 h',
+    pollErrors: buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', {}, { windowText: '24 h', limit: 200 }), // issue 12 item 3 (fidelity)
   });
 
-  emit(paths.status, buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns));
+  emit(paths.status, buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)));
   return pages;
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Database } from './schema.ts';
 import { getStateNumber, setState } from './agent-state.repository.ts';
 import { pruneRaw, pruneSmall, pruneTierStep, seriesKeys } from './prune.ts';
+import { prunePollErrors } from './poll-errors.repository.ts';
 import { ROLLUPS, rollupWindow, type RollupKind, type Tier } from './rollup.ts';
 import { sql } from 'kysely';
 
@@ -166,6 +167,7 @@ export function createMaintenance(deps: MaintenanceDeps): { run(): Promise<Maint
         await pruneTiers(kind, nowSec, s);
       }
       s.pruned.poll_runs = await pruneSmall(db, 'poll_runs', nowSec - (deps.retention.pollRunsDays ?? 30) * 86_400, o.smallPruneLimit);
+      s.pruned.poll_errors = await prunePollErrors(db, nowSec - (deps.retention.pollRunsDays ?? 30) * 86_400, o.smallPruneLimit);
       s.pruned.tasks = await pruneSmall(db, 'tasks', nowSec - (deps.retention.taskDays ?? deps.retention.hourlyDays) * 86_400, o.smallPruneLimit);
       s.pruned.guest_status_changes = await pruneSmall(db, 'guest_status_changes', nowSec - deps.retention.hourlyDays * 86_400, o.smallPruneLimit);
       if (deps.sqlite && s.windows.guest > 0) deps.sqlite.pragma('optimize');
