@@ -67,6 +67,14 @@ describe('a locked database', () => {
     expect(count(s, T)).toBeGreaterThan(0);
   });
 
+  it('a single statement outside a transaction (the inbox\'s kind) waits asynchronously and lands once the user commits', async () => {
+    const s = await lockedStore();
+    setTimeout(() => holder!.exec('COMMIT'), 1);
+    await s.db.insertInto('agent_state').values({ key: 'probe', value: '1', updated_at: T }).execute();
+    expect(holder!.inTransaction).toBe(false);
+    expect(s.sqlite.prepare("select value from agent_state where key = 'probe'").pluck().get()).toBe('1');
+  });
+
   it('a write still locked out is kept and written at the next cycle, in order, nothing lost', async () => {
     const s = await lockedStore();
     const q = createWriteQueue({ log, retryDelaysMs: [1, 1] });
