@@ -148,6 +148,9 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       await closeWriterPool();
+      // issue 12 item 9 (fidelity): writes kept while the database was locked get a last chance
+      const left = await writes.flush();
+      if (left) log.error({ writes: left }, `${left} database writes kept while the database was locked are lost at stop`);
       await store.close();
       lock.release();
       await loggers.close();

@@ -112,6 +112,11 @@ export function createWriteQueue(deps: WriteQueueDeps) {
       keep(job, 'the database is locked by another writer');
       return 'deferred';
     },
+    /** Tries the writes kept from earlier once more (at stop); resolves with how many are still waiting. */
+    async flush(): Promise<number> {
+      await drain().catch((err: unknown) => deps.log.error({ err }, `database writes kept from earlier failed: ${(err as Error).message}`));
+      return pending.length;
+    },
     /** Writes waiting for the database. */
     pending: () => pending.length,
   };
