@@ -21,9 +21,9 @@ export function buildNodePressure(row: NodePressureRow | undefined): PressureVM 
   return {
     asOf: `As of ${fmtTime(row.ts)} (from Proxmox's RRD history; these values are not in the live API)`,
     rows: [
-      { label: 'CPU pressure (some)', text: pct(row.pressure_cpu_some) },
-      { label: 'I/O pressure (some / full)', text: `${pct(row.pressure_io_some)} / ${pct(row.pressure_io_full)}` },
-      { label: 'Memory pressure (some / full)', text: `${pct(row.pressure_memory_some)} / ${pct(row.pressure_memory_full)}` },
+      { label: 'CPU pressure (some)', text: pct(row.cpu_some) },
+      { label: 'I/O pressure (some / full)', text: `${pct(row.io_some)} / ${pct(row.io_full)}` },
+      { label: 'Memory pressure (some / full)', text: `${pct(row.memory_some)} / ${pct(row.memory_full)}` },
       { label: 'ZFS ARC size', text: fmtBytes(row.arcsize) },
     ],
   };
@@ -33,9 +33,9 @@ export function buildNodePressure(row: NodePressureRow | undefined): PressureVM 
 export function buildGuestPressure(row: GuestPressureRow | undefined): PressureVM | null {
   if (!row) return null;
   const rows = [
-    { label: 'CPU pressure (some / full)', text: `${pct(row.pressure_cpu_some)} / ${pct(row.pressure_cpu_full)}` },
-    { label: 'I/O pressure (some / full)', text: `${pct(row.pressure_io_some)} / ${pct(row.pressure_io_full)}` },
-    { label: 'Memory pressure (some / full)', text: `${pct(row.pressure_memory_some)} / ${pct(row.pressure_memory_full)}` },
+    { label: 'CPU pressure (some / full)', text: `${pct(row.cpu_some)} / ${pct(row.cpu_full)}` },
+    { label: 'I/O pressure (some / full)', text: `${pct(row.io_some)} / ${pct(row.io_full)}` },
+    { label: 'Memory pressure (some / full)', text: `${pct(row.memory_some)} / ${pct(row.memory_full)}` },
   ];
   if (row.memhost !== null) rows.push({ label: 'Memory on the host', text: fmtBytes(row.memhost) });
   return { asOf: `As of ${fmtTime(row.ts)} (from Proxmox's RRD history; these values are not in the live API)`, rows };

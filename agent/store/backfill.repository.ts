@@ -12,9 +12,8 @@ const minTs = (xs: ReadonlyArray<{ ts: number }>): number => xs.reduce((m, x) =>
 const maxTs = (xs: ReadonlyArray<{ ts: number }>): number => xs.reduce((m, x) => (x.ts > m ? x.ts : m), -Infinity);
 const num = (v: number | null | undefined): number | null => (v == null || !Number.isFinite(v) ? null : v);
 
-/** rrddata has what the live poll lacks (PVE 9 memhost in history, pressure, ARC): extra columns. */
-const BACKFILL_GUEST_COLUMNS = [...GUEST_SAMPLE_COLUMNS, 'pressure_cpu_some', 'pressure_cpu_full', 'pressure_io_some', 'pressure_io_full', 'pressure_memory_some', 'pressure_memory_full'] as const;
-const BACKFILL_NODE_COLUMNS = [...NODE_SAMPLE_COLUMNS, 'arcsize', 'pressure_cpu_some', 'pressure_io_some', 'pressure_io_full', 'pressure_memory_some', 'pressure_memory_full'] as const;
+const GUEST_PRESSURE_COLUMNS = ['cluster_id', 'vmid', 'ts', 'cpu_some', 'cpu_full', 'io_some', 'io_full', 'memory_some', 'memory_full'] as const;
+const NODE_PRESSURE_COLUMNS = ['cluster_id', 'node', 'ts', 'arcsize', 'cpu_some', 'io_some', 'io_full', 'memory_some', 'memory_full'] as const;
 
 /**
  * Writes gap-filling history (from Proxmox rrddata) as RAW samples, in one transaction:
@@ -36,18 +35,27 @@ export async function writeBackfill(db: Kysely<Database>, b: BackfillSamples): P
   return db.transaction().execute(async (trx) => {
     const clusterId = await ensureCluster(trx, b.cluster, oldest);
     const guests = await bulkInsert(
-      db, trx, 'guest_samples', BACKFILL_GUEST_COLUMNS,
-      b.guests.map((g) => [
-        g.ts, clusterId, g.vmid, null, num(g.cpu), int(g.mem), int(g.memhost), int(g.disk), int(g.netinBps), int(g.netoutBps), int(g.diskreadBps), int(g.diskwriteBps),
-        num(g.pressureCpuSome), num(g.pressureCpuFull), num(g.pressureIoSome), num(g.pressureIoFull), num(g.pressureMemorySome), num(g.pressureMemoryFull),
-      ]),
+      db, trx, 'guest_samples', GUEST_SAMPLE_COLUMNS,
+      b.guests.map((g) => [g.ts, clusterId, g.vmid, null, num(g.cpu), int(g.mem), int(g.memhost), int(g.disk), int(g.netinBps), int(g.netoutBps), int(g.diskreadBps), int(g.diskwriteBps)]),
       { onConflict: 'ignore' },
     );
     const nodes = await bulkInsert(
-      db, trx, 'node_samples', BACKFILL_NODE_COLUMNS,
-      b.nodes.map((n) => [
-        n.ts, clusterId, n.node, null, num(n.cpu), num(n.iowait), num(n.load1), null, null, int(n.memTotal), int(n.memUsed), int(n.memAvailable), int(n.swapTotal), int(n.swapUsed), int(n.rootfsTotal), int(n.rootfsUsed), int(n.netinBps), int(n.netoutBps),
-        int(n.arcsize), num(n.pressureCpuSome), num(n.pressureIoSome), num(n.pressureIoFull), num(n.pressureMemorySome), num(n.pressureMemoryFull),
+      db, trx, 'node_samples', NODE_SAMPLE_COLUMNS,
+      b.nodes.map((n) => [n.ts, clusterId, n.node, null, num(n.cpu), num(n.iowait), num(n.load1), null, null, int(n.memTotal), int(n.memUsed), int(n.memAvailable), int(n.swapTotal), int(n.swapUsed), int(n.rootfsTotal), int(n.rootfsUsed), int(n.netinBps), int(n.netoutBps)]),
+      { onConflict: 'ignore' },
+    );
+    // PVE 9 rrddata-only sources, in their own tables (rows only where rrddata had them)
+    await bulkInsert(
+      db, trx, 'guest_pressure_samples', GUEST_PRESSURE_COLUMNS,
+      b.guests.filter((g) => g.pressureCpuSome != null || g.pressureIoSome != null || g.pressureMemorySome != null).map((g) => [
+        clusterId, g.vmid, g.ts, num(g.pressureCpuSome), num(g.pressureCpuFull), num(g.pressureIoSome), num(g.pressureIoFull), num(g.pressureMemorySome), num(g.pressureMemoryFull),
+      ]),
+      { onConflict: 'ignore' },
+    );
+    await bulkInsert(
+      db, trx, 'node_pressure_samples', NODE_PRESSURE_COLUMNS,
+      b.nodes.filter((n) => n.arcsize != null || n.pressureCpuSome != null || n.pressureIoSome != null || n.pressureMemorySome != null).map((n) => [
+        clusterId, n.node, n.ts, int(n.arcsize), num(n.pressureCpuSome), num(n.pressureIoSome), num(n.pressureIoFull), num(n.pressureMemorySome), num(n.pressureMemoryFull),
       ]),
       { onConflict: 'ignore' },
     );

@@ -96,13 +96,6 @@ export interface GuestSamplesTable {
   netout_bps: number | null;
   diskread_bps: number | null;
   diskwrite_bps: number | null;
-  /** PVE 9 PSI avg10, percent; only from rrddata (2026-12-07-0020). */
-  pressure_cpu_some: number | null;
-  pressure_cpu_full: number | null;
-  pressure_io_some: number | null;
-  pressure_io_full: number | null;
-  pressure_memory_some: number | null;
-  pressure_memory_full: number | null;
 }
 
 export interface NodeSamplesTable {
@@ -124,13 +117,32 @@ export interface NodeSamplesTable {
   rootfs_used: number | null;
   netin_bps: number | null;
   netout_bps: number | null;
-  /** PVE 9, only from rrddata (2026-12-07-0020): ZFS ARC bytes and PSI avg10 percent. */
+}
+
+/** PVE 9 guest pressure stall (PSI avg10, percent), only from rrddata (2026-12-07-0020). */
+export interface GuestPressureSamplesTable {
+  cluster_id: number;
+  vmid: number;
+  ts: Epoch;
+  cpu_some: number | null;
+  cpu_full: number | null;
+  io_some: number | null;
+  io_full: number | null;
+  memory_some: number | null;
+  memory_full: number | null;
+}
+
+/** PVE 9 node ZFS ARC bytes and pressure stall (PSI avg10, percent), only from rrddata (2026-12-07-0020). */
+export interface NodePressureSamplesTable {
+  cluster_id: number;
+  node: string;
+  ts: Epoch;
   arcsize: number | null;
-  pressure_cpu_some: number | null;
-  pressure_io_some: number | null;
-  pressure_io_full: number | null;
-  pressure_memory_some: number | null;
-  pressure_memory_full: number | null;
+  cpu_some: number | null;
+  io_some: number | null;
+  io_full: number | null;
+  memory_some: number | null;
+  memory_full: number | null;
 }
 
 export interface StorageSamplesTable {
@@ -275,6 +287,8 @@ export interface Database {
   guest_samples: GuestSamplesTable;
   node_samples: NodeSamplesTable;
   storage_samples: StorageSamplesTable;
+  guest_pressure_samples: GuestPressureSamplesTable;
+  node_pressure_samples: NodePressureSamplesTable;
   guest_samples_5m: GuestRollupTable;
   guest_samples_1h: GuestRollupTable;
   node_samples_5m: NodeRollupTable;

@@ -93,7 +93,7 @@ describe('PVE 9 pressure stall and ZFS ARC on the pages', () => {
   });
 
   it('guest page of a running guest: pressure (cpu some/full)', async () => {
-    const g = await store.db.selectFrom('guest_samples').select('vmid').where('pressure_cpu_some', 'is not', null).executeTakeFirstOrThrow();
+    const g = await store.db.selectFrom('guest_pressure_samples').select('vmid').where('cpu_some', 'is not', null).executeTakeFirstOrThrow();
     const html = page(paths.guest(cluster, g.vmid));
     expect(html).toContain('Pressure stall');
     expect(html).toContain('CPU pressure (some / full)');

@@ -9,6 +9,7 @@ import { guestRowsFromRrd, nodeRowsFromRrd } from '../../agent/poll/map-backfill
 import { RrdRow, parseItems } from '../../agent/pve/pve-schemas.ts';
 import { writeBackfill } from '../../agent/store/backfill.repository.ts';
 import { openDatabase, type Store } from '../../agent/store/open-database.ts';
+import { prunePressure } from '../../agent/store/pressure.repository.ts';
 
 const FIX = join(import.meta.dirname, '../fixtures/pve/pve9');
 const rrd = (f: string) => {
@@ -33,12 +34,11 @@ describe('PVE 9 rrddata backfill', () => {
     await writeBackfill(store.db, { cluster: 'c', guests: mapped, nodes: [] });
     const row = await store.db.selectFrom('guest_samples').selectAll().where('ts', '=', last.time).executeTakeFirstOrThrow();
     expect(row.memhost).toBe(Math.round(last.memhost!));
-    expect(row.pressure_cpu_some).toBe(last.pressurecpusome);
-    expect(row.pressure_cpu_full).toBe(last.pressurecpufull);
-    expect(row.pressure_io_some).toBe(last.pressureiosome);
-    expect(row.pressure_io_full).toBe(last.pressureiofull);
-    expect(row.pressure_memory_some).toBe(last.pressurememorysome);
-    expect(row.pressure_memory_full).toBe(last.pressurememoryfull);
+    const p = await store.db.selectFrom('guest_pressure_samples').selectAll().where('ts', '=', last.time).executeTakeFirstOrThrow();
+    expect(p).toEqual({
+      cluster_id: row.cluster_id, vmid: 100, ts: last.time, cpu_some: last.pressurecpusome, cpu_full: last.pressurecpufull,
+      io_some: last.pressureiosome, io_full: last.pressureiofull, memory_some: last.pressurememorysome, memory_full: last.pressurememoryfull,
+    });
   });
 
   it('an LXC guest has no memhost (QEMU only), but its pressure is kept', () => {
@@ -52,12 +52,19 @@ describe('PVE 9 rrddata backfill', () => {
     const last = rows.filter((r) => r.cpu !== undefined).at(-1)!;
     store = await openDatabase(':memory:');
     await writeBackfill(store.db, { cluster: 'c', guests: [], nodes: nodeRowsFromRrd('pve1', rows, 0, 2e9) });
-    const row = await store.db.selectFrom('node_samples').selectAll().where('ts', '=', last.time).executeTakeFirstOrThrow();
+    const row = await store.db.selectFrom('node_pressure_samples').selectAll().where('ts', '=', last.time).executeTakeFirstOrThrow();
     expect(row.arcsize).toBe(Math.round(last.arcsize!));
     expect(row).toMatchObject({
-      pressure_cpu_some: last.pressurecpusome, pressure_io_some: last.pressureiosome, pressure_io_full: last.pressureiofull,
-      pressure_memory_some: last.pressurememorysome, pressure_memory_full: last.pressurememoryfull,
+      node: 'pve1', cpu_some: last.pressurecpusome, io_some: last.pressureiosome, io_full: last.pressureiofull,
+      memory_some: last.pressurememorysome, memory_full: last.pressurememoryfull,
     });
+    // the live sample tables gained no columns: a polled row costs no more bytes than before
+    const cols = (t: string) => (store!.sqlite.prepare(`select count(*) from pragma_table_info('${t}')`).pluck().get() as number);
+    expect([cols('guest_samples'), cols('node_samples')]).toEqual([12, 18]);
+    // pruned with the raw tier, in bounded steps
+    expect(await prunePressure(store.db, last.time + 1, 10)).toBe(10);
+    expect(await prunePressure(store.db, last.time + 1, 10_000)).toBeGreaterThan(0);
+    expect(await store.db.selectFrom('node_pressure_samples').select('ts').execute()).toEqual([]);
   });
 
   it('PVE 7 rrddata (no such sources) leaves the new columns null', () => {

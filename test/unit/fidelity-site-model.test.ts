@@ -29,7 +29,7 @@ describe('poll errors model', () => {
 
 describe('pressure model', () => {
   it('node: PSI in percent and ARC in bytes; nothing fetched → null', () => {
-    const m = buildNodePressure({ cluster_id: 1, node: 'pve1', ts: 1_796_000_000, arcsize: 5797241932, pressure_cpu_some: 1.73, pressure_io_some: 0.21, pressure_io_full: 0.11, pressure_memory_some: 0.01, pressure_memory_full: 0 })!;
+    const m = buildNodePressure({ cluster_id: 1, node: 'pve1', ts: 1_796_000_000, arcsize: 5797241932, cpu_some: 1.73, io_some: 0.21, io_full: 0.11, memory_some: 0.01, memory_full: 0 })!;
     expect(m.rows).toEqual([
       { label: 'CPU pressure (some)', text: '1.73 %' },
       { label: 'I/O pressure (some / full)', text: '0.21 % / 0.11 %' },
@@ -40,7 +40,7 @@ describe('pressure model', () => {
   });
 
   it('guest: cpu some/full, and host memory for QEMU only', () => {
-    const base = { cluster_id: 1, vmid: 100, ts: 1, pressure_cpu_some: 12.5, pressure_cpu_full: 3, pressure_io_some: null, pressure_io_full: null, pressure_memory_some: 0, pressure_memory_full: 0 };
+    const base = { cluster_id: 1, vmid: 100, ts: 1, cpu_some: 12.5, cpu_full: 3, io_some: null, io_full: null, memory_some: 0, memory_full: 0 };
     expect(buildGuestPressure({ ...base, memhost: 2 ** 30 })!.rows.at(-1)).toEqual({ label: 'Memory on the host', text: '1.0 GiB' });
     const lxc = buildGuestPressure({ ...base, memhost: null })!;
     expect(lxc.rows).toHaveLength(3);
