@@ -18,7 +18,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('code', 'text', (c) => c.notNull())
     .addColumn('message', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('poll_errors_by_cluster_ts').on('poll_errors').columns(['cluster_id', 'ts']).execute();
+  // the pages read the last 24 h of all clusters, newest first
+  await db.schema.createIndex('poll_errors_by_ts').on('poll_errors').column('ts').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
