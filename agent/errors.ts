@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'PVE_NODE_OFFLINE'
   | 'PVE_HTTP'
   | 'PVE_BAD_RESPONSE'
+  | 'PVE_TOO_LARGE'
   | 'ACTION_INVALID'
   | 'ACTION_NOT_ALLOWED'
   | 'ACTION_UNKNOWN_GUEST'

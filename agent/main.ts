@@ -8,6 +8,9 @@ import type { Logger } from './log/logger.ts';
 import { openDatabase } from './store/open-database.ts';
 import { writeSnapshot, writePollRun } from './store/snapshot.repository.ts';
 import { createMaintenance } from './store/maintenance.ts';
+import { writeBackfill } from './store/backfill.repository.ts';
+import { createWriteQueue } from './store/write-queue.ts';
+import { writePollErrors } from './store/poll-errors.repository.ts';
 import { createPveClient } from './pve/pve-client.ts';
 import type { PveClient } from './pve/pve-client.types.ts';
 import { createPoller } from './poll/poll-cycle.ts';
@@ -101,11 +104,15 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       log: log.child({ module: 'pve', cluster: c.name }),
       retries: config.poll.retries,
       retryBaseMs: config.poll.retryBaseMs,
+      maxBodyBytes: config.poll.maxResponseBytes,
+      maxInflatedBytes: config.poll.maxInflatedBytes,
     }));
   }
-  const poller = createPoller({ clients, log: log.child({ module: 'poll' }), now, concurrency: config.poll.concurrency });
+  // issue 12 item 9 (fidelity): store writes wait for a locked database asynchronously, kept for later if need be
+  const writes = createWriteQueue({ log: log.child({ module: 'store' }) });
+  const poller = createPoller({ clients, log: log.child({ module: 'poll' }), now, concurrency: config.poll.concurrency, taskRetentionDays: config.retention.taskDays });
   const backfiller = config.poll.backfill
-    ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds })
+    ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, write: (db, b) => writes.submit(`backfill of ${b.cluster}`, () => writeBackfill(db, b)) })
     : undefined;
   const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays });
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
@@ -127,8 +134,12 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       log: log.child({ module: 'cycle' }),
       now,
       poll: () => poller.pollAll({ signal: stopPolling.signal }),
-      store: (s) => writeSnapshot(store.db, s),
-      recordRun: (r, startedAt) => writePollRun(store.db, r, startedAt),
+      store: async (s) => { await writes.submit(`cycle ${s.ts} of ${s.cluster}`, () => writeSnapshot(store.db, s)); },
+      recordRun: async (r, startedAt) => {
+        await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt));
+        // issue 12 item 3 (fidelity): per-node problems of the cycle, for the pages and status.json
+        if (r.problems?.length) await writes.submit(`poll errors ${startedAt} of ${r.cluster}`, () => writePollErrors(store.db, r.cluster, startedAt, r.problems!));
+      },
       health: (o) => health.run(o, { signal: stopPolling.signal }),
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
       maintain: () => maintenance.run(),
@@ -150,6 +161,9 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       await metrics?.stop();
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       await closeWriterPool();
+      // issue 12 item 9 (fidelity): writes kept while the database was locked get a last chance
+      const left = await writes.flush();
+      if (left) log.error({ writes: left }, `${left} database writes kept while the database was locked are lost at stop`);
       await store.close();
       lock.release();
       await loggers.close();

@@ -7,7 +7,7 @@ import { permissionFindings, privilegesAt, summarizePrivileges, type Finding, ty
 import { healthPermissionFindings } from '../health/health-privileges.ts';
 
 export type TlsStatus =
-  | { kind: 'pinned'; fingerprint: string }
+  | { kind: 'pinned'; fingerprint: string; caFile?: string }
   | { kind: 'ca'; caFile: string }
   | { kind: 'insecure' }
   | { kind: 'mismatch'; expected: string; seen: string | null }
@@ -44,7 +44,7 @@ interface StatusEntry {
 }
 
 function tlsOk(cluster: ClusterConfig): TlsStatus {
-  if (cluster.tls.fingerprint) return { kind: 'pinned', fingerprint: cluster.tls.fingerprint };
+  if (cluster.tls.fingerprint) return { kind: 'pinned', fingerprint: cluster.tls.fingerprint, ...(cluster.tls.caFile && { caFile: cluster.tls.caFile }) };
   if (cluster.tls.caFile) return { kind: 'ca', caFile: cluster.tls.caFile };
   return { kind: 'insecure' };
 }

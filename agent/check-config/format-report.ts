@@ -8,7 +8,7 @@ const MARK: Record<FindingLevel, string> = { ok: 'ok   ', warn: 'WARN ', error: 
 function tlsText(t: TlsStatus): string {
   switch (t.kind) {
     case 'pinned':
-      return `pinned fingerprint OK (${t.fingerprint})`;
+      return `pinned fingerprint OK (${t.fingerprint})${t.caFile ? ` and verified against CA ${t.caFile}` : ''}`;
     case 'ca':
       return `verified against CA ${t.caFile}`;
     case 'insecure':

@@ -25,6 +25,12 @@ export const ClusterTls = z
   .strict()
   .refine((t) => t.insecure || t.fingerprint || t.caFile, {
     message: 'TLS must be verified: set "fingerprint" or "caFile" (or, knowingly, "insecure": true)',
+  })
+  // "insecure" beside a pin or a CA used to turn the CA check off silently while check-config said
+  // "verified": the two contradict each other, so the combination is refused (issue 12 item 7).
+  .refine((t) => !(t.insecure && (t.fingerprint || t.caFile)), {
+    path: ['insecure'],
+    message: '"insecure": true turns TLS verification off and cannot be combined with "fingerprint" or "caFile": remove "insecure" to verify, or remove the others to knowingly not verify',
   });
 
 export const ClusterConfig = z
@@ -61,6 +67,10 @@ export const PollConfig = z
     retryBaseMs: z.number().int().min(1).max(60_000).default(250),
     /** Fill gaps in history after a restart or outage, and for new clusters. */
     backfill: z.boolean().default(true),
+    /** Largest API answer accepted, bytes as received; a bigger one fails that request (sizing: agent/pve/pve-client.ts). */
+    maxResponseBytes: z.number().int().min(65_536).max(1024 ** 3).default(32 * 1024 * 1024),
+    /** Largest answer after gzip/deflate decoding, bytes (a compression bomb fails that request). */
+    maxInflatedBytes: z.number().int().min(65_536).max(4 * 1024 ** 3).default(32 * 1024 * 1024),
   })
   .strict();
 
@@ -71,6 +81,11 @@ export const RetentionConfig = z
     hourlyDays: z.number().positive().default(400),
     /** History of poll runs (timings, errors per cycle). */
     pollRunsDays: z.number().positive().default(30),
+    /**
+     * Proxmox tasks (by start time). Tasks older than this are neither stored nor kept: they used
+     * to be inserted and pruned in the same cycle, and re-inserted at every start.
+     */
+    taskDays: z.number().positive().default(400),
   })
   .strict();
 

@@ -5,12 +5,13 @@
 // - PVE ≥ 8.2.5 and a gap within the pull-metrics cache (30 min): ONE /cluster/metrics/export?history=1
 //   call fills nodes and guests;
 // - otherwise rrddata: one call per online node at once, and per-guest calls for guests that are
-//   not stopped, queued and spent at most `guestCallsPerCycle` per cycle (rrddata is per guest,
+//   not stopped or that ran at some point of the gap (running before it, or a lifecycle task in
+//   it), queued and spent at most `guestCallsPerCycle` per cycle (rrddata is per guest,
 //   so it must not turn the poll into per-guest polling). Timeframe hour or day by the gap's size.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { getClusterId } from '../store/cluster.repository.ts';
-import { writeBackfill } from '../store/backfill.repository.ts';
+import { guestsActiveInGap, writeBackfill } from '../store/backfill.repository.ts';
 import type { Logger } from '../log/logger.ts';
 import { errorMessage } from '../errors.ts';
 import type { PveClient } from '../pve/pve-client.types.ts';
@@ -111,10 +112,17 @@ export function createBackfiller(deps: BackfillerDeps) {
       }
     });
     const onlineNames = new Set(online.map((n) => n.node));
+    // A guest stopped now may have run during the gap: running before it, or started/stopped in it
+    // (tasks). Its rrddata keeps those rows, so it is asked too, after the running guests.
+    const ran = await guestsActiveInGap(deps.db, snap.cluster, fromTs, toTs);
+    const later: GuestJob[] = [];
     for (const g of snap.guests) {
-      if (g.status === 'stopped' || g.template || !onlineNames.has(g.node)) continue;
-      queue.push({ cluster: snap.cluster, vmid: g.vmid, type: g.type, node: g.node, fromTs, toTs });
+      if (g.template || !onlineNames.has(g.node)) continue;
+      const job = { cluster: snap.cluster, vmid: g.vmid, type: g.type, node: g.node, fromTs, toTs };
+      if (g.status !== 'stopped') queue.push(job);
+      else if (ran.has(g.vmid)) later.push(job);
     }
+    queue.push(...later);
     return out;
   }
 

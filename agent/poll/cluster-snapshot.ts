@@ -119,6 +119,27 @@ export interface ClusterSnapshot {
 /** Samples fetched to fill a gap (backfill): already rates, one row per timestamp. */
 export interface BackfillSamples {
   cluster: string;
-  guests: Array<{ vmid: number; ts: number; cpu: number | null; mem: number | null; disk: number | null; netinBps: number | null; netoutBps: number | null; diskreadBps: number | null; diskwriteBps: number | null }>;
-  nodes: Array<{ node: string; ts: number; cpu: number | null; iowait: number | null; load1: number | null; memTotal: number | null; memUsed: number | null; memAvailable: number | null; swapTotal: number | null; swapUsed: number | null; rootfsTotal: number | null; rootfsUsed: number | null; netinBps: number | null; netoutBps: number | null }>;
+  guests: Array<{ vmid: number; ts: number; cpu: number | null; mem: number | null; disk: number | null; netinBps: number | null; netoutBps: number | null; diskreadBps: number | null; diskwriteBps: number | null } & Partial<GuestRrdExtras>>;
+  nodes: Array<{ node: string; ts: number; cpu: number | null; iowait: number | null; load1: number | null; memTotal: number | null; memUsed: number | null; memAvailable: number | null; swapTotal: number | null; swapUsed: number | null; rootfsTotal: number | null; rootfsUsed: number | null; netinBps: number | null; netoutBps: number | null } & Partial<NodeRrdExtras>>;
+}
+
+/** PVE 9 guest rrddata sources beyond the live ones (pve-vm-9.0): host memory and PSI avg10 %. */
+export interface GuestRrdExtras {
+  memhost: number | null;
+  pressureCpuSome: number | null;
+  pressureCpuFull: number | null;
+  pressureIoSome: number | null;
+  pressureIoFull: number | null;
+  pressureMemorySome: number | null;
+  pressureMemoryFull: number | null;
+}
+
+/** PVE 9 node rrddata sources (pve-node-9.0): ZFS ARC bytes and PSI avg10 % (no cpu "full" for nodes). */
+export interface NodeRrdExtras {
+  arcsize: number | null;
+  pressureCpuSome: number | null;
+  pressureIoSome: number | null;
+  pressureIoFull: number | null;
+  pressureMemorySome: number | null;
+  pressureMemoryFull: number | null;
 }

@@ -26,6 +26,12 @@ export function nodeRowsFromRrd(node: string, rows: RrdRow[], fromTs: number, to
       rootfsUsed: v(r, 'rootused'),
       netinBps: v(r, 'netin'),
       netoutBps: v(r, 'netout'),
+      arcsize: v(r, 'arcsize'),
+      pressureCpuSome: v(r, 'pressurecpusome'),
+      pressureIoSome: v(r, 'pressureiosome'),
+      pressureIoFull: v(r, 'pressureiofull'),
+      pressureMemorySome: v(r, 'pressurememorysome'),
+      pressureMemoryFull: v(r, 'pressurememoryfull'),
     }));
 }
 
@@ -43,6 +49,14 @@ export function guestRowsFromRrd(vmid: number, type: 'qemu' | 'lxc', rows: RrdRo
       netoutBps: v(r, 'netout'),
       diskreadBps: v(r, 'diskread'),
       diskwriteBps: v(r, 'diskwrite'),
+      // PVE 9 (pve-vm-9.0): memhost is QEMU only; both guest types carry PSI, cpu "full" included
+      memhost: type === 'qemu' ? v(r, 'memhost') : null,
+      pressureCpuSome: v(r, 'pressurecpusome'),
+      pressureCpuFull: v(r, 'pressurecpufull'),
+      pressureIoSome: v(r, 'pressureiosome'),
+      pressureIoFull: v(r, 'pressureiofull'),
+      pressureMemorySome: v(r, 'pressurememorysome'),
+      pressureMemoryFull: v(r, 'pressurememoryfull'),
     }));
 }
 

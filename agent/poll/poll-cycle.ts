@@ -16,7 +16,7 @@ import { mapNodeState } from './map-node-status.ts';
 import { mapResources } from './map-resources.ts';
 import { mapTask } from './map-tasks.ts';
 import { mapPool } from './promise-pool.ts';
-import { emptyTaskState, newTasks, type TaskTrackerState } from './task-tracker.ts';
+import { emptyTaskState, newTasks, tasksWithinRetention, type TaskTrackerState } from './task-tracker.ts';
 
 export interface PollResult {
   /** Our configured cluster name. */
@@ -38,6 +38,18 @@ export interface PollResult {
   duplicateOf?: string;
   /** Problems that did not fail the cluster (a node skipped, tasks unavailable, …). */
   warnings: string[];
+  /** The same problems, structured for the store (poll_errors): which node, endpoint and path. */
+  problems?: PollProblem[];
+}
+
+/** A problem one request had that did not fail its cluster's poll (issue 12 item 3). */
+export interface PollProblem {
+  /** The node the request was about; null for cluster-wide paths. */
+  node: string | null;
+  endpoint: string;
+  path: string | null;
+  code: string;
+  message: string;
 }
 
 export interface PollerDeps {
@@ -51,6 +63,8 @@ export interface PollerDeps {
   versionEveryCycles?: number;
   /** A known duplicate entry re-checks its identity (1 request) every this many cycles (default 10). */
   duplicateRecheckCycles?: number;
+  /** Tasks that started longer ago than this are not passed on (retention.taskDays; default: all). */
+  taskRetentionDays?: number;
   /** Time budget of one cluster's poll; default the client's timeoutMs (a dead cluster costs at most that). */
   clusterBudgetMs?: (client: PveClient) => number;
 }
@@ -136,6 +150,7 @@ export function createPoller(deps: PollerDeps): Poller {
     const t0 = deps.now();
     const stats: PveClientStats = { requests: 0, errors: 0, retries: 0 };
     const warnings: string[] = [];
+    const problems: PollProblem[] = [];
     let issues = 0;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), budgetOf(client));
@@ -151,10 +166,12 @@ export function createPoller(deps: PollerDeps): Poller {
       endpoint: client.endpoint(),
       startedAt,
       warnings,
+      problems,
       ...extra,
     });
-    const warn = (msg: string, extra: Record<string, unknown> = {}) => {
+    const warn = (msg: string, extra: { path?: string; node?: string; code?: string } = {}) => {
       warnings.push(msg);
+      problems.push({ node: extra.node ?? null, endpoint: client.endpoint(), path: extra.path ?? null, code: extra.code ?? 'PVE_BAD_RESPONSE', message: msg });
       clog.warn({ endpoint: client.endpoint(), ...extra }, msg);
     };
     /** Validates a list answer item by item; bad entries are logged with endpoint and path and skipped. */
@@ -254,7 +271,8 @@ export function createPoller(deps: PollerDeps): Poller {
       const ts = Math.floor(startedAt / 1000);
       const rated = deriveRates(name, ts, res.guests, st.rates);
       st.rates = rated.state;
-      const taskRecords = items(TaskItem, tasksRaw, '/cluster/tasks').map(mapTask).filter((t): t is TaskRecord => t !== undefined);
+      const mapped = items(TaskItem, tasksRaw, '/cluster/tasks').map(mapTask).filter((t): t is TaskRecord => t !== undefined);
+      const taskRecords = deps.taskRetentionDays === undefined ? mapped : tasksWithinRetention(mapped, ts, deps.taskRetentionDays);
       const fresh = newTasks(taskRecords, st.tasks);
       st.tasks = fresh.state;
 

@@ -27,3 +27,9 @@ export function newTasks(tasks: TaskRecord[], state: TaskTrackerState): { tasks:
   }
   return { tasks: out, state: { seen, newest } };
 }
+
+/** Tasks that retention keeps (started within `days` of `ts`); older ones would be pruned at once. Pure. */
+export function tasksWithinRetention(tasks: TaskRecord[], ts: number, days: number): TaskRecord[] {
+  const from = ts - days * 86_400;
+  return tasks.filter((t) => t.starttime >= from);
+}

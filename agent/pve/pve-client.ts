@@ -36,7 +36,23 @@ export interface PveClientOptions {
    * per cycle, same 650 requests; a cluster's node status calls simply queue two at a time.
    */
   connectionsPerEndpoint?: number;
+  /** Largest response body accepted, bytes as received (default DEFAULT_MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
+  /** Largest body after gzip/deflate decoding, bytes (default DEFAULT_MAX_INFLATED_BYTES). */
+  maxInflatedBytes?: number;
 }
+
+/**
+ * Response size caps (issue 12 item 6: a 100 MB answer was accepted, a 1.5 MB gzip inflating to
+ * 1.5 GiB took the agent to 3.2 GiB). Sized from the largest answer a real cluster gives:
+ * /cluster/resources, ~315 bytes per guest measured on the simulator's PVE 9 profile (2,000 guests:
+ * 630 KB); entries with long tags, pool and HA state stay under ~0.5 KiB. 20,000 guests — beyond
+ * the largest clusters seen in practice — is then ≤ 10 MiB; /cluster/tasks and rrddata are bounded
+ * windows. 32 MiB leaves ≥ 3× headroom (and parsing 32 MiB of JSON stays within MemoryMax= of the
+ * unit); config `poll.maxResponseBytes` / `poll.maxInflatedBytes` change them.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_INFLATED_BYTES = 32 * 1024 * 1024;
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -51,6 +67,24 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Reads a response body, refusing (and dropping the connection) once it passes `limit` bytes. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, declared: string | string[] | undefined, limit: number, ctx: RequestContext, status: number): Promise<Buffer> {
+  const tooLarge = (what: string) => {
+    body.destroy();
+    return new PmiError('PVE_TOO_LARGE', `${ctx.method} ${ctx.path} at ${ctx.endpoint}: the answer is ${what}, over the ${limit}-byte limit (poll.maxResponseBytes); refused`, { details: { ...ctx, status, limit } });
+  };
+  const length = Number(Array.isArray(declared) ? declared[0] : declared);
+  if (Number.isFinite(length) && length > limit) throw tooLarge(`${length} bytes (Content-Length)`);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > limit) throw tooLarge(`more than ${n} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, n);
 }
 
 /** `?a=1&b=x`; booleans as 0/1 the way Proxmox expects them. */
@@ -74,6 +108,8 @@ export function createPveClient(opts: PveClientOptions): PveClient {
   const endpoints = cluster.endpoints.map((e) => e.replace(/\/+$/, ''));
   const timeoutMs = cluster.timeoutMs;
   const authorization = `PVEAPIToken=${cluster.tokenId}=${secret}`;
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxInflated = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const tls = cluster.tls;
   const pin = tls.fingerprint ? normalizeFingerprint(tls.fingerprint) : undefined;
   const ca = tls.caFile ? readFileSync(tls.caFile) : undefined;
@@ -90,7 +126,8 @@ export function createPveClient(opts: PveClientOptions): PveClient {
     let pool = pools.get(endpoint);
     if (pool) return pool;
     const base = buildConnector({
-      rejectUnauthorized: Boolean(ca) && !tls.insecure,
+      // a CA given is always checked (the schema refuses "insecure" beside it)
+      rejectUnauthorized: Boolean(ca),
       // one TLS context for every connection of this cluster: building it per connect is measurable CPU
       secureContext,
       // no TLS session reuse: every new connection presents (and we check) the certificate
@@ -163,8 +200,9 @@ export function createPveClient(opts: PveClientOptions): PveClient {
           body,
           signal: ac.signal,
         });
-        raw = Buffer.from(await res.body.arrayBuffer());
+        raw = await readCapped(res.body, res.headers['content-length'], maxBody, ctx, res.statusCode);
       } catch (err) {
+        if (err instanceof PmiError && err.code === 'PVE_TOO_LARGE') throw err;
         if (timedOut) throw new PmiError('PVE_TIMEOUT', `${method} ${path} at ${endpoint} timed out after ${limit} ms`, { cause: err, details: { ...ctx, timeoutMs: limit } });
         if (outer?.aborted) throw new PmiError('PVE_TIMEOUT', `${method} ${path} at ${endpoint} cancelled: the poll's time budget ran out`, { cause: err, details: { ...ctx, cancelled: true } });
         throw transportError(err, ctx);
@@ -172,8 +210,12 @@ export function createPveClient(opts: PveClientOptions): PveClient {
       const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
       let text: string;
       try {
-        text = (enc === 'gzip' ? await gunzipAsync(raw) : enc === 'deflate' ? await inflateAsync(raw) : raw).toString('utf8');
+        // maxOutputLength stops zlib as soon as the output passes the cap (a gzip bomb never lands in memory)
+        text = (enc === 'gzip' ? await gunzipAsync(raw, { maxOutputLength: maxInflated }) : enc === 'deflate' ? await inflateAsync(raw, { maxOutputLength: maxInflated }) : raw).toString('utf8');
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+          throw new PmiError('PVE_TOO_LARGE', `${method} ${path} at ${endpoint}: the ${enc} answer (${raw.length} bytes) inflates to more than ${maxInflated} bytes (poll.maxInflatedBytes); refused`, { cause: err, details: { ...ctx, status: res.statusCode, limit: maxInflated } });
+        }
         throw new PmiError('PVE_BAD_RESPONSE', `${method} ${path} at ${endpoint}: cannot decompress the ${enc} body`, { cause: err, details: { ...ctx, status: res.statusCode } });
       }
       if (res.statusCode >= 400) throw httpError(res.statusCode, res.statusText ?? '', text, ctx);

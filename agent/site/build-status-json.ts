@@ -2,11 +2,20 @@
 import { clusterNames, type Fleet } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
 import type { PollRunRow } from './activity.query.ts';
+import type { pollErrorsForStatus } from './build-fidelity-model.ts';
+
+/** issue 12 item 3 (fidelity), added compatibly: per-node poll errors of the cluster (DATA-FORMAT.md). */
+const pollErrorFields = (e: ReturnType<ReturnType<typeof pollErrorsForStatus>['get']>, lastCycleAt: number | undefined) => ({
+  poll_errors_24h: e?.errors_24h ?? 0,
+  last_poll_error_at: e?.last_error_at ?? null,
+  // the problems of the latest cycle only: a node that answered again has none
+  node_errors: e && e.last_error_at === lastCycleAt ? e.node_errors : [],
+});
 
 const r3 = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
 
 /** status.json text. Guests are arrays (see `guest_fields`) to keep the file small at 10,000 guests. */
-export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number, pollRuns: readonly PollRunRow[] = []): string {
+export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number, pollRuns: readonly PollRunRow[] = [], pollErrors?: ReturnType<typeof pollErrorsForStatus>): string {
   const names = clusterNames(f);
   // The agent's own health per cluster: its latest poll run.
   const lastRun = new Map<number, PollRunRow>();
@@ -37,7 +46,7 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     poll_interval_seconds: pollIntervalSeconds,
     stale_after_seconds: staleAfterSeconds,
     counts,
-    clusters: f.clusters.map((c) => ({ name: c.name, pve_name: c.pve_name, quorate: c.quorate === null ? null : c.quorate === 1, nodes: c.node_count, version: c.pve_version, last_ok_at: c.last_ok_at, last_sample_ts: c.last_sample_ts, last_error: c.last_error, poll: poll(c.id) })),
+    clusters: f.clusters.map((c) => ({ name: c.name, pve_name: c.pve_name, quorate: c.quorate === null ? null : c.quorate === 1, nodes: c.node_count, version: c.pve_version, last_ok_at: c.last_ok_at, last_sample_ts: c.last_sample_ts, last_error: c.last_error, poll: poll(c.id), ...(pollErrors && pollErrorFields(pollErrors.get(c.name), lastRun.get(c.id)?.started_at)) })),
     nodes: f.nodes.map((n) => ({ cluster: names.get(n.cluster_id) ?? '?', node: n.node, status: n.status, cpu: r3(n.cpu), maxcpu: n.maxcpu, mem_used: n.mem_used, mem_available: n.mem_available, mem_total: n.mem_total, load1: n.load1, uptime: n.uptime, page: paths.node(names.get(n.cluster_id) ?? '?', n.node) })),
     storage,
     guest_fields: ['cluster', 'vmid', 'name', 'type', 'node', 'status', 'cpu', 'mem', 'maxmem', 'uptime', 'netin', 'netout'],

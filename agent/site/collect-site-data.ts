@@ -8,6 +8,7 @@ import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { RecentCache } from './recent-cache.ts';
 import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
+import { collectFidelityData, type FidelityData } from './fidelity.query.ts';
 import type { ClusterRead, RecentReader } from './recent-reader.ts';
 
 const DONE = Promise.resolve();
@@ -28,6 +29,8 @@ export interface SiteData extends Fleet {
    * build, whose read runs on a worker thread meanwhile). Only guest pages and files need it.
    */
   recentReady: Promise<void>;
+  /** issue 12 items 2, 3 (fidelity): poll errors of the last 24 h, latest PVE 9 pressure/ARC. */
+  fidelity?: FidelityData;
   /** The same for one cluster: its guests can be rendered once it resolves. */
   clusterReady: (clusterId: number) => Promise<void>;
 }
@@ -147,12 +150,13 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   const since24h = nowSec - 86_400;
   const nodeFrom = nowSec - 3600;
   const nw = opts.nodeWindow;
-  const [tasks, actions, pollRuns, newNodeRows, siteState] = await Promise.all([
+  const [tasks, actions, pollRuns, newNodeRows, siteState, fidelity] = await Promise.all([
     queryRecentTasks(db, since24h, 1000),
     queryActions(db, nowSec - 7 * 86_400, 1000),
     queryPollRuns(db, since24h),
     queryNodeSamplesSince(db, nw ? Math.max(nodeFrom, nw.mark + 1) : nodeFrom),
     queryAgentState(db, 'site.'),
+    collectFidelityData(db, nowSec), // issue 12 items 2, 3 (fidelity)
   ]);
   let nodeRaw = newNodeRows;
   if (nw) {
@@ -165,7 +169,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     failedTasks24h: tasks.filter((t) => t.ok === 0).length,
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
-    tasks, actions, pollRuns, nodeRaw, siteState, recentReady,
+    tasks, actions, pollRuns, nodeRaw, siteState, recentReady, fidelity,
     health: await readHealthSite(db), // health (#15) hook
     clusterReady: (id) => readyOf.get(id) ?? DONE,
   };

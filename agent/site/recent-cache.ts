@@ -59,6 +59,17 @@ export function createRecentCache(): RecentCache {
     if (r.ts > (marks.get(clusterId) ?? 0)) marks.set(clusterId, r.ts);
   }
 
+  /** Drops a cluster's samples at or after `ts` and sets its watermark before it. */
+  function cutFrom(clusterId: number, ts: number) {
+    for (const [k, w] of windows) {
+      if (Math.floor(k / 1_000_000_000) !== clusterId) continue;
+      let n = w.ts.length;
+      while (n > 0 && w.ts[n - 1]! >= ts) n--;
+      for (const col of ['ts', 'uptime', ...WINDOW_METRICS] as const) w[col].length = n;
+    }
+    marks.set(clusterId, ts - 1);
+  }
+
   const nums = (s: PackedColumn) => (typeof s === 'string' ? (JSON.parse(s) as Array<number | null>) : s);
   return {
     add(clusterId, rows) {
@@ -86,6 +97,9 @@ export function createRecentCache(): RecentCache {
       }
     },
     addSnapshot(clusterId, snap) {
+      // issue 12 item 8 (fidelity): a backward clock step; samples stamped by the clock that ran
+      // ahead are dropped (the store deletes them too), else every later sample would be ignored.
+      if (snap.ts <= (marks.get(clusterId) ?? 0)) cutFrom(clusterId, snap.ts);
       for (const g of snap.guests) {
         if (g.status === 'stopped' || g.template) continue;
         push(clusterId, {

@@ -4,6 +4,7 @@ import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-a
 import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
 import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
+import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
 import { fmtDuration, fmtTime } from './format.ts';
@@ -92,8 +93,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     for (const g of d.guests) if (g.cluster_id === c.id) guestKey += `${g.vmid}:${g.changed_at};`;
     const facts = buildClusterFacts(c);
     const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c.name); // health (#15) hook
-    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health], () => ({
+    const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c.name }, { windowText: '24 h' }); // issue 12 item 3 (fidelity)
+    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health, pollErrors], () => ({
       health, // health (#15) hook
+      pollErrors,
       layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false }),
       name: c.name,
       facts,
@@ -129,6 +132,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     for (const g of onNode) hash.update(`;${g.vmid}:${g.changed_at}`);
     const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c, n.node); // health (#15) hook
     hash.update(JSON.stringify(health)); // health (#15) hook
+    // issue 12 items 2, 3 (fidelity): the node's poll errors and latest pressure/ARC
+    const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c, node: n.node }, { windowText: '24 h' });
+    const pressure = buildNodePressure(d.fidelity?.nodePressure.get(`${n.cluster_id}/${n.node}`));
+    hash.update(JSON.stringify([pollErrors.rows, pressure]));
     const digest = hash.update(JSON.stringify((storagesByNode.get(`${n.cluster_id}/${n.node}`) ?? []).map((s) => [s.storage, s.status, s.total]))).digest('base64url');
     if (!opts.nodeDue(path, index, digest)) {
       emit(path, opts.keep);
@@ -151,6 +158,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       cluster: c,
       clusterHref: h(paths.cluster(c)),
       facts: buildNodeFacts(n),
+      pollErrors,
+      pressure,
       charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, n) })),
       ranges: RANGES.map((r) => r.id),
       // The node's guests, grouped above: filtering the fleet per node was 2 million calls at 200 nodes.
@@ -208,9 +217,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     clusters: buildClusterAgentRows(d.clusters, d.pollRuns, h),
     windowText: '24 h',
     coverage: buildCoverage(d.health ?? EMPTY_HEALTH), // health (#15) hook
+    pollErrors: buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', {}, { windowText: '24 h', limit: 200 }), // issue 12 item 3 (fidelity)
   });
 
-  emit(paths.status, withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns), d.health ?? EMPTY_HEALTH)); // health (#15) hook
+  emit(paths.status, withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH)); // health (#15) hook
   return pages;
 }
 

@@ -10,6 +10,7 @@ import { queryBucketActivity, type ActionRow, type TaskRow } from './activity.qu
 import { buildGuestJson, buildGuestPage, guestAnnotations } from './build-guest-model.ts';
 import { buildLayout, type SiteFrame } from './build-layout-model.ts';
 import type { SiteData } from './collect-site-data.ts';
+import { buildGuestPressure } from './build-fidelity-model.ts';
 import { RANGES, SOURCE_TIERS, encodeWindow } from './encode-series.ts';
 import type { GuestRow } from './inventory.query.ts';
 import type { KEEP } from './publish.ts';
@@ -252,6 +253,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
         const model = buildGuestPage(input, (p) => root + p, known, clusterSet);
         ctx.emit(pagePath, ctx.render('guest', {
           ...model,
+          pressure: buildGuestPressure(data.fidelity?.guestPressure.get(`${g.cluster_id}/${g.vmid}`)), // issue 12 item 2 (fidelity)
           ranges: RANGES.map((r) => r.id),
           layout: buildLayout(frame, pagePath, `${model.name} (${g.vmid})`, {
             crumbs: [['index.html', 'Overview'], [paths.cluster(c), c], [paths.node(c, g.node), g.node]],

@@ -5,6 +5,8 @@ import type { Logger } from '../log/logger.ts';
 import type { Database } from './schema.ts';
 import { getStateNumber, setState } from './agent-state.repository.ts';
 import { pruneRaw, pruneSmall, pruneTierStep, seriesKeys } from './prune.ts';
+import { prunePollErrors } from './poll-errors.repository.ts';
+import { prunePressure } from './pressure.repository.ts';
 import { ROLLUPS, rollupWindow, type RollupKind, type Tier } from './rollup.ts';
 import { sql } from 'kysely';
 
@@ -14,6 +16,8 @@ export interface RetentionSettings {
   hourlyDays: number;
   /** poll_runs history; default 30 days. */
   pollRunsDays?: number;
+  /** tasks, by start time; default hourlyDays. */
+  taskDays?: number;
 }
 
 export interface MaintenanceOptions {
@@ -164,7 +168,9 @@ export function createMaintenance(deps: MaintenanceDeps): { run(): Promise<Maint
         await pruneTiers(kind, nowSec, s);
       }
       s.pruned.poll_runs = await pruneSmall(db, 'poll_runs', nowSec - (deps.retention.pollRunsDays ?? 30) * 86_400, o.smallPruneLimit);
-      s.pruned.tasks = await pruneSmall(db, 'tasks', nowSec - deps.retention.hourlyDays * 86_400, o.smallPruneLimit);
+      s.pruned.poll_errors = await prunePollErrors(db, nowSec - (deps.retention.pollRunsDays ?? 30) * 86_400, o.smallPruneLimit);
+      s.pruned.pressure_samples = await prunePressure(db, nowSec - deps.retention.rawHours * 3600, o.smallPruneLimit);
+      s.pruned.tasks = await pruneSmall(db, 'tasks', nowSec - (deps.retention.taskDays ?? deps.retention.hourlyDays) * 86_400, o.smallPruneLimit);
       s.pruned.guest_status_changes = await pruneSmall(db, 'guest_status_changes', nowSec - deps.retention.hourlyDays * 86_400, o.smallPruneLimit);
       if (deps.sqlite && s.windows.guest > 0) deps.sqlite.pragma('optimize');
       s.ms = deps.now() - t0;

@@ -1,10 +1,11 @@
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
-import { applyStorePragmas, registerSqlite } from './sqlite-dialect.ts';
+import { applyStorePragmas, createStoreDialect, registerSqlite } from './sqlite-dialect.ts';
+import { BUSY_TIMEOUT_MS } from './write-queue.ts';
 
 export interface Store {
   db: Kysely<Database>;
@@ -14,7 +15,11 @@ export interface Store {
 }
 
 export interface OpenOptions {
-  /** Milliseconds a writer waits for a reader's lock before giving up. */
+  /**
+   * Milliseconds a statement waits for a lock before SQLITE_BUSY. better-sqlite3 waits
+   * synchronously (the event loop stands still), so it is short; write-queue.ts retries with
+   * async backoff instead.
+   */
   busyTimeoutMs?: number;
   /** WAL size in pages that triggers a checkpoint (see applyStorePragmas). */
   walAutocheckpointPages?: number;
@@ -32,14 +37,16 @@ export async function openDatabase(file: string, opts: OpenOptions = {}): Promis
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
   applyStorePragmas(sqlite, {
-    busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+    // migrations run before anything else is started: a longer wait costs nobody anything
+    busyTimeoutMs: 5000,
     walAutocheckpointPages: opts.walAutocheckpointPages ?? 16_000,
     pageSize: opts.pageSize ?? 2048,
     cacheKiB: opts.cacheKiB ?? 65_536,
   });
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: createStoreDialect(sqlite) });
   registerSqlite(db, sqlite);
   if (opts.migrate !== false) await migrateToLatest(db);
+  sqlite.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS)}`);
   return {
     db,
     sqlite,

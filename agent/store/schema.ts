@@ -119,6 +119,32 @@ export interface NodeSamplesTable {
   netout_bps: number | null;
 }
 
+/** PVE 9 guest pressure stall (PSI avg10, percent), only from rrddata (2026-12-07-0020). */
+export interface GuestPressureSamplesTable {
+  cluster_id: number;
+  vmid: number;
+  ts: Epoch;
+  cpu_some: number | null;
+  cpu_full: number | null;
+  io_some: number | null;
+  io_full: number | null;
+  memory_some: number | null;
+  memory_full: number | null;
+}
+
+/** PVE 9 node ZFS ARC bytes and pressure stall (PSI avg10, percent), only from rrddata (2026-12-07-0020). */
+export interface NodePressureSamplesTable {
+  cluster_id: number;
+  node: string;
+  ts: Epoch;
+  arcsize: number | null;
+  cpu_some: number | null;
+  io_some: number | null;
+  io_full: number | null;
+  memory_some: number | null;
+  memory_full: number | null;
+}
+
 export interface StorageSamplesTable {
   ts: Epoch;
   cluster_id: number;
@@ -239,6 +265,19 @@ export interface AgentStateTable {
   updated_at: Epoch;
 }
 
+/** Per-node / per-endpoint poll problems that did not fail the cluster (2026-12-07-0021). */
+export interface PollErrorsTable {
+  id: Generated<number>;
+  cluster_id: number;
+  ts: Epoch;
+  /** The node the request was about; null for cluster-wide paths. */
+  node: string | null;
+  endpoint: string | null;
+  path: string | null;
+  code: string;
+  message: string;
+}
+
 export interface Database {
   clusters: ClustersTable;
   nodes: NodesTable;
@@ -248,6 +287,8 @@ export interface Database {
   guest_samples: GuestSamplesTable;
   node_samples: NodeSamplesTable;
   storage_samples: StorageSamplesTable;
+  guest_pressure_samples: GuestPressureSamplesTable;
+  node_pressure_samples: NodePressureSamplesTable;
   guest_samples_5m: GuestRollupTable;
   guest_samples_1h: GuestRollupTable;
   node_samples_5m: NodeRollupTable;
@@ -257,5 +298,6 @@ export interface Database {
   tasks: TasksTable;
   actions: ActionsTable;
   poll_runs: PollRunsTable;
+  poll_errors: PollErrorsTable;
   agent_state: AgentStateTable;
 }

@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ClusterSnapshot, GuestState } from '../poll/cluster-snapshot.ts';
 import type { Database, GuestsTable } from './schema.ts';
 import { bulkInsert } from './sqlite-dialect.ts';
+import { undoClockAhead } from './clock-step.repository.ts';
 
 export { ensureCluster, getClusterId, writePollRun, type PollRunRecord } from './cluster.repository.ts';
 
@@ -48,6 +49,7 @@ export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot)
   let next: Map<number, KnownGuest> | undefined;
   try {
     await db.transaction().execute(async (trx) => {
+      await undoClockAhead(trx, snap.cluster, snap.ts);
       clusterId = await upsertCluster(trx, snap);
       await upsertNodes(trx, clusterId, snap);
       next = await writeGuests(db, trx, clusterId, snap, cache.get(clusterId));
@@ -107,7 +109,9 @@ async function upsertCluster(trx: Trx, snap: ClusterSnapshot): Promise<number> {
     .onConflict((oc) =>
       oc.column('name').doUpdateSet({
         ...values,
-        last_sample_ts: sql<number>`max(coalesce(clusters.last_sample_ts, 0), excluded.last_sample_ts)`,
+        // the newest cycle's, not max(old, new): after a backward clock step max() froze the
+        // *_latest views on the cycle stamped by the clock that ran ahead (undoClockAhead)
+        last_sample_ts: sql<number>`excluded.last_sample_ts`,
       }),
     )
     .returning('id')

@@ -7,7 +7,7 @@
 //    integer division behaves the same; noted in db/README.md);
 //  - online backup (scripts/db-snapshot.ts) and VACUUM INTO.
 import type SqliteDatabase from 'better-sqlite3';
-import type { Kysely, Transaction } from 'kysely';
+import { SqliteDialect, SqliteDriver, type DatabaseConnection, type Kysely, type Transaction } from 'kysely';
 
 // Table names are dynamic here, so the schema type cannot help: any is deliberate.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -110,4 +110,51 @@ export function prepareCached(sqlite: SqliteDatabase.Database, text: string): Sq
   let stmt = map.get(text);
   if (!stmt) map.set(text, (stmt = sqlite.prepare(text)));
   return stmt;
+}
+
+/** Waits between attempts of a statement outside a transaction that found the database locked (~6 s in all). */
+export const AUTOCOMMIT_BUSY_RETRY_MS = [25, 50, 100, 200, 400, 800, 1600, 3200] as const;
+
+/**
+ * kysely's SQLite dialect, except that ROLLBACK is skipped when SQLite already ended the
+ * transaction itself: on SQLITE_FULL (and some I/O errors) SQLite rolls back on its own, kysely's
+ * ROLLBACK then failed with "cannot rollback - no transaction is active", and that error replaced
+ * the real one (issue 12 item 9). Now the caller sees SQLITE_FULL.
+ */
+export function createStoreDialect(sqlite: SqliteDatabase.Database, opts: { sleep?: (ms: number) => Promise<void>; busyRetryDelaysMs?: readonly number[] } = {}): SqliteDialect {
+  const config = { database: sqlite };
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const delays = opts.busyRetryDelaysMs ?? AUTOCOMMIT_BUSY_RETRY_MS;
+  /**
+   * A statement outside a transaction (the inbox's single updates, reads) that meets another
+   * writer's lock is retried with async backoff: the event loop runs meanwhile (issue 12 item 9).
+   * Inside a transaction the caller retries the whole transaction (write-queue.ts).
+   */
+  const retrying = <T>(run: () => Promise<T>): Promise<T> => {
+    const go = async (i: number): Promise<T> => {
+      try {
+        return await run();
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || sqlite.inTransaction || i >= delays.length) throw err;
+        await sleep(delays[i]!);
+        return go(i + 1);
+      }
+    };
+    return go(0);
+  };
+  class StoreDriver extends SqliteDriver {
+    override async acquireConnection(): Promise<DatabaseConnection> {
+      const c = await super.acquireConnection();
+      return { executeQuery: (q) => retrying(() => c.executeQuery(q)), streamQuery: (q, n) => c.streamQuery(q, n) };
+    }
+    override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+      if (!sqlite.inTransaction) return;
+      await super.rollbackTransaction(connection);
+    }
+  }
+  return new (class extends SqliteDialect {
+    override createDriver() {
+      return new StoreDriver(config);
+    }
+  })(config);
 }

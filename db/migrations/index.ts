@@ -6,6 +6,8 @@ import type { Migration } from 'kysely';
 import * as m0001 from './2026-11-27-0001-initial.ts';
 import * as m0002 from './2026-11-27-0002-views.ts';
 import * as m0003 from './2026-11-27-0003-actions-request.ts';
+import * as m0020 from './2026-12-07-0020-pve9-pressure-arc.ts';
+import * as m0021 from './2026-12-07-0021-poll-errors.ts';
 import * as m0040 from './2026-12-07-0040-health.ts';
 
 /** Migration name (file name without .ts) → module, in name order. */
@@ -13,5 +15,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-11-27-0001-initial': m0001,
   '2026-11-27-0002-views': m0002,
   '2026-11-27-0003-actions-request': m0003,
+  '2026-12-07-0020-pve9-pressure-arc': m0020,
+  '2026-12-07-0021-poll-errors': m0021,
   '2026-12-07-0040-health': m0040,
 };

@@ -206,7 +206,7 @@ export async function measureRollupWindow(guests: number): Promise<{ maxRunMs: n
     const snap = syntheticSnapshot({ ts: T0, guests, nodes: 20 });
     await writeSnapshot(s.db, snap);
     const sampled = snap.guests.filter((g) => g.status !== 'stopped' && !g.template).map((g) => g.vmid);
-    const ins = s.sqlite.prepare('insert or ignore into guest_samples values (?, 1, ?, 1000, ?, ?, ?, 0, ?, ?, ?, ?)');
+    const ins = s.sqlite.prepare('insert or ignore into guest_samples (ts, cluster_id, vmid, uptime, cpu, mem, memhost, disk, netin_bps, netout_bps, diskread_bps, diskwrite_bps) values (?, 1, ?, 1000, ?, ?, ?, 0, ?, ?, ?, ?)');
     s.sqlite.transaction(() => {
       for (let ts = T0; ts < T0 + 7200; ts += 60) for (const v of sampled) { const n = noise(v, ts); ins.run(ts, v, n, 2 ** 30, 2 ** 30, 1000 * n, 2000 * n, 10, 20); }
     })();
@@ -242,7 +242,7 @@ export async function measureSteadySize(guests: number, retention = { rawHours: 
   const s = await tempStore();
   try {
     const end = T0 + 500 * 86_400;
-    const rawIns = s.sqlite.prepare('insert into guest_samples values (?, 1, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)');
+    const rawIns = s.sqlite.prepare('insert into guest_samples (ts, cluster_id, vmid, uptime, cpu, mem, memhost, disk, netin_bps, netout_bps, diskread_bps, diskwrite_bps) values (?, 1, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)');
     const ins5 = s.sqlite.prepare(GUEST_5M_INSERT);
     const ins1 = s.sqlite.prepare(GUEST_1H_INSERT);
     const window = 7200;

@@ -12,11 +12,11 @@ describe('backfill mapping', () => {
       { time: 280, cpu: 0.3 },
     ]).items;
     const out = nodeRowsFromRrd('n1', rows, 100, 280);
-    expect(out).toEqual([{ node: 'n1', ts: 160, cpu: 0.2, iowait: 0.01, load1: null, memTotal: null, memUsed: null, memAvailable: 1e9, swapTotal: null, swapUsed: null, rootfsTotal: null, rootfsUsed: null, netinBps: null, netoutBps: null }]);
+    expect(out).toEqual([{ node: 'n1', ts: 160, cpu: 0.2, iowait: 0.01, load1: null, memTotal: null, memUsed: null, memAvailable: 1e9, swapTotal: null, swapUsed: null, rootfsTotal: null, rootfsUsed: null, netinBps: null, netoutBps: null, arcsize: null, pressureCpuSome: null, pressureIoSome: null, pressureIoFull: null, pressureMemorySome: null, pressureMemoryFull: null }]);
   });
   it('guest rrddata: stopped rows skipped, QEMU disk null, LXC disk kept', () => {
     const rows = parseItems(RrdRow, [{ time: 10, cpu: 0.5, mem: 1, disk: 7, netin: 3 }, { time: 20, maxmem: 9 }]).items;
-    expect(guestRowsFromRrd(100, 'qemu', rows, 0, 100)).toEqual([{ vmid: 100, ts: 10, cpu: 0.5, mem: 1, disk: null, netinBps: 3, netoutBps: null, diskreadBps: null, diskwriteBps: null }]);
+    expect(guestRowsFromRrd(100, 'qemu', rows, 0, 100)).toEqual([{ vmid: 100, ts: 10, cpu: 0.5, mem: 1, disk: null, netinBps: 3, netoutBps: null, diskreadBps: null, diskwriteBps: null, memhost: null, pressureCpuSome: null, pressureCpuFull: null, pressureIoSome: null, pressureIoFull: null, pressureMemorySome: null, pressureMemoryFull: null }]);
     expect(guestRowsFromRrd(101, 'lxc', rows, 0, 100)[0]!.disk).toBe(7);
   });
   it('metrics export: gauges as they are, derive counters → bytes/s, a counter reset gives null', () => {

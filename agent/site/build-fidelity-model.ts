@@ -1,0 +1,85 @@
+// Pure view models for what issue 12 items 2 and 3 add to the pages: the latest PVE 9 pressure
+// stall / ZFS ARC values of a node or guest, and per-node poll errors (node, cluster and agent
+// pages, status.json). Rows in, typed models out; rendered by site-templates/partials/pressure.eta
+// and poll-errors.eta. Kept apart from the engine so it can be re-attached to the new one.
+import type { PollErrorRow } from '../store/poll-errors.repository.ts';
+import type { GuestPressureRow, NodePressureRow } from '../store/pressure.repository.ts';
+import { fmtBytes, fmtTime } from './format.ts';
+
+export interface PressureVM {
+  /** e.g. "As of 2026-12-07 01:00 (from Proxmox's RRD history)". */
+  asOf: string;
+  rows: Array<{ label: string; text: string }>;
+}
+
+/** PSI avg10 is a percentage already (pve-api.md §8). */
+const pct = (v: number | null) => (v === null ? '–' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)} %`);
+
+/** A node's latest pressure/ARC values, or null when none were ever fetched (PVE ≤ 8, no backfill yet). */
+export function buildNodePressure(row: NodePressureRow | undefined): PressureVM | null {
+  if (!row) return null;
+  return {
+    asOf: `As of ${fmtTime(row.ts)} (from Proxmox's RRD history; these values are not in the live API)`,
+    rows: [
+      { label: 'CPU pressure (some)', text: pct(row.cpu_some) },
+      { label: 'I/O pressure (some / full)', text: `${pct(row.io_some)} / ${pct(row.io_full)}` },
+      { label: 'Memory pressure (some / full)', text: `${pct(row.memory_some)} / ${pct(row.memory_full)}` },
+      { label: 'ZFS ARC size', text: fmtBytes(row.arcsize) },
+    ],
+  };
+}
+
+/** A guest's latest pressure values (and host memory, QEMU), or null when none were fetched. */
+export function buildGuestPressure(row: GuestPressureRow | undefined): PressureVM | null {
+  if (!row) return null;
+  const rows = [
+    { label: 'CPU pressure (some / full)', text: `${pct(row.cpu_some)} / ${pct(row.cpu_full)}` },
+    { label: 'I/O pressure (some / full)', text: `${pct(row.io_some)} / ${pct(row.io_full)}` },
+    { label: 'Memory pressure (some / full)', text: `${pct(row.memory_some)} / ${pct(row.memory_full)}` },
+  ];
+  if (row.memhost !== null) rows.push({ label: 'Memory on the host', text: fmtBytes(row.memhost) });
+  return { asOf: `As of ${fmtTime(row.ts)} (from Proxmox's RRD history; these values are not in the live API)`, rows };
+}
+
+export interface PollErrorVM {
+  when: string;
+  ts: number;
+  cluster: string;
+  node: string;
+  code: string;
+  endpoint: string;
+  path: string;
+  message: string;
+}
+
+export interface PollErrorsVM {
+  id: string;
+  title: string;
+  rows: PollErrorVM[];
+  emptyText: string;
+}
+
+/** Poll errors for a page: those of one cluster and/or node, newest first, at most `limit`. */
+export function buildPollErrors(rows: readonly PollErrorRow[], id: string, filter: { cluster?: string; node?: string }, opts: { windowText: string; limit?: number }): PollErrorsVM {
+  const out: PollErrorVM[] = [];
+  for (const r of rows) {
+    if (filter.cluster !== undefined && r.cluster !== filter.cluster) continue;
+    if (filter.node !== undefined && r.node !== filter.node) continue;
+    out.push({ when: fmtTime(r.ts), ts: r.ts, cluster: r.cluster, node: r.node ?? '(cluster)', code: r.code, endpoint: r.endpoint ?? '–', path: r.path ?? '–', message: r.message });
+    if (out.length >= (opts.limit ?? 50)) break;
+  }
+  return { id, title: `Poll errors (last ${opts.windowText})`, rows: out, emptyText: `No poll errors in the last ${opts.windowText}.` };
+}
+
+/** Per cluster for status.json: errors in the window and the latest cycle's per-node errors. */
+export function pollErrorsForStatus(rows: readonly PollErrorRow[]): Map<string, { errors_24h: number; last_error_at: number | null; node_errors: Array<{ node: string | null; at: number; code: string; endpoint: string | null; path: string | null; message: string }> }> {
+  const out = new Map<string, { errors_24h: number; last_error_at: number | null; node_errors: Array<{ node: string | null; at: number; code: string; endpoint: string | null; path: string | null; message: string }> }>();
+  for (const r of rows) {
+    let e = out.get(r.cluster);
+    if (!e) out.set(r.cluster, (e = { errors_24h: 0, last_error_at: r.ts, node_errors: [] }));
+    e.errors_24h++;
+    // rows are newest first: the latest cycle with errors is the first ts seen
+    if (r.ts === e.last_error_at) e.node_errors.push({ node: r.node, at: r.ts, code: r.code, endpoint: r.endpoint, path: r.path, message: r.message });
+  }
+  return out;
+}
