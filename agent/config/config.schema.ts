@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AlertsConfig, RulesConfig } from '../alerts/alerts-config.schema.ts'; // alerts (#16)
 
 /** SHA-256 fingerprint in the colon-separated upper-case form Proxmox publishes as `ssl_fingerprint`. */
 export const Fingerprint = z
@@ -156,6 +157,8 @@ export const Config = z
     actions: ActionsConfig.default(ActionsConfig.parse({})),
     site: SiteConfig.default(SiteConfig.parse({})),
     log: LogConfig.default(LogConfig.parse({})),
+    rules: RulesConfig.default(RulesConfig.parse({})), // alerts (#16)
+    alerts: AlertsConfig.default(AlertsConfig.parse({})), // alerts (#16)
   })
   .strict()
   .superRefine((c, ctx) => {
