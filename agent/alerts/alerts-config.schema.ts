@@ -125,8 +125,23 @@ export const StandingSilence = z
   .strict();
 export type StandingSilence = z.infer<typeof StandingSilence>;
 
+/** Who may silence what through the inbox: any rule matching allows the silence. With no rule nothing is allowed. */
+export const SilencePolicyRule = z
+  .object({
+    /** The silence must pin `cluster` with an "=" matcher to one of these (absent: any cluster, or none pinned). */
+    clusters: z.array(z.string()).optional(),
+    /** Submitters (user names, or "uid N") allowed; absent: anyone who can write to the inbox. */
+    submitters: z.array(z.string()).optional(),
+    /** Longest silence this rule allows. */
+    maxHours: z.number().positive().max(24 * 90).default(24 * 7),
+  })
+  .strict();
+export type SilencePolicyRule = z.infer<typeof SilencePolicyRule>;
+
 export const AlertsConfig = z
   .object({
+    /** Silence requests dropped into the inbox are checked against this list. */
+    silencePolicy: z.array(SilencePolicyRule).default([]),
     targets: z.array(Target).default([]),
     routes: z.array(Route).default([]),
     silences: z.array(StandingSilence).default([]),
