@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-const PARTS = ['poll', 'store', 'site', 'inbox'] as const;
+const PARTS = ['poll', 'store', 'site', 'inbox', 'alerts'] as const; // alerts: #16
 type Part = (typeof PARTS)[number];
 
 interface BenchModule {
