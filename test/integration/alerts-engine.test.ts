@@ -107,6 +107,18 @@ describe('default pack on a real database', () => {
     expect(firing()).toEqual([]);
   });
 
+  it('an action the agent runs on a guest mutes its alerts while it runs, with why', async () => {
+    const e = engine();
+    store.sqlite.prepare(`insert into actions (id, cluster, vmid, action, state, received_at, updated_at) values ('req-mute', 'lab', 100, 'migrate', 'running', ?, ?)`).run(t, t);
+    for (let i = 0; i < 7; i++) await cycle(e, [guestPaused]);
+    expect(firing()).toEqual(['guest-paused lab/pve1/100 [muted: action migrate (req-mute) is running]']);
+    store.sqlite.prepare(`update actions set state = 'done', outcome = 'done' where id = 'req-mute'`).run();
+    await cycle(e, [guestPaused]);
+    expect(firing()).toEqual(['guest-paused lab/pve1/100']);
+    for (let i = 0; i < 2; i++) await cycle(e);
+    expect(firing()).toEqual([]);
+  });
+
   it('a failed task fires once per task and resolves an hour later', async () => {
     const e = engine();
     const upid = `UPID:pve1:00001234:00000000:${(t + 30).toString(16).toUpperCase()}:qmmigrate:105:alice@pve:`;
