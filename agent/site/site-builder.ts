@@ -23,6 +23,9 @@ import { DEFAULT_PERIODS, type RollPeriods } from './roll-schedule.ts';
 import { queryNodeTierSeries, queryStorageTierSeries, seriesJson } from './series.query.ts';
 import { loadAssets } from './site-assets.ts';
 import { paths } from './site-paths.ts';
+import { alertsDb, recentNotableTransitions } from '../store/alerts.repository.ts'; // alerts (#16)
+import { buildAlertFeeds } from '../alerts/site/alerts-feed.model.ts'; // alerts (#16)
+import { renderAlertsFeed } from '../alerts/site/render-alerts-feed.ts'; // alerts (#16)
 
 export interface BuildSummary {
   /** HTML pages in the site. */
@@ -171,6 +174,8 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       lap('fleet');
       const nextNodeRoll = await renderTierFiles(data, nowSec, full, has, emit);
       lap('tiers');
+      // alerts (#16): the Atom feeds, from the alert engine's own model and renderer
+      for (const f of buildAlertFeeds(await recentNotableTransitions(alertsDb(db), 200), data.clusters.map((c) => c.name), config.site.title)) emit(f.path, renderAlertsFeed(f));
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
         deferTiers: full && !opts.toMemory,

@@ -214,3 +214,13 @@ export async function undeliveredCount(db: AlertsDb): Promise<number> {
   const r = await db.selectFrom('alert_outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('delivered_at', 'is', null).executeTakeFirst();
   return Number(r?.n ?? 0);
 }
+
+// ---- pages and feeds ----
+
+export interface TransitionRow { id: number; ts: number; rule: string; labels: string; fromState: string; toState: string; severity: string; summary: string; muted: string | null; silenced: string | null }
+
+/** The newest firing/resolved transitions (for the Atom feeds), newest first. */
+export async function recentNotableTransitions(db: AlertsDb, limit: number): Promise<TransitionRow[]> {
+  const rows = await db.selectFrom('alert_transitions').selectAll().where('to_state', 'in', ['firing', 'resolved']).orderBy('id', 'desc').limit(limit).execute();
+  return rows.map((r) => ({ id: r.id, ts: r.ts, rule: r.rule, labels: r.labels, fromState: r.from_state, toState: r.to_state, severity: r.severity, summary: r.summary, muted: r.muted, silenced: r.silenced }));
+}

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startSimulator } from '../../scripts/pve-sim/index.ts';
@@ -80,6 +80,10 @@ describe('alerts in the running agent', () => {
       const fired = JSON.parse(hook.received[0]!.body) as Notification;
       expect(fired.alerts.map((a) => [a.alertname, a.status, a.labels.node])).toEqual([['node-offline', 'firing', node]]);
       expect(String(hook.received[0]!.headers['x-pmi-signature'])).toMatch(/^t=\d+,sha256=[0-9a-f]{64}$/);
+      // the site's Atom feeds, global and per cluster
+      const feed = readFileSync(join(dirs.site, 'current', 'alerts', `${cluster}.atom`), 'utf8');
+      expect(feed).toContain(`<title>[FIRING] critical: Node ${node} of ${cluster} is offline</title>`);
+      expect(readFileSync(join(dirs.site, 'current', 'alerts.atom'), 'utf8')).toContain('<category term="node-offline"/>');
 
       const db = new Database(dirs.database, { readonly: true });
       const firing = db.prepare("select rule from alert_instances where state = 'firing' and muted is null").all().map((r) => (r as { rule: string }).rule);
