@@ -224,3 +224,13 @@ export async function recentNotableTransitions(db: AlertsDb, limit: number): Pro
   const rows = await db.selectFrom('alert_transitions').selectAll().where('to_state', 'in', ['firing', 'resolved']).orderBy('id', 'desc').limit(limit).execute();
   return rows.map((r) => ({ id: r.id, ts: r.ts, rule: r.rule, labels: r.labels, fromState: r.from_state, toState: r.to_state, severity: r.severity, summary: r.summary, muted: r.muted, silenced: r.silenced }));
 }
+
+export interface HistoryRow extends TransitionRow { durationS: number | null }
+
+/** Transitions since `since` with how long each state lasted (v_alert_history), newest first. */
+export async function alertHistory(db: AlertsDb, since: number, limit: number): Promise<HistoryRow[]> {
+  const r = await sql<{ id: number; ts: number; rule: string; labels: string; from_state: string; to_state: string; severity: string; summary: string; muted: string | null; silenced: string | null; duration_s: number | null }>`
+    select id, ts, rule, labels, from_state, to_state, severity, summary, muted, silenced, duration_s
+    from v_alert_history where ts >= ${since} order by id desc limit ${limit}`.execute(db);
+  return r.rows.map((x) => ({ id: x.id, ts: x.ts, rule: x.rule, labels: x.labels, fromState: x.from_state, toState: x.to_state, severity: x.severity, summary: x.summary, muted: x.muted, silenced: x.silenced, durationS: x.duration_s }));
+}

@@ -84,6 +84,8 @@ describe('alerts in the running agent', () => {
       const feed = readFileSync(join(dirs.site, 'current', 'alerts', `${cluster}.atom`), 'utf8');
       expect(feed).toContain(`<title>[FIRING] critical: Node ${node} of ${cluster} is offline</title>`);
       expect(readFileSync(join(dirs.site, 'current', 'alerts.atom'), 'utf8')).toContain('<category term="node-offline"/>');
+      const page = readFileSync(join(dirs.site, 'current', 'alerts.html'), 'utf8');
+      expect(page.slice(page.indexOf('<h2>Firing</h2>'), page.indexOf('<h2>Pending</h2>'))).toContain(`Node ${node} of ${cluster} is offline`);
 
       const db = new Database(dirs.database, { readonly: true });
       const firing = db.prepare("select rule from alert_instances where state = 'firing' and muted is null").all().map((r) => (r as { rule: string }).rule);
