@@ -42,7 +42,7 @@ async function waitFor(pred: () => boolean, what: string, log: () => string) {
 }
 
 describe('alerts in the running agent', () => {
-  it('node offline in the simulator: fires after `for`, notifies (signed), resolves with a notice', async () => {
+  it('node offline, then the cluster unreachable, in the simulator: fire after `for`, notify (signed), mute, resolve', async () => {
     const dirs = writeAgentConfig(sim, (c) => {
       c.pollIntervalSeconds = 60;
       c.alerts = {
@@ -98,6 +98,25 @@ describe('alerts in the running agent', () => {
       const resolved = JSON.parse(hook.received[1]!.body) as Notification;
       expect(resolved.alerts.map((a) => [a.alertname, a.status])).toEqual([['node-offline', 'resolved']]);
       expect(beats).toBeGreaterThanOrEqual(5);
+
+      // The whole cluster unreachable: the agent's own polls fail, poll-failing fires after its
+      // `for` and mutes the cluster's other alerts (data-stale among them); no heartbeat then.
+      const beatsBefore = beats;
+      sim.faults.set({ cluster }, { kind: 'offline' });
+      for (let i = 0; i < 7; i++) await cycle();
+      const db2 = new Database(dirs.database, { readonly: true });
+      const rows = db2.prepare("select rule, muted from alert_instances where state = 'firing'").all() as { rule: string; muted: string | null }[];
+      db2.close();
+      expect(rows.find((r) => r.rule === 'poll-failing')?.muted).toBeNull();
+      expect(rows.find((r) => r.rule === 'data-stale')?.muted).toBe(`poll-failing (cluster=${cluster})`);
+      expect(beats).toBe(beatsBefore);
+      sim.faults.clear({ cluster });
+      for (let i = 0; i < 4; i++) await cycle();
+      const db3 = new Database(dirs.database, { readonly: true });
+      const after = db3.prepare("select rule from alert_instances where state = 'firing' and rule in ('poll-failing', 'data-stale')").all();
+      db3.close();
+      expect(after).toEqual([]);
+      expect(beats).toBeGreaterThan(beatsBefore);
       expect(sink.text()).not.toContain('e2e-secret');
     } finally {
       await parts.close();
