@@ -20,6 +20,8 @@ export interface CycleParts {
   backfill?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
   maintain: () => Promise<unknown>;
   rescanInbox?: () => Promise<void>;
+  /** Alert rules over what was just stored (#16). */
+  alerts?: () => Promise<unknown>;
   site: { record(snapshots: ClusterSnapshot[]): void; build(): Promise<unknown> };
   /** The OpenMetrics file, written last from this cycle's outcomes (metrics/metrics-exporter.ts). */
   metrics?: { record(report: CycleReport): Promise<unknown> };
@@ -81,6 +83,7 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
   if (p.backfill && !p.stopping?.()) await time('backfill', () => p.backfill!(outcomes));
   await time('maintain', p.maintain);
   if (p.rescanInbox) await time('inbox', p.rescanInbox);
+  if (p.alerts) await time('alerts', p.alerts);
   await time('site', async () => {
     p.site.record(snapshots);
     await p.site.build();

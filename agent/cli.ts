@@ -19,6 +19,9 @@ Commands:
   once           run one cycle (poll, store, publish), then exit
   check-config   validate the config, load the token secrets, connect to every cluster and
                  report reachability, TLS and the token's privileges; non-zero exit on any problem
+  rules check    check the alert rules (pmi-agent rules --help)
+  rules backtest RULE [--since 30d]
+                 replay an alert rule over the stored history
 
 Options:
   -c, --config PATH   config file (default: $PMI_CONFIG or ${DEFAULT_CONFIG})
@@ -80,6 +83,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Parse
 
 /** Runs the CLI and returns the exit code; every side effect goes through io and commands. */
 export async function runCli(argv: readonly string[], io: CliIo, commands: CliCommands = defaultCommands): Promise<number> {
+  // alerts (#16): `rules …` has its own subcommands and options
+  if (argv[0] === 'rules') return (await import('./alerts/rules-cli.ts')).runRulesCli(argv.slice(1), io, DEFAULT_CONFIG);
   const p = parseCli(argv, io.env);
   switch (p.kind) {
     case 'help':

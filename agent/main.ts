@@ -20,6 +20,7 @@ import { createSiteBuilder } from './site/site-builder.ts';
 import { closeWriterPool } from './site/publish.ts';
 import { createInbox } from './inbox/inbox.ts';
 import { createMetricsExporter, nodeProcessStats } from './metrics/metrics-exporter.ts';
+import { createAlertsService, type AlertsService } from './alerts/alerts-service.ts'; // alerts (#16)
 import { runCycle, type CycleSummary } from './agent-cycle.ts';
 import { createCycleScheduler } from './cycle-scheduler.ts';
 import { acquireAgentLock } from './agent-lock.ts';
@@ -117,6 +118,19 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays });
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, dbFile: config.paths.database, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
+  // alerts (#16): rules checked here (a broken rule file stops the start like a config error)
+  let alerts: AlertsService;
+  try {
+    alerts = createAlertsService({
+      rules: config.rules, alerts: config.alerts, configPath, db: store.db, sqlite: store.sqlite, dbFile: config.paths.database,
+      intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, now, log: log.child({ module: 'alerts' }),
+      ...(credentialsDir && { credentialsDir }), registerSecret: (name, secret) => secrets.set(name, secret),
+    });
+  } catch (err) {
+    await store.close();
+    lock.release();
+    throw err;
+  }
   const inbox = withInbox
     ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions })
     : undefined;
@@ -129,8 +143,8 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   metrics?.start();
 
   const stopPolling = new AbortController();
-  const cycle = () =>
-    runCycle({
+  const cycle = async () => {
+    const summary = await runCycle({
       log: log.child({ module: 'cycle' }),
       now,
       poll: () => poller.pollAll({ signal: stopPolling.signal }),
@@ -144,21 +158,26 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
       maintain: () => maintenance.run(),
       ...(inbox && { rescanInbox: () => inbox.rescan() }),
+      alerts: () => alerts.evaluate(), // alerts (#16)
       site,
       ...(metrics && { metrics }),
       stopping: () => stopPolling.signal.aborted,
     });
+    await alerts.heartbeat(summary.failedStages.length === 0 && summary.failed === 0); // alerts (#16)
+    return summary;
+  };
 
   return {
     config,
     log,
     runCycle: cycle,
     abortPoll: () => stopPolling.abort(),
-    startInbox: async () => { await inbox?.start(); },
+    startInbox: async () => { alerts.start(); await inbox?.start(); },
     async close() {
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
       await metrics?.stop();
+      await alerts.stop().catch((err: unknown) => log.error({ err }, 'alerts stop failed')); // alerts (#16)
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       await closeWriterPool();
       // issue 12 item 9 (fidelity): writes kept while the database was locked get a last chance

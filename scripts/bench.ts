@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-const PARTS = ['poll', 'store', 'site', 'inbox', 'metrics'] as const;
+const PARTS = ['poll', 'store', 'site', 'inbox', 'metrics', 'alerts'] as const;
 type Part = (typeof PARTS)[number];
 
 interface BenchModule {
@@ -28,7 +28,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npm run bench [-- --json] [--only poll,store,site,inbox,metrics] [--quick] [--dir DIR]');
+  console.log('usage: npm run bench [-- --json] [--only poll,store,site,inbox,metrics,alerts] [--quick] [--dir DIR]');
   console.log('  --dir  where databases and sites are built (default var/bench in the checkout: on the');
   console.log('         disk, like /var/lib/pmi-dashboard; /tmp may be tmpfs or, as on one test VM, an');
   console.log('         unrepresentatively slow directory)');

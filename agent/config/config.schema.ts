@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HealthConfig } from './health-config.schema.ts';
+import { AlertsConfig, RulesConfig } from '../alerts/alerts-config.schema.ts'; // alerts (#16)
 
 /** SHA-256 fingerprint in the colon-separated upper-case form Proxmox publishes as `ssl_fingerprint`. */
 export const Fingerprint = z
@@ -184,6 +185,8 @@ export const Config = z
     metrics: MetricsConfig.default(MetricsConfig.parse({})),
     /** Health beyond metrics (issue #15): health-config.schema.ts. */
     health: HealthConfig.default(HealthConfig.parse({})),
+    rules: RulesConfig.default(RulesConfig.parse({})), // alerts (#16)
+    alerts: AlertsConfig.default(AlertsConfig.parse({})), // alerts (#16)
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -12,6 +12,7 @@ import { parseActionFile } from './parse-action.ts';
 import { checkPolicy, splitTags } from './policy.ts';
 import { buildResult, submitterColumn } from './result-file.ts';
 import type { Submitter } from './submitter.ts';
+import { handleSilenceFile } from '../alerts/silence-intake.ts'; // alerts (#16)
 
 export type IntakeResult = { kind: 'accepted'; id: string } | { kind: 'rejected'; id: string } | { kind: 'finished' } | { kind: 'in-progress'; id: string };
 
@@ -51,6 +52,9 @@ export async function processClaimed(ctx: InboxContext, curName: string, claimed
     await reject(ctx, curName, submitter, claimedAtMs, { code: 'ACTION_INVALID', reason: `rejected file: ${read.reason}`, request: { excerpt: '' } });
     return { kind: 'rejected', id: `_${curName}` };
   }
+  // alerts (#16): silence requests share this protocol, row, result file and audit (agent/alerts/silence-intake.ts)
+  const silence = await handleSilenceFile(ctx, curName, read.bytes, submitter, claimedAtMs);
+  if (silence) return silence;
   const parsed = parseActionFile(read.bytes);
   if (!parsed.ok) {
     const free = parsed.id && !(await isTaken(ctx, parsed.id)) ? parsed.id : undefined;

@@ -23,6 +23,7 @@ import { DEFAULT_PERIODS, type RollPeriods } from './roll-schedule.ts';
 import { queryNodeTierSeries, queryStorageTierSeries, seriesJson } from './series.query.ts';
 import { loadAssets } from './site-assets.ts';
 import { paths } from './site-paths.ts';
+import { emitAlertPages } from '../alerts/site/emit-alert-pages.ts'; // alerts (#16)
 
 export interface BuildSummary {
   /** HTML pages in the site. */
@@ -54,7 +55,7 @@ export interface SiteBuilderDeps {
   /** Milliseconds since the epoch. */
   now: () => number;
   outDir: string;
-  config: Pick<Config, 'site' | 'pollIntervalSeconds'>;
+  config: Pick<Config, 'site' | 'pollIntervalSeconds'> & Partial<Pick<Config, 'alerts'>>; // alerts (#16): standing silences for the Alerts page
   /**
    * The database file: the first build then reads the last hour of samples on a worker thread
    * of its own while it renders the fleet pages (absent: on this thread).
@@ -171,6 +172,8 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       lap('fleet');
       const nextNodeRoll = await renderTierFiles(data, nowSec, full, has, emit);
       lap('tiers');
+      // alerts (#16): alerts.html and the Atom feeds, from the alert engine's own models and renderers
+      await emitAlertPages({ db, frame, render, emit, clusters: data.clusters.map((c) => c.name), nowSec, standing: config.alerts?.silences ?? [] });
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
         deferTiers: full && !opts.toMemory,
