@@ -180,6 +180,8 @@ rm -f "$unit"
 install_file "$APP/systemd/pmi-agent.tmpfiles.conf" /etc/tmpfiles.d/pmi-agent.conf 0644 root root
 install_file "$APP/systemd/nginx-pmi-dashboard.conf" /etc/nginx/sites-available/pmi-dashboard 0644 root root
 install_once "$APP/systemd/config.example.json" /etc/pmi-agent/config.json 0640 root "$AGENT_USER"
+# the JSON Schema the config names with "$schema": "./config.schema.json" (editors check against it)
+install_file "$APP/systemd/config.schema.json" /etc/pmi-agent/config.schema.json 0644 root root
 
 # --- dependencies and systemd (only on the real system) --------------------------------------
 if [ -z "$ROOT" ]; then

@@ -4,7 +4,9 @@ import { z } from 'zod';
 export const Fingerprint = z
   .string()
   .transform((s) => s.trim().toUpperCase())
-  .pipe(z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'expected a SHA-256 fingerprint like "AB:CD:…" (32 colon-separated hex bytes)'));
+  .pipe(z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'expected a SHA-256 fingerprint like "AB:CD:…" (32 colon-separated hex bytes)'))
+  // JSON Schema (systemd/config.schema.json) sees the input: any case, surrounding blanks allowed
+  .meta({ pattern: '^\\s*([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}\\s*$' });
 
 const TokenId = z
   .string()
@@ -13,7 +15,8 @@ const TokenId = z
 const HttpsUrl = z
   .string()
   .url('expected a URL like "https://pve1.example.net:8006"')
-  .refine((u) => u.startsWith('https://'), 'Proxmox is reached over HTTPS: the URL must start with https://');
+  .refine((u) => u.startsWith('https://'), 'Proxmox is reached over HTTPS: the URL must start with https://')
+  .meta({ pattern: '^https://' });
 
 export const ClusterTls = z
   .object({
@@ -24,7 +27,9 @@ export const ClusterTls = z
   .strict()
   .refine((t) => t.insecure || t.fingerprint || t.caFile, {
     message: 'TLS must be verified: set "fingerprint" or "caFile" (or, knowingly, "insecure": true)',
-  });
+  })
+  // the refinement above for JSON Schema, which cannot run code (keep the two in step)
+  .meta({ anyOf: [{ required: ['fingerprint'] }, { required: ['caFile'] }, { required: ['insecure'], properties: { insecure: { const: true } } }] });
 
 export const ClusterConfig = z
   .object({
@@ -45,7 +50,8 @@ export const ClusterConfig = z
   .strict()
   .refine((c) => [c.tokenSecretFile, c.tokenSecretCredential, c.tokenSecret].filter(Boolean).length === 1, {
     message: 'give exactly one of "tokenSecretFile", "tokenSecretCredential" or "tokenSecret"',
-  });
+  })
+  .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
 
 export const PollConfig = z
   .object({
@@ -119,7 +125,7 @@ export const LogFileConfig = z
     /** Base file name; pino-roll adds the date/number. */
     path: z.string().min(1),
     frequency: z.enum(['daily', 'hourly']).or(z.number().int().positive()).default('daily'),
-    size: z.string().regex(/^\d+[kmg]?$/i).optional(),
+    size: z.string().regex(/^\d+[kmg]?$/i).meta({ pattern: '^\\d+[kmgKMG]?$' }).optional(),
     /** How many rotated files to keep. */
     keep: z.number().int().min(1).default(14),
   })
@@ -133,16 +139,25 @@ export const LogConfig = z
   })
   .strict();
 
+/** Poll intervals cron can express: dividing a minute, or whole minutes dividing an hour. */
+const cronExpressible = (s: number) => (s < 60 ? 60 % s === 0 : s % 60 === 0 && 3600 % s === 0);
+
 export const Config = z
   .object({
-    clusters: z.array(ClusterConfig).min(1, 'configure at least one cluster'),
+    /** The JSON Schema editors check the file against (systemd/config.schema.json); ignored by the agent. */
+    $schema: z.string().optional(),
+    clusters: z
+      .array(ClusterConfig)
+      .min(1, 'configure at least one cluster')
+      .meta({ description: 'Cluster names must be unique (the agent checks it; JSON Schema cannot).' }),
     /** Must divide a minute (5, 10, 15, 20, 30) or be whole minutes dividing an hour (60, 120, 300, …). */
     pollIntervalSeconds: z
       .number()
       .int()
       .min(5)
       .max(3600)
-      .refine((s) => (s < 60 ? 60 % s === 0 : s % 60 === 0 && 3600 % s === 0), 'the interval must divide a minute (5, 10, 15, 20, 30) or be whole minutes that divide an hour (60, 120, 300, 600, …)')
+      .refine(cronExpressible, 'the interval must divide a minute (5, 10, 15, 20, 30) or be whole minutes that divide an hour (60, 120, 300, 600, …)')
+      .meta({ enum: Array.from({ length: 3600 - 4 }, (_, i) => i + 5).filter(cronExpressible) })
       .default(60),
     paths: z
       .object({

@@ -190,6 +190,8 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
     expect(readFileSync(join(root, 'etc/systemd/system/pmi-agent.service'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/pmi-agent.service'), 'utf8'));
     expect(existsSync(join(root, 'etc/nginx/sites-enabled'))).toBe(false);
     expect(readFileSync(join(root, 'etc/pmi-agent/config.json'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/config.example.json'), 'utf8'));
+    // the JSON Schema the example names with "$schema": "./config.schema.json", next to it
+    expect(readFileSync(join(root, 'etc/pmi-agent/config.schema.json'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/config.schema.json'), 'utf8'));
     expect(existsSync(join(root, 'opt/pmi-agent/agent/main.js'))).toBe(true);
     for (const s of ['submit-action.js', 'db-snapshot.js', 'install.sh']) expect(existsSync(join(root, 'opt/pmi-agent/scripts', s)), s).toBe(true);
     // the compiled application only: no TypeScript source, no build script, no tests
