@@ -12,6 +12,13 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# the container image test (test/integration/container-image.test.ts): podman with runc, and
+# debootstrap for its base image (no registry is needed)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+# podman kube play needs catatonit for the pod's pause container
+{ command -v catatonit >/dev/null 2>&1 || [ -x /usr/libexec/podman/catatonit ]; } || missing+=(catatonit)
+{ command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ]; } || missing+=(debootstrap)
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
   SUDO=""

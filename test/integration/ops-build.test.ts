@@ -47,7 +47,7 @@ describe('the built application', () => {
     const r = await run(process.execPath, [join(app, AGENT_BIN), '--version'], { timeout: 60_000 });
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(r.stdout.trim()).toBe(`pmi-agent ${pkg.version}`);
-    for (const f of ['site-templates/layout-top.eta', 'site-templates/assets/site.css', 'systemd/pmi-agent.service', 'package-lock.json']) expect(statSync(join(app, f)).isFile(), f).toBe(true);
+    for (const f of ['site-templates/layout-top.eta', 'site-templates/assets/site.css', 'systemd/pmi-agent.service', 'systemd/config.schema.json', 'container/Containerfile', 'package-lock.json']) expect(statSync(join(app, f)).isFile(), f).toBe(true);
   });
 
   it('runs a worker thread that is an ordinary module, compiled like the rest', async () => {
