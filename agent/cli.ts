@@ -22,6 +22,8 @@ Commands:
   rules check    check the alert rules (pmi-agent rules --help)
   rules backtest RULE [--since 30d]
                  replay an alert rule over the stored history
+  health         exit 0 when a cluster answered a poll within 3 poll intervals, else 1
+                 (the container's health check; reads the database only)
 
 Options:
   -c, --config PATH   config file (default: $PMI_CONFIG or ${DEFAULT_CONFIG})
@@ -41,16 +43,17 @@ export interface CliCommands {
   run(configPath: string, env: NodeJS.ProcessEnv): Promise<number>;
   once(configPath: string, env: NodeJS.ProcessEnv): Promise<number>;
   checkConfig(configPath: string, io: CliIo): Promise<number>;
+  health(configPath: string, io: CliIo): Promise<number>;
   version(): string;
 }
 
 export type ParsedCli =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'command'; command: 'run' | 'once' | 'check-config'; configPath: string }
+  | { kind: 'command'; command: (typeof COMMANDS)[number]; configPath: string }
   | { kind: 'usage-error'; message: string };
 
-const COMMANDS = ['run', 'once', 'check-config'] as const;
+const COMMANDS = ['run', 'once', 'check-config', 'health'] as const;
 
 /** Pure: argv (without node and script) and the environment → what to do. */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCli {
@@ -100,6 +103,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: CliCo
       try {
         if (p.command === 'run') return await commands.run(p.configPath, io.env);
         if (p.command === 'once') return await commands.once(p.configPath, io.env);
+        if (p.command === 'health') return await commands.health(p.configPath, io);
         return await commands.checkConfig(p.configPath, io);
       } catch (err) {
         if (err instanceof PmiError) {
@@ -125,6 +129,10 @@ export const defaultCommands: CliCommands = {
   async checkConfig(configPath, io) {
     const { runCheckConfig } = await import('./check-config/run-check-config.ts');
     return runCheckConfig(configPath, io);
+  },
+  async health(configPath, io) {
+    const { runHealthCheck } = await import('./liveness/run-health-check.ts');
+    return runHealthCheck(configPath, io);
   },
   version() {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,112 +1,97 @@
-// `npm run build`: bundles the agent (agent/cli.ts and everything it imports, migrations included
-// through db/migrations/index.ts) into dist/pmi-agent.js, plain ESM JavaScript that `node` runs
-// without tsx. Why: tsx's loader costs ~55 MB of RSS in the long-running agent (measured: the same
-// modules use 139 MB under tsx, 85 MB bundled). npm packages stay external (node_modules), so the
-// bundle holds only our own code. agent/bin/pmi-agent.js runs the bundle when it is current and
-// falls back to tsx otherwise (see there); `npm run build -- --check` exits 1 when it is stale.
-import { build, type Plugin } from 'esbuild';
-import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+// `npm run build`: compiles the application with plain tsc (tsconfig.build.json) into dist/, a
+// complete application directory that production runs with plain node — the same modules the
+// tests run under tsx, one file per source file, no bundler and no text rewriting: TypeScript's
+// rewriteRelativeImportExtensions turns `./x.ts` imports into `./x.js`. dist/ mirrors the checkout
+// (dist/agent, dist/db, dist/site-templates, dist/package.json …), so paths computed from
+// import.meta.url (templates, package.json, worker modules) resolve the same in both.
+// scripts/install.sh and the container image install dist/ and then `npm ci --omit=dev` in it.
+//   npm run build                     → dist/
+//   tsx scripts/build.ts --out DIR    → DIR (tests and benches build a private copy)
+import { execFile } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const DIST = join(ROOT, 'dist');
-/** The production bundle. */
-export const AGENT_BUNDLE = join(DIST, 'pmi-agent.js');
-/** The source files the bundle was built from (repo-relative), for the freshness check. */
-/** The name the in-memory entry module has in esbuild's metafile (not a file: not an input to stat). */
-const STDIN_NAME = '<entry>';
-export const inputsFileOf = (bundle: string): string => bundle.replace(/\.js$/, '.inputs.json');
+/** The command the unit starts, inside an application directory. */
+export const AGENT_BIN = 'agent/bin/pmi-agent.js';
 
 /**
- * Keeps `import.meta.url` / `import.meta.dirname` meaning "this source file" inside the bundle, so
- * paths computed from them (site-templates/, package.json, createRequire) resolve as under tsx.
- * The bundle therefore has to stay where it was built relative to the sources (dist/ in the app).
+ * What the application reads at run time besides its compiled modules (copied as they are), plus
+ * what the installer and the operator need next to it. Paths relative to the checkout.
  */
-function sourceLocation(outDir: string): Plugin {
-  return {
-    name: 'source-import-meta',
-    setup(b) {
-      b.onLoad({ filter: /\.ts$/ }, (args) => {
-        const src = readFileSync(args.path, 'utf8');
-        if (!src.includes('import.meta')) return { contents: src, loader: 'ts' };
-        const rel = relative(outDir, args.path).split('\\').join('/');
-        const url = `new URL(${JSON.stringify(rel)}, import.meta.url).href`;
-        // helpers imported under private names (imports are hoisted; no top-level await needed)
-        const head = "import { fileURLToPath as __pmiToPath } from 'node:url'; import { dirname as __pmiDirname } from 'node:path';\n";
-        const contents =
-          head +
-          src
-            .replaceAll('import.meta.url', `(${url})`)
-            .replaceAll('import.meta.dirname', `__pmiDirname(__pmiToPath(${url}))`)
-            .replaceAll('import.meta.filename', `__pmiToPath(${url})`);
-        return { contents, loader: 'ts' };
-      });
-    },
-  };
-}
+export const RUNTIME_FILES = [
+  'site-templates',
+  'systemd',
+  'container',
+  'db/README.md',
+  'db/queries',
+  // alert rules (read by path) and the rule reader's child process (plain CommonJS, run by path)
+  'agent/alerts/pack',
+  'agent/alerts/README.md',
+  'agent/store/rule-reader-child.cjs',
+  'scripts/install.sh',
+  'package.json',
+  'package-lock.json',
+  'README.md',
+  'CHANGELOG.md',
+] as const;
 
-export interface BundleResult {
-  outfile: string;
-  bytes: number;
-  inputs: string[];
+export interface BuildResult {
+  outDir: string;
+  /** Compiled modules written. */
+  modules: number;
   ms: number;
 }
 
+const countJs = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? countJs(join(dir, e.name)) : e.name.endsWith('.js') ? 1 : 0), 0);
+
 /**
- * Bundles one entry module into one ESM file for Node 20, packages external. The poll bench
- * builds its child with this same function, so it measures the code as production runs it.
- * `entryCode`: entry module text instead of a file (resolved from the repo root).
+ * Builds the application into `outDir` (default dist/, emptied first so no module of a deleted
+ * source survives). `extraEntries`: more source files to compile with it (a bench's child process),
+ * each emitted at its place in the mirrored tree. Fails with tsc's own diagnostics.
  */
-export async function bundle(opts: { entry?: string; entryCode?: string; outfile: string }): Promise<BundleResult> {
+export async function buildApp(opts: { outDir?: string; extraEntries?: string[] } = {}): Promise<BuildResult> {
   const t0 = performance.now();
-  const outDir = dirname(opts.outfile);
+  const outDir = resolve(opts.outDir ?? DIST);
+  rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const r = await build({
-    ...(opts.entryCode !== undefined ? { stdin: { contents: opts.entryCode, resolveDir: ROOT, sourcefile: STDIN_NAME, loader: 'ts' } } : { entryPoints: [opts.entry!] }),
-    outfile: opts.outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    // readable stack traces in the journal, without a source map to ship
-    minify: false,
-    sourcemap: false,
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'warning',
-    plugins: [sourceLocation(outDir)],
-    banner: { js: '// Built by scripts/build.ts from the TypeScript sources; do not edit. Rebuild: npm run build' },
-  });
-  const inputs = Object.keys(r.metafile.inputs)
-    .filter((p) => p !== STDIN_NAME)
-    .map((p) => relative(ROOT, resolve(ROOT, p)).split('\\').join('/'))
-    .sort();
-  // package.json is read at run time (the version), so a version bump also makes the bundle stale
-  const all = [...new Set([...inputs, 'package.json'])];
-  writeFileSync(inputsFileOf(opts.outfile), `${JSON.stringify({ inputs: all }, null, 1)}\n`);
-  return { outfile: opts.outfile, bytes: statSync(opts.outfile).size, inputs: all, ms: performance.now() - t0 };
-}
-
-/** The production entry: runs the CLI with the process arguments (like `tsx agent/cli.ts`). */
-export const AGENT_ENTRY = `import { main } from './agent/cli.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n`;
-
-/** Builds dist/pmi-agent.js. */
-export function buildAgent(): Promise<BundleResult> {
-  return bundle({ entryCode: AGENT_ENTRY, outfile: AGENT_BUNDLE });
+  let project = join(ROOT, 'tsconfig.build.json');
+  let tmp: string | undefined;
+  if (opts.extraEntries?.length) {
+    // `include` cannot be extended from the command line; a throw-away project that extends the
+    // build config keeps its options and rootDir (resolved against the base config's folder).
+    tmp = mkdtempSync(join(tmpdir(), 'pmi-build-'));
+    project = join(tmp, 'tsconfig.json');
+    const base = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    const include = [...base.include.map((p) => join(ROOT, p)), ...opts.extraEntries.map((p) => resolve(ROOT, p))];
+    // type packages are looked up from the project's folder: point them at the checkout's
+    writeFileSync(project, JSON.stringify({ extends: join(ROOT, 'tsconfig.build.json'), compilerOptions: { typeRoots: [join(ROOT, 'node_modules/@types')] }, include }));
+  }
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  try {
+    await promisify(execFile)(process.execPath, [tsc, '-p', project, '--outDir', outDir], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`tsc failed: ${`${err.stdout ?? ''}${err.stderr ?? ''}`.trim() || err.message}`, { cause: e });
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+  for (const p of RUNTIME_FILES) {
+    if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(outDir, p), { recursive: true, preserveTimestamps: false });
+  }
+  // tsc writes 0644; the bin is started directly (shebang) through /usr/local/bin/pmi-agent
+  chmodSync(join(outDir, AGENT_BIN), 0o755);
+  chmodSync(join(outDir, 'scripts/install.sh'), statSync(join(ROOT, 'scripts/install.sh')).mode & 0o777);
+  return { outDir, modules: countJs(join(outDir, 'agent')) + countJs(join(outDir, 'db')), ms: performance.now() - t0 };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
-  if (values.check) {
-    // the same test the bin applies (plain JS, shared)
-    const { bundleStatus } = await import('../agent/bin/bundle-status.js');
-    const s = bundleStatus(AGENT_BUNDLE);
-    process.stdout.write(`${s.current ? 'current' : `stale: ${s.reason}`}\n`);
-    process.exitCode = s.current ? 0 : 1;
-  } else {
-    const r = await buildAgent();
-    process.stdout.write(`built ${relative(ROOT, r.outfile)}: ${Math.round(r.bytes / 1024)} KiB from ${r.inputs.length} files in ${Math.round(r.ms)} ms\n`);
-  }
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const r = await buildApp({ outDir: values.out });
+  process.stdout.write(`built ${relative(process.cwd(), r.outDir) || '.'}: ${r.modules} modules in ${Math.round(r.ms)} ms\n`);
 }

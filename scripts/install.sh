@@ -2,8 +2,9 @@
 # Installs pmi-agent on a Debian / Proxmox VE host: system user and groups, directories with their
 # owners and modes, the application under the prefix, the systemd unit, tmpfiles.d, an nginx site
 # example (not enabled) and an example config (only when none exists). Idempotent: a second run
-# changes nothing; an existing config is never touched. On the real system it runs npm ci --omit=dev
-# and then builds dist/pmi-agent.js (scripts/build.ts) when it is missing or stale.
+# changes nothing; an existing config is never touched. It installs the built application
+# (`npm ci && npm run build` → dist/, plain JavaScript from tsc), and on the real system then runs
+# npm ci --omit=dev in it: the service needs no compiler, bundler or TypeScript loader.
 #
 #   sudo scripts/install.sh                    install into /
 #   sudo scripts/install.sh --dry-run          print every action, change nothing
@@ -21,7 +22,7 @@ PREFIX=/opt/pmi-agent
 SKIP_NPM=0
 CHANGES=0
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -189,7 +190,14 @@ render_prefix() {
   printf '%s' "$out"
 }
 
-say "pmi-agent install: source $SRC, target root ${ROOT:-/}, prefix $PREFIX$([ "$DRY" -eq 1 ] && echo ', DRY RUN')"
+# The application to install: the checkout's build (dist/), or this directory when it is itself a
+# built application (an installed copy re-running its own install.sh).
+if [ -f "$SRC/dist/agent/bin/pmi-agent.js" ]; then APP="$SRC/dist"
+elif [ -f "$SRC/agent/bin/pmi-agent.js" ]; then APP="$SRC"
+else echo "install.sh: no built application in $SRC/dist: run 'npm ci && npm run build' first" >&2; exit 1
+fi
+
+say "pmi-agent install: source $APP, target root ${ROOT:-/}, prefix $PREFIX$([ "$DRY" -eq 1 ] && echo ', DRY RUN')"
 
 # --- accounts -------------------------------------------------------------------------------
 [ -f "$(passwd_file passwd)" ] && [ -f "$(passwd_file group)" ] || { echo "install.sh: $(passwd_file passwd) / $(passwd_file group) missing" >&2; exit 1; }
@@ -216,25 +224,26 @@ ensure_dir /run/pmi-agent 2750 "$AGENT_USER" "$WEB_GROUP"
 # --- the application (root-owned, read-only for the service) --------------------------------
 ensure_dir "$PREFIX" 0755 root root
 while IFS= read -r -d '' f; do
-  rel="${f#"$SRC"/}"
+  rel="${f#"$APP"/}"
   mode=0644
   [ -x "$f" ] && mode=0755
   install_file "$f" "$PREFIX/$rel" "$mode" root root
-done < <(cd "$SRC" && find "$SRC/agent" "$SRC/db" "$SRC/site-templates" "$SRC/systemd" "$SRC/package.json" "$SRC/package-lock.json" \
-  "$SRC/scripts/submit-action.ts" "$SRC/scripts/db-snapshot.ts" "$SRC/scripts/build.ts" "$SRC/scripts/install.sh" "$SRC/README.md" "$SRC/CHANGELOG.md" \
-  -type f ! -name '*.test.ts' -print0 2>/dev/null | sort -z)
+done < <(cd "$APP" && find "$APP/agent" "$APP/db" "$APP/site-templates" "$APP/systemd" "$APP/container" "$APP/scripts" "$APP/package.json" "$APP/package-lock.json" \
+  "$APP/README.md" "$APP/CHANGELOG.md" -type f -print0 2>/dev/null | sort -z)
 if [ ! -L "$ROOT/usr/local/bin/pmi-agent" ] && [ ! -e "$ROOT/usr/local/bin/pmi-agent" ]; then
   [ -d "$ROOT/usr/local/bin" ] || act mkdir -p "$ROOT/usr/local/bin"
   act ln -s "$PREFIX/agent/bin/pmi-agent.js" "$ROOT/usr/local/bin/pmi-agent"
 fi
 
 # --- systemd, tmpfiles, nginx example, config -------------------------------------------------
-unit="$(render_prefix "$SRC/systemd/pmi-agent.service")"
+unit="$(render_prefix "$APP/systemd/pmi-agent.service")"
 install_file "$unit" /etc/systemd/system/pmi-agent.service 0644 root root
 rm -f "$unit"
-install_file "$SRC/systemd/pmi-agent.tmpfiles.conf" /etc/tmpfiles.d/pmi-agent.conf 0644 root root
-install_file "$SRC/systemd/nginx-pmi-dashboard.conf" /etc/nginx/sites-available/pmi-dashboard 0644 root root
-install_once "$SRC/systemd/config.example.json" /etc/pmi-agent/config.json 0640 root "$AGENT_USER"
+install_file "$APP/systemd/pmi-agent.tmpfiles.conf" /etc/tmpfiles.d/pmi-agent.conf 0644 root root
+install_file "$APP/systemd/nginx-pmi-dashboard.conf" /etc/nginx/sites-available/pmi-dashboard 0644 root root
+install_once "$APP/systemd/config.example.json" /etc/pmi-agent/config.json 0640 root "$AGENT_USER"
+# the JSON Schema the config names with "$schema": "./config.schema.json" (editors check against it)
+install_file "$APP/systemd/config.schema.json" /etc/pmi-agent/config.schema.json 0644 root root
 
 # --- dependencies and systemd (only on the real system) --------------------------------------
 if [ -z "$ROOT" ]; then
@@ -243,12 +252,6 @@ if [ -z "$ROOT" ]; then
       command -v npm >/dev/null || { echo "install.sh: npm not found (apt-get install nodejs npm, Node >= 20.19)" >&2; exit 1; }
       act sh -c "cd '$PREFIX' && npm ci --omit=dev --no-audit --no-fund && cp package-lock.json node_modules/.package-lock.json.installed"
     fi
-  fi
-  # The service runs dist/pmi-agent.js (plain node, ~55 MB less than under tsx) through
-  # agent/bin/pmi-agent.js, which falls back to tsx when the bundle is missing or stale.
-  # Rebuilt only when an input changed, so a second run changes nothing.
-  if [ -x "$PREFIX/node_modules/.bin/tsx" ] && ! (cd "$PREFIX" && node_modules/.bin/tsx scripts/build.ts --check >/dev/null 2>&1); then
-    act sh -c "cd '$PREFIX' && node_modules/.bin/tsx scripts/build.ts"
   fi
   if [ -d /run/systemd/system ]; then
     if [ "$CHANGES" -gt 0 ]; then act systemctl daemon-reload; fi

@@ -19,6 +19,12 @@ command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
 { command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ]; } || missing+=(debootstrap)
 # htpasswd, for the README's access-control commands (test/integration/ops-nginx-hardening.test.ts)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+# the container image test (test/integration/container-image.test.ts): podman with runc, and
+# debootstrap for its base image (no registry is needed)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+# podman kube play needs catatonit for the pod's pause container
+{ command -v catatonit >/dev/null 2>&1 || [ -x /usr/libexec/podman/catatonit ]; } || missing+=(catatonit)
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
   SUDO=""

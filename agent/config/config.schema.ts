@@ -6,7 +6,9 @@ import { AlertsConfig, RulesConfig } from '../alerts/alerts-config.schema.ts'; /
 export const Fingerprint = z
   .string()
   .transform((s) => s.trim().toUpperCase())
-  .pipe(z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'expected a SHA-256 fingerprint like "AB:CD:…" (32 colon-separated hex bytes)'));
+  .pipe(z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'expected a SHA-256 fingerprint like "AB:CD:…" (32 colon-separated hex bytes)'))
+  // JSON Schema (systemd/config.schema.json) sees the input: any case, surrounding blanks allowed
+  .meta({ pattern: '^\\s*([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}\\s*$' });
 
 const TokenId = z
   .string()
@@ -15,7 +17,8 @@ const TokenId = z
 const HttpsUrl = z
   .string()
   .url('expected a URL like "https://pve1.example.net:8006"')
-  .refine((u) => u.startsWith('https://'), 'Proxmox is reached over HTTPS: the URL must start with https://');
+  .refine((u) => u.startsWith('https://'), 'Proxmox is reached over HTTPS: the URL must start with https://')
+  .meta({ pattern: '^https://' });
 
 export const ClusterTls = z
   .object({
@@ -32,6 +35,11 @@ export const ClusterTls = z
   .refine((t) => !(t.insecure && (t.fingerprint || t.caFile)), {
     path: ['insecure'],
     message: '"insecure": true turns TLS verification off and cannot be combined with "fingerprint" or "caFile": remove "insecure" to verify, or remove the others to knowingly not verify',
+  })
+  // the two refinements above for JSON Schema, which cannot run code (keep them in step)
+  .meta({
+    anyOf: [{ required: ['fingerprint'] }, { required: ['caFile'] }, { required: ['insecure'], properties: { insecure: { const: true } } }],
+    not: { required: ['insecure'], properties: { insecure: { const: true } }, anyOf: [{ required: ['fingerprint'] }, { required: ['caFile'] }] },
   });
 
 export const ClusterConfig = z
@@ -53,7 +61,8 @@ export const ClusterConfig = z
   .strict()
   .refine((c) => [c.tokenSecretFile, c.tokenSecretCredential, c.tokenSecret].filter(Boolean).length === 1, {
     message: 'give exactly one of "tokenSecretFile", "tokenSecretCredential" or "tokenSecret"',
-  });
+  })
+  .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
 
 export const PollConfig = z
   .object({
@@ -145,7 +154,7 @@ export const LogFileConfig = z
     /** Base file name; pino-roll adds the date/number. */
     path: z.string().min(1),
     frequency: z.enum(['daily', 'hourly']).or(z.number().int().positive()).default('daily'),
-    size: z.string().regex(/^\d+[kmg]?$/i).optional(),
+    size: z.string().regex(/^\d+[kmg]?$/i).meta({ pattern: '^\\d+[kmgKMG]?$' }).optional(),
     /** How many rotated files to keep. */
     keep: z.number().int().min(1).default(14),
   })
@@ -159,16 +168,25 @@ export const LogConfig = z
   })
   .strict();
 
+/** Poll intervals cron can express: dividing a minute, or whole minutes dividing an hour. */
+const cronExpressible = (s: number) => (s < 60 ? 60 % s === 0 : s % 60 === 0 && 3600 % s === 0);
+
 export const Config = z
   .object({
-    clusters: z.array(ClusterConfig).min(1, 'configure at least one cluster'),
+    /** The JSON Schema editors check the file against (systemd/config.schema.json); ignored by the agent. */
+    $schema: z.string().optional(),
+    clusters: z
+      .array(ClusterConfig)
+      .min(1, 'configure at least one cluster')
+      .meta({ description: 'Cluster names must be unique (the agent checks it; JSON Schema cannot).' }),
     /** Must divide a minute (5, 10, 15, 20, 30) or be whole minutes dividing an hour (60, 120, 300, …). */
     pollIntervalSeconds: z
       .number()
       .int()
       .min(5)
       .max(3600)
-      .refine((s) => (s < 60 ? 60 % s === 0 : s % 60 === 0 && 3600 % s === 0), 'the interval must divide a minute (5, 10, 15, 20, 30) or be whole minutes that divide an hour (60, 120, 300, 600, …)')
+      .refine(cronExpressible, 'the interval must divide a minute (5, 10, 15, 20, 30) or be whole minutes that divide an hour (60, 120, 300, 600, …)')
+      .meta({ enum: Array.from({ length: 3600 - 4 }, (_, i) => i + 5).filter(cronExpressible) })
       .default(60),
     paths: z
       .object({

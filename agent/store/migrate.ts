@@ -21,8 +21,8 @@ export class DirectoryMigrationProvider implements MigrationProvider {
 }
 
 /**
- * The migrations listed in db/migrations/index.ts: statically imported, so they work both under tsx
- * and in the esbuild bundle (which has no .ts files to import at run time).
+ * The migrations listed in db/migrations/index.ts: statically imported, so they work the same under
+ * tsx and in the built application (dist/, where they are .js files the directory loader skips).
  */
 export class StaticMigrationProvider implements MigrationProvider {
   constructor(private readonly list: Readonly<Record<string, Migration>> = bundledMigrations) {}

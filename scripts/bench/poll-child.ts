@@ -1,6 +1,6 @@
 // The poller side of the poll benchmark, run in its own process the way production runs the agent:
-// bundled by scripts/build.ts's bundle() (the same esbuild options as dist/pmi-agent.js), started
-// by plain `node` with the systemd unit's node flags, no tsx. It also loads agent/main.ts, so every
+// compiled by scripts/build.ts's buildApp() (the same tsc emit as the installed application),
+// started by plain `node` with the systemd unit's node flags, no tsx. It also loads agent/main.ts, so every
 // module the agent loads is in memory, as in the service. The parent (poll.bench.ts) drives it over
 // IPC: { cmd: 'setup', … } once, then { cmd: 'cycle' } per cycle; each answer carries this
 // process's own CPU and memory figures.

@@ -1,15 +1,15 @@
 // Poll benchmark (issue 3 §9): the real poller + store against the simulator with injected
 // latency, at 1,000 and 10,000 guests. Three processes: this one only orchestrates; the simulator
 // runs in a child (its CPU and memory are not counted); the poller + store run in another child
-// the way production runs the agent — bundled by scripts/build.ts (same esbuild options as
-// dist/pmi-agent.js), plain node with the node flags of systemd/pmi-agent.service, all agent
+// the way production runs the agent — compiled by scripts/build.ts (the same tsc emit as the
+// installed application), plain node with the node flags of systemd/pmi-agent.service, all agent
 // modules loaded (scripts/bench/poll-child.ts). cpuMsPerCycle and rssMb are that process only.
 // Nothing is typed in.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DIST, bundle } from '../build.ts';
+import { ROOT, buildApp } from '../build.ts';
 import type { ChildCycle, ChildReply, ChildSetup } from './poll-child.ts';
 
 export interface PollBenchRun {
@@ -141,11 +141,15 @@ export function productionNodeFlags(unitText = readFileSync(resolve(import.meta.
   return flags;
 }
 
-/** Bundles poll-child.ts like the production build, into dist/bench/ (inside the app, like dist/pmi-agent.js, so node_modules resolve the same way). */
-async function buildChild(): Promise<string> {
-  const out = join(DIST, 'bench', 'poll-child.js');
-  await bundle({ entry: resolve(import.meta.dirname, 'poll-child.ts'), outfile: out });
-  return out;
+/**
+ * Compiles poll-child.ts with the application, like the production build, into var/bench-app/
+ * (inside the checkout, so node_modules resolve as in the installed application). Once per run.
+ */
+let built: Promise<string> | undefined;
+function buildChild(): Promise<string> {
+  const outDir = join(ROOT, 'var', 'bench-app');
+  built ??= buildApp({ outDir, extraEntries: [resolve(import.meta.dirname, 'poll-child.ts')] }).then(() => join(outDir, 'scripts/bench/poll-child.js'));
+  return built;
 }
 
 interface PollerChild {

@@ -132,10 +132,10 @@ describe('pmi-agent check-config against the simulator', () => {
     expect(r.err).toContain('paths.inbox:');
   });
 
-  it('works through the installed command (agent/bin/pmi-agent.js)', async () => {
+  it('works through the command (agent/bin/pmi-agent.ts, from sources under tsx)', async () => {
     const d = config(policy);
     // Asynchronously: the simulator answering it lives in this process.
-    const r = await promisify(execFile)(process.execPath, [join(REPO, 'agent/bin/pmi-agent.js'), 'check-config', '-c', d.configPath], { timeout: 30_000 });
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO, 'agent/bin/pmi-agent.ts'), 'check-config', '-c', d.configPath], { timeout: 30_000 });
     expect(r.stdout).toMatch(/OK: 1 cluster checked/);
   });
 });

@@ -29,16 +29,19 @@ function makeRoot(): string {
 
 /**
  * A frozen copy of what the installer ships — the committed tree when this is a git checkout — so
- * files other people are editing in the shared checkout cannot break or fake a change in a run.
+ * files other people are editing in the shared checkout cannot break or fake a change in a run —
+ * built the way a user builds before installing (`npm run build`: plain tsc into dist/).
  */
-function copySource(): string {
+async function copySource(): Promise<string> {
   const src = mkdtempSync(join(tmpdir(), 'ops-install-src-'));
-  const paths = ['agent', 'db', 'site-templates', 'systemd', 'scripts/install.sh', 'scripts/submit-action.ts', 'scripts/db-snapshot.ts', 'scripts/build.ts', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md'];
+  const paths = ['agent', 'db', 'site-templates', 'systemd', 'container', 'scripts/install.sh', 'scripts/submit-action.ts', 'scripts/db-snapshot.ts', 'scripts/build.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md'];
   const present = paths.filter((p) => existsSync(join(REPO, p)));
   const git = spawnSync('sh', ['-c', `git -C "$1" archive HEAD -- ${present.map((p) => `'${p}'`).join(' ')} | tar -x -C "$2"`, 'sh', REPO, src]);
   if (git.status !== 0 || !existsSync(join(src, 'scripts/install.sh'))) {
     for (const p of present) cpSync(join(REPO, p), join(src, p), { recursive: true });
   }
+  symlinkSync(join(REPO, 'node_modules'), join(src, 'node_modules'));
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', join(src, 'scripts/build.ts')], { cwd: src, timeout: 280_000 });
   return src;
 }
 
@@ -85,14 +88,14 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
   let before: Map<string, string>;
   let afterDry: Map<string, string>;
 
-  beforeAll(() => {
-    SRC = copySource();
+  beforeAll(async () => {
+    SRC = await copySource();
     root = makeRoot();
     before = snapshot(root);
     dry = install(root, '--dry-run');
     afterDry = snapshot(root);
     first = install(root);
-  });
+  }, 300_000);
   afterAll(() => {
     rmSync(root, { recursive: true, force: true });
     rmSync(SRC, { recursive: true, force: true });
@@ -103,7 +106,7 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
     expect(dry.out).toContain('DRY RUN');
     expect(dry.out).toMatch(/would: useradd --system --prefix \S+ --gid pmi-agent --groups pmi-submit .* pmi-agent/);
     expect(dry.out).toContain(`would: chmod 2770 ${root}/var/spool/pmi-agent/inbox/new`);
-    expect(dry.out).toContain(`would: cp ${SRC}/systemd/config.example.json ${root}/etc/pmi-agent/config.json`);
+    expect(dry.out).toContain(`would: cp ${SRC}/dist/systemd/config.example.json ${root}/etc/pmi-agent/config.json`);
     expect(dry.out).not.toMatch(/^\+ /m);
     expect(afterDry).toEqual(before);
   });
@@ -148,7 +151,7 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       ['etc/nginx/sites-available/pmi-dashboard', 0o644, 0, 0],
       ['opt/pmi-agent', 0o755, 0, 0],
       ['opt/pmi-agent/agent/bin/pmi-agent.js', 0o755, 0, 0],
-      ['opt/pmi-agent/agent/cli.ts', 0o644, 0, 0],
+      ['opt/pmi-agent/agent/cli.js', 0o644, 0, 0],
       ['opt/pmi-agent/package.json', 0o644, 0, 0],
     ];
     const actual = expected.map(([p]) => {
@@ -188,9 +191,15 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
     expect(readFileSync(join(root, 'etc/systemd/system/pmi-agent.service'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/pmi-agent.service'), 'utf8'));
     expect(existsSync(join(root, 'etc/nginx/sites-enabled'))).toBe(false);
     expect(readFileSync(join(root, 'etc/pmi-agent/config.json'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/config.example.json'), 'utf8'));
-    expect(existsSync(join(root, 'opt/pmi-agent/agent/main.ts'))).toBe(true);
-    for (const s of ['submit-action.ts', 'db-snapshot.ts', 'build.ts']) expect(existsSync(join(root, 'opt/pmi-agent/scripts', s)), s).toBe(true);
+    // the JSON Schema the example names with "$schema": "./config.schema.json", next to it
+    expect(readFileSync(join(root, 'etc/pmi-agent/config.schema.json'), 'utf8')).toBe(readFileSync(join(SRC, 'systemd/config.schema.json'), 'utf8'));
+    expect(existsSync(join(root, 'opt/pmi-agent/agent/main.js'))).toBe(true);
+    for (const s of ['submit-action.js', 'db-snapshot.js', 'install.sh']) expect(existsSync(join(root, 'opt/pmi-agent/scripts', s)), s).toBe(true);
+    // the compiled application only: no TypeScript source, no build script, no tests
+    expect(existsSync(join(root, 'opt/pmi-agent/scripts/build.ts'))).toBe(false);
     expect(existsSync(join(root, 'opt/pmi-agent/test'))).toBe(false);
+    const ts = spawnSync('find', [join(root, 'opt/pmi-agent'), '-name', '*.ts'], { encoding: 'utf8' });
+    expect(ts.stdout).toBe('');
     expect(readlinkSync(join(root, 'usr/local/bin/pmi-agent'))).toBe('/opt/pmi-agent/agent/bin/pmi-agent.js');
   });
 
@@ -219,34 +228,24 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       const r = install(other, '--prefix', '/srv/pmi');
       expect(r.status).toBe(0);
       expect(readFileSync(join(other, 'etc/systemd/system/pmi-agent.service'), 'utf8')).toMatch(/^ExecStart=\/usr\/bin\/node (--\S+ )*\/srv\/pmi\/agent\/bin\/pmi-agent\.js run/m);
-      expect(existsSync(join(other, 'srv/pmi/agent/cli.ts'))).toBe(true);
+      expect(existsSync(join(other, 'srv/pmi/agent/cli.js'))).toBe(true);
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
   });
 
-  it('the installed copy is complete: it runs a cycle against the simulator (npm ci replaced by a node_modules link)', async () => {
+  it('the installed copy is complete: plain node runs a cycle against the simulator (npm ci replaced by a node_modules link)', async () => {
     const app = join(root, 'opt/pmi-agent');
     symlinkSync(join(REPO, 'node_modules'), join(app, 'node_modules'));
     const sim = await startSimulator({ seed: 4, nodesPerCluster: 2, guests: 4 });
     const d = writeAgentConfig(sim);
     try {
+      // no --import, no loader: the service's ExecStart
       const r = await promisify(execFile)(process.execPath, [join(app, 'agent/bin/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
       expect(r.stdout).toContain('"msg":"cycle done"');
       // the first build's sample reader thread loads better-sqlite3 from the installed copy
       expect(r.stdout).not.toContain('worker thread failed');
       expect(existsSync(join(d.site, 'current/index.html'))).toBe(true);
-      // what install.sh does after npm ci: build dist/pmi-agent.js in the installed copy; the bin
-      // then runs it (no "not using" notice), and plain node runs it without any TypeScript loader
-      await promisify(execFile)(join(app, 'node_modules/.bin/tsx'), ['scripts/build.ts'], { cwd: app, timeout: 60_000 });
-      const check = spawnSync(join(app, 'node_modules/.bin/tsx'), ['scripts/build.ts', '--check'], { cwd: app, encoding: 'utf8' });
-      expect(check.stdout.trim()).toBe('current');
-      const b = await promisify(execFile)(process.execPath, [join(app, 'agent/bin/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
-      expect(b.stderr).not.toContain('not using');
-      expect(b.stdout).toContain('"msg":"cycle done"');
-      const plain = await promisify(execFile)(process.execPath, [join(app, 'dist/pmi-agent.js'), 'once', '--config', d.configPath], { timeout: 60_000 });
-      expect(plain.stdout).toContain('"msg":"cycle done"');
-      expect(b.stdout + plain.stdout).not.toContain('worker thread failed');
     } finally {
       await sim.stop();
       rmSync(d.dir, { recursive: true, force: true });
@@ -299,6 +298,21 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       expect(`${st.isDirectory()} ${st.uid} ${(st.mode & 0o7777).toString(8)}`).toBe(`true ${idOf(other, 'passwd', 'pmi-agent')} 750`);
       expect(lstatSync(join(other, 'var/lib/pmi-agent')).isSymbolicLink()).toBe(true);
     } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a checkout that was not built, saying how to build it', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'ops-install-bare-'));
+    const other = makeRoot();
+    try {
+      mkdirSync(join(bare, 'scripts'));
+      cpSync(join(SRC, 'scripts/install.sh'), join(bare, 'scripts/install.sh'));
+      const r = spawnSync('bash', [join(bare, 'scripts/install.sh'), '--root', other], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("run 'npm ci && npm run build' first");
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
       rmSync(other, { recursive: true, force: true });
     }
   });

@@ -1,4 +1,4 @@
-// SIGTERM while a poll cycle is in flight: the real agent process (agent/bin/pmi-agent.js run)
+// SIGTERM while a poll cycle is in flight: the real agent process (agent/bin/pmi-agent.ts run, from sources under tsx)
 // must exit 0 well within systemd's TimeoutStopSec=30 and leave a database that passes
 // integrity_check. The simulator slows every answer down so the signal lands mid-cycle.
 import { spawn } from 'node:child_process';
@@ -31,7 +31,7 @@ describe('SIGTERM', () => {
   it('mid-cycle: exits 0 within TimeoutStopSec and leaves a sound database', async () => {
     expect(TIMEOUT_STOP_MS).toBe(30_000);
     sim.faults.set({ cluster: sim.clusters[0]!.name }, { kind: 'latency', ms: 1_500 });
-    const child = spawn(process.execPath, [join(REPO, 'agent/bin/pmi-agent.js'), 'run', '--config', dirs.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'agent/bin/pmi-agent.ts'), 'run', '--config', dirs.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

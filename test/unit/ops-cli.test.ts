@@ -34,6 +34,7 @@ function harness(commands: Partial<CliCommands> = {}) {
     run: async (p) => (calls.push(`run ${p}`), 0),
     once: async (p) => (calls.push(`once ${p}`), 0),
     checkConfig: async (p) => (calls.push(`check ${p}`), 0),
+    health: async (p) => (calls.push(`health ${p}`), 1),
     version: () => '9.9.9',
     ...commands,
   };

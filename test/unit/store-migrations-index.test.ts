@@ -1,5 +1,5 @@
-// db/migrations/index.ts is what the agent migrates with (under tsx and in the dist/ bundle, which
-// cannot import .ts files from a directory). A migration file missing from the index would never
+// db/migrations/index.ts is what the agent migrates with (under tsx and in the built dist/, whose
+// migrations are .js files the directory loader does not list). A migration file missing from the index would never
 // run in production: this fails first.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

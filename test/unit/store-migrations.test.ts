@@ -16,7 +16,7 @@ const TABLES = ['clusters', 'nodes', 'guests', 'guest_status_changes', 'storages
 
 describe('migrations', () => {
   it('are date-prefixed and sorted', () => {
-    // index.ts lists them for the bundled agent (see store-migrations-index.test.ts)
+    // index.ts lists them for the built agent (see store-migrations-index.test.ts)
     const files = readdirSync(join(import.meta.dirname, '../../db/migrations')).filter((f) => f.endsWith('.ts') && f !== 'index.ts');
     for (const f of files) expect(f).toMatch(/^\d{4}-\d{2}-\d{2}-\d{4}-[a-z0-9-]+\.ts$/);
   });
