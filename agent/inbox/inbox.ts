@@ -5,16 +5,23 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
 import type { PveClient } from '../pve/pve-client.types.ts';
 import type { Database } from '../store/schema.ts';
-import { findAction, inboxDb, listUnfinished } from './action.repository.ts';
+import { findAction, findByFile, inboxDb, listUnfinished } from './action.repository.ts';
 import { createExecutor } from './executor.ts';
 import type { ActionsSettings, InboxContext, InboxHooks } from './inbox-context.ts';
 import { createInboxWatcher, type InboxWatcher } from './inbox-watcher.ts';
-import { processClaimed } from './intake.ts';
-import { claim, cleanTmp, listCur, listNew, openMaildir } from './maildir.ts';
+import { processClaimed, recordStuck } from './intake.ts';
+import { linkSettingFindings, readLinkSettings } from './kernel-settings.ts';
+import { claim, cleanTmp, listCur, listNew, openMaildir, type NewEntry } from './maildir.ts';
+import { pruneActions } from './prune-actions.ts';
 import { runAction } from './run-action.ts';
 import { createUserLookup } from './submitter.ts';
+import { takeTurns } from './take-turns.ts';
+import { backoffMs } from './transient.ts';
 
 export const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
+/** While a scan works through a long new/, it lists new/ again at most this often when something arrived. */
+export const RELIST_MS = 200;
+const PRUNE_EVERY_MS = 3600_000;
 
 export interface InboxDeps {
   /** The inbox directory (tmp/ new/ cur/ done/ failed/ rejected/ are created inside). */
@@ -33,6 +40,7 @@ export interface InboxDeps {
   watch?: boolean;
   random?: () => number;
   passwdFile?: string;
+  groupFile?: string;
 }
 
 export interface Inbox {
@@ -58,6 +66,12 @@ export function createInbox(deps: InboxDeps): Inbox {
   let seq = 0;
   let lastTmpClean = -Infinity;
   let lastResume = -Infinity;
+  let lastPrune = -Infinity;
+  /** Claimed files whose intake failed on something that may pass (database busy, disk full): retried with backoff. */
+  const retries = new Map<string, { attempt: number; claimedAt: number }>();
+  /** Entries of new/ the agent cannot claim (recorded once): skipped until they change. */
+  const stuck = new Set<string>();
+  const timersFor = new Map<string, NodeJS.Timeout>();
   let inventoryReady = false;
   const waiting = new Set<string>();
   let scanning: Promise<void> | undefined;
@@ -86,18 +100,33 @@ export function createInbox(deps: InboxDeps): Inbox {
 
   function schedule(id: string, cluster: string | null, vmid: number | null, notBefore: number | null): void {
     const c = ctx!;
-    if (executor.has(id) || waiting.has(id)) return;
+    if (executor.has(id) || waiting.has(id) || stopping) return;
     const wait = notBefore === null ? 0 : notBefore * 1000 - c.now();
-    const go = () => executor.submit(`${cluster}/${vmid}`, id, () => runAction(c, id));
+    const go = () =>
+      executor.submit(`${cluster}/${vmid}`, id, async () => {
+        await runAction(c, id);
+        // runAction gives its turn back when notBefore is still ahead (a clock step, a re-read
+        // row): arm the timer again once the executor has let go of the id.
+        setImmediate(() => void requeue(id));
+      });
     if (wait <= 0) return go();
-    // Waiting for notBefore holds neither the guest's turn nor a concurrency slot.
+    // Waiting for notBefore holds neither the guest's turn nor a concurrency slot. Timers hold at
+    // most 2^31-1 ms (24.8 days): a longer wait re-arms instead of firing early.
     waiting.add(id);
     const t = setTimeout(() => {
       timers.delete(t);
       waiting.delete(id);
-      if (!stopping) go();
+      if (stopping) return;
+      if (notBefore! * 1000 > c.now()) schedule(id, cluster, vmid, notBefore);
+      else go();
     }, Math.min(wait, 2 ** 31 - 1));
     timers.add(t);
+  }
+
+  async function requeue(id: string): Promise<void> {
+    if (stopping) return;
+    const row = await findAction(ctx!.db, id).catch(() => undefined);
+    if (row && !row.outcome && row.state === 'queued') schedule(row.id, row.cluster, row.vmid, row.not_before);
   }
 
   /** Re-schedules unfinished rows nobody works on (e.g. after an unexpected error in a job). */
@@ -106,7 +135,7 @@ export function createInbox(deps: InboxDeps): Inbox {
     // A request whose outcome is recorded but whose result file could not be written (disk full,
     // permissions) is still in cur/: write its result now rather than at the next start.
     for (const name of await listCur(ctx!.md)) {
-      const row = await ctx!.db.selectFrom('actions').select(['outcome']).where('file_name', '=', name).orderBy('received_at', 'desc').executeTakeFirst();
+      const row = await findByFile(ctx!.db, name);
       if (row?.outcome) await intake(name, ctx!.now());
     }
   }
@@ -122,26 +151,70 @@ export function createInbox(deps: InboxDeps): Inbox {
       lastResume = c.now();
       await resumeOrphans();
     }
-    for (const name of await listNew(c.md)) {
+    if (c.now() - lastPrune > PRUNE_EVERY_MS) {
+      lastPrune = c.now();
+      const r = await pruneActions({ db: c.db, md: c.md, nowMs: c.now(), retentionDays: c.config.retentionDays, stopping: () => stopping });
+      if (r.rows || r.files) log.info(r, `pruned actions older than ${c.config.retentionDays} days`);
+    }
+    for (const [cur, r] of retries) if (!timersFor.has(cur)) await intake(cur, r.claimedAt);
+    // Intake takes turns per submitter (one file of each owner in turn), so a flood of one user
+    // delays another's request by one file, not by the flood. When something arrives meanwhile,
+    // new/ is listed again (at most every RELIST_MS) and the newcomer joins the turns.
+    let turns = takeTurns(await pendingEntries(c));
+    let listedAt = c.now();
+    for (;;) {
       if (stopping) return;
+      if (scanAgain && c.now() - listedAt >= RELIST_MS) {
+        scanAgain = false;
+        turns = takeTurns(await pendingEntries(c), turns.lastOwner());
+        listedAt = c.now();
+      }
+      const entry = turns.next();
+      if (!entry) return;
       const claimedAt = c.now();
-      const cur = await claim(c.md, name, claimedAt, seq++);
-      if (!cur) continue;
-      await intake(cur, claimedAt);
+      const got = await claim(c.md, entry, claimedAt, seq++);
+      if (got.ok) await intake(got.cur, claimedAt);
+      else if (!got.gone) {
+        stuck.add(stuckKey(entry));
+        await recordStuck(c, entry, got.err).then(
+          (first) => first && log.warn({ file: entry.name, uid: entry.uid, code: got.err.code }, `new/${entry.name} cannot be claimed (${got.err.code}); recorded once and skipped`),
+          (err: unknown) => log.error({ err, file: entry.name }, `could not record new/${entry.name}: ${errorMessage(err)}`),
+        );
+      }
     }
   }
+
+  const stuckKey = (e: NewEntry) => `${e.ino}:${e.raw.toString('hex')}`;
+
+  async function pendingEntries(c: InboxContext): Promise<NewEntry[]> {
+    return (await listNew(c.md)).filter((e) => !stuck.has(stuckKey(e)));
+  }
+
 
   async function intake(cur: string, claimedAt: number): Promise<void> {
     const c = ctx!;
     try {
       const r = await processClaimed(c, cur, claimedAt);
+      retries.delete(cur);
       if (r.kind === 'accepted' || r.kind === 'in-progress') {
         const row = await findAction(c.db, r.id);
         if (row && !row.outcome) schedule(row.id, row.cluster, row.vmid, row.not_before);
       }
     } catch (err) {
-      // Left in cur/: the next start retries it (and the row, if any, tells where it stood).
-      log.error({ err, file: cur }, `could not process ${cur}: ${errorMessage(err)}`);
+      // Something that may pass (database locked by a reader's write transaction, disk full):
+      // retried with backoff, so the request still gets its one outcome without a restart.
+      const attempt = (retries.get(cur)?.attempt ?? 0) + 1;
+      retries.set(cur, { attempt, claimedAt });
+      const delay = backoffMs(attempt, c.config.retryBaseMs, c.random);
+      log.error({ err, file: cur, attempt, retryInMs: delay }, `could not process ${cur}: ${errorMessage(err)}; retrying in ${Math.round(delay / 1000)} s`);
+      if (stopping || timersFor.has(cur)) return;
+      const t = setTimeout(() => {
+        timers.delete(t);
+        timersFor.delete(cur);
+        void rescan();
+      }, delay);
+      timers.add(t);
+      timersFor.set(cur, t);
     }
   }
 
@@ -190,7 +263,9 @@ export function createInbox(deps: InboxDeps): Inbox {
 
   return {
     async start() {
-      const md = await openMaildir(deps.dir);
+      const { md, findings } = await openMaildir(deps.dir);
+      for (const f of findings) log[f.level]({ dir: deps.dir }, f.message);
+      for (const f of linkSettingFindings(await readLinkSettings())) log.warn(f);
       ctx = {
         md,
         db: inboxDb(deps.db),
@@ -201,7 +276,8 @@ export function createInbox(deps: InboxDeps): Inbox {
         sleep,
         random: deps.random ?? Math.random,
         config: deps.config,
-        lookupUser: createUserLookup({ passwdFile: deps.passwdFile, now: deps.now }),
+        lookupUser: createUserLookup({ passwdFile: deps.passwdFile, groupFile: deps.groupFile, now: deps.now }),
+        agentUid: process.geteuid?.() ?? 0,
         hooks: deps.hooks ?? {},
         stopping: () => stopping,
         timings: new Map(),

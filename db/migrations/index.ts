@@ -6,10 +6,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './2026-11-27-0001-initial.ts';
 import * as m0002 from './2026-11-27-0002-views.ts';
 import * as m0003 from './2026-11-27-0003-actions-request.ts';
+import * as m0010 from './2026-12-07-0010-actions-scoped-ids.ts';
 
 /** Migration name (file name without .ts) → module, in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '2026-11-27-0001-initial': m0001,
   '2026-11-27-0002-views': m0002,
   '2026-11-27-0003-actions-request': m0003,
+  '2026-12-07-0010-actions-scoped-ids': m0010,
 };
