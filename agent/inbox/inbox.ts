@@ -41,6 +41,10 @@ export interface InboxDeps {
   random?: () => number;
   passwdFile?: string;
   groupFile?: string;
+  /** Tests: the longest single timer (default 2^31-1 ms, Node's limit: 24.8 days). */
+  maxTimerMs?: number;
+  /** Tests: how often tmp/ is cleaned (default every 10 minutes). */
+  tmpCleanEveryMs?: number;
 }
 
 export interface Inbox {
@@ -58,6 +62,7 @@ export interface Inbox {
 /** Creates the inbox; nothing happens until start(). */
 export function createInbox(deps: InboxDeps): Inbox {
   const log = deps.log;
+  const maxTimerMs = deps.maxTimerMs ?? 2 ** 31 - 1;
   const timers = new Set<NodeJS.Timeout>();
   const sleepers = new Set<() => void>();
   let stopping = false;
@@ -88,7 +93,7 @@ export function createInbox(deps: InboxDeps): Inbox {
         resolve();
       };
       // Timers hold at most 2^31-1 ms; longer waits wake early and the caller loops.
-      const t = setTimeout(done, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+      const t = setTimeout(done, Math.min(Math.max(0, ms), maxTimerMs));
       timers.add(t);
       sleepers.add(done);
     });
@@ -119,7 +124,7 @@ export function createInbox(deps: InboxDeps): Inbox {
       if (stopping) return;
       if (notBefore! * 1000 > c.now()) schedule(id, cluster, vmid, notBefore);
       else go();
-    }, Math.min(wait, 2 ** 31 - 1));
+    }, Math.min(wait, maxTimerMs));
     timers.add(t);
   }
 
@@ -142,7 +147,7 @@ export function createInbox(deps: InboxDeps): Inbox {
 
   async function scanOnce(): Promise<void> {
     const c = ctx!;
-    if (c.now() - lastTmpClean > 10 * 60_000) {
+    if (c.now() - lastTmpClean > (deps.tmpCleanEveryMs ?? 10 * 60_000)) {
       lastTmpClean = c.now();
       const n = await cleanTmp(c.md, c.now(), TMP_MAX_AGE_MS);
       if (n) log.info({ removed: n }, 'removed tmp/ leftovers older than 36 h');
