@@ -12,6 +12,10 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The inbox's hostile-member tests (issue 11): throw-away users, setpriv/unshare/nsenter, mkfifo.
+{ command -v useradd >/dev/null 2>&1 || [ -x /usr/sbin/useradd ]; } || missing+=(passwd)
+{ command -v setpriv >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1; } || missing+=(util-linux)
+command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
   SUDO=""
