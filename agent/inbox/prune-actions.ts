@@ -28,7 +28,8 @@ export async function pruneActions(deps: { db: Kysely<InboxDatabase>; md: Maildi
     // result file nobody accounts for.
     for (const r of rows) if (r.result_file && (await removeResult(deps.md, r.result_file))) out.files++;
     out.rows += await deleteActions(deps.db, rows.map((r) => r.id));
-    if (rows.length < PRUNE_BATCH || deps.stopping?.()) return out;
+    if (deps.stopping?.()) return out;
+    if (rows.length < PRUNE_BATCH) break;
     await yieldTurn();
   }
   for (const folder of ['done', 'failed', 'rejected'] as const) {
