@@ -15,12 +15,14 @@ import { claim, cleanTmp, listCur, listNew, openMaildir, type NewEntry } from '.
 import { pruneActions } from './prune-actions.ts';
 import { runAction } from './run-action.ts';
 import { createUserLookup } from './submitter.ts';
-import { takeTurns } from './take-turns.ts';
+import { ownersInTurn } from './take-turns.ts';
 import { backoffMs } from './transient.ts';
 
 export const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 /** While a scan works through a long new/, it lists new/ again at most this often when something arrived. */
 export const RELIST_MS = 200;
+/** Submitters whose files are taken in at the same time (one file each at a time). */
+export const INTAKE_LANES = 4;
 const PRUNE_EVERY_MS = 3600_000;
 
 export interface InboxDeps {
@@ -77,10 +79,15 @@ export function createInbox(deps: InboxDeps): Inbox {
   /** Entries of new/ the agent cannot claim (recorded once): skipped until they change. */
   const stuck = new Set<string>();
   const timersFor = new Map<string, NodeJS.Timeout>();
+  /** Owners of the entries of new/ seen so far (re-listing a flooded new/ lstats only newcomers). */
+  const owners = new Map<string, NewEntry>();
   let inventoryReady = false;
   const waiting = new Set<string>();
   let scanning: Promise<void> | undefined;
   let scanAgain = false;
+  /** Wakes a scan waiting on its intake lanes when something arrived (rescan() during a scan). */
+  let wake: (() => void) | undefined;
+  let lastLaneOwner: number | undefined;
   let ctx: InboxContext | undefined;
 
   const sleep = (ms: number) =>
@@ -162,37 +169,74 @@ export function createInbox(deps: InboxDeps): Inbox {
       if (r.rows || r.files) log.info(r, `pruned actions older than ${c.config.retentionDays} days`);
     }
     for (const [cur, r] of retries) if (!timersFor.has(cur)) await intake(cur, r.claimedAt);
-    // Intake takes turns per submitter (one file of each owner in turn), so a flood of one user
-    // delays another's request by one file, not by the flood. When something arrives meanwhile,
-    // new/ is listed again (at most every RELIST_MS) and the newcomer joins the turns.
-    let turns = takeTurns(await pendingEntries(c));
+    // Intake works in lanes, one per submitter (up to INTAKE_LANES at once, owners taking turns for
+    // a lane): a flood of one user occupies one lane, so another user's request starts at once
+    // instead of waiting behind it, or behind the file of the flood being written right now. When
+    // something arrives meanwhile, new/ is listed again (at most every RELIST_MS).
+    const queues = new Map<number, NewEntry[]>();
+    const lanes = new Map<number, Promise<void>>();
+    const inFlight = new Set<string>();
+    const fill = async () => {
+      queues.clear();
+      for (const e of await pendingEntries(c)) {
+        if (inFlight.has(stuckKey(e))) continue;
+        const q = queues.get(e.uid);
+        if (q) q.push(e);
+        else queues.set(e.uid, [e]);
+      }
+    };
+    const lane = async (uid: number) => {
+      for (let e = queues.get(uid)?.shift(); e && !stopping; e = queues.get(uid)?.shift()) {
+        const key = stuckKey(e);
+        inFlight.add(key);
+        try {
+          await takeIn(c, e);
+        } finally {
+          inFlight.delete(key);
+        }
+      }
+    };
+    await fill();
     let listedAt = c.now();
     for (;;) {
-      if (stopping) return;
-      if (scanAgain && c.now() - listedAt >= RELIST_MS) {
+      for (const uid of ownersInTurn([...queues.keys()], lastLaneOwner)) {
+        if (lanes.size >= INTAKE_LANES || stopping) break;
+        if (lanes.has(uid) || !queues.get(uid)?.length) continue;
+        lastLaneOwner = uid;
+        lanes.set(uid, lane(uid).finally(() => lanes.delete(uid)));
+      }
+      if (lanes.size === 0) return;
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      await Promise.race([...lanes.values(), woken]);
+      wake = undefined;
+      if (stopping) break;
+      if (scanAgain) {
+        const wait = RELIST_MS - (c.now() - listedAt);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         scanAgain = false;
-        turns = takeTurns(await pendingEntries(c), turns.lastOwner());
+        await fill();
         listedAt = c.now();
       }
-      const entry = turns.next();
-      if (!entry) return;
-      const claimedAt = c.now();
-      const got = await claim(c.md, entry, claimedAt, seq++);
-      if (got.ok) await intake(got.cur, claimedAt);
-      else if (!got.gone) {
-        stuck.add(stuckKey(entry));
-        await recordStuck(c, entry, got.err).then(
-          (first) => first && log.warn({ file: entry.name, uid: entry.uid, code: got.err.code }, `new/${entry.name} cannot be claimed (${got.err.code}); recorded once and skipped`),
-          (err: unknown) => log.error({ err, file: entry.name }, `could not record new/${entry.name}: ${errorMessage(err)}`),
-        );
-      }
     }
+    await Promise.all(lanes.values());
+  }
+
+  async function takeIn(c: InboxContext, entry: NewEntry): Promise<void> {
+    const claimedAt = c.now();
+    const got = await claim(c.md, entry, claimedAt, seq++);
+    if (got.ok) return intake(got.cur, claimedAt);
+    if (got.gone) return;
+    stuck.add(stuckKey(entry));
+    await recordStuck(c, entry, got.err).then(
+      (first) => first && log.warn({ file: entry.name, uid: entry.uid, code: got.err.code }, `new/${entry.name} cannot be claimed (${got.err.code}); recorded once and skipped`),
+      (err: unknown) => log.error({ err, file: entry.name }, `could not record new/${entry.name}: ${errorMessage(err)}`),
+    );
   }
 
   const stuckKey = (e: NewEntry) => `${e.ino}:${e.raw.toString('hex')}`;
 
   async function pendingEntries(c: InboxContext): Promise<NewEntry[]> {
-    return (await listNew(c.md)).filter((e) => !stuck.has(stuckKey(e)));
+    return (await listNew(c.md, owners)).filter((e) => !stuck.has(stuckKey(e)));
   }
 
 
@@ -249,6 +293,7 @@ export function createInbox(deps: InboxDeps): Inbox {
     if (!started || stopping) return;
     if (scanning) {
       scanAgain = true;
+      wake?.();
       return scanning;
     }
     scanning = (async () => {

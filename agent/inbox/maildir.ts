@@ -90,19 +90,35 @@ export function printableName(raw: Buffer): { name: string; valid: boolean } {
 }
 
 /**
- * Entries waiting in new/ with their owner (one lstat each, so intake can take turns per submitter).
- * Dot files are a producer's business and skipped; an entry that vanished meanwhile is left out.
+ * Entries waiting in new/ with their owner (one lstat per entry not seen before, so intake can take
+ * turns per submitter and re-listing a flooded new/ stays cheap). `known` (raw name in hex → entry)
+ * carries owners across calls; names that are gone are dropped from it. Dot files are a producer's
+ * business and skipped; an entry that vanished meanwhile is left out. The owner only orders the
+ * turns: identity is taken from the open descriptor when the file is read.
  */
-export async function listNew(md: Maildir): Promise<NewEntry[]> {
+export async function listNew(md: Maildir, known: Map<string, NewEntry> = new Map()): Promise<NewEntry[]> {
   const raws = (await readdir(md.path('new'), { encoding: 'buffer' })).filter((n) => n[0] !== 0x2e);
   const out: NewEntry[] = [];
+  const seen = new Set<string>();
+  const fresh: Buffer[] = [];
+  for (const raw of raws) {
+    const key = raw.toString('hex');
+    seen.add(key);
+    const k = known.get(key);
+    if (k) out.push(k);
+    else fresh.push(raw);
+  }
+  for (const key of known.keys()) if (!seen.has(key)) known.delete(key);
   const dir = Buffer.from(`${md.path('new')}/`);
-  for (let i = 0; i < raws.length; i += 256) {
-    const chunk = raws.slice(i, i + 256);
+  for (let i = 0; i < fresh.length; i += 256) {
+    const chunk = fresh.slice(i, i + 256);
     const stats = await Promise.all(chunk.map((r) => lstat(Buffer.concat([dir, r])).catch(() => undefined)));
     chunk.forEach((raw, j) => {
       const st = stats[j];
-      if (st) out.push({ raw, name: printableName(raw).name, uid: st.uid, ino: st.ino });
+      if (!st) return;
+      const e = { raw, name: printableName(raw).name, uid: st.uid, ino: st.ino };
+      known.set(raw.toString('hex'), e);
+      out.push(e);
     });
   }
   return out.sort((a, b) => Buffer.compare(a.raw, b.raw));

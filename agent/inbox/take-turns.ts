@@ -1,46 +1,10 @@
-// Pure: the order in which entries of new/ are taken in — one per owner in turn (name order within
-// one owner), so a flood from one submitter delays another's request by one file, not by the flood.
+// Pure: which submitters get an intake lane next — owners in ascending uid order, continuing after
+// the one served last, so re-listing new/ often does not favour the lowest uid.
 
-export interface Turns<E extends { uid: number }> {
-  /** The next entry, or undefined when all were handed out. */
-  next(): E | undefined;
-  /** The owner of the entry handed out last (to go on after it when the list is rebuilt). */
-  lastOwner(): number | undefined;
-}
-
-/**
- * Round-robin over owners in ascending uid order; a rebuilt list continues with the owner after
- * `after`, so re-listing new/ often does not favour the lowest uid.
- */
-export function takeTurns<E extends { uid: number }>(entries: readonly E[], after?: number): Turns<E> {
-  const byOwner = new Map<number, E[]>();
-  for (const e of entries) {
-    const q = byOwner.get(e.uid);
-    if (q) q.push(e);
-    else byOwner.set(e.uid, [e]);
-  }
-  const owners = [...byOwner.keys()].sort((a, b) => a - b);
-  let i = after === undefined ? 0 : owners.findIndex((o) => o > after);
-  if (i < 0) i = 0;
-  const pos = new Map<number, number>(owners.map((o) => [o, 0]));
-  let last: number | undefined = after;
-  let left = entries.length;
-  return {
-    next() {
-      if (left === 0) return undefined;
-      for (;;) {
-        const o = owners[i % owners.length]!;
-        i = (i + 1) % owners.length;
-        const q = byOwner.get(o)!;
-        const p = pos.get(o)!;
-        if (p < q.length) {
-          pos.set(o, p + 1);
-          left--;
-          last = o;
-          return q[p];
-        }
-      }
-    },
-    lastOwner: () => last,
-  };
+/** The owners in turn, starting with the first one after `after` (wrapping around). */
+export function ownersInTurn(owners: readonly number[], after?: number): number[] {
+  const sorted = [...new Set(owners)].sort((a, b) => a - b);
+  if (after === undefined) return sorted;
+  const i = sorted.findIndex((o) => o > after);
+  return i <= 0 ? sorted : [...sorted.slice(i), ...sorted.slice(0, i)];
 }

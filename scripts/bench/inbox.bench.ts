@@ -8,7 +8,7 @@
 //   fairnessDelayMsP95   — drop → POST of one user's request while another user's 10,000 junk files
 //                          sit in new/ (issue 11; intake takes turns per submitter). Needs root (chown).
 //   intakeFilesPerSecond — valid requests taken in (claimed, read, checked, row written) per second.
-import { chown, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInbox } from '../../agent/inbox/inbox.ts';
 import { startSimulator } from '../pve-sim/index.ts';
@@ -181,12 +181,12 @@ async function measureFairness(junk: number, requests: number): Promise<{ junk: 
   const config = ActionsConfig.parse({ policy: [{ actions: ActionName.options }] });
   const inbox = createInbox({
     dir: b.dir, db: b.store.db, clients: b.clients, log: testLog(), now: () => Date.now(), config, passwdFile, groupFile,
-    hooks: { onPost: (id, at) => posted.set(id, at) },
+    hooks: { onPost: (id, at) => posted.set(id, at), onResult: () => void rejectedSoFar++ },
   });
+  let rejectedSoFar = 0;
   const delays: number[] = [];
   let starting: Promise<void> | undefined;
   try {
-    const { mkdir, stat } = await import('node:fs/promises');
     for (const d of ['tmp', 'new']) await mkdir(join(b.dir, d), { recursive: true });
     const gid = (await stat(join(b.dir, 'new'))).gid;
     await writeFile(passwdFile, `root:x:0:0::/root:/bin/sh
@@ -204,9 +204,8 @@ submit:x:${gid}:mallory
     // The junk sits in new/ when the inbox starts; start() takes it in (not awaited here), and our
     // requests are dropped meanwhile.
     starting = inbox.start();
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor(() => rejectedSoFar > 0 || undefined, 120_000, 'the junk intake to begin');
     const guests = [...b.sim.world.clusters[0]!.guests.values()].filter((g) => g.type === 'qemu' && !g.template && !g.hastate && !g.lock && !g.ignoresAcpi);
-    const { readdir } = await import('node:fs/promises');
     for (let i = 0; i < requests; i++) {
       const g = guests[i % guests.length]!;
       const id = `fair-${i}-${g.vmid}`;
@@ -215,11 +214,13 @@ submit:x:${gid}:mallory
       await waitFor(() => posted.get(id), 60_000, `POST of ${id}`);
       delays.push(posted.get(id)! - droppedAt);
       if ((await readdir(join(b.dir, 'new'))).length < 100) break; // the flood is over: later figures would not measure fairness
+      process.stderr.write(`[bench] inbox: fairness request ${i}: ${delays.at(-1)} ms\n`);
     }
     return { junk, delays, junkLeft: (await readdir(join(b.dir, 'new'))).length };
   } finally {
-    await starting;
+    // Stop without waiting for the rest of the junk: each rejection writes (and fsyncs) a result.
     await inbox.stop();
+    await starting;
     await b.close();
   }
 }
