@@ -20,7 +20,7 @@ import { backoffMs } from './transient.ts';
 
 export const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 /** While a scan works through a long new/, it lists new/ again at most this often when something arrived. */
-export const RELIST_MS = 200;
+export const RELIST_MS = 100;
 /** Submitters whose files are taken in at the same time (one file each at a time). */
 export const INTAKE_LANES = 4;
 const PRUNE_EVERY_MS = 3600_000;

@@ -145,7 +145,7 @@ async function setup(taskTimeScale: number): Promise<BenchSetup> {
 }
 
 /** Valid requests (notBefore tomorrow, so nothing runs) dropped while the inbox is down, then taken in at start. */
-async function measureIntake(n: number): Promise<number> {
+export async function measureIntake(n: number): Promise<number> {
   const b = await setup(0.05);
   const config = ActionsConfig.parse({ policy: [{ actions: ActionName.options }] });
   const inbox = createInbox({ dir: b.dir, db: b.store.db, clients: b.clients, log: testLog(), now: () => Date.now(), config, watch: false });
@@ -196,7 +196,7 @@ mallory:x:4242:${gid}::/nonexistent:/usr/sbin/nologin
 submit:x:${gid}:mallory
 `);
     for (let i = 0; i < junk; i++) {
-      const n = `junk-${String(i).padStart(5, '0')}`;
+      const n = `0junk-${String(i).padStart(5, '0')}`; // sorts before our requests: name order would serve the flood first
       await writeFile(join(b.dir, 'tmp', n), `junk ${i}`);
       await chown(join(b.dir, 'tmp', n), 4242, gid);
       await rename(join(b.dir, 'tmp', n), join(b.dir, 'new', n));
