@@ -407,6 +407,14 @@ describe('issue 11: hostile members of the submit group', { timeout: 240_000 }, 
       expect({ code: r.code, out: r.stdout }).toMatchObject({ code: 0, out: expect.stringMatching(new RegExp(`^done: snapshot ${cluster}/${vmids[0]} in \\d+\\.\\d s`)) as unknown });
       const again = await resultFor(a.inbox, await dropAs(users.alice, a.inbox, snapshotRequest('alice-future'), 'again.json'));
       expect(again).toMatchObject({ outcome: 'rejected', errorCode: 'ACTION_DUPLICATE' });
+      // Duplicates of one id: each result name is found in one step (the claim token), not by probing ~2, ~3, …
+      await nodeAs(users.mallory.name, `import { writeFileSync, renameSync } from 'node:fs';
+        for (let k = 0; k < 30; k++) { const n = 'dup-' + k + '.json'; writeFileSync(process.env.INBOX + '/tmp/' + n, process.env.BODY); renameSync(process.env.INBOX + '/tmp/' + n, process.env.INBOX + '/new/' + n); }`, { INBOX: a.inbox, BODY: JSON.stringify(request('dup', cluster, vmids[0]!, 'stop')) });
+      const dups = await waitFor(async () => {
+        const r = (await results(a.inbox)).filter((x) => x.id === 'dup');
+        return r.length === 30 ? r : undefined;
+      }, 60_000, '30 results of id "dup"');
+      expect(dups.map((d) => d.fileName).filter((n) => n !== 'dup.json').every((n) => /^dup~\d+\.\d+\.json$/.test(n))).toBe(true);
       // Expiry after a POST went out: the POST fails transiently, the clock passes `expires` during the backoff.
       const stopped = [...sim.world.clusters[0]!.guests.values()].find((g) => g.type === 'qemu' && g.status === 'stopped' && !g.template && !g.hastate);
       if (!stopped) throw new Error('the simulated world has no stopped VM to start');
