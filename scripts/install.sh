@@ -214,7 +214,8 @@ ensure_dir /etc/pmi-agent/secrets 0750 root "$AGENT_USER"
 ensure_dir /var/lib/pmi-agent 0750 "$AGENT_USER" "$AGENT_USER"
 ensure_dir /var/spool/pmi-agent 0755 root root
 ensure_dir /var/spool/pmi-agent/inbox 2750 "$AGENT_USER" "$SUBMIT_GROUP"
-for d in tmp new; do ensure_dir "/var/spool/pmi-agent/inbox/$d" 2770 "$AGENT_USER" "$SUBMIT_GROUP"; done
+# 3770: setgid + sticky (a member cannot delete or rename another member's file; issue 11).
+for d in tmp new; do ensure_dir "/var/spool/pmi-agent/inbox/$d" 3770 "$AGENT_USER" "$SUBMIT_GROUP"; done
 for d in cur done failed rejected; do ensure_dir "/var/spool/pmi-agent/inbox/$d" 2750 "$AGENT_USER" "$SUBMIT_GROUP"; done
 [ -d "$ROOT/var/www" ] || ensure_dir /var/www 0755 root root
 ensure_dir /var/www/pmi-dashboard 2750 "$AGENT_USER" "$WEB_GROUP"

@@ -25,6 +25,10 @@ command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 # podman kube play needs catatonit for the pod's pause container
 { command -v catatonit >/dev/null 2>&1 || [ -x /usr/libexec/podman/catatonit ]; } || missing+=(catatonit)
+# The inbox's hostile-member tests (issue 11): throw-away users, setpriv/unshare/nsenter, mkfifo.
+{ command -v useradd >/dev/null 2>&1 || [ -x /usr/sbin/useradd ]; } || missing+=(passwd)
+{ command -v setpriv >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1; } || missing+=(util-linux)
+command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
   SUDO=""

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { createPveClient } from '../pve/pve-client.ts';
 import { checkCluster, type ClientFactory, type ClusterCheck } from './check-cluster.ts';
 import { checkPaths } from './check-paths.ts';
+import { describePolicy } from '../inbox/policy.ts';
 import type { Finding } from './permission-findings.ts';
 
 export interface CheckReport {
@@ -14,6 +15,8 @@ export interface CheckReport {
   /** The folders the agent writes. */
   paths: Finding[];
   clusters: ClusterCheck[];
+  /** Who may do what where: one line per actions.policy rule. */
+  policy?: string[];
 }
 
 export interface CheckConfigDeps {
@@ -47,7 +50,7 @@ export async function checkConfig(configPath: string, deps: CheckConfigDeps): Pr
       return check;
     }),
   );
-  return { configPath, paths: checkPaths(config), clusters };
+  return { configPath, paths: checkPaths(config), clusters, policy: describePolicy(config.actions.policy) };
 }
 
 /** True when any finding is an error (the CLI then exits non-zero). */

@@ -42,6 +42,7 @@ export function formatReport(report: CheckReport): string {
     lines.push(`    ${MARK[f.level]} ${f.message}`);
   }
   lines.push('');
+  if (report.policy) lines.push('actions policy (who may do what where):', ...report.policy.map((l) => `    ${l}`), '');
   for (const c of report.clusters) {
     lines.push(`cluster "${c.name}" (token ${c.tokenId})`);
     if (c.endpoints.length) lines.push('  endpoints:', ...c.endpoints.map(endpointLine));

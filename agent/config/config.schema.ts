@@ -113,6 +113,9 @@ export const PolicyRule = z
     vmids: z.array(z.number().int().positive()).optional(),
     tags: z.array(z.string()).optional(),
     pools: z.array(z.string()).optional(),
+    /** Who may: the submitters (user names or uids) and groups (names or gids) the rule applies to. */
+    users: z.array(z.union([z.string().min(1), z.number().int().min(0)])).optional(),
+    groups: z.array(z.union([z.string().min(1), z.number().int().min(0)])).optional(),
   })
   .strict();
 
@@ -129,6 +132,8 @@ export const ActionsConfig = z
     taskPollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
     /** After a successful task: how long to wait for the guest to show the wanted state (HA guests: taskTimeoutSeconds). */
     verifyTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
+    /** Action rows and result files older than this are pruned (in small batches). */
+    retentionDays: z.number().positive().max(36_500).default(90),
   })
   .strict();
 

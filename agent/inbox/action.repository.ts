@@ -11,6 +11,8 @@ export interface ActionsExtra {
   claimed_at: number | null;
   result_file: string | null;
   submitter_uid: number | null;
+  /** The id the submitter chose (db/migrations/2026-12-07-0010-actions-scoped-ids.ts); null for rows without a usable id. */
+  request_id: string | null;
 }
 export type InboxDatabase = Omit<Database, 'actions'> & { actions: ActionsTable & ActionsExtra };
 export type ActionRow = Selectable<InboxDatabase['actions']>;
@@ -23,6 +25,17 @@ export function inboxDb(db: Kysely<Database>): Kysely<InboxDatabase> {
 /** The row of an id, or undefined. */
 export async function findAction(db: Kysely<InboxDatabase>, id: string): Promise<ActionRow | undefined> {
   return db.selectFrom('actions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The row of a request id in one submitter's scope (ids are scoped per submitter), or undefined. */
+export async function findRequest(db: Kysely<InboxDatabase>, submitterUid: number | null, requestId: string): Promise<ActionRow | undefined> {
+  const q = db.selectFrom('actions').selectAll().where('request_id', '=', requestId);
+  return (submitterUid === null ? q.where('submitter_uid', 'is', null) : q.where('submitter_uid', '=', submitterUid)).executeTakeFirst();
+}
+
+/** The row created for a claimed file (across restarts the cur/ name is stable), or undefined. */
+export async function findByFile(db: Kysely<InboxDatabase>, curName: string): Promise<ActionRow | undefined> {
+  return db.selectFrom('actions').selectAll().where('file_name', '=', curName).orderBy('received_at', 'desc').executeTakeFirst();
 }
 
 /** Inserts a new row; false when the id already exists (a concurrent duplicate). */

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 export type ActionsSettings = z.infer<typeof ActionsConfig>;
 import type { InboxDatabase } from './action.repository.ts';
 import type { Maildir } from './maildir.ts';
-import type { Submitter } from './submitter.ts';
+import type { UserLookup } from './submitter.ts';
 import type { TimingsMs } from './result-file.ts';
 
 /**
@@ -39,7 +39,9 @@ export interface InboxContext {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   config: ActionsSettings;
-  lookupUser: (uid: number | null) => Submitter;
+  lookupUser: UserLookup;
+  /** The agent's own uid (its files are its own, whatever the submit group). */
+  agentUid: number;
   hooks: InboxHooks;
   stopping: () => boolean;
   /** Precise times of requests being worked on (result files show them; the row keeps seconds). */

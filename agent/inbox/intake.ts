@@ -5,9 +5,9 @@ import { errorMessage } from '../errors.ts';
 import type { ActionRequest } from './action-request.schema.ts';
 import { toEpochSeconds } from './action-request.schema.ts';
 import { unsupportedReason } from './action-calls.ts';
-import { findAction, findGuest, insertAction, replaceFailedAction, updateAction, type ActionRow } from './action.repository.ts';
+import { findAction, findByFile, findGuest, findRequest, insertAction, replaceFailedAction, updateAction, type ActionRow } from './action.repository.ts';
 import type { InboxContext } from './inbox-context.ts';
-import { existsIn, originalName, readClaimed, removeClaimed, resultExists, resultName, safeBase, writeResultFile } from './maildir.ts';
+import { claimToken, existsIn, originalName, readClaimed, removeClaimed, resultName, safeBase, writeResultFile } from './maildir.ts';
 import { parseActionFile } from './parse-action.ts';
 import { checkPolicy, splitTags } from './policy.ts';
 import { buildResult, submitterColumn } from './result-file.ts';
@@ -20,24 +20,38 @@ interface Rejection {
   code: ErrorCode;
   reason: string;
   request: ActionRequest | { excerpt: string; problems?: string[] } | null;
-  /** A valid, unused id: the row and result file are named after it. */
-  id?: string;
+  /** A valid id, unused in the submitter's scope: the row claims it (and the result is named after it). */
+  requestId?: string;
   /** The request's own id when it is a duplicate (the result names it; the row cannot). */
   duplicateOf?: string;
 }
 
-/** Finds the row created for a claimed file (across restarts the cur/ name is stable). */
-async function rowOfFile(ctx: InboxContext, curName: string): Promise<ActionRow | undefined> {
-  return ctx.db.selectFrom('actions').selectAll().where('file_name', '=', curName).orderBy('received_at', 'desc').executeTakeFirst();
+/**
+ * May this owner submit at all? Root and the agent itself, and members of the inbox's submit group
+ * (the group of new/). Anyone else's file got there through root or a membership since revoked.
+ */
+function ownerRefusal(ctx: InboxContext, s: Submitter): string | undefined {
+  if (s.uid === 0 || s.uid === ctx.agentUid) return undefined;
+  if (s.gids?.includes(ctx.md.submitGid)) return undefined;
+  return `the file is owned by ${s.user ?? 'an unknown user'} (uid ${s.uid}), who is not a member of the submit group (gid ${ctx.md.submitGid}, the group of new/); only members may submit`;
+}
+
+/** A free row id for a request id of this submitter: the id itself when nobody used it, else id~u<uid>. */
+async function rowIdFor(ctx: InboxContext, requestId: string, uid: number | null, curName: string): Promise<string> {
+  if (!(await findAction(ctx.db, requestId))) return requestId;
+  // '~' cannot occur in a request id, so this never collides with one.
+  const scoped = `${requestId}~u${uid ?? 'unknown'}`;
+  return (await findAction(ctx.db, scoped)) ? `_${curName}` : scoped;
 }
 
 /**
- * Handles one file in cur/: validates it (file checks, JSON, schema, inventory, policy, expiry,
- * duplicates) and either inserts a 'queued' row (accepted) or writes the rejection. A file whose
- * row already exists is finished (result written, file removed) or left to the executor.
+ * Handles one file in cur/: validates it (file checks, owner, JSON, schema, inventory, policy,
+ * expiry, duplicates) and either inserts a 'queued' row (accepted) or writes the rejection. A file
+ * whose row already exists is finished (result written, file removed) or left to the executor.
+ * Throws only on what may pass (the database busy, the disk full): the caller retries.
  */
 export async function processClaimed(ctx: InboxContext, curName: string, claimedAtMs: number): Promise<IntakeResult> {
-  const existing = await rowOfFile(ctx, curName);
+  const existing = await findByFile(ctx.db, curName);
   if (existing) {
     if (existing.outcome) {
       await finishFile(ctx, existing, curName);
@@ -49,45 +63,39 @@ export async function processClaimed(ctx: InboxContext, curName: string, claimed
   const read = await readClaimed(ctx.md, curName);
   const submitter = ctx.lookupUser(read.uid);
   if (!read.ok) {
-    await reject(ctx, curName, submitter, claimedAtMs, { code: 'ACTION_INVALID', reason: `rejected file: ${read.reason}`, request: { excerpt: '' } });
-    return { kind: 'rejected', id: `_${curName}` };
+    return reject(ctx, curName, submitter, claimedAtMs, { code: 'ACTION_INVALID', reason: `rejected file: ${read.reason}`, request: { excerpt: '' } });
   }
+  const notMember = ownerRefusal(ctx, submitter);
+  if (notMember) return reject(ctx, curName, submitter, claimedAtMs, { code: 'ACTION_NOT_ALLOWED', reason: notMember, request: { excerpt: '' } });
   // alerts (#16): silence requests share this protocol, row, result file and audit (agent/alerts/silence-intake.ts)
   const silence = await handleSilenceFile(ctx, curName, read.bytes, submitter, claimedAtMs);
   if (silence) return silence;
   const parsed = parseActionFile(read.bytes);
   if (!parsed.ok) {
-    const free = parsed.id && !(await isTaken(ctx, parsed.id)) ? parsed.id : undefined;
-    await reject(ctx, curName, submitter, claimedAtMs, { code: parsed.code, reason: parsed.reason, request: { excerpt: parsed.excerpt, problems: parsed.problems }, id: free });
-    return { kind: 'rejected', id: free ?? `_${curName}` };
+    const free = parsed.id && !(await findRequest(ctx.db, submitter.uid, parsed.id)) ? parsed.id : undefined;
+    return reject(ctx, curName, submitter, claimedAtMs, { code: parsed.code, reason: parsed.reason, request: { excerpt: parsed.excerpt, problems: parsed.problems }, requestId: free });
   }
   const req = parsed.request;
-  const prior = await findAction(ctx.db, req.id);
-  const done = await resultExists(ctx.md, req.id);
-  const resubmitFailed = prior?.outcome === 'failed' && done !== 'done' && done !== 'rejected';
-  if ((prior && !resubmitFailed) || done === 'done' || done === 'rejected') {
-    const what = prior ? (prior.outcome ?? `still ${prior.state}`) : done;
-    await reject(ctx, curName, submitter, claimedAtMs, {
+  const prior = await findRequest(ctx.db, submitter.uid, req.id);
+  const resubmitFailed = prior?.outcome === 'failed';
+  if (prior && !resubmitFailed) {
+    return reject(ctx, curName, submitter, claimedAtMs, {
       code: 'ACTION_DUPLICATE',
-      reason: `duplicate id "${req.id}": a request with this id was already received (${what}); ids are idempotency keys — use a new id`,
+      reason: `duplicate id "${req.id}": you already submitted a request with this id (${prior.outcome ?? `still ${prior.state}`}); ids are idempotency keys — use a new id`,
       request: req,
       duplicateOf: req.id,
     });
-    return { kind: 'rejected', id: `_${curName}` };
   }
-  const verdict = await validate(ctx, req, nowMs);
+  const verdict = await validate(ctx, req, submitter, nowMs);
   if (verdict) {
-    if (resubmitFailed) {
-      await reject(ctx, curName, submitter, claimedAtMs, { ...verdict, request: req, duplicateOf: req.id });
-    } else {
-      await reject(ctx, curName, submitter, claimedAtMs, { ...verdict, request: req, id: req.id });
-    }
-    return { kind: 'rejected', id: req.id };
+    return reject(ctx, curName, submitter, claimedAtMs, resubmitFailed ? { ...verdict, request: req, duplicateOf: req.id } : { ...verdict, request: req, requestId: req.id });
   }
   const guest = (await findGuest(ctx.db, req.cluster, req.vmid))!;
   const nowSec = Math.floor(nowMs / 1000);
+  const rowId = resubmitFailed ? prior.id : await rowIdFor(ctx, req.id, submitter.uid, curName);
   const row = {
-    id: req.id,
+    id: rowId,
+    request_id: req.id,
     cluster: req.cluster,
     vmid: req.vmid,
     guest_type: guest.type,
@@ -108,20 +116,36 @@ export async function processClaimed(ctx: InboxContext, curName: string, claimed
   };
   const ok = resubmitFailed ? await replaceFailedAction(ctx.db, row) : await insertAction(ctx.db, row);
   if (!ok) {
-    await reject(ctx, curName, submitter, claimedAtMs, { code: 'ACTION_DUPLICATE', reason: `duplicate id "${req.id}" (received twice at the same time)`, request: req, duplicateOf: req.id });
-    return { kind: 'rejected', id: `_${curName}` };
+    return reject(ctx, curName, submitter, claimedAtMs, { code: 'ACTION_DUPLICATE', reason: `duplicate id "${req.id}" (received twice at the same time)`, request: req, duplicateOf: req.id });
   }
-  ctx.timings.set(req.id, { receivedAt: claimedAtMs, claimedAt: claimedAtMs });
-  ctx.audit.info({ event: 'accepted', id: req.id, cluster: req.cluster, vmid: req.vmid, action: req.action, submitter: row.submitter, reason: req.reason, file: curName }, 'action accepted');
-  return { kind: 'accepted', id: req.id };
+  ctx.timings.set(rowId, { receivedAt: claimedAtMs, claimedAt: claimedAtMs });
+  ctx.audit.info({ event: 'accepted', id: req.id, row: rowId, cluster: req.cluster, vmid: req.vmid, action: req.action, submitter: row.submitter, uid: submitter.uid, reason: req.reason, file: curName }, 'action accepted');
+  return { kind: 'accepted', id: rowId };
 }
 
-async function isTaken(ctx: InboxContext, id: string): Promise<boolean> {
-  return Boolean((await findAction(ctx.db, id)) ?? (await resultExists(ctx.md, id)));
+/**
+ * Records, once, an entry of new/ the agent cannot claim (e.g. another user's directory: moving it
+ * needs write access to it). The row id is derived from the inode, so a later scan, or the next
+ * start, finds it recorded and writes no second result; the scan skips it and goes on.
+ */
+export async function recordStuck(ctx: InboxContext, entry: { name: string; uid: number; ino: number }, err: NodeJS.ErrnoException): Promise<boolean> {
+  const rowId = `_new.${entry.ino}.${safeBase(entry.name).slice(0, 100)}`;
+  if (await findAction(ctx.db, rowId)) return false;
+  const nowSec = Math.floor(ctx.now() / 1000);
+  const submitter = ctx.lookupUser(entry.uid);
+  const reason = `new/${entry.name} cannot be claimed (${err.code ?? 'error'}: ${err.message}); it stays in new/ and is skipped — its owner should remove it`;
+  const inserted = await insertAction(ctx.db, {
+    id: rowId, submitter: submitterColumn(submitter), submitter_uid: submitter.uid, state: 'rejected', outcome: 'rejected', error_code: 'ACTION_INVALID',
+    message: reason, received_at: nowSec, claimed_at: null, finished_at: nowSec, request_json: JSON.stringify({ excerpt: '' }), updated_at: nowSec,
+  });
+  if (!inserted) return false;
+  ctx.audit.info({ event: 'rejected', id: null, row: rowId, code: 'ACTION_INVALID', reason, submitter: submitterColumn(submitter), file: entry.name }, 'action rejected');
+  await finishFile(ctx, (await findAction(ctx.db, rowId))!, null);
+  return true;
 }
 
 /** Checks that need the inventory and the clock; undefined when the request may run. */
-async function validate(ctx: InboxContext, req: ActionRequest, nowMs: number): Promise<{ code: ErrorCode; reason: string } | undefined> {
+async function validate(ctx: InboxContext, req: ActionRequest, submitter: Submitter, nowMs: number): Promise<{ code: ErrorCode; reason: string } | undefined> {
   const nowSec = nowMs / 1000;
   if (req.expires !== undefined && toEpochSeconds(req.expires) <= nowSec) {
     return { code: 'ACTION_EXPIRED', reason: `request expired at ${new Date(toEpochSeconds(req.expires) * 1000).toISOString()} (received ${new Date(nowMs).toISOString()})` };
@@ -145,18 +169,19 @@ async function validate(ctx: InboxContext, req: ActionRequest, nowMs: number): P
   if (req.action === 'migrate' && req.params.target === guest.node) {
     return { code: 'ACTION_INVALID', reason: `guest ${req.cluster}/${req.vmid} already is on node "${guest.node}"` };
   }
-  const decision = checkPolicy(ctx.config.policy, req.action, { cluster: req.cluster, vmid: req.vmid, tags: splitTags(guest.tags), pool: guest.pool });
+  const decision = checkPolicy(ctx.config.policy, req.action, { cluster: req.cluster, vmid: req.vmid, tags: splitTags(guest.tags), pool: guest.pool }, submitter);
   if (!decision.allowed) return { code: 'ACTION_NOT_ALLOWED', reason: decision.reason };
   return undefined;
 }
 
 /** Records and writes one rejection, then removes the claimed file. */
-async function reject(ctx: InboxContext, curName: string, submitter: Submitter, claimedAtMs: number, r: Rejection): Promise<void> {
+async function reject(ctx: InboxContext, curName: string, submitter: Submitter, claimedAtMs: number, r: Rejection): Promise<IntakeResult> {
   const nowSec = Math.floor(ctx.now() / 1000);
   const req = r.request && 'action' in r.request ? r.request : null;
-  const rowId = r.id ?? `_${curName}`;
+  const rowId = r.requestId ? await rowIdFor(ctx, r.requestId, submitter.uid, curName) : `_${curName}`;
   await insertAction(ctx.db, {
     id: rowId,
+    request_id: r.requestId ?? null,
     cluster: req?.cluster ?? null,
     vmid: req?.vmid ?? null,
     node: req?.node ?? null,
@@ -177,8 +202,9 @@ async function reject(ctx: InboxContext, curName: string, submitter: Submitter, 
     updated_at: nowSec,
   });
   const row = (await findAction(ctx.db, rowId))!;
-  ctx.audit.info({ event: 'rejected', id: r.duplicateOf ?? r.id ?? null, row: rowId, code: r.code, reason: r.reason, submitter: row.submitter, file: curName }, 'action rejected');
+  ctx.audit.info({ event: 'rejected', id: r.duplicateOf ?? r.requestId ?? null, row: rowId, code: r.code, reason: r.reason, submitter: row.submitter, uid: submitter.uid, file: curName }, 'action rejected');
   await finishFile(ctx, row, curName, claimedAtMs);
+  return { kind: 'rejected', id: rowId };
 }
 
 /**
@@ -199,13 +225,15 @@ export async function finishFile(ctx: InboxContext, row: ActionRow, curName: str
       if (await writeResultFile(ctx.md, folder, name, result)) ctx.hooks.onResult?.(result.id, outcome, name, ctx.now());
       else rel = null;
     }
-    while (!rel) {
-      const name = await resultName(ctx.md, outcome, base);
-      await updateAction(ctx.db, row.id, { result_file: `${outcome}/${name}`, updated_at: Math.floor(ctx.now() / 1000) });
+    const token = (row.file_name && claimToken(row.file_name)) ?? `r${ctx.now()}`;
+    for (let k = 0; !rel; k++) {
+      const free = await resultName(ctx.md, outcome, base, token, k);
+      k = free.k;
+      await updateAction(ctx.db, row.id, { result_file: `${outcome}/${free.name}`, updated_at: Math.floor(ctx.now() / 1000) });
       await ctx.hooks.beforeResult?.(row.id);
-      if (await writeResultFile(ctx.md, outcome, name, result)) {
-        rel = `${outcome}/${name}`;
-        ctx.hooks.onResult?.(result.id, outcome, name, ctx.now());
+      if (await writeResultFile(ctx.md, outcome, free.name, result)) {
+        rel = `${outcome}/${free.name}`;
+        ctx.hooks.onResult?.(result.id, outcome, free.name, ctx.now());
       }
     }
   } catch (err) {

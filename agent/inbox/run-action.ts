@@ -34,10 +34,10 @@ export async function observe(client: PveClient, req: ActionRequest, type: Guest
  * outcome writes the result file and removes the claimed file.
  */
 /** Why the current policy or inventory no longer allows this request, or undefined. */
-async function policyRefusal(ctx: InboxContext, req: ActionRequest): Promise<{ code: ErrorCode; message: string } | undefined> {
+async function policyRefusal(ctx: InboxContext, req: ActionRequest, row: ActionRow): Promise<{ code: ErrorCode; message: string } | undefined> {
   const guest = await findGuest(ctx.db, req.cluster, req.vmid);
   if (!guest) return { code: 'ACTION_UNKNOWN_GUEST', message: `guest ${req.cluster}/${req.vmid} is no longer in the inventory; nothing was sent to Proxmox` };
-  const decision = checkPolicy(ctx.config.policy, req.action, { cluster: req.cluster, vmid: req.vmid, tags: splitTags(guest.tags), pool: guest.pool });
+  const decision = checkPolicy(ctx.config.policy, req.action, { cluster: req.cluster, vmid: req.vmid, tags: splitTags(guest.tags), pool: guest.pool }, ctx.lookupUser(row.submitter_uid));
   if (!decision.allowed) return { code: 'ACTION_NOT_ALLOWED', message: `the policy no longer allows it: ${decision.reason}; nothing was sent to Proxmox` };
   return undefined;
 }
@@ -78,15 +78,21 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
       case 'queued': {
         const nowMs = ctx.now();
         if (row.expires !== null && row.expires * 1000 <= nowMs) {
-          return finish({ outcome: 'rejected', code: 'ACTION_EXPIRED', message: `request expired at ${new Date(row.expires * 1000).toISOString()} before it could run; nothing was sent to Proxmox` });
+          const at = new Date(row.expires * 1000).toISOString();
+          if (row.attempts === 0) return finish({ outcome: 'rejected', code: 'ACTION_EXPIRED', message: `request expired at ${at} before it could run; nothing was sent to Proxmox` });
+          // A POST went out before (its outcome was unknown, then the backoff ran past `expires`):
+          // something may have happened on Proxmox, so this is a failure that says so.
+          return finish({
+            outcome: 'failed',
+            code: 'ACTION_EXPIRED',
+            message: `request expired at ${at} while retrying, after ${row.attempts} call${row.attempts === 1 ? ' was' : 's were'} sent to Proxmox (UPID: ${row.upid ?? 'none known; no task of ours was found'})${lastError ? `; the last call failed: ${errorMessage(lastError)}` : ''}; check the guest`,
+          });
         }
-        if (row.not_before !== null && row.not_before * 1000 > nowMs) {
-          await ctx.sleep(row.not_before * 1000 - nowMs);
-          continue;
-        }
+        // Waiting for notBefore holds no executor slot: give the turn back, the inbox schedules it again.
+        if (row.not_before !== null && row.not_before * 1000 > nowMs) return;
         // The policy and the inventory may have changed since the request was accepted (a new
         // config after a restart, new tags, another guest under this vmid): check again.
-        const refusal = await policyRefusal(ctx, req);
+        const refusal = await policyRefusal(ctx, req, row);
         if (refusal) return finish({ outcome: 'rejected', ...refusal });
         let node: string;
         try {
@@ -134,7 +140,7 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
         // Unknown outcome: a crash or a transient error hit between 'posting' and the UPID.
         const node = row.node!;
         try {
-          const known = await knownUpids(ctx, req);
+          const known = await knownUpids(ctx, req, id);
           const task = await findMatchingTask(client, node, req.vmid, call(node).taskTypes, (row.received_at ?? sec(ctx.now())) - 1);
           if (task && !known.has(task.upid)) {
             log.info({ upid: task.upid }, 'found the task of the interrupted call; following it instead of posting again');
@@ -242,8 +248,8 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
 }
 
 /** UPIDs already recorded for other requests on this guest (never adopt someone else's task). */
-async function knownUpids(ctx: InboxContext, req: ActionRequest): Promise<Set<string>> {
-  const rows = await ctx.db.selectFrom('actions').select('upid').where('cluster', '=', req.cluster).where('vmid', '=', req.vmid).where('id', '!=', req.id).where('upid', 'is not', null).execute();
+async function knownUpids(ctx: InboxContext, req: ActionRequest, id: string): Promise<Set<string>> {
+  const rows = await ctx.db.selectFrom('actions').select('upid').where('cluster', '=', req.cluster).where('vmid', '=', req.vmid).where('id', '!=', id).where('upid', 'is not', null).execute();
   return new Set(rows.map((r) => r.upid!));
 }
 

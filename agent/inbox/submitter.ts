@@ -1,42 +1,108 @@
-// Who dropped a file: the owner's uid, named through /etc/passwd (read directly; no dependency).
+// Who dropped a file: the owner's uid, named through /etc/passwd, with the groups /etc/group gives
+// that user (read directly; no dependency). Policy rules match on these; intake checks that the
+// owner belongs to the submit group.
 import { readFileSync } from 'node:fs';
 
 export interface Submitter {
   uid: number | null;
   user: string | null;
+  /** Primary and supplementary group ids (empty when the uid is unknown). */
+  gids?: readonly number[];
+  /** Their names, where /etc/group knows them. */
+  groups?: readonly string[];
+}
+
+interface PasswdEntry {
+  name: string;
+  gid: number;
 }
 
 /** Parses /etc/passwd text into uid → user name. Pure. */
 export function parsePasswd(text: string): Map<number, string> {
-  const out = new Map<number, string>();
+  return new Map([...parsePasswdEntries(text)].map(([uid, e]) => [uid, e.name]));
+}
+
+function parsePasswdEntries(text: string): Map<number, PasswdEntry> {
+  const out = new Map<number, PasswdEntry>();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
     const f = line.split(':');
     const uid = Number(f[2]);
-    if (f[0] && Number.isInteger(uid) && !out.has(uid)) out.set(uid, f[0]);
+    if (f[0] && f[2] !== '' && Number.isInteger(uid) && !out.has(uid)) out.set(uid, { name: f[0], gid: Number(f[3]) });
   }
   return out;
 }
 
+export interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+/** Parses /etc/group text. Pure. */
+export function parseGroup(text: string): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const f = line.split(':');
+    const gid = Number(f[2]);
+    if (f[0] && f[2] !== '' && Number.isInteger(gid)) out.push({ name: f[0], gid, members: (f[3] ?? '').split(',').filter(Boolean) });
+  }
+  return out;
+}
+
+/** The groups of a user: its primary gid plus every group that lists it as a member. Pure. */
+export function groupsOf(user: string, primaryGid: number, groups: readonly GroupEntry[]): { gids: number[]; groups: string[] } {
+  const gids = new Set<number>([primaryGid]);
+  for (const g of groups) if (g.members.includes(user)) gids.add(g.gid);
+  const names = [...gids].map((gid) => groups.find((g) => g.gid === gid)?.name).filter((n): n is string => Boolean(n));
+  return { gids: [...gids], groups: names };
+}
+
+export interface UserLookup {
+  (uid: number | null): Submitter;
+  /** A group's gid by name or number string, or undefined (for policy rules naming groups). */
+  groupId(nameOrId: string | number): number | undefined;
+}
+
 /**
- * A uid → user name lookup over a passwd file, re-read at most every `maxAgeMs` so new users show
- * up without a restart. Unknown uids (or an unreadable file) give user null.
+ * A uid → submitter lookup over passwd and group files, re-read at most every `maxAgeMs` so new users
+ * and memberships show up without a restart (and at most once a second on an unknown uid). Unknown
+ * uids (or unreadable files) give user null and no groups.
  */
-export function createUserLookup(opts: { passwdFile?: string; now: () => number; maxAgeMs?: number }): (uid: number | null) => Submitter {
-  const file = opts.passwdFile ?? '/etc/passwd';
-  let cache: Map<number, string> = new Map();
+export function createUserLookup(opts: { passwdFile?: string; groupFile?: string; now: () => number; maxAgeMs?: number }): UserLookup {
+  const passwdFile = opts.passwdFile ?? '/etc/passwd';
+  const groupFile = opts.groupFile ?? '/etc/group';
+  let users = new Map<number, PasswdEntry>();
+  let groups: GroupEntry[] = [];
   let loadedAt = -Infinity;
-  return (uid) => {
-    if (uid === null) return { uid: null, user: null };
+  const load = (force: boolean) => {
     const age = opts.now() - loadedAt;
-    if (age > (opts.maxAgeMs ?? 60_000) || (!cache.has(uid) && age > 1000)) {
-      try {
-        cache = parsePasswd(readFileSync(file, 'utf8'));
-      } catch {
-        cache = new Map();
-      }
-      loadedAt = opts.now();
-    }
-    return { uid, user: cache.get(uid) ?? null };
+    if (age <= (opts.maxAgeMs ?? 60_000) && !(force && age > 1000)) return;
+    users = readOr(passwdFile, parsePasswdEntries, new Map());
+    groups = readOr(groupFile, parseGroup, []);
+    loadedAt = opts.now();
   };
+  const lookup = ((uid: number | null): Submitter => {
+    if (uid === null) return { uid: null, user: null, gids: [], groups: [] };
+    load(!users.has(uid));
+    const e = users.get(uid);
+    if (!e) return { uid, user: null, gids: [], groups: [] };
+    return { uid, user: e.name, ...groupsOf(e.name, e.gid, groups) };
+  }) as UserLookup;
+  lookup.groupId = (nameOrId) => {
+    if (typeof nameOrId === 'number') return nameOrId;
+    if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
+    load(false);
+    return groups.find((g) => g.name === nameOrId)?.gid;
+  };
+  return lookup;
+}
+
+function readOr<T>(file: string, parse: (text: string) => T, fallback: T): T {
+  try {
+    return parse(readFileSync(file, 'utf8'));
+  } catch {
+    return fallback;
+  }
 }

@@ -6,6 +6,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './2026-11-27-0001-initial.ts';
 import * as m0002 from './2026-11-27-0002-views.ts';
 import * as m0003 from './2026-11-27-0003-actions-request.ts';
+import * as m0010 from './2026-12-07-0010-actions-scoped-ids.ts';
 import * as m0020 from './2026-12-07-0020-pve9-pressure-arc.ts';
 import * as m0021 from './2026-12-07-0021-poll-errors.ts';
 import * as m0040 from './2026-12-07-0040-health.ts';
@@ -16,6 +17,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-11-27-0001-initial': m0001,
   '2026-11-27-0002-views': m0002,
   '2026-11-27-0003-actions-request': m0003,
+  '2026-12-07-0010-actions-scoped-ids': m0010,
   '2026-12-07-0020-pve9-pressure-arc': m0020,
   '2026-12-07-0021-poll-errors': m0021,
   '2026-12-07-0040-health': m0040,

@@ -53,6 +53,7 @@ describe('pmi-agent check-config against the simulator', () => {
     expect(r.out).toMatch(/nodes online 2\/2/);
     expect(r.out).toContain('ok    polling: Sys.Audit, VM.Audit and Datastore.Audit are granted');
     expect(r.out).toContain('ok    actions: privileges in place for start, shutdown, snapshot, rollback, migrate');
+    expect(r.out).toContain('actions policy (who may do what where):\n    actions.policy[0]: every member of the submit group may start, shutdown, snapshot, rollback, migrate on every cluster\n');
     expect(r.out).toMatch(/OK: 1 cluster checked, 0 warnings\n$/);
     expect(r.code).toBe(0);
     expect(r.out).not.toContain(sim.tokenSecret);

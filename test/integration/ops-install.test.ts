@@ -105,7 +105,7 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
     expect(dry.status).toBe(0);
     expect(dry.out).toContain('DRY RUN');
     expect(dry.out).toMatch(/would: useradd --system --prefix \S+ --gid pmi-agent --groups pmi-submit .* pmi-agent/);
-    expect(dry.out).toContain(`would: chmod 2770 ${root}/var/spool/pmi-agent/inbox/new`);
+    expect(dry.out).toContain(`would: chmod 3770 ${root}/var/spool/pmi-agent/inbox/new`);
     expect(dry.out).toContain(`would: cp ${SRC}/dist/systemd/config.example.json ${root}/etc/pmi-agent/config.json`);
     expect(dry.out).not.toMatch(/^\+ /m);
     expect(afterDry).toEqual(before);
@@ -137,8 +137,8 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
       ['var/lib/pmi-agent', 0o750, agent, g('pmi-agent')],
       ['var/spool/pmi-agent', 0o755, 0, 0],
       ['var/spool/pmi-agent/inbox', 0o2750, agent, g('pmi-submit')],
-      ['var/spool/pmi-agent/inbox/tmp', 0o2770, agent, g('pmi-submit')],
-      ['var/spool/pmi-agent/inbox/new', 0o2770, agent, g('pmi-submit')],
+      ['var/spool/pmi-agent/inbox/tmp', 0o3770, agent, g('pmi-submit')],
+      ['var/spool/pmi-agent/inbox/new', 0o3770, agent, g('pmi-submit')],
       ['var/spool/pmi-agent/inbox/cur', 0o2750, agent, g('pmi-submit')],
       ['var/spool/pmi-agent/inbox/done', 0o2750, agent, g('pmi-submit')],
       ['var/spool/pmi-agent/inbox/failed', 0o2750, agent, g('pmi-submit')],

@@ -1,41 +1,58 @@
-import { mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { lutimes, mkdir, mkdtemp, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { claim, cleanTmp, openMaildir, originalName, resultName, safeBase, writeResultFile } from '../../agent/inbox/maildir.ts';
-import { parsePasswd } from '../../agent/inbox/submitter.ts';
+import { claim, cleanTmp, openMaildir, originalName, printableName, resultName, safeBase, writeResultFile } from '../../agent/inbox/maildir.ts';
+import { groupsOf, parseGroup, parsePasswd } from '../../agent/inbox/submitter.ts';
+
+const fresh = async () => (await openMaildir(join(await mkdtemp(join(tmpdir(), 'pmi-md-')), 'inbox'))).md;
 
 describe('maildir', () => {
-  it('creates the folders, claims by rename and loses a race quietly', async () => {
-    const md = await openMaildir(join(await mkdtemp(join(tmpdir(), 'pmi-md-')), 'inbox'));
-    expect((await readdir(md.root)).sort()).toEqual(['cur', 'done', 'failed', 'new', 'rejected', 'tmp']);
+  it('creates the folders (tmp/ and new/ sticky, .staging/ private), claims by rename and loses a race quietly', async () => {
+    const md = await fresh();
+    expect((await readdir(md.root)).sort()).toEqual(['.staging', 'cur', 'done', 'failed', 'new', 'rejected', 'tmp']);
+    expect((await stat(md.path('new'))).mode & 0o1000).toBe(0o1000);
+    expect((await stat(md.path('tmp'))).mode & 0o1000).toBe(0o1000);
+    expect((await stat(md.path('.staging'))).mode & 0o777).toBe(0o700);
     await writeFile(md.path('new', 'a.json'), '{}');
-    const cur = await claim(md, 'a.json', 1700000000000, 7);
-    expect(cur).toBe('1700000000000.7.a.json');
-    expect(originalName(cur!)).toBe('a.json');
-    expect(await claim(md, 'a.json', 1700000000001, 8)).toBeUndefined();
+    const got = await claim(md, { raw: Buffer.from('a.json'), name: 'a.json' }, 1700000000000, 7);
+    expect(got).toEqual({ ok: true, cur: '1700000000000.7.a.json' });
+    expect(originalName('1700000000000.7.a.json')).toBe('a.json');
+    expect(await claim(md, { raw: Buffer.from('a.json'), name: 'a.json' }, 1700000000001, 8)).toEqual({ ok: false, gone: true });
   });
 
-  it('writes results atomically and never overwrites one', async () => {
-    const md = await openMaildir(join(await mkdtemp(join(tmpdir(), 'pmi-md-')), 'inbox'));
-    const n1 = await resultName(md, 'rejected', 'x');
-    await writeResultFile(md, 'rejected', n1, { a: 1 });
-    const n2 = await resultName(md, 'rejected', 'x');
-    expect([n1, n2]).toEqual(['x.json', 'x~2.json']);
+  it('writes results atomically, never overwrites one, and finds a free name in one step per duplicate', async () => {
+    const md = await fresh();
+    const n1 = await resultName(md, 'rejected', 'x', '1.1');
+    await writeResultFile(md, 'rejected', n1.name, { a: 1 });
+    const n2 = await resultName(md, 'rejected', 'x', '1.2');
+    expect([n1.name, n2.name]).toEqual(['x.json', 'x~1.2.json']);
     expect(JSON.parse(await readFile(md.path('rejected', 'x.json'), 'utf8'))).toEqual({ a: 1 });
     expect(await writeResultFile(md, 'rejected', 'x.json', { a: 2 })).toBe(false);
     expect(JSON.parse(await readFile(md.path('rejected', 'x.json'), 'utf8'))).toEqual({ a: 1 });
     expect(await readdir(md.path('tmp'))).toEqual([]);
+    expect(await readdir(md.path('.staging'))).toEqual([]);
   });
 
-  it('removes tmp/ leftovers older than the limit only', async () => {
-    const md = await openMaildir(join(await mkdtemp(join(tmpdir(), 'pmi-md-')), 'inbox'));
+  it('removes tmp/ leftovers older than the limit only, never recursively', async () => {
+    const md = await fresh();
     await writeFile(md.path('tmp', 'old'), '');
     await writeFile(md.path('tmp', 'young'), '');
+    await mkdir(md.path('tmp', 'olddir'));
+    await writeFile(join(md.path('tmp'), 'olddir', 'keep'), '');
+    await symlink('/etc', md.path('tmp', 'oldlink'));
     const now = Date.now();
-    await utimes(md.path('tmp', 'old'), new Date(now - 37 * 3600e3), new Date(now - 37 * 3600e3));
-    expect(await cleanTmp(md, now, 36 * 3600e3)).toBe(1);
-    expect(await readdir(md.path('tmp'))).toEqual(['young']);
+    const old = new Date(now - 37 * 3600e3);
+    for (const n of ['old', 'olddir']) await utimes(md.path('tmp', n), old, old);
+    await lutimes(md.path('tmp', 'oldlink'), old, old);
+    expect(await cleanTmp(md, now, 36 * 3600e3)).toBe(2);
+    expect((await readdir(md.path('tmp'))).sort()).toEqual(['olddir', 'young']);
+    expect(await readdir(join(md.path('tmp'), 'olddir'))).toEqual(['keep']);
+  });
+
+  it('prints undecodable names', () => {
+    expect(printableName(Buffer.from([0x61, 0xff, 0x62]))).toEqual({ name: 'a?b', valid: false });
+    expect(printableName(Buffer.from('ü\n.json'))).toEqual({ name: 'ü?.json', valid: true });
   });
 
   it.each([
@@ -48,9 +65,13 @@ describe('maildir', () => {
   });
 });
 
-describe('parsePasswd', () => {
+describe('parsePasswd / parseGroup', () => {
   it('maps uids to names', () => {
     const m = parsePasswd('root:x:0:0:root:/root:/bin/bash\n# c\nalice:x:1000:1000::/home/alice:/bin/sh\nbroken\n');
     expect([...m]).toEqual([[0, 'root'], [1000, 'alice']]);
+  });
+  it('gives a user its primary and supplementary groups', () => {
+    const groups = parseGroup('alice:x:1000:\nops:x:2000:bob,alice\ndev:x:2001:bob\n');
+    expect(groupsOf('alice', 1000, groups)).toEqual({ gids: [1000, 2000], groups: ['alice', 'ops'] });
   });
 });
