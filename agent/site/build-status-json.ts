@@ -1,7 +1,7 @@
 // Pure: the fleet → status.json, the documented machine-readable snapshot (DATA-FORMAT.md).
 import { clusterNames, type Fleet } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
-import type { PollRunRow } from './activity.query.ts';
+import type { PollRunRow } from '../store/site-activity.repository.ts';
 
 const r3 = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
 

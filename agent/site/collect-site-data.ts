@@ -1,10 +1,10 @@
 // Collect stage: everything one build reads from the database, in one place.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { queryActions, queryAgentState, queryPollRuns, queryRecentTasks, type ActionRow, type PollRunRow, type TaskRow } from './activity.query.ts';
+import { queryActions, queryAgentState, queryPollRuns, queryRecentTasks, type ActionRow, type PollRunRow, type TaskRow } from '../store/site-activity.repository.ts';
 import type { Fleet, GuestNow } from './build-fleet-model.ts';
-import { guestsSignature, queryClusters, queryGuests, queryNodes, queryStorages, type GuestRow } from './inventory.query.ts';
-import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawGuestSample, type RawNodeSample } from './recent.query.ts';
+import { guestsSignature, queryClusters, queryGuests, queryNodes, queryStorages, type GuestRow } from '../store/site-inventory.repository.ts';
+import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawGuestSample, type RawNodeSample } from '../store/site-samples.repository.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { RecentCache } from './recent-cache.ts';
 import type { ClusterRead, RecentReader } from './recent-reader.ts';

@@ -1,6 +1,7 @@
 // Pure helpers for chart series: which tier serves which range, compact number encoding, and
 // encoding of the in-memory raw window. The browser merges the sources of a range (coarse
 // first, then finer points after the coarse series ends) — see site-templates/assets/site.js.
+import type { EncodedSeries } from '../store/site-series.repository.ts';
 import { WINDOW_METRICS, type GuestWindow } from './recent-cache.ts';
 
 export const MAX_POINTS = 600;
@@ -178,4 +179,28 @@ export function groupPoints(points: Point[], max = MAX_POINTS): Point[] {
   }
   flush();
   return out;
+}
+
+const SEQUENCES: string[] = [];
+/** "0,1,…,n-1", cached: a gap-free series leaves out its offsets. */
+function sequence(n: number): string {
+  if (SEQUENCES[n] === undefined) SEQUENCES[n] = Array.from({ length: n }, (_, k) => k).join(',');
+  return SEQUENCES[n];
+}
+const ALL_ZERO = /^(?:0|null)(?:,(?:0|null))*$/;
+
+/**
+ * Encodes a series as the JSON object the browser reads (see site-templates/DATA-FORMAT.md).
+ * Offsets are left out when they are 0..n-1 (starting at the first point), metrics that are all
+ * zero or null are left out (QEMU disk, idle devices).
+ */
+export function seriesJson(s: Pick<EncodedSeries, 't0' | 'step' | 'i' | 'metrics'>): string {
+  const first = s.i === '' ? 0 : Number(s.i.slice(0, s.i.indexOf(',') === -1 ? undefined : s.i.indexOf(',')));
+  const t0 = s.t0 + first * s.step;
+  const offsets = first === 0 ? s.i : s.i.split(',').map((x) => Number(x) - first).join(',');
+  const n = offsets === '' ? 0 : offsets.split(',').length;
+  let out = `{"t0":${t0},"step":${s.step},"n":${n}`;
+  if (offsets !== sequence(n)) out += `,"i":[${offsets}]`;
+  for (const [name, v] of Object.entries(s.metrics)) if (!ALL_ZERO.test(v)) out += `,"${name}":[${v}]`;
+  return `${out}}`;
 }

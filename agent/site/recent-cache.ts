@@ -2,7 +2,7 @@
 // and topped up from the database for anything record() did not see (first build, restarts).
 // It spares the site from reading the time-major raw table per guest.
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
-import type { PackedColumn, PackedGuestSamples, RawGuestSample } from './recent.query.ts';
+import type { PackedColumn, PackedGuestSamples, RawGuestSample } from '../store/site-samples.repository.ts';
 
 /** Columns kept per guest: parallel arrays, oldest first. */
 export interface GuestWindow {

@@ -5,7 +5,7 @@
 // reader run alongside the agent's connection.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { PACKED_GUEST_SAMPLES_SQL, type PackedGuestSamples } from './recent.query.ts';
+import { PACKED_GUEST_SAMPLES_SQL, type PackedGuestSamples } from '../store/site-samples.repository.ts';
 
 export interface ClusterRead {
   clusterId: number;

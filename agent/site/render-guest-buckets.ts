@@ -6,17 +6,17 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { queryBucketActivity, type ActionRow, type TaskRow } from './activity.query.ts';
+import { queryBucketActivity, type ActionRow, type TaskRow } from '../store/site-activity.repository.ts';
 import { buildGuestJson, buildGuestPage, guestAnnotations } from './build-guest-model.ts';
 import { buildLayout, type SiteFrame } from './build-layout-model.ts';
 import type { SiteData } from './collect-site-data.ts';
-import { RANGES, SOURCE_TIERS, encodeWindow } from './encode-series.ts';
-import type { GuestRow } from './inventory.query.ts';
+import { RANGES, SOURCE_TIERS, encodeWindow, seriesJson } from './encode-series.ts';
+import type { GuestRow } from '../store/site-inventory.repository.ts';
 import type { KEEP } from './publish.ts';
 import type { RecentCache } from './recent-cache.ts';
 import type { Render } from './render.ts';
 import { dueFor, partsFor, type BucketRoll, type Due, type RollPeriods } from './roll-schedule.ts';
-import { queryGuestTierSeries, seriesJson, type EncodedSeries } from './series.query.ts';
+import { queryGuestTierSeries, type EncodedSeries } from '../store/site-series.repository.ts';
 import { bucketOf, paths, rootOf } from './site-paths.ts';
 
 export interface PartState extends BucketRoll {
@@ -48,12 +48,6 @@ export interface GuestRenderContext {
   periods: RollPeriods;
   /** Ignore the schedule and render everything (first build, to-memory builds). */
   full: boolean;
-  /**
-   * On a first build to disk, leave the 24 h and long-range files to their staggered turns
-   * (keeping any the live release already has): a restart must not rewrite every guest's
-   * history at once. Pages learn about tier files from the guest JSON, refreshed every ~10 min.
-   */
-  deferTiers: boolean;
   keep: typeof KEEP;
   /** A bucket's files are all emitted (given one of its paths): the publisher may write them now. */
   flush?: (path: string) => void;
@@ -127,7 +121,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     for (let p = 0; p < P; p++) {
       const lp = lastParts?.[p];
       dues.push(ctx.full
-        ? { raw: true, html: true, day: !ctx.deferTiers, long: !ctx.deferTiers }
+        ? { raw: true, html: true, day: true, long: true }
         : dueFor({ nowSec, intervalSeconds: frame.pollIntervalSeconds, index: bucketIndex.get(bkey)! * P + p, count: bucketCount.get(cluster.id)! * P, last: lp, changed, periods: ctx.periods }));
       parts.push(lp ? { ...lp } : { raw: 0, html: 0, day: 0, long: 0, rawCut: 0, chunks: [] });
     }
@@ -157,7 +151,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
 
     const tiers = async (kind: 'day' | 'long'): Promise<Map<string, string> | null> => {
-      const wanted = anyDue(kind) || (newGuests && !ctx.deferTiers);
+      const wanted = anyDue(kind) || newGuests;
       if (!wanted) return null;
       const lo = guests[0]!.vmid;
       const hi = guests[guests.length - 1]!.vmid;
@@ -194,11 +188,6 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       const st = parts[p]!;
       if (day && (d.day || newGuests)) { st.day = nowSec; rolled.day++; }
       if (long && (d.long || newGuests)) { st.long = nowSec; rolled.long++; }
-      if (ctx.deferTiers) {
-        // Start the staggered schedule as if the tier files had just been written.
-        st.day = nowSec;
-        st.long = nowSec;
-      }
       // Chunks of the live release that aged out of the hour (or are gone) are dropped.
       const chunkPath = ([from, to]: [number, number]) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.rawChunkName(p, from, to));
       st.chunks = st.chunks.filter((c) => c[1] >= nowSec - JSON_RAW_SECONDS && ctx.has(chunkPath(c)));

@@ -8,10 +8,10 @@ import { PmiError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from '../store/schema.ts';
-import { writeAgentState } from './activity.query.ts';
+import { writeAgentState } from '../store/site-activity.repository.ts';
 import type { SiteFrame } from './build-layout-model.ts';
 import { collectSiteData, type GuestRowsCache, type NodeWindow } from './collect-site-data.ts';
-import { SOURCE_TIERS } from './encode-series.ts';
+import { SOURCE_TIERS, seriesJson } from './encode-series.ts';
 import { fmtTime } from './format.ts';
 import { KEEP, createPublisher, type Entry, type Publisher, type ReleaseWriter, type SiteWriter } from './publish.ts';
 import { createRecentCache } from './recent-cache.ts';
@@ -20,7 +20,7 @@ import { renderFleetPages } from './render-fleet-pages.ts';
 import { renderGuestBuckets, type BucketState } from './render-guest-buckets.ts';
 import { createRenderer } from './render.ts';
 import { DEFAULT_PERIODS, type RollPeriods } from './roll-schedule.ts';
-import { queryNodeTierSeries, queryStorageTierSeries, seriesJson } from './series.query.ts';
+import { queryNodeTierSeries, queryStorageTierSeries } from '../store/site-series.repository.ts';
 import { loadAssets } from './site-assets.ts';
 import { paths } from './site-paths.ts';
 
@@ -173,7 +173,6 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       lap('tiers');
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
-        deferTiers: full && !opts.toMemory,
         ...(rel && { flush: (p: string) => rel.flushUnit(p), keepUnit: (p: string) => rel.keepUnit(p) }),
       });
       pages += guests.pages;

@@ -59,9 +59,10 @@ export interface Synthetic {
 
 /**
  * Builds a synthetic database: `guests` guests over clusters of up to 5,000, 50 guests per node,
- * 80 % running; raw samples for the last 90 min, 5-minute and hourly tiers for the last 24 h.
+ * 80 % running; raw samples for the last 90 min, 5-minute tier for the last 24 h, hourly tier for
+ * the last `historyDays` days (default 1).
  */
-export async function makeSynthetic(guests: number, opts: { now?: number; hostile?: boolean } = {}): Promise<Synthetic> {
+export async function makeSynthetic(guests: number, opts: { now?: number; hostile?: boolean; historyDays?: number } = {}): Promise<Synthetic> {
   const dir = mkdtempSync(join(tmpdir(), 'pmi-site-bench-'));
   const file = join(dir, 'pmi.sqlite');
   const store = await openDatabase(file);
@@ -128,7 +129,7 @@ export async function makeSynthetic(guests: number, opts: { now?: number; hostil
           const s = guestSample(vmid, maxmem, t);
           ins.g5.run(c, vmid, t, s.cpu, s.cpu * 1.5, s.mem, s.mem, type === 'lxc' ? 4 * GiB : 0, type === 'lxc' ? 4 * GiB : 0, s.ni, s.ni * 2, s.no, s.no * 2, s.dr, s.dr * 2, s.dw, s.dw * 2);
         }
-        for (let t = now - 86_400; t <= now - 3600; t += 3600) {
+        for (let t = now - (opts.historyDays ?? 1) * 86_400; t <= now - 3600; t += 3600) {
           const s = guestSample(vmid, maxmem, t);
           ins.g1h.run(c, vmid, t, s.cpu, s.cpu * 2, s.mem, s.mem, type === 'lxc' ? 4 * GiB : 0, type === 'lxc' ? 4 * GiB : 0, s.ni, s.ni * 3, s.no, s.no * 3, s.dr, s.dr * 3, s.dw, s.dw * 3);
         }

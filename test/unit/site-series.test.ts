@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_POINTS, RANGES, encodeWindow, groupPoints, maxPointsOf, sig3, sourcesFor, type Point } from '../../agent/site/encode-series.ts';
+import { MAX_POINTS, RANGES, encodeWindow, groupPoints, maxPointsOf, seriesJson, sig3, sourcesFor, type Point } from '../../agent/site/encode-series.ts';
 import { createRecentCache } from '../../agent/site/recent-cache.ts';
-import { seriesJson } from '../../agent/site/series.query.ts';
 
 describe('series downsampling', () => {
   it('groups a year of hourly points to at most 600, keeping the time span', () => {

@@ -1,8 +1,8 @@
 // Reads raw samples newer than a watermark. The raw tables are time-major (ts first), so
 // "everything after ts X" is one contiguous index range — cheap, unlike per-guest raw reads.
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
-import { prepareCached, sqliteOf } from '../store/sqlite-dialect.ts';
+import type { Database } from './schema.ts';
+import { prepareCached, sqliteOf } from './sqlite-dialect.ts';
 
 export interface RawGuestSample {
   ts: number;
