@@ -13,7 +13,6 @@ import type { PveClient } from './pve/pve-client.types.ts';
 import { createPoller } from './poll/poll-cycle.ts';
 import { createBackfiller } from './poll/backfill.ts';
 import { createSiteBuilder } from './site/site-builder.ts';
-import { closeWriterPool } from './site/publish.ts';
 import { createInbox } from './inbox/inbox.ts';
 import { runCycle, type CycleSummary } from './agent-cycle.ts';
 import { createCycleScheduler } from './cycle-scheduler.ts';
@@ -106,7 +105,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds })
     : undefined;
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
-  const site = createSiteBuilder({ db: store.db, dbFile: config.paths.database, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
+  const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   const inbox = withInbox
     ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions })
     : undefined;
@@ -136,7 +135,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
-      await closeWriterPool();
+      await site.stop();
       await store.close();
       lock.release();
       await loggers.close();

@@ -29,7 +29,7 @@ export interface PartState extends BucketRoll {
 export interface BucketState {
   /** Digest of the bucket's inventory rows and activity: a change forces page and JSON refresh. */
   digest: string;
-  /** The bucket's vmids at the last build: a new guest gets its tier files at once. */
+  /** Digest of the bucket's vmids at the last build: a new guest gets its tier files at once. */
   vmids: string;
   /** Per part (vmid % parts.length). */
   parts: PartState[];
@@ -99,8 +99,6 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
 
   for (const [bkey, guests] of buckets) {
     const cluster = clusterById.get(guests[0]!.cluster_id)!;
-    // On a first build a cluster's last hour may still be being read (collect-site-data.ts).
-    await data.clusterReady(cluster.id);
     const bucket = bucketOf(guests[0]!.vmid);
     const stateKey = `${cluster.name}/${bucket}`;
     const last = ctx.states.get(stateKey);
@@ -110,7 +108,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const digest = h.update((activity.get(bkey) ?? []).join('|')).digest('base64url');
     // Guest files that the live release lacks must be written now (new guests).
     const missing = (p: string) => !ctx.has(p);
-    const vmids = guests.map((g) => g.vmid).join(',');
+    const vmids = createHash('sha1').update(guests.map((g) => g.vmid).join(',')).digest('base64url');
     const newGuests = last?.vmids !== vmids;
     const changed = last?.digest !== digest;
     const P = partsFor(ctx.periods, frame.pollIntervalSeconds);

@@ -11,7 +11,6 @@ import { productionNodeFlags } from './poll.bench.ts';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../agent/log/logger.ts';
 import type { ClusterSnapshot, GuestState } from '../../agent/poll/cluster-snapshot.ts';
-import { closeWriterPool } from '../../agent/site/publish.ts';
 import { createSiteBuilder, type BuildSummary } from '../../agent/site/site-builder.ts';
 import { openDatabase, type Store } from '../../agent/store/open-database.ts';
 
@@ -211,7 +210,7 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
   let clock = syn.now * 1000;
   const outDir = join(syn.dir, 'site');
   const builder = createSiteBuilder({
-    db: syn.store.db, dbFile: syn.file, log: silentLog(), now: () => clock, outDir,
+    db: syn.store.db, log: silentLog(), now: () => clock, outDir,
     config: { pollIntervalSeconds: INTERVAL, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } },
   });
   try {
@@ -245,7 +244,7 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
     throw err;
   } finally {
     await syn.store.close();
-    await closeWriterPool();
+    await builder.stop();
   }
 }
 

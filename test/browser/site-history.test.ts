@@ -22,7 +22,7 @@ const RANGES = [
   { id: '24h', least: 250, seconds: 86_400, sources: ['day', 'raw'] },
   { id: '7d', least: 150, seconds: 7 * 86_400, sources: ['long.w', 'day', 'raw'] },
   { id: '30d', least: 300, seconds: 30 * 86_400, sources: ['long.m', 'day', 'raw'] },
-  { id: '1y', least: 60, seconds: 365 * 86_400, sources: ['long.y', 'long.m', 'day', 'raw'] },
+  { id: '1y', least: 30, seconds: 365 * 86_400, sources: ['long.y', 'long.m', 'day', 'raw'] },
 ] as const;
 
 /** Where each source comes from in the store: table, span, seconds per point. */
