@@ -202,7 +202,8 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         result = { pages, written: plan.written, unchanged: plan.unchanged, bytes: plan.bytes, ms: 0 };
       } else {
         const r = await rel!.commit(serializeSiteState({ buckets: guests.nextStates, nodeRoll: nextNodeRoll, nodePages: nextNodePages, pageDigests: nextPageDigests }));
-        result = { pages, written: r.written, unchanged: r.unchanged, bytes: r.bytes, ms: 0 };
+        // The persisted state is written with every release: its bytes count.
+        result = { pages, written: r.written, unchanged: r.unchanged, bytes: r.bytes + (r.stateBytes ?? 0), ms: 0 };
         // Commit the roll schedule only now: a failed publish must redo this cycle's refreshes.
         states = guests.nextStates;
         nodeRoll = nextNodeRoll;

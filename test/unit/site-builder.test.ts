@@ -231,7 +231,7 @@ describe('site builder', () => {
     }
   });
 
-  it('reports the bytes it wrote: for a first build, the size of the files on disk', async () => {
+  it('reports the bytes it wrote: for a first build, the size of the files on disk, its state included', async () => {
     syn = await makeSynthetic(150);
     const { builder, outDir } = setup();
     const first = await builder.build();
@@ -245,6 +245,7 @@ describe('site builder', () => {
     };
     walk(join(outDir, 'releases'));
     walk(join(outDir, 'trees'));
+    walk(join(outDir, 'state'));
     expect(first.bytes).toBe(onDisk);
   });
 
