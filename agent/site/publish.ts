@@ -18,38 +18,18 @@
 // Persisted state: the builder's state is written with each release (`state/<n>.json`, outside
 // what nginx serves) and handed back at start. What is on disk is read back by listing the live
 // release, never by hashing it: a file's hash is taken from disk only when a build re-renders it.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { link, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { PmiError, errorMessage } from '../errors.ts';
+import { STATE_VERSION, hashFile, hashOf, readManifestOrRebuild, readState, safeReaddir, treeDir, unitOf, type Hash, type UnitState } from './release-manifest.ts';
+import { createWriteQueue, fsWriter, type SiteWriter } from './site-writer.ts';
+
+export { fsWriter, type SiteWriter } from './site-writer.ts';
+export { unitOf } from './release-manifest.ts';
 
 /** Marks an entry whose content is whatever the previous release has (not re-rendered this build). */
 export const KEEP: unique symbol = Symbol('keep');
 export type Entry = string | Buffer | typeof KEEP;
-
-/** The file-system calls the publisher makes; tests inject a failing one. */
-export interface SiteWriter {
-  /** May be async: the publisher runs several writes at once. */
-  writeFile(path: string, data: string | Buffer): void | Promise<void>;
-  link(existing: string, path: string): void | Promise<void>;
-  symlink(target: string, path: string): void;
-  rename(from: string, to: string): void;
-  mkdir(path: string): void;
-  rm(path: string): void;
-  /** Removes a dropped release or tree in the background. */
-  remove(path: string): Promise<void>;
-}
-
-export const fsWriter: SiteWriter = {
-  writeFile: (p, d) => writeFile(p, d),
-  link: (a, b) => link(a, b),
-  symlink: (t, p) => fs.symlinkSync(t, p),
-  rename: (a, b) => fs.renameSync(a, b),
-  mkdir: (p) => fs.mkdirSync(p, { recursive: true }),
-  rm: (p) => fs.rmSync(p, { recursive: true, force: true }),
-  remove: (p) => rm(p, { recursive: true, force: true }),
-};
 
 export interface PublishResult {
   files: number;
@@ -59,14 +39,6 @@ export interface PublishResult {
   release: number;
   /** Bytes of the persisted state written with the release (0: none). */
   stateBytes?: number;
-}
-
-/** A file's content hash, or null while unknown (written by an earlier build or process, not compared since). */
-type Hash = string | null;
-
-interface UnitState {
-  version: number;
-  files: Map<string, Hash>;
 }
 
 /** A unit of the release being written. */
@@ -79,37 +51,6 @@ interface OpenUnit {
   dir: string | null;
   /** Unchanged files seen before the unit was known to change: linked when it is. */
   linkLater: string[];
-}
-
-interface Manifest {
-  /** Highest release number on disk (new releases are numbered above it). */
-  release: number;
-  /** The release `current` points to (0: none). Unchanged files are linked from it only: a
-   * higher-numbered directory may be the half-written leftover of a crash. */
-  live: number;
-  root: Map<string, Hash>;
-  units: Map<string, UnitState>;
-}
-
-/** "g/<cluster>/<bucket>/file" → unit "g/<cluster>/<bucket>"; anything else is the root unit "". */
-export function unitOf(path: string): { unit: string; name: string } {
-  if (path.startsWith('g/')) {
-    const a = path.indexOf('/', 2);
-    const b = a === -1 ? -1 : path.indexOf('/', a + 1);
-    if (b !== -1) return { unit: path.slice(0, b), name: path.slice(b + 1) };
-  }
-  return { unit: '', name: path };
-}
-
-const hashOf = (data: string | Buffer) => createHash('sha1').update(data).digest('base64url');
-
-/** The hash of a file of the live release (null when it cannot be read: then it is rewritten). */
-function hashFile(path: string): Hash {
-  try {
-    return hashOf(fs.readFileSync(path));
-  } catch {
-    return null;
-  }
 }
 
 /** One release being written: hand in files while rendering, then commit (switch) or abort. */
@@ -143,19 +84,8 @@ export interface Publisher {
   readonly loadedState: unknown;
 }
 
-/** Where a release's file operations go: started at once, a few at a time. */
-interface OpSink {
-  /** Queues a write; returns its size in bytes. */
-  write(path: string, data: string | Buffer): number;
-  link(existing: string, path: string): void;
-  /** Sends what is buffered. */
-  flush(): void;
-  /** Resolves when every operation finished; rejects with the first failure. */
-  settle(): Promise<void>;
-}
-
 /** Creates the publisher for outDir, reading back the live release (if any) to know what is on disk. */
-export function createPublisher(opts: { outDir: string; writer?: SiteWriter; keepReleases?: number; warn?: (msg: string, err?: unknown) => void; validateState?: (state: unknown) => string | undefined }): Publisher {
+export function createPublisher(opts: { outDir: string; writer?: SiteWriter; warn?: (msg: string, err?: unknown) => void; validateState?: (state: unknown) => string | undefined }): Publisher {
   const { outDir } = opts;
   const writer = opts.writer ?? fsWriter;
   const currentDir = join(outDir, 'current');
@@ -175,97 +105,25 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     return unit === '' ? manifest.root.has(name) : (manifest.units.get(unit)?.files.has(name) ?? false);
   }
 
-  function group(entries: Map<string, Entry>): Map<string, Map<string, Entry>> {
-    const units = new Map<string, Map<string, Entry>>([['', new Map()]]);
-    for (const [path, entry] of entries) {
-      const { unit, name } = unitOf(path);
-      let m = units.get(unit);
-      if (!m) units.set(unit, (m = new Map()));
-      m.set(name, entry);
-      if (entry === KEEP && !has(path)) throw keepError(path);
-    }
-    return units;
-  }
-
-  function diffUnit(prev: Map<string, Hash> | undefined, files: Map<string, Entry>, fileOf: (name: string) => string) {
-    const next = new Map<string, Hash>();
-    const toWrite: Array<[string, string | Buffer]> = [];
-    let unchanged = 0;
-    let bytes = 0;
-    for (const [name, entry] of files) {
-      if (entry === KEEP) {
-        next.set(name, prev!.get(name)!);
-        unchanged++;
-        continue;
-      }
-      const h = hashOf(entry);
-      next.set(name, h);
-      const was = prev?.get(name);
-      if (was !== undefined && (was ?? hashFile(fileOf(name))) === h) unchanged++;
-      else {
-        toWrite.push([name, entry]);
-        bytes += typeof entry === 'string' ? Buffer.byteLength(entry) : entry.length;
-      }
-    }
-    const same = toWrite.length === 0 && prev !== undefined && prev.size === next.size;
-    return { next, toWrite, unchanged, bytes, same };
-  }
-
   function plan(entries: Map<string, Entry>): PublishResult {
     const r: PublishResult = { files: entries.size, written: 0, unchanged: 0, bytes: 0, release: manifest.release + 1 };
-    for (const [unit, files] of group(entries)) {
+    for (const [path, entry] of entries) {
+      const { unit, name } = unitOf(path);
       const prevUnit = manifest.units.get(unit);
-      const prev = unit === '' ? manifest.root : prevUnit?.files;
-      const d = diffUnit(prev, files, (name) => (unit === '' ? join(currentDir, name) : join(treeDir(outDir, unit, prevUnit!.version), name)));
-      r.written += d.toWrite.length;
-      r.unchanged += d.unchanged;
-      r.bytes += d.bytes;
+      const was = unit === '' ? manifest.root.get(name) : prevUnit?.files.get(name);
+      if (entry === KEEP) {
+        if (was === undefined) throw keepError(path);
+        r.unchanged++;
+        continue;
+      }
+      const file = unit === '' ? join(currentDir, name) : join(treeDir(outDir, unit, prevUnit?.version ?? 0), name);
+      if (was !== undefined && (was ?? hashFile(file)) === hashOf(entry)) r.unchanged++;
+      else {
+        r.written++;
+        r.bytes += typeof entry === 'string' ? Buffer.byteLength(entry) : entry.length;
+      }
     }
     return r;
-  }
-
-  /** Starts each operation at once, at most WRITE_CONCURRENCY at a time; settle() reports the first failure. */
-  function sinkFor(): OpSink {
-    const queue: Array<() => void | Promise<void>> = [];
-    let head = 0;
-    let running = 0;
-    let failure: { err: unknown } | null = null;
-    const waiters: Array<() => void> = [];
-    const pump = () => {
-      while (running < WRITE_CONCURRENCY && head < queue.length && !failure) {
-        const job = queue[head]!;
-        queue[head++] = NOOP; // let the content go once its write has started
-        running++;
-        Promise.resolve()
-          .then(job)
-          .catch((err: unknown) => {
-            failure ??= { err };
-          })
-          .finally(() => {
-            running--;
-            pump();
-            if (running === 0) for (const w of waiters.splice(0)) w();
-          });
-      }
-    };
-    const add = (job: () => void | Promise<void>) => {
-      queue.push(job);
-      pump();
-    };
-    return {
-      write: (p, d) => {
-        add(() => writer.writeFile(p, d));
-        return typeof d === 'string' ? Buffer.byteLength(d) : d.length;
-      },
-      link: (a, b) => add(() => writer.link(a, b)),
-      flush: () => {},
-      settle: () =>
-        new Promise<void>((resolve, reject) => {
-          const done = () => (failure ? reject(failure.err) : resolve());
-          if (running === 0) done();
-          else waiters.push(done);
-        }),
-    };
   }
 
   async function begin(): Promise<ReleaseWriter> {
@@ -284,7 +142,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
     /** Bucket units being handed in: files are written (or linked) as they arrive, not kept. */
     const openUnits = new Map<string, OpenUnit>();
     const made = new Set<string>();
-    const sink = sinkFor();
+    const sink = createWriteQueue(writer);
     let done = false;
     const ensureDir = (dir: string) => {
       if (!made.has(dir)) {
@@ -293,6 +151,13 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       }
     };
     const fail = (err: unknown) => new PmiError('SITE_BUILD_FAILED', `publishing release ${n} failed: ${errorMessage(err)}`, { cause: err });
+    const guarded = (f: () => void) => {
+      try {
+        f();
+      } catch (err) {
+        throw fail(err);
+      }
+    };
 
     try {
       writer.rm(releaseDir);
@@ -403,7 +268,6 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
       else materialize(u);
       nextUnits.set(unit, { version, files: u.next });
       linkUnit(unit, version);
-      sink.flush();
     }
 
     function linkUnit(unit: string, version: number) {
@@ -435,19 +299,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
         result.files++;
         const { unit, name } = unitOf(path);
         if (entry === KEEP && !has(path)) throw keepError(path);
-        if (unit === '') {
-          try {
-            putRoot(name, entry);
-          } catch (err) {
-            throw fail(err);
-          }
-          return;
-        }
-        try {
-          putUnit(unit, name, entry);
-        } catch (err) {
-          throw fail(err);
-        }
+        guarded(() => (unit === '' ? putRoot(name, entry) : putUnit(unit, name, entry)));
       },
       keepUnit(path) {
         if (done) throw new Error('publish: release already finished');
@@ -458,25 +310,13 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
         result.files += prev.files.size;
         result.unchanged += prev.files.size;
         nextUnits.set(unit, prev);
-        try {
-          linkUnit(unit, prev.version);
-        } catch (err) {
-          throw fail(err);
-        }
+        guarded(() => linkUnit(unit, prev.version));
       },
-      flushUnit(path) {
-        const { unit } = unitOf(path);
-        try {
-          closeUnit(unit);
-        } catch (err) {
-          throw fail(err);
-        }
-      },
+      flushUnit: (path) => guarded(() => closeUnit(unitOf(path).unit)),
       async commit(state = null) {
         if (done) throw new Error('publish: release already finished');
         try {
           for (const unit of [...openUnits.keys()]) closeUnit(unit);
-          sink.flush();
           await sink.settle();
           // Beside the release, written before the switch: a live release always has its state.
           ensureDir(join(outDir, 'state'));
@@ -523,10 +363,12 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
   /** Removes releases older than the previous one and tree versions no kept release points at. */
   async function collectGarbage(prevUnits: Map<string, UnitState>, keepFrom: number): Promise<void> {
     const doomed: string[] = [];
-    const relRoot = join(outDir, 'releases');
-    for (const name of safeReaddir(relRoot)) {
-      const num = Number(name);
-      if (!Number.isFinite(num) || num < keepFrom) doomed.push(join(relRoot, name));
+    // Releases and their states older than the previous release.
+    for (const dir of ['releases', 'state']) {
+      for (const name of safeReaddir(join(outDir, dir))) {
+        const num = Number(name.replace(/\.json$/, ''));
+        if (!Number.isFinite(num) || num < keepFrom) doomed.push(join(outDir, dir, name));
+      }
     }
     const live = new Set<string>();
     for (const [unit, s] of manifest.units) live.add(treeDir(outDir, unit, s.version));
@@ -538,12 +380,6 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; kee
         if (!live.has(p)) doomed.push(p);
       }
     }
-    // Units of the release before the previous one may still be in `live` via prevUnits; they go next time.
-    const stateRoot = join(outDir, 'state');
-    for (const name of safeReaddir(stateRoot)) {
-      const num = Number(name.replace(/\.json$/, ''));
-      if (!Number.isFinite(num) || num < keepFrom) doomed.push(join(stateRoot, name));
-    }
     await Promise.all(doomed.map((p) => writer.remove(p)));
   }
 
@@ -554,92 +390,3 @@ function keepError(path: string): Error {
   return new Error(`publish: KEEP for ${path}, which the live release does not have`);
 }
 
-/** File operations in flight at once: enough to keep libuv's four threads and the disk busy. */
-const WRITE_CONCURRENCY = 8;
-const NOOP = () => {};
-
-function treeDir(outDir: string, unit: string, version: number): string {
-  const [, c, b] = unit.split('/');
-  return join(outDir, 'trees', c!, `${b}.${String(version).padStart(8, '0')}`);
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-/**
- * The live release as on disk; when it cannot be read back (a dangling `current`, a deleted
- * tree) every file is written anew instead of failing every later build.
- */
-function readManifestOrRebuild(outDir: string): Manifest {
-  try {
-    return readManifest(outDir);
-  } catch {
-    const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
-    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-    return m;
-  }
-}
-
-function readManifest(outDir: string): Manifest {
-  const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
-  let target: string;
-  try {
-    target = fs.readlinkSync(join(outDir, 'current'));
-  } catch {
-    // No live release yet: start numbering after any leftover release directories.
-    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-    return m;
-  }
-  const releaseDir = join(outDir, target);
-  m.live = Number(target.split('/').pop()) || 0;
-  m.release = m.live;
-  for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-  const walk = (dir: string, prefix: string) => {
-    for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
-      const rel = prefix ? `${prefix}/${ent.name}` : ent.name;
-      const full = join(dir, ent.name);
-      if (ent.isSymbolicLink()) {
-        const t = fs.readlinkSync(full);
-        const version = Number(t.split('.').pop());
-        const files = new Map<string, Hash>();
-        const walkUnit = (d: string, p: string) => {
-          for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const r = p ? `${p}/${e.name}` : e.name;
-            if (e.isDirectory()) walkUnit(join(d, e.name), r);
-            else files.set(r, null);
-          }
-        };
-        walkUnit(full, '');
-        m.units.set(rel, { version, files });
-      } else if (ent.isDirectory()) walk(full, rel);
-      else m.root.set(rel, null);
-    }
-  };
-  walk(releaseDir, '');
-  return m;
-}
-
-const STATE_VERSION = 1;
-
-/**
- * The builder state persisted with the live release. Missing or unreadable state (and a release
- * that could not be read back) yields undefined with a warning: the builder then does one full build.
- */
-function readState(outDir: string, m: Manifest, warn?: (msg: string, err?: unknown) => void, validate?: (state: unknown) => string | undefined): unknown {
-  if (m.live === 0) return undefined;
-  const file = join(outDir, 'state', `${String(m.live).padStart(8, '0')}.json`);
-  try {
-    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { v?: unknown; release?: unknown; state?: unknown };
-    if (doc.v !== STATE_VERSION || doc.release !== m.live || !('state' in doc)) throw new Error(`${file}: not a version ${STATE_VERSION} state of release ${m.live}`);
-    const problem = doc.state === null ? undefined : validate?.(doc.state);
-    if (problem) throw new Error(`${file}: ${problem}`);
-    return doc.state;
-  } catch (err) {
-    warn?.(`site state of release ${m.live} missing or unreadable (${file}): one full build follows`, err);
-    return undefined;
-  }
-}
