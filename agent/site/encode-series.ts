@@ -104,8 +104,8 @@ const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number | null) => 
   dw: kib,
 };
 
-/** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object. */
-export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string {
+/** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object; null when there are none. */
+export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string | null {
   let a = 0;
   let b = 0;
   if (w) {
@@ -116,8 +116,8 @@ export function encodeWindow(w: GuestWindow | undefined, from: number, until = I
     while (a > 0 && w.ts[a - 1]! >= from) a--;
   }
   const n = b - a;
-  // Empty series carry no time, so a stopped guest's files stay byte-identical between refreshes.
-  if (!w || n === 0) return '{"t0":0,"step":1,"n":0}';
+  // "Empty" is decided here, on the samples: the caller leaves the guest out of the file.
+  if (!w || n === 0) return null;
   const ts = w.ts;
   const t0 = ts[a]!;
   // Samples a poll interval apart (the usual case) are stored as a step and a count only.

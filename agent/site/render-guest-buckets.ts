@@ -134,7 +134,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
         const w = ctx.cache.get(g.cluster_id, g.vmid);
         if (w && w.ts.length) {
           const liveSeries = encodeWindow(w, parts[partOf(g.vmid)]!.rawCut + 1);
-          if (!liveSeries.includes('"n":0')) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
+          if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
         }
         pages++;
       }
@@ -199,8 +199,8 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
           for (const g of guests) {
             if (partOf(g.vmid) !== p) continue;
             const w = ctx.cache.get(g.cluster_id, g.vmid);
-            const series = w ? encodeWindow(w, from, nowSec + 1) : '';
-            if (series && !series.includes('"n":0')) body += `${body ? ',' : ''}"${g.vmid}":${series}`;
+            const series = encodeWindow(w, from, nowSec + 1);
+            if (series) body += `${body ? ',' : ''}"${g.vmid}":${series}`;
           }
           ctx.emit(chunkPath([from, nowSec]), `{"v":1,"from":${from},"to":${nowSec},"g":{${body}}}`);
         }
@@ -223,7 +223,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       const now = data.now.get(`${g.cluster_id}/${g.vmid}`);
       if (w && w.ts.length) {
         const liveSeries = encodeWindow(w, rawCut + 1);
-        if (!liveSeries.includes('"n":0')) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
+        if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
       }
       const dayPath = paths.guestSeries(c, g.vmid, 'day');
       const longPath = paths.guestSeries(c, g.vmid, 'long');
