@@ -58,7 +58,7 @@ export interface ReleaseWriter {
   /** Adds a file. Root files are written (or linked) at once; guest-bucket files wait for flushUnit/commit. */
   put(path: string, entry: Entry): void;
   /** The bucket holding `path` is complete: write its tree now. */
-  flushUnit(path: string): void;
+  flushUnit(path: string): Promise<void>;
   /** The bucket holding `path` is exactly as in the live release (one symlink, no per-file work). */
   keepUnit(path: string): void;
   /** Waits for every write, writes `state` (the builder's, JSON) beside the release, switches `current` to it. */
@@ -312,7 +312,11 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
         nextUnits.set(unit, prev);
         guarded(() => linkUnit(unit, prev.version));
       },
-      flushUnit: (path) => guarded(() => closeUnit(unitOf(path).unit)),
+      flushUnit(path) {
+        guarded(() => closeUnit(unitOf(path).unit));
+        // Backpressure: the renderer goes on once the writes waiting to start are few.
+        return sink.drain(WAITING_WRITES_MAX);
+      },
       async commit(state = null) {
         if (done) throw new Error('publish: release already finished');
         try {
@@ -385,6 +389,9 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
 
   return { publish, begin, plan, has, currentDir, settled: () => background, loadedState: loaded };
 }
+
+/** Writes allowed to wait while the build renders on (about one bucket's files). */
+const WAITING_WRITES_MAX = 256;
 
 function keepError(path: string): Error {
   return new Error(`publish: KEEP for ${path}, which the live release does not have`);

@@ -50,7 +50,7 @@ export interface GuestRenderContext {
   full: boolean;
   keep: typeof KEEP;
   /** A bucket's files are all emitted (given one of its paths): the publisher may write them now. */
-  flush?: (path: string) => void;
+  flush?: (path: string) => Promise<void>;
   /** The bucket (given one of its paths) is as in the live release: nothing of it was emitted. */
   keepUnit?: (path: string) => void;
 }
@@ -256,7 +256,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       pages++;
     }
     ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
-    ctx.flush?.(paths.guest(cluster.name, guests[0]!.vmid));
+    await ctx.flush?.(paths.guest(cluster.name, guests[0]!.vmid));
     nextStates.set(stateKey, next);
   }
   return { pages, nextStates, rolled };

@@ -36,6 +36,8 @@ export interface OpSink {
   /** Queues a write; returns its size in bytes. */
   write(path: string, data: string | Buffer): number;
   link(existing: string, path: string): void;
+  /** Resolves once at most `max` operations wait to start (a build's content is not all held in memory at once). */
+  drain(max: number): Promise<void>;
   /** Resolves when every operation finished; rejects with the first failure. */
   settle(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export function createWriteQueue(writer: SiteWriter): OpSink {
   let running = 0;
   let failure: { err: unknown } | null = null;
   const waiters: Array<() => void> = [];
+  let drains: Array<{ max: number; resolve: () => void }> = [];
   const pump = () => {
     while (running < WRITE_CONCURRENCY && head < queue.length && !failure) {
       const job = queue[head]!;
@@ -64,6 +67,11 @@ export function createWriteQueue(writer: SiteWriter): OpSink {
         .finally(() => {
           running--;
           pump();
+          if (drains.length) {
+            const ready = drains.filter((d) => queue.length - head <= d.max || failure);
+            drains = drains.filter((d) => !ready.includes(d));
+            for (const d of ready) d.resolve();
+          }
           if (running === 0) for (const w of waiters.splice(0)) w();
         });
     }
@@ -78,6 +86,8 @@ export function createWriteQueue(writer: SiteWriter): OpSink {
       return typeof d === 'string' ? Buffer.byteLength(d) : d.length;
     },
     link: (a, b) => add(() => writer.link(a, b)),
+    drain: (max) =>
+      queue.length - head <= max || failure ? Promise.resolve() : new Promise<void>((resolve) => drains.push({ max, resolve })),
     settle: () =>
       new Promise<void>((resolve, reject) => {
         const done = () => (failure ? reject(failure.err) : resolve());

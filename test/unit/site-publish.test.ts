@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KEEP, createPublisher as realCreatePublisher, fsWriter, unitOf, type Entry, type Publisher, type SiteWriter } from '../../agent/site/publish.ts';
+import { createWriteQueue } from '../../agent/site/site-writer.ts';
 
 // Old releases are removed in the background: wait for it before the temp dir goes.
 const made: Publisher[] = [];
@@ -174,6 +175,30 @@ describe('publish', () => {
     rmSync(join(out, 'state'), { recursive: true });
     await p.publish(site({ 'index.html': 'v3' }));
     expect(createPublisher({ outDir: out }).loadedState).toBeNull();
+  });
+
+  it('holds the renderer back while many writes wait to start (a build is not held in memory at once)', async () => {
+    const pending: Array<() => void> = [];
+    const slow: SiteWriter = { ...fsWriter, writeFile: () => new Promise<void>((r) => pending.push(r)) };
+    const q = createWriteQueue(slow);
+    for (let k = 0; k < 20; k++) q.write(`/nowhere/${k}`, 'x');
+    let drained = false;
+    void q.drain(4).then(() => (drained = true));
+    const tick = () => new Promise((r) => setImmediate(r));
+    await tick();
+    // 8 writes run, 12 wait: the renderer waits until only 4 do.
+    let released = 0;
+    while (!drained && released < 20) {
+      pending.shift()!();
+      released++;
+      await tick();
+    }
+    expect(released).toBe(8);
+    while (pending.length) {
+      pending.shift()!();
+      await tick();
+    }
+    await q.settle();
   });
 
   it('a failing write keeps the previous site in place', async () => {
