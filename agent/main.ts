@@ -17,7 +17,6 @@ import { createPoller } from './poll/poll-cycle.ts';
 import { createBackfiller } from './poll/backfill.ts';
 import { createHealthStage } from './health/health-stage.ts';
 import { createSiteBuilder } from './site/site-builder.ts';
-import { closeWriterPool } from './site/publish.ts';
 import { createInbox } from './inbox/inbox.ts';
 import { createMetricsExporter, nodeProcessStats } from './metrics/metrics-exporter.ts';
 import { createAlertsService, type AlertsService } from './alerts/alerts-service.ts'; // alerts (#16)
@@ -117,7 +116,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     : undefined;
   const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays });
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
-  const site = createSiteBuilder({ db: store.db, dbFile: config.paths.database, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
+  const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   // alerts (#16): rules checked here (a broken rule file stops the start like a config error)
   let alerts: AlertsService;
   try {
@@ -179,7 +178,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       await metrics?.stop();
       await alerts.stop().catch((err: unknown) => log.error({ err }, 'alerts stop failed')); // alerts (#16)
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
-      await closeWriterPool();
+      await site.stop();
       // issue 12 item 9 (fidelity): writes kept while the database was locked get a last chance
       const left = await writes.flush();
       if (left) log.error({ writes: left }, `${left} database writes kept while the database was locked are lost at stop`);

@@ -1,8 +1,8 @@
 // Pure: tasks, actions, poll runs and the agent's own state → rows of the tasks, actions and
 // agent status pages (and the task/action lists of node and guest pages).
 import { fmtDuration, fmtTime } from './format.ts';
-import type { ActionRow, PollRunRow, TaskRow } from './activity.query.ts';
-import type { ClusterRow } from './inventory.query.ts';
+import type { ActionRow, PollRunRow, TaskRow } from '../store/site-activity.repository.ts';
+import type { ClusterRow } from '../store/site-inventory.repository.ts';
 import type { Href } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
 

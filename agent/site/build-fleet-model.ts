@@ -2,7 +2,7 @@
 // storage pages (tables with display text and sortable raw values, links everywhere).
 import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 
-import type { ClusterRow, GuestRow, NodeRow, StorageRow } from './inventory.query.ts';
+import type { ClusterRow, GuestRow, NodeRow, StorageRow } from '../store/site-inventory.repository.ts';
 import { paths } from './site-paths.ts';
 
 /** Current values of a running guest (from its newest raw sample). */

@@ -2,9 +2,9 @@
 // machine-readable JSON (format in site-templates/DATA-FORMAT.md).
 import { annotationLabel, buildActionRows, buildTaskRows, type ActionRowVM, type TaskRowVM } from './build-activity-model.ts';
 import { splitTags, type GuestNow, type Href } from './build-fleet-model.ts';
-import type { ActionRow, TaskRow } from './activity.query.ts';
+import type { ActionRow, TaskRow } from '../store/site-activity.repository.ts';
 import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
-import type { GuestRow } from './inventory.query.ts';
+import type { GuestRow } from '../store/site-inventory.repository.ts';
 import { bucketOf, paths } from './site-paths.ts';
 
 export interface GuestInput {

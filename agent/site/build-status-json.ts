@@ -1,7 +1,7 @@
 // Pure: the fleet → status.json, the documented machine-readable snapshot (DATA-FORMAT.md).
 import { clusterNames, type Fleet } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
-import type { PollRunRow } from './activity.query.ts';
+import type { PollRunRow } from '../store/site-activity.repository.ts';
 import type { pollErrorsForStatus } from './build-fidelity-model.ts';
 
 /** issue 12 item 3 (fidelity), added compatibly: per-node poll errors of the cluster (DATA-FORMAT.md). */

@@ -1,6 +1,7 @@
 // Pure helpers for chart series: which tier serves which range, compact number encoding, and
 // encoding of the in-memory raw window. The browser merges the sources of a range (coarse
 // first, then finer points after the coarse series ends) — see site-templates/assets/site.js.
+import type { EncodedSeries } from '../store/site-series.repository.ts';
 import { WINDOW_METRICS, type GuestWindow } from './recent-cache.ts';
 
 export const MAX_POINTS = 600;
@@ -103,8 +104,8 @@ const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number | null) => 
   dw: kib,
 };
 
-/** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object. */
-export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string {
+/** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object; null when there are none. */
+export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string | null {
   let a = 0;
   let b = 0;
   if (w) {
@@ -115,8 +116,8 @@ export function encodeWindow(w: GuestWindow | undefined, from: number, until = I
     while (a > 0 && w.ts[a - 1]! >= from) a--;
   }
   const n = b - a;
-  // Empty series carry no time, so a stopped guest's files stay byte-identical between refreshes.
-  if (!w || n === 0) return '{"t0":0,"step":1,"n":0}';
+  // "Empty" is decided here, on the samples: the caller leaves the guest out of the file.
+  if (!w || n === 0) return null;
   const ts = w.ts;
   const t0 = ts[a]!;
   // Samples a poll interval apart (the usual case) are stored as a step and a count only.
@@ -178,4 +179,28 @@ export function groupPoints(points: Point[], max = MAX_POINTS): Point[] {
   }
   flush();
   return out;
+}
+
+const SEQUENCES: string[] = [];
+/** "0,1,…,n-1", cached: a gap-free series leaves out its offsets. */
+function sequence(n: number): string {
+  if (SEQUENCES[n] === undefined) SEQUENCES[n] = Array.from({ length: n }, (_, k) => k).join(',');
+  return SEQUENCES[n];
+}
+const ALL_ZERO = /^(?:0|null)(?:,(?:0|null))*$/;
+
+/**
+ * Encodes a series as the JSON object the browser reads (see site-templates/DATA-FORMAT.md).
+ * Offsets are left out when they are 0..n-1 (starting at the first point), metrics that are all
+ * zero or null are left out (QEMU disk, idle devices).
+ */
+export function seriesJson(s: Pick<EncodedSeries, 't0' | 'step' | 'i' | 'metrics'>): string {
+  const first = s.i === '' ? 0 : Number(s.i.slice(0, s.i.indexOf(',') === -1 ? undefined : s.i.indexOf(',')));
+  const t0 = s.t0 + first * s.step;
+  const offsets = first === 0 ? s.i : s.i.split(',').map((x) => Number(x) - first).join(',');
+  const n = offsets === '' ? 0 : offsets.split(',').length;
+  let out = `{"t0":${t0},"step":${s.step},"n":${n}`;
+  if (offsets !== sequence(n)) out += `,"i":[${offsets}]`;
+  for (const [name, v] of Object.entries(s.metrics)) if (!ALL_ZERO.test(v)) out += `,"${name}":[${v}]`;
+  return `${out}}`;
 }

@@ -2,7 +2,7 @@
 // and topped up from the database for anything record() did not see (first build, restarts).
 // It spares the site from reading the time-major raw table per guest.
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
-import type { PackedColumn, PackedGuestSamples, RawGuestSample } from './recent.query.ts';
+import type { PackedColumn, PackedGuestSamples, RawGuestSample } from '../store/site-samples.repository.ts';
 
 /** Columns kept per guest: parallel arrays, oldest first. */
 export interface GuestWindow {
@@ -22,7 +22,7 @@ export const WINDOW_METRICS = ['cpu', 'mem', 'disk', 'ni', 'no', 'dr', 'dw'] as 
 export interface RecentCache {
   /** Adds samples; rows at or before a guest's newest ts are ignored (idempotent). */
   add(clusterId: number, rows: Iterable<RawGuestSample>): void;
-  /** Adds packed per-guest samples (first fill). */
+  /** Sets the windows of a cluster not seen yet (its first fill) from packed per-guest samples. */
   addPacked(clusterId: number, rows: Iterable<PackedGuestSamples>): void;
   /** Adds a cycle's snapshot for a known cluster id. */
   addSnapshot(clusterId: number, snap: ClusterSnapshot): void;
@@ -78,22 +78,10 @@ export function createRecentCache(): RecentCache {
     addPacked(clusterId, rows) {
       for (const r of rows) {
         const ts = nums(r.ts) as number[];
-        const k = key(clusterId, r.vmid);
-        const w = windows.get(k);
-        if (!w || w.ts.length === 0) {
-          // First fill (the usual case): take the parsed columns as they are, no per-sample object.
-          windows.set(k, { ts, uptime: nums(r.uptime), cpu: nums(r.cpu), mem: nums(r.mem), disk: nums(r.disk), ni: nums(r.ni), no: nums(r.no), dr: nums(r.dr), dw: nums(r.dw) });
-          const last = ts[ts.length - 1];
-          if (last !== undefined && last > (marks.get(clusterId) ?? 0)) marks.set(clusterId, last);
-          continue;
-        }
-        const [uptime, cpu, mem, disk, ni, no, dr, dw] = [r.uptime, r.cpu, r.mem, r.disk, r.ni, r.no, r.dr, r.dw].map(nums);
-        for (let j = 0; j < ts.length; j++) {
-          push(clusterId, {
-            ts: ts[j]!, cluster_id: clusterId, vmid: r.vmid, uptime: uptime![j] ?? null, cpu: cpu![j] ?? null, mem: mem![j] ?? null, disk: disk![j] ?? null,
-            netin_bps: ni![j] ?? null, netout_bps: no![j] ?? null, diskread_bps: dr![j] ?? null, diskwrite_bps: dw![j] ?? null,
-          });
-        }
+        // Take the parsed columns as they are: no per-sample object.
+        windows.set(key(clusterId, r.vmid), { ts, uptime: nums(r.uptime), cpu: nums(r.cpu), mem: nums(r.mem), disk: nums(r.disk), ni: nums(r.ni), no: nums(r.no), dr: nums(r.dr), dw: nums(r.dw) });
+        const last = ts[ts.length - 1];
+        if (last !== undefined && last > (marks.get(clusterId) ?? 0)) marks.set(clusterId, last);
       }
     },
     addSnapshot(clusterId, snap) {

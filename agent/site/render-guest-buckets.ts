@@ -6,18 +6,18 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { queryBucketActivity, type ActionRow, type TaskRow } from './activity.query.ts';
+import { queryBucketActivity, type ActionRow, type TaskRow } from '../store/site-activity.repository.ts';
 import { buildGuestJson, buildGuestPage, guestAnnotations } from './build-guest-model.ts';
 import { buildLayout, type SiteFrame } from './build-layout-model.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { buildGuestPressure } from './build-fidelity-model.ts';
-import { RANGES, SOURCE_TIERS, encodeWindow } from './encode-series.ts';
-import type { GuestRow } from './inventory.query.ts';
+import { RANGES, SOURCE_TIERS, encodeWindow, seriesJson } from './encode-series.ts';
+import type { GuestRow } from '../store/site-inventory.repository.ts';
 import type { KEEP } from './publish.ts';
 import type { RecentCache } from './recent-cache.ts';
 import type { Render } from './render.ts';
 import { dueFor, partsFor, type BucketRoll, type Due, type RollPeriods } from './roll-schedule.ts';
-import { queryGuestTierSeries, seriesJson, type EncodedSeries } from './series.query.ts';
+import { queryGuestTierSeries, type EncodedSeries } from '../store/site-series.repository.ts';
 import { bucketOf, paths, rootOf } from './site-paths.ts';
 
 export interface PartState extends BucketRoll {
@@ -30,7 +30,7 @@ export interface PartState extends BucketRoll {
 export interface BucketState {
   /** Digest of the bucket's inventory rows and activity: a change forces page and JSON refresh. */
   digest: string;
-  /** The bucket's vmids at the last build: a new guest gets its tier files at once. */
+  /** Digest of the bucket's vmids at the last build: a new guest gets its tier files at once. */
   vmids: string;
   /** Per part (vmid % parts.length). */
   parts: PartState[];
@@ -49,15 +49,9 @@ export interface GuestRenderContext {
   periods: RollPeriods;
   /** Ignore the schedule and render everything (first build, to-memory builds). */
   full: boolean;
-  /**
-   * On a first build to disk, leave the 24 h and long-range files to their staggered turns
-   * (keeping any the live release already has): a restart must not rewrite every guest's
-   * history at once. Pages learn about tier files from the guest JSON, refreshed every ~10 min.
-   */
-  deferTiers: boolean;
   keep: typeof KEEP;
   /** A bucket's files are all emitted (given one of its paths): the publisher may write them now. */
-  flush?: (path: string) => void;
+  flush?: (path: string) => Promise<void>;
   /** The bucket (given one of its paths) is as in the live release: nothing of it was emitted. */
   keepUnit?: (path: string) => void;
 }
@@ -106,8 +100,6 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
 
   for (const [bkey, guests] of buckets) {
     const cluster = clusterById.get(guests[0]!.cluster_id)!;
-    // On a first build a cluster's last hour may still be being read (collect-site-data.ts).
-    await data.clusterReady(cluster.id);
     const bucket = bucketOf(guests[0]!.vmid);
     const stateKey = `${cluster.name}/${bucket}`;
     const last = ctx.states.get(stateKey);
@@ -117,7 +109,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const digest = h.update((activity.get(bkey) ?? []).join('|')).digest('base64url');
     // Guest files that the live release lacks must be written now (new guests).
     const missing = (p: string) => !ctx.has(p);
-    const vmids = guests.map((g) => g.vmid).join(',');
+    const vmids = createHash('sha1').update(guests.map((g) => g.vmid).join(',')).digest('base64url');
     const newGuests = last?.vmids !== vmids;
     const changed = last?.digest !== digest;
     const P = partsFor(ctx.periods, frame.pollIntervalSeconds);
@@ -128,7 +120,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     for (let p = 0; p < P; p++) {
       const lp = lastParts?.[p];
       dues.push(ctx.full
-        ? { raw: true, html: true, day: !ctx.deferTiers, long: !ctx.deferTiers }
+        ? { raw: true, html: true, day: true, long: true }
         : dueFor({ nowSec, intervalSeconds: frame.pollIntervalSeconds, index: bucketIndex.get(bkey)! * P + p, count: bucketCount.get(cluster.id)! * P, last: lp, changed, periods: ctx.periods }));
       parts.push(lp ? { ...lp } : { raw: 0, html: 0, day: 0, long: 0, rawCut: 0, chunks: [] });
     }
@@ -143,7 +135,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
         const w = ctx.cache.get(g.cluster_id, g.vmid);
         if (w && w.ts.length) {
           const liveSeries = encodeWindow(w, parts[partOf(g.vmid)]!.rawCut + 1);
-          if (!liveSeries.includes('"n":0')) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
+          if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
         }
         pages++;
       }
@@ -158,7 +150,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
 
     const tiers = async (kind: 'day' | 'long'): Promise<Map<string, string> | null> => {
-      const wanted = anyDue(kind) || (newGuests && !ctx.deferTiers);
+      const wanted = anyDue(kind) || newGuests;
       if (!wanted) return null;
       const lo = guests[0]!.vmid;
       const hi = guests[guests.length - 1]!.vmid;
@@ -195,11 +187,6 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       const st = parts[p]!;
       if (day && (d.day || newGuests)) { st.day = nowSec; rolled.day++; }
       if (long && (d.long || newGuests)) { st.long = nowSec; rolled.long++; }
-      if (ctx.deferTiers) {
-        // Start the staggered schedule as if the tier files had just been written.
-        st.day = nowSec;
-        st.long = nowSec;
-      }
       // Chunks of the live release that aged out of the hour (or are gone) are dropped.
       const chunkPath = ([from, to]: [number, number]) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.rawChunkName(p, from, to));
       st.chunks = st.chunks.filter((c) => c[1] >= nowSec - JSON_RAW_SECONDS && ctx.has(chunkPath(c)));
@@ -213,8 +200,8 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
           for (const g of guests) {
             if (partOf(g.vmid) !== p) continue;
             const w = ctx.cache.get(g.cluster_id, g.vmid);
-            const series = w ? encodeWindow(w, from, nowSec + 1) : '';
-            if (series && !series.includes('"n":0')) body += `${body ? ',' : ''}"${g.vmid}":${series}`;
+            const series = encodeWindow(w, from, nowSec + 1);
+            if (series) body += `${body ? ',' : ''}"${g.vmid}":${series}`;
           }
           ctx.emit(chunkPath([from, nowSec]), `{"v":1,"from":${from},"to":${nowSec},"g":{${body}}}`);
         }
@@ -237,7 +224,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       const now = data.now.get(`${g.cluster_id}/${g.vmid}`);
       if (w && w.ts.length) {
         const liveSeries = encodeWindow(w, rawCut + 1);
-        if (!liveSeries.includes('"n":0')) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
+        if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
       }
       const dayPath = paths.guestSeries(c, g.vmid, 'day');
       const longPath = paths.guestSeries(c, g.vmid, 'long');
@@ -271,7 +258,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       pages++;
     }
     ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
-    ctx.flush?.(paths.guest(cluster.name, guests[0]!.vmid));
+    await ctx.flush?.(paths.guest(cluster.name, guests[0]!.vmid));
     nextStates.set(stateKey, next);
   }
   return { pages, nextStates, rolled };

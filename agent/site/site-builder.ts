@@ -8,19 +8,19 @@ import { PmiError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from '../store/schema.ts';
-import { writeAgentState } from './activity.query.ts';
+import { writeAgentState } from '../store/site-activity.repository.ts';
 import type { SiteFrame } from './build-layout-model.ts';
 import { collectSiteData, type GuestRowsCache, type NodeWindow } from './collect-site-data.ts';
-import { SOURCE_TIERS } from './encode-series.ts';
+import { SOURCE_TIERS, seriesJson } from './encode-series.ts';
 import { fmtTime } from './format.ts';
 import { KEEP, createPublisher, type Entry, type Publisher, type ReleaseWriter, type SiteWriter } from './publish.ts';
+import { emptySiteState, parseSiteState, serializeSiteState } from './site-state.ts';
 import { createRecentCache } from './recent-cache.ts';
-import { createRecentReader } from './recent-reader.ts';
 import { renderFleetPages } from './render-fleet-pages.ts';
-import { renderGuestBuckets, type BucketState } from './render-guest-buckets.ts';
+import { renderGuestBuckets } from './render-guest-buckets.ts';
 import { createRenderer } from './render.ts';
 import { DEFAULT_PERIODS, type RollPeriods } from './roll-schedule.ts';
-import { queryNodeTierSeries, queryStorageTierSeries, seriesJson } from './series.query.ts';
+import { queryNodeTierSeries, queryStorageTierSeries } from '../store/site-series.repository.ts';
 import { loadAssets } from './site-assets.ts';
 import { paths } from './site-paths.ts';
 import { emitAlertPages } from '../alerts/site/emit-alert-pages.ts'; // alerts (#16)
@@ -56,11 +56,6 @@ export interface SiteBuilderDeps {
   now: () => number;
   outDir: string;
   config: Pick<Config, 'site' | 'pollIntervalSeconds'> & Partial<Pick<Config, 'alerts'>>; // alerts (#16): standing silences for the Alerts page
-  /**
-   * The database file: the first build then reads the last hour of samples on a worker thread
-   * of its own while it renders the fleet pages (absent: on this thread).
-   */
-  dbFile?: string;
   /** File-system calls of the publisher (tests inject failures). */
   writer?: SiteWriter;
   templatesDir?: string;
@@ -68,6 +63,10 @@ export interface SiteBuilderDeps {
 }
 
 export interface SiteBuilder {
+  /** Reads back the live release and the state persisted with it (build() starts it when needed). */
+  start(): void;
+  /** Waits for the removal of old releases; no file of the site is touched afterwards. */
+  stop(): Promise<void>;
   build(opts?: BuildOptions): Promise<BuildResult>;
   /** Feeds this cycle's snapshots into the in-memory recent-sample cache (call before build). */
   record(snapshots: ClusterSnapshot[]): void;
@@ -86,12 +85,8 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   const nodeWindow: NodeWindow = { rows: [], mark: 0 };
   const guestRows: GuestRowsCache = { signature: '', rows: [] };
   const periods = { ...DEFAULT_PERIODS, ...deps.periods };
-  const reader = deps.dbFile && deps.dbFile !== ':memory:' ? createRecentReader(deps.dbFile) : undefined;
   let publisher: Publisher | null = null;
-  let states = new Map<string, BucketState>();
-  let nodeRoll = { day: 0, long: 0 };
-  let nodePages = new Map<string, { ts: number; digest: string }>();
-  let pageDigests = new Map<string, string>();
+  let { buckets: states, nodeRoll, nodePages, pageDigests } = emptySiteState();
   let clusterIds = new Map<string, number>();
   const pending: ClusterSnapshot[] = [];
   let running = false;
@@ -104,6 +99,22 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     }
   }
 
+  function start(): Publisher {
+    if (publisher) return publisher;
+    publisher = createPublisher({
+      outDir,
+      ...(deps.writer && { writer: deps.writer }),
+      warn: (msg, err) => log.warn({ err }, msg),
+      validateState: (v) => {
+        const r = parseSiteState(v);
+        return r.ok ? undefined : r.error;
+      },
+    });
+    const parsed = publisher.loadedState ? parseSiteState(publisher.loadedState) : undefined;
+    if (parsed?.ok) ({ buckets: states, nodeRoll, nodePages, pageDigests } = parsed.state);
+    return publisher;
+  }
+
   async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     if (running) throw new PmiError('SITE_BUILD_FAILED', 'a site build is already running; not starting another');
     running = true;
@@ -111,8 +122,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     const nowSec = Math.floor(deps.now() / 1000);
     let release: ReleaseWriter | null = null;
     try {
-      publisher ??= createPublisher({ outDir, ...(deps.writer && { writer: deps.writer }) });
-      const pub = publisher;
+      const pub = start();
       const full = opts.toMemory === true || states.size === 0;
       const phase: Record<string, number> = {};
       let mark = performance.now();
@@ -126,7 +136,6 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         nodeWindow,
         guestRows,
         pending: pending.splice(0),
-        ...(reader && { reader, onReaderError: (err: unknown) => log.warn({ err }, 'reading recent samples on a worker thread failed; read them here instead') }),
       });
       lap('collect');
       clusterIds = new Map(data.clusters.map((c) => [c.name, c.id]));
@@ -176,11 +185,9 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       await emitAlertPages({ db, frame, render, emit, clusters: data.clusters.map((c) => c.name), nowSec, standing: config.alerts?.silences ?? [] });
       const guests = await renderGuestBuckets({
         db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
-        deferTiers: full && !opts.toMemory,
         ...(rel && { flush: (p: string) => rel.flushUnit(p), keepUnit: (p: string) => rel.keepUnit(p) }),
       });
       pages += guests.pages;
-      await data.recentReady;
       lap('guests');
 
       let result: BuildResult;
@@ -197,8 +204,9 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         const plan = pub.plan(entries);
         result = { pages, written: plan.written, unchanged: plan.unchanged, bytes: plan.bytes, ms: 0 };
       } else {
-        const r = await rel!.commit();
-        result = { pages, written: r.written, unchanged: r.unchanged, bytes: r.bytes, ms: 0 };
+        const r = await rel!.commit(serializeSiteState({ buckets: guests.nextStates, nodeRoll: nextNodeRoll, nodePages: nextNodePages, pageDigests: nextPageDigests }));
+        // The persisted state is written with every release: its bytes count.
+        result = { pages, written: r.written, unchanged: r.unchanged, bytes: r.bytes + (r.stateBytes ?? 0), ms: 0 };
         // Commit the roll schedule only now: a failed publish must redo this cycle's refreshes.
         states = guests.nextStates;
         nodeRoll = nextNodeRoll;
@@ -262,7 +270,14 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     return next;
   }
 
-  return { build, record };
+  return {
+    build,
+    record,
+    start: () => void start(),
+    async stop() {
+      await publisher?.settled();
+    },
+  };
 }
 
 function describeBuild(json: string): string {

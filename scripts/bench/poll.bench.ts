@@ -55,7 +55,7 @@ export interface PollBenchRun {
   targetsMet: { requests: boolean; requestsPerHour: boolean; cycleMs: boolean | null; rss: boolean };
 }
 
-interface Scenario {
+export interface Scenario {
   clusters: number;
   nodesPerCluster: number;
   guests: number;
@@ -79,7 +79,7 @@ function childCpuMs(pid: number | undefined): number | null {
   }
 }
 
-interface SimChild {
+export interface SimChild {
   child: ChildProcess;
   config: { clusters: Array<{ name: string; endpoints: string[]; tokenId: string; fingerprint: string }> };
   secret: string;
@@ -87,7 +87,7 @@ interface SimChild {
 }
 
 /** Starts `scripts/pve-sim/cli.ts` in a child process and reads the config fragment it writes. */
-async function startSimChild(s: Scenario, latencyMs: number, dir: string): Promise<SimChild> {
+export async function startSimChild(s: Scenario, latencyMs: number, dir: string): Promise<SimChild> {
   const cfgFile = join(dir, 'sim-config.json');
   const cli = resolve(import.meta.dirname, '..', 'pve-sim', 'cli.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', cli, '--clusters', String(s.clusters), '--nodes', String(s.nodesPerCluster), '--guests', String(s.guests), '--latency-ms', String(latencyMs), '--seed', '42', '--write-config', cfgFile], {

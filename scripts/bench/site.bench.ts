@@ -11,7 +11,6 @@ import { productionNodeFlags } from './poll.bench.ts';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../agent/log/logger.ts';
 import type { ClusterSnapshot, GuestState } from '../../agent/poll/cluster-snapshot.ts';
-import { closeWriterPool } from '../../agent/site/publish.ts';
 import { createSiteBuilder, type BuildSummary } from '../../agent/site/site-builder.ts';
 import { openDatabase, type Store } from '../../agent/store/open-database.ts';
 
@@ -29,6 +28,12 @@ export interface SiteBenchRun {
   cycleBytesWritten: number;
   cycleBytesWrittenMax: number;
   cycles: number;
+  /**
+   * The first cycle after a restart on the existing site: a new builder (empty caches, state read
+   * back from the live release) in the same process, one cycle after the last ordinary one.
+   */
+  restartFirstCycleMs: number;
+  restartFirstCycleBytes: number;
   /** 1-minute load average when the run started and ended (the machine may be shared). */
   loadAverage: [number, number];
 }
@@ -59,9 +64,10 @@ export interface Synthetic {
 
 /**
  * Builds a synthetic database: `guests` guests over clusters of up to 5,000, 50 guests per node,
- * 80 % running; raw samples for the last 90 min, 5-minute and hourly tiers for the last 24 h.
+ * 80 % running; raw samples for the last 90 min, 5-minute tier for the last 24 h, hourly tier for
+ * the last `historyDays` days (default 1).
  */
-export async function makeSynthetic(guests: number, opts: { now?: number; hostile?: boolean } = {}): Promise<Synthetic> {
+export async function makeSynthetic(guests: number, opts: { now?: number; hostile?: boolean; historyDays?: number } = {}): Promise<Synthetic> {
   const dir = mkdtempSync(join(tmpdir(), 'pmi-site-bench-'));
   const file = join(dir, 'pmi.sqlite');
   const store = await openDatabase(file);
@@ -128,7 +134,7 @@ export async function makeSynthetic(guests: number, opts: { now?: number; hostil
           const s = guestSample(vmid, maxmem, t);
           ins.g5.run(c, vmid, t, s.cpu, s.cpu * 1.5, s.mem, s.mem, type === 'lxc' ? 4 * GiB : 0, type === 'lxc' ? 4 * GiB : 0, s.ni, s.ni * 2, s.no, s.no * 2, s.dr, s.dr * 2, s.dw, s.dw * 2);
         }
-        for (let t = now - 86_400; t <= now - 3600; t += 3600) {
+        for (let t = now - (opts.historyDays ?? 1) * 86_400; t <= now - 3600; t += 3600) {
           const s = guestSample(vmid, maxmem, t);
           ins.g1h.run(c, vmid, t, s.cpu, s.cpu * 2, s.mem, s.mem, type === 'lxc' ? 4 * GiB : 0, type === 'lxc' ? 4 * GiB : 0, s.ni, s.ni * 3, s.no, s.no * 3, s.dr, s.dr * 3, s.dw, s.dw * 3);
         }
@@ -210,7 +216,7 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
   let clock = syn.now * 1000;
   const outDir = join(syn.dir, 'site');
   const builder = createSiteBuilder({
-    db: syn.store.db, dbFile: syn.file, log: silentLog(), now: () => clock, outDir,
+    db: syn.store.db, log: silentLog(), now: () => clock, outDir,
     config: { pollIntervalSeconds: INTERVAL, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } },
   });
   try {
@@ -223,6 +229,16 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
       builder.record(snaps);
       runs.push(await builder.build());
     }
+    await builder.stop();
+    const restarted = createSiteBuilder({
+      db: syn.store.db, log: silentLog(), now: () => clock, outDir,
+      config: { pollIntervalSeconds: INTERVAL, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } },
+    });
+    clock += INTERVAL * 1000;
+    restarted.record(syn.cycle(clock / 1000));
+    const restart = await restarted.build();
+    await restarted.stop();
+    log(`${guests} guests: first cycle after a restart ${restart.ms} ms, ${restart.written} files, ${restart.bytes} bytes`);
     const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
     const res: SiteBenchRun = {
       guests,
@@ -235,6 +251,8 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
       cycleBytesWritten: mean(runs.map((r) => r.bytes)),
       cycleBytesWrittenMax: Math.max(...runs.map((r) => r.bytes)),
       cycles,
+      restartFirstCycleMs: restart.ms,
+      restartFirstCycleBytes: restart.bytes,
       loadAverage: [loadStart, Math.round(loadavg()[0]! * 100) / 100],
     };
     if (cycles > 0) log(`${guests} guests: ${cycles} cycles, mean ${res.cycleBuildMs} ms (max ${res.cycleBuildMsMax}), mean ${res.cycleBytesWritten} bytes (max ${res.cycleBytesWrittenMax})`);
@@ -244,7 +262,7 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
     throw err;
   } finally {
     await syn.store.close();
-    await closeWriterPool();
+    await builder.stop();
   }
 }
 
@@ -299,9 +317,9 @@ function median(xs: number[]): number {
 export function table(result: unknown): string {
   const runs = result as SiteBenchRun[];
   const lines = [
-    '| guests | full build ms, median (each) | files | cycle ms (mean / max) | cycle bytes written (mean / max) | cycles | load avg (start / end) |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
-    ...runs.map((r) => `| ${r.guests} | ${r.fullBuildMs} (${r.fullBuildsMs.join(', ')}) | ${r.files} | ${r.cycleBuildMs} / ${r.cycleBuildMsMax} | ${r.cycleBytesWritten} / ${r.cycleBytesWrittenMax} | ${r.cycles} | ${r.loadAverage[0]} / ${r.loadAverage[1]} |`),
+    '| guests | full build ms, median (each) | files | cycle ms (mean / max) | cycle bytes written (mean / max) | cycles | restart first cycle ms | load avg (start / end) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...runs.map((r) => `| ${r.guests} | ${r.fullBuildMs} (${r.fullBuildsMs.join(', ')}) | ${r.files} | ${r.cycleBuildMs} / ${r.cycleBuildMsMax} | ${r.cycleBytesWritten} / ${r.cycleBytesWrittenMax} | ${r.cycles} | ${r.restartFirstCycleMs} | ${r.loadAverage[0]} / ${r.loadAverage[1]} |`),
   ];
   return lines.join('\n');
 }

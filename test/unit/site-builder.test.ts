@@ -1,5 +1,5 @@
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/log/logger.ts';
@@ -145,19 +145,52 @@ describe('site builder', () => {
     expect(page()).toContain('renamed-guest');
   });
 
-  it('reads the first hour of samples on a worker thread to the same result as on its own thread', async () => {
-    syn = await makeSynthetic(120);
-    const here = await setup().builder.build({ toMemory: true });
-    const lines: Array<Record<string, unknown>> = [];
-    const threaded = await setup({ dbFile: syn.file, log: createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => { lines.push(JSON.parse(String(c)) as Record<string, unknown>); cb(); } }) }) }).builder.build({ toMemory: true });
-    expect(lines.filter((l) => l.level === 40)).toEqual([]);
-    expect([...threaded.files!.keys()].sort()).toEqual([...here.files!.keys()].sort());
-    for (const [p, c] of here.files!) if (!p.endsWith('agent.html')) expect(String(threaded.files!.get(p)), p).toBe(String(c));
+  it('a restart is an ordinary cycle: the persisted state spares what is unchanged', async () => {
+    syn = await makeSynthetic(400);
+    const first = setup();
+    const full = await first.builder.build();
+    first.clock.ms += 60_000;
+    first.builder.record(syn.cycle(first.clock.ms / 1000));
+    const ordinary = await first.builder.build();
+    await first.builder.stop();
+    // A new process on the same site directory, one cycle later.
+    const again = setup();
+    again.clock.ms = first.clock.ms + 60_000;
+    again.builder.record(syn.cycle(again.clock.ms / 1000));
+    const restart = await again.builder.build();
+    expect(again.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    expect(restart.written).toBeLessThan(full.written / 4);
+    expect(restart.bytes).toBeLessThan(full.bytes / 4);
+    expect(restart.written).toBeLessThan(ordinary.written * 3);
+    await again.builder.stop();
+  });
+
+  it('a missing or corrupt state means one full build, with a warning', async () => {
+    syn = await makeSynthetic(60);
+    for (const damage of ['remove', 'corrupt', 'invalid'] as const) {
+      const first = setup();
+      const full = await first.builder.build();
+      await first.builder.stop();
+      const stateDir = join(first.outDir, 'state');
+      const file = join(stateDir, readdirSync(stateDir).sort().pop()!);
+      if (damage === 'remove') rmSync(file);
+      else if (damage === 'corrupt') writeFileSync(file, '{"v":1,"rele');
+      else writeFileSync(file, JSON.stringify({ v: 1, release: Number(basename(file, '.json')), state: { buckets: 'x' } }));
+      const again = setup();
+      again.clock.ms = first.clock.ms + 60_000;
+      const rebuilt = await again.builder.build();
+      expect(again.lines.some((l) => l.level === 'warn' && /site state/.test(String(l.msg))), `${damage}: ${JSON.stringify(again.lines.slice(0, 3))}`).toBe(true);
+      // Every page and file written again: nothing of the live release is trusted without its state.
+      expect(rebuilt.unchanged, damage).toBe(0);
+      expect(rebuilt.written, damage).toBe(full.written);
+      await again.builder.stop();
+      rmSync(first.outDir, { recursive: true, force: true });
+    }
   });
 
   it('publishes each raw sample of the last hour once in chunks, the newer ones in the live file', async () => {
     syn = await makeSynthetic(150);
-    const { builder, clock, outDir } = setup({ dbFile: syn.file });
+    const { builder, clock, outDir } = setup();
     // A cycle recorded before the first build (the agent records, then builds): it must not
     // hide the older samples that the first build reads.
     clock.ms += 60_000;
@@ -198,7 +231,7 @@ describe('site builder', () => {
     }
   });
 
-  it('reports the bytes it wrote: for a first build, the size of the files on disk', async () => {
+  it('reports the bytes it wrote: for a first build, the size of the files on disk, its state included', async () => {
     syn = await makeSynthetic(150);
     const { builder, outDir } = setup();
     const first = await builder.build();
@@ -212,6 +245,7 @@ describe('site builder', () => {
     };
     walk(join(outDir, 'releases'));
     walk(join(outDir, 'trees'));
+    walk(join(outDir, 'state'));
     expect(first.bytes).toBe(onDisk);
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KEEP, createPublisher as realCreatePublisher, fsWriter, unitOf, type Entry, type Publisher, type SiteWriter } from '../../agent/site/publish.ts';
+import { createWriteQueue } from '../../agent/site/site-writer.ts';
 
 // Old releases are removed in the background: wait for it before the temp dir goes.
 const made: Publisher[] = [];
@@ -143,39 +144,67 @@ describe('publish', () => {
     expect(read('index.html')).toBe('<h1>v1</h1>');
   });
 
-  it('recycles the inodes of dropped releases for new files, never touching the kept ones', async () => {
+  it('removes dropped releases and their state, keeps the live and the previous one intact, and keeps no spare files', async () => {
     const p = createPublisher({ outDir: out });
-    const spares = () => readdirSync(join(out, '.spare'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
     for (const v of [1, 2, 3]) await p.publish(site({ 'index.html': `v${v}`, 'g/pve/1xx/101.json': `{"v":${v}}` }));
     await p.settled();
-    // Release 1 was dropped: its index.html and its bucket's changed file are spares now.
-    const before = spares();
-    expect(before).toBeGreaterThanOrEqual(2);
-    await p.publish(site({ 'index.html': 'v4', 'g/pve/1xx/101.json': '{"v":4}' }));
-    expect(spares()).toBeLessThan(before + 2);
-    expect(read('index.html')).toBe('v4');
-    expect(read('g/pve/1xx/101.json')).toBe('{"v":4}');
-    expect(read('g/pve/1xx/101.html')).toBe('guest 101');
-    // The previous release (kept for readers still on it) is intact.
-    expect(readFileSync(join(out, 'releases', '00000003', 'index.html'), 'utf8')).toBe('v3');
-    expect(readFileSync(join(out, 'releases', '00000003', 'g/pve/1xx/101.json'), 'utf8')).toBe('{"v":3}');
+    expect(readdirSync(join(out, 'releases')).sort()).toEqual(['00000002', '00000003']);
+    expect(readdirSync(join(out, 'state')).sort()).toEqual(['00000002.json', '00000003.json']);
+    expect(readdirSync(join(out, 'trees', 'pve')).sort()).toEqual(['1xx.00000002', '1xx.00000003', '2xx.00000001']);
+    expect(existsSync(join(out, '.spare'))).toBe(false);
+    expect(read('g/pve/1xx/101.json')).toBe('{"v":3}');
+    expect(readFileSync(join(out, 'releases', '00000002', 'index.html'), 'utf8')).toBe('v2');
+    expect(readFileSync(join(out, 'releases', '00000002', 'g/pve/1xx/101.json'), 'utf8')).toBe('{"v":2}');
   });
 
-  it('keeps publishing and removing old releases when someone deletes the spare directory', async () => {
-    const p = createPublisher({ outDir: out });
-    for (const v of [1, 2, 3]) await p.publish(site({ 'index.html': `v${v}` }));
-    await p.settled();
-    rmSync(join(out, '.spare'), { recursive: true, force: true });
-    for (const v of [4, 5, 6]) await p.publish(site({ 'index.html': `v${v}` }));
-    await p.settled();
-    expect(read('index.html')).toBe('v6');
-    expect(readdirSync(join(out, 'releases')).sort()).toEqual(['00000005', '00000006']);
-  });
-
-  it('a write failing on a writer thread keeps the previous site in place', async () => {
+  it('persists the state it is given with each release and hands it back to the next publisher', async () => {
     const p = createPublisher({ outDir: out });
     await p.publish(site());
-    // "x" is a directory (it holds x/y.html), so writing a file named "x" fails (EISDIR) on the thread.
+    const rel = await p.begin();
+    for (const [path, entry] of site({ 'index.html': 'v2' })) rel.put(path, entry);
+    await rel.commit({ marks: [1, 2] });
+    await p.settled();
+    const warnings: string[] = [];
+    expect(createPublisher({ outDir: out, warn: (m) => warnings.push(m) }).loadedState).toEqual({ marks: [1, 2] });
+    // Refused by the builder's validation: the live release is not trusted, everything is written.
+    const refused = createPublisher({ outDir: out, warn: (m) => warnings.push(m), validateState: () => 'marks: expected an object' });
+    expect(refused.loadedState).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/site state of release 2 .*one full build follows/)]);
+    expect(refused.plan(site({ 'index.html': 'v2' }))).toMatchObject({ written: 5, unchanged: 0 });
+    // Someone removes the state directory: the next release writes it again.
+    rmSync(join(out, 'state'), { recursive: true });
+    await p.publish(site({ 'index.html': 'v3' }));
+    expect(createPublisher({ outDir: out }).loadedState).toBeNull();
+  });
+
+  it('holds the renderer back while many writes wait to start (a build is not held in memory at once)', async () => {
+    const pending: Array<() => void> = [];
+    const slow: SiteWriter = { ...fsWriter, writeFile: () => new Promise<void>((r) => pending.push(r)) };
+    const q = createWriteQueue(slow);
+    for (let k = 0; k < 20; k++) q.write(`/nowhere/${k}`, 'x');
+    let drained = false;
+    void q.drain(4).then(() => (drained = true));
+    const tick = () => new Promise((r) => setImmediate(r));
+    await tick();
+    // 8 writes run, 12 wait: the renderer waits until only 4 do.
+    let released = 0;
+    while (!drained && released < 20) {
+      pending.shift()!();
+      released++;
+      await tick();
+    }
+    expect(released).toBe(8);
+    while (pending.length) {
+      pending.shift()!();
+      await tick();
+    }
+    await q.settle();
+  });
+
+  it('a failing write keeps the previous site in place', async () => {
+    const p = createPublisher({ outDir: out });
+    await p.publish(site());
+    // "x" is a directory (it holds x/y.html), so writing a file named "x" fails (EISDIR).
     await expect(p.publish(site({ 'index.html': 'new', 'x/y.html': 'y', x: 'not a file' }))).rejects.toThrow(/EISDIR/);
     expect(readlinkSync(join(out, 'current'))).toBe(join('releases', '00000001'));
     expect(read('index.html')).toBe('<h1>v1</h1>');

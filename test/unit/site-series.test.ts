@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_POINTS, RANGES, encodeWindow, groupPoints, maxPointsOf, sig3, sourcesFor, type Point } from '../../agent/site/encode-series.ts';
+import { MAX_POINTS, RANGES, encodeWindow, groupPoints, maxPointsOf, seriesJson, sig3, sourcesFor, type Point } from '../../agent/site/encode-series.ts';
 import { createRecentCache } from '../../agent/site/recent-cache.ts';
-import { seriesJson } from '../../agent/site/series.query.ts';
 
 describe('series downsampling', () => {
   it('groups a year of hourly points to at most 600, keeping the time span', () => {
@@ -52,9 +51,12 @@ describe('compact numbers', () => {
     const cache = createRecentCache();
     const row = (ts: number) => ({ ts, cluster_id: 1, vmid: 100, uptime: 10, cpu: 0.25, mem: 2 * 1048576, disk: 0, netin_bps: 2048, netout_bps: 0, diskread_bps: null, diskwrite_bps: 0 });
     cache.add(1, [row(60), row(120), row(180), row(120)]);
-    const s = JSON.parse(encodeWindow(cache.get(1, 100), 0)) as Record<string, unknown>;
+    const s = JSON.parse(encodeWindow(cache.get(1, 100), 0)!) as Record<string, unknown>;
     expect(s).toEqual({ t0: 60, step: 60, n: 3, cpu: [25, 25, 25], mem: [2, 2, 2], ni: [2, 2, 2] });
-    expect(JSON.parse(encodeWindow(cache.get(1, 100), 100, 180))).toMatchObject({ t0: 120, n: 1 });
+    expect(JSON.parse(encodeWindow(cache.get(1, 100), 100, 180)!)).toMatchObject({ t0: 120, n: 1 });
+    // Empty is decided on the samples, not by searching the output: no series at all.
+    expect(encodeWindow(cache.get(1, 100), 200)).toBeNull();
+    expect(encodeWindow(undefined, 0)).toBeNull();
   });
 
   it('leaves out gap-free offsets and all-zero metrics of tier series', () => {

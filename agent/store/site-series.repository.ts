@@ -3,7 +3,7 @@
 // 28,800 row objects, which is what keeps a full build of 10,000 guests inside its budget.
 // Numbers are rounded to display precision here (3 significant digits, MiB for memory).
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../store/schema.ts';
+import type { Database } from './schema.ts';
 
 /** One encoded series: timestamps are t0 + i[k] * step; metric arrays are JSON array bodies. */
 export interface EncodedSeries {
@@ -128,28 +128,4 @@ export async function queryStorageTierSeries(db: Kysely<Database>, clusterId: nu
     GROUP BY k, b ORDER BY k, b`;
   const r = await build(inner, { pct: '' }, { pct: sig }).execute(db);
   return toSeries(r.rows, q, ['pct']);
-}
-
-const SEQUENCES: string[] = [];
-/** "0,1,…,n-1", cached: a gap-free series leaves out its offsets. */
-function sequence(n: number): string {
-  if (SEQUENCES[n] === undefined) SEQUENCES[n] = Array.from({ length: n }, (_, k) => k).join(',');
-  return SEQUENCES[n];
-}
-const ALL_ZERO = /^(?:0|null)(?:,(?:0|null))*$/;
-
-/**
- * Encodes a series as the JSON object the browser reads (see site-templates/DATA-FORMAT.md).
- * Offsets are left out when they are 0..n-1 (starting at the first point), metrics that are all
- * zero or null are left out (QEMU disk, idle devices).
- */
-export function seriesJson(s: Pick<EncodedSeries, 't0' | 'step' | 'i' | 'metrics'>): string {
-  const first = s.i === '' ? 0 : Number(s.i.slice(0, s.i.indexOf(',') === -1 ? undefined : s.i.indexOf(',')));
-  const t0 = s.t0 + first * s.step;
-  const offsets = first === 0 ? s.i : s.i.split(',').map((x) => Number(x) - first).join(',');
-  const n = offsets === '' ? 0 : offsets.split(',').length;
-  let out = `{"t0":${t0},"step":${s.step},"n":${n}`;
-  if (offsets !== sequence(n)) out += `,"i":[${offsets}]`;
-  for (const [name, v] of Object.entries(s.metrics)) if (!ALL_ZERO.test(v)) out += `,"${name}":[${v}]`;
-  return `${out}}`;
 }

@@ -1,6 +1,6 @@
 // Reads tasks, actions, poll runs and the agent's own state for the activity pages.
 import type { Kysely, Selectable } from 'kysely';
-import type { ActionsTable, Database, PollRunsTable, TasksTable } from '../store/schema.ts';
+import type { ActionsTable, Database, PollRunsTable, TasksTable } from './schema.ts';
 
 // Row shapes are derived from the schema's table types, so a column change shows up here.
 export type TaskRow = Omit<TasksTable, 'object_id'>;

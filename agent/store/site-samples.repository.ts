@@ -1,8 +1,8 @@
 // Reads raw samples newer than a watermark. The raw tables are time-major (ts first), so
 // "everything after ts X" is one contiguous index range — cheap, unlike per-guest raw reads.
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
-import { prepareCached, sqliteOf } from '../store/sqlite-dialect.ts';
+import type { Database } from './schema.ts';
+import { prepareCached, sqliteOf } from './sqlite-dialect.ts';
 
 export interface RawGuestSample {
   ts: number;
@@ -79,9 +79,9 @@ const packedColumns = [['ts', 'ts'], ['uptime', 'uptime'], ['cpu', 'cpu'], ['mem
  * as JSON arrays: for the first fill of the recent cache (half a million rows at 10,000 guests)
  * this is several times cheaper than one JS object per row, and JSON.parse reads the arrays
  * natively (0.4 s per 5,000 guests against 0.65 s for comma-joined text split in JS). Plain SQL
- * text because recent-reader.ts runs it on its own connection too.
+ * on the store's prepared-statement cache (one statement, named parameters).
  */
-export const PACKED_GUEST_SAMPLES_SQL = `SELECT vmid, ${packedColumns}
+const PACKED_GUEST_SAMPLES_SQL = `SELECT vmid, ${packedColumns}
   FROM (SELECT * FROM guest_samples WHERE ts > :after AND cluster_id = :clusterId ORDER BY vmid, ts)
   GROUP BY vmid`;
 

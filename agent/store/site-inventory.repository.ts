@@ -1,7 +1,7 @@
 // Reads the inventory and latest state the pages show: clusters, nodes (with their latest
 // sample), guests, storages. One query per table per build; all cheap (one row per thing).
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Database, ClustersTable, GuestsTable, NodeSamplesTable, NodesTable, StoragesTable } from '../store/schema.ts';
+import type { Database, ClustersTable, GuestsTable, NodeSamplesTable, NodesTable, StoragesTable } from './schema.ts';
 
 // Row shapes are derived from the schema's table types, so a column change shows up here.
 export type ClusterRow = Pick<Selectable<ClustersTable>, 'id' | 'name' | 'pve_name' | 'pve_version' | 'quorate' | 'node_count' | 'endpoint' | 'last_poll_at' | 'last_ok_at' | 'last_error' | 'last_sample_ts'>;

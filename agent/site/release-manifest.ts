@@ -1,0 +1,132 @@
+// What the publisher knows of the live release: which files each unit (the root, or one guest
+// bucket) holds, with their hashes where known, and the builder state persisted beside it. It is
+// read back by listing the release, never by hashing it: a file's hash is taken from disk only
+// when a build re-renders the file (hashFile).
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+
+/** A file's content hash, or null while unknown (written by an earlier build or process, not compared since). */
+export type Hash = string | null;
+
+export interface UnitState {
+  version: number;
+  files: Map<string, Hash>;
+}
+
+export interface Manifest {
+  /** Highest release number on disk (new releases are numbered above it). */
+  release: number;
+  /** The release `current` points to (0: none). Unchanged files are linked from it only: a
+   * higher-numbered directory may be the half-written leftover of a crash. */
+  live: number;
+  root: Map<string, Hash>;
+  units: Map<string, UnitState>;
+}
+
+/** "g/<cluster>/<bucket>/file" → unit "g/<cluster>/<bucket>"; anything else is the root unit "". */
+export function unitOf(path: string): { unit: string; name: string } {
+  if (path.startsWith('g/')) {
+    const a = path.indexOf('/', 2);
+    const b = a === -1 ? -1 : path.indexOf('/', a + 1);
+    if (b !== -1) return { unit: path.slice(0, b), name: path.slice(b + 1) };
+  }
+  return { unit: '', name: path };
+}
+
+export const hashOf = (data: string | Buffer) => createHash('sha1').update(data).digest('base64url');
+
+/** The hash of a file of the live release (null when it cannot be read: then it is rewritten). */
+export function hashFile(path: string): Hash {
+  try {
+    return hashOf(fs.readFileSync(path));
+  } catch {
+    return null;
+  }
+}
+
+export function treeDir(outDir: string, unit: string, version: number): string {
+  const [, c, b] = unit.split('/');
+  return join(outDir, 'trees', c!, `${b}.${String(version).padStart(8, '0')}`);
+}
+
+export function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+/**
+ * The live release as on disk; when it cannot be read back (a dangling `current`, a deleted
+ * tree) every file is written anew instead of failing every later build.
+ */
+export function readManifestOrRebuild(outDir: string): Manifest {
+  try {
+    return readManifest(outDir);
+  } catch {
+    const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
+    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
+    return m;
+  }
+}
+
+function readManifest(outDir: string): Manifest {
+  const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
+  let target: string;
+  try {
+    target = fs.readlinkSync(join(outDir, 'current'));
+  } catch {
+    // No live release yet: start numbering after any leftover release directories.
+    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
+    return m;
+  }
+  const releaseDir = join(outDir, target);
+  m.live = Number(target.split('/').pop()) || 0;
+  m.release = m.live;
+  for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
+  const walk = (dir: string, prefix: string) => {
+    for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+      const rel = prefix ? `${prefix}/${ent.name}` : ent.name;
+      const full = join(dir, ent.name);
+      if (ent.isSymbolicLink()) {
+        const t = fs.readlinkSync(full);
+        const version = Number(t.split('.').pop());
+        const files = new Map<string, Hash>();
+        const walkUnit = (d: string, p: string) => {
+          for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const r = p ? `${p}/${e.name}` : e.name;
+            if (e.isDirectory()) walkUnit(join(d, e.name), r);
+            else files.set(r, null);
+          }
+        };
+        walkUnit(full, '');
+        m.units.set(rel, { version, files });
+      } else if (ent.isDirectory()) walk(full, rel);
+      else m.root.set(rel, null);
+    }
+  };
+  walk(releaseDir, '');
+  return m;
+}
+
+export const STATE_VERSION = 1;
+
+/**
+ * The builder state persisted with the live release. Missing or unreadable state (and a release
+ * that could not be read back) yields undefined with a warning: the builder then does one full build.
+ */
+export function readState(outDir: string, m: Manifest, warn?: (msg: string, err?: unknown) => void, validate?: (state: unknown) => string | undefined): unknown {
+  if (m.live === 0) return undefined;
+  const file = join(outDir, 'state', `${String(m.live).padStart(8, '0')}.json`);
+  try {
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { v?: unknown; release?: unknown; state?: unknown };
+    if (doc.v !== STATE_VERSION || doc.release !== m.live || !('state' in doc)) throw new Error(`${file}: not a version ${STATE_VERSION} state of release ${m.live}`);
+    const problem = doc.state === null ? undefined : validate?.(doc.state);
+    if (problem) throw new Error(`${file}: ${problem}`);
+    return doc.state;
+  } catch (err) {
+    warn?.(`site state of release ${m.live} missing or unreadable (${file}): one full build follows`, err);
+    return undefined;
+  }
+}

@@ -1,0 +1,89 @@
+// Agent benchmark: the whole agent (poll, store, site, inbox in one process, the unit's node
+// flags, compiled with tsc like production) against the simulator in its own process, at 10,000 guests
+// (50 clusters × 10 nodes, 20 ms latency) for 30 cycles; reports the agent's peak RSS. Figures
+// are measured here, never typed in.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ROOT, buildApp } from '../build.ts';
+import { productionNodeFlags, startSimChild } from './poll.bench.ts';
+
+export interface AgentBenchRun {
+  guests: number;
+  cycles: number;
+  intervalSeconds: number;
+  /** Peak RSS of the agent process over the run (getrusage maxrss). */
+  rssMb: number;
+  /** RSS once the last cycle is done. */
+  rssEndMb: number;
+  heapUsedEndMb: number;
+  seconds: number;
+  loadAverage: [number, number];
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** Runs the agent for `cycles` cycles at 10,000 guests (quick: 1,000 guests, 10 cycles). */
+export async function run(opts: { quick?: boolean; log: (line: string) => void }): Promise<AgentBenchRun> {
+  const s = opts.quick ? { clusters: 5, nodesPerCluster: 4, guests: 1000 } : { clusters: 50, nodesPerCluster: 10, guests: 10_000 };
+  const cycles = opts.quick ? 10 : 30;
+  const interval = 10;
+  const dir = mkdtempSync(join(tmpdir(), 'pmi-agent-bench-'));
+  // compiled with the application like the production build, inside the checkout so that
+  // node_modules resolve as in the installed application
+  const outDir = join(ROOT, 'var', 'bench-agent-app');
+  await buildApp({ outDir, extraEntries: [resolve(import.meta.dirname, 'agent-child.ts')] });
+  const file = join(outDir, 'scripts/bench/agent-child.js');
+  const sim = await startSimChild(s, 20, dir);
+  try {
+    writeFileSync(join(dir, 'token'), `${sim.secret}\n`, { mode: 0o600 });
+    const config = {
+      clusters: sim.config.clusters.map((c) => ({ name: c.name, endpoints: c.endpoints, tokenId: c.tokenId, tokenSecretFile: 'token', tls: { fingerprint: c.fingerprint } })),
+      pollIntervalSeconds: interval,
+      paths: { database: 'pmi.sqlite', site: 'site', inbox: 'inbox' },
+      // Backfill reads each guest's RRD history once: a first-start cost, not the steady state measured here.
+      poll: { backfill: false },
+    };
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(config));
+    const loadStart = round(loadavg()[0]!);
+    const t0 = performance.now();
+    opts.log(`${s.guests} guests: agent child node ${productionNodeFlags().join(' ')}, ${cycles} cycles every ${interval} s`);
+    const child = fork(file, [configPath, String(cycles), String(interval)], { execArgv: productionNodeFlags(), cwd: dir, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const report = await new Promise<{ code: number; peakRssMb: number; rssMb: number; heapUsedMb: number }>((res, rej) => {
+      let got: { code: number; peakRssMb: number; rssMb: number; heapUsedMb: number } | undefined;
+      const limit = setTimeout(() => {
+        child.kill('SIGKILL');
+        rej(new Error(`agent child did not finish ${cycles} cycles in 40 min`));
+      }, 40 * 60_000);
+      child.on('message', (m: typeof got) => (got = m));
+      child.once('exit', (code) => {
+        clearTimeout(limit);
+        if (got) res(got);
+        else rej(new Error(`agent child exited with ${code} and no report`));
+      });
+    });
+    if (report.code !== 0) throw new Error(`agent exited with ${report.code}`);
+    const r: AgentBenchRun = {
+      guests: s.guests, cycles, intervalSeconds: interval,
+      rssMb: round(report.peakRssMb), rssEndMb: round(report.rssMb), heapUsedEndMb: round(report.heapUsedMb),
+      seconds: Math.round((performance.now() - t0) / 1000), loadAverage: [loadStart, round(loadavg()[0]!)],
+    };
+    opts.log(`${s.guests} guests: peak RSS ${r.rssMb} MB after ${cycles} cycles (${r.seconds} s)`);
+    return r;
+  } finally {
+    await sim.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Human table of the run. */
+export function table(result: unknown): string {
+  const r = result as AgentBenchRun;
+  return [
+    '| guests | cycles | peak RSS MB | RSS at end MB | heap used at end MB | seconds | load avg (start / end) |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${r.guests} | ${r.cycles} | ${r.rssMb} | ${r.rssEndMb} | ${r.heapUsedEndMb} | ${r.seconds} | ${r.loadAverage[0]} / ${r.loadAverage[1]} |`,
+  ].join('\n');
+}
