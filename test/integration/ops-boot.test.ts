@@ -7,10 +7,12 @@
 // journal. The root is cached under var/nspawn/ (the first run builds it with debootstrap).
 // Skipped, with the reason, only where a container cannot run (not root, no namespaces, tools
 // missing: scripts/test.sh installs systemd-container and debootstrap).
-import { realpathSync } from 'node:fs';
+import { mkdtempSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../scripts/build.ts';
 import { startSimulator, type SimGuest, type SimHandle } from '../../scripts/pve-sim/index.ts';
 import { bootContainer, ensureRoot, nspawnUnavailable, type Container } from '../support/nspawn.ts';
 
@@ -84,13 +86,19 @@ describe.skipIf(WHY_NOT)(`boot test: the unit under systemd in a systemd-nspawn 
     }
     expect(guests).toHaveLength(SUBMITTERS.length);
 
+    // install.sh installs a built application (npm run build): build one aside, like a user would
+    t = Date.now();
+    const app = mkdtempSync(join(tmpdir(), 'ops-boot-app-'));
+    await buildApp({ outDir: app });
+    timing.build = Date.now() - t;
+
     t = Date.now();
     c = await bootContainer({
       root: root.dir,
       machine: `pmi12-boot-${process.pid}`,
       binds: [
         { from: realpathSync(process.execPath), to: '/usr/bin/node' },
-        { from: REPO, to: '/src' },
+        { from: app, to: '/src' },
         // what `npm ci` would put there (no registry access in a test); read-only like the rest of /opt
         { from: join(REPO, 'node_modules'), to: '/opt/pmi-agent/node_modules' },
       ],

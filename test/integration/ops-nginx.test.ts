@@ -228,10 +228,12 @@ describe.skipIf(!NGINX_BIN)(`nginx with systemd/nginx-pmi-dashboard.conf${NGINX_
 // Keep the shipped file honest: the header lines the README documents are in it.
 describe('systemd/nginx-pmi-dashboard.conf text', () => {
   const conf = readFileSync(join(REPO, 'systemd/nginx-pmi-dashboard.conf'), 'utf8');
-  it('documents TLS with HSTS, basic auth and an allow-list as commented options', () => {
+  it('documents TLS with HSTS as a commented option and includes the access-control folder install.sh never overwrites', () => {
     expect(conf).toMatch(/#\s+add_header Strict-Transport-Security "max-age=63072000" always;/);
-    expect(conf).toMatch(/#auth_basic "PMI Dashboard";/);
-    expect(conf).toMatch(/#auth_basic_user_file /);
-    expect(conf).toMatch(/#allow 192\.0\.2\.0\/24;\n\s*#deny all;/);
+    expect(conf).toMatch(/^\s*include \/etc\/nginx\/pmi-dashboard\.d\/\*\.conf;/m);
+    expect(conf).toMatch(/#\s+auth_basic "PMI Dashboard";/);
+    expect(conf).toMatch(/#\s+auth_basic_user_file /);
+    expect(conf).toMatch(/#\s+allow 192\.0\.2\.0\/24;\s+deny all;/);
   });
+});
 });
