@@ -10,7 +10,7 @@ import { setSilencePolicy } from '../../agent/alerts/silence-intake.ts';
 import { SilencePolicyRule } from '../../agent/alerts/alerts-config.schema.ts';
 import { activeSilences, alertsDb } from '../../agent/store/alerts.repository.ts';
 import type { Store } from '../../agent/store/open-database.ts';
-import { drop, openTestDb, resultOf, tempDir, testActionsConfig, testLog } from './inbox-harness.ts';
+import { drop, openTestDb, resultOf, results, tempDir, testActionsConfig, testLog, waitFor } from './inbox-harness.ts';
 
 let root: string;
 let dir: string;
@@ -75,8 +75,9 @@ describe('silences through the inbox', () => {
     expect((await resultOf(dir, 'end-1')).folder).toBe('done');
     expect(await activeSilences(alertsDb(store.db), NOW / 1000)).toEqual([]);
     await drop(dir, silence('sil-1'));
-    const dup = await resultOf(dir, 'sil-1', 20_000).catch(() => undefined);
-    expect(dup).toBeDefined();
+    // done/sil-1.json of the first silence is still there: wait for the duplicate's own result
+    const dup = await waitFor(async () => (await results(dir)).find((r) => r.id === 'sil-1' && r.folder === 'rejected'), 20_000, 'the duplicate sil-1 rejected');
+    expect(JSON.stringify(dup)).toContain('duplicate id');
     expect(store.sqlite.prepare("select count(*) as n from actions where error_code = 'ACTION_DUPLICATE'").get()).toEqual({ n: 1 });
   });
 });

@@ -236,4 +236,3 @@ describe('systemd/nginx-pmi-dashboard.conf text', () => {
     expect(conf).toMatch(/#\s+allow 192\.0\.2\.0\/24;\s+deny all;/);
   });
 });
-});
