@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Store } from '../../agent/store/open-database.ts';
 import { writePollRun, writeSnapshot } from '../../agent/store/snapshot.repository.ts';
+import { writePollErrors } from '../../agent/store/poll-errors.repository.ts';
 import { createRuleReader, type RuleReader } from '../../agent/store/rule-reader.ts';
 import { createAlertEngine } from '../../agent/alerts/alert-engine.ts';
 import { loadCheckedRules } from '../../agent/alerts/rules/rule-set.ts';
@@ -49,6 +50,8 @@ async function cycle(e: ReturnType<typeof engine>, faults: Fault[] = [], poll: '
     for (const f of faults) f(s);
     await writeSnapshot(store.db, s);
     await writePollRun(store.db, { cluster: 'lab', startedAt: t, durationMs: 100, requests: 5, errors: poll === 'errors' ? 2 : 0, endpoint: s.endpoint, ok: true });
+    // what the poller stores for a node answering 596 (poll_errors, one row per problem)
+    if (poll === 'errors') await writePollErrors(store.db, 'lab', t, [{ node: 'pve2', endpoint: s.endpoint, path: '/nodes/pve2/status', code: 'PVE_NODE_OFFLINE', message: 'HTTP 596 Connection timed out' }]);
   }
   return e.evaluate();
 }
@@ -102,7 +105,7 @@ describe('default pack on a real database', () => {
     for (let i = 0; i < 5; i++) await cycle(e);
     expect(firing()).toEqual([]);
     for (let i = 0; i < 8; i++) await cycle(e, [], 'errors');
-    expect(firing()).toEqual(['node-api-errors lab']);
+    expect(firing()).toEqual(['node-api-errors lab/pve2']);
     for (let i = 0; i < 12; i++) await cycle(e);
     expect(firing()).toEqual([]);
   });
