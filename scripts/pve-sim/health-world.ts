@@ -10,6 +10,7 @@
 import { formatUpid } from '../../agent/pve/upid.ts';
 import type { PveProfile } from './profiles.ts';
 import { hashInts, unit } from './rng.ts';
+import { startProcess, stopProcess } from './guest-state.ts';
 import type { SimCluster, SimGuest, SimNode, SimTask } from './types.ts';
 
 const DAY = 86_400;
@@ -407,4 +408,24 @@ export function repairHealth(cluster: SimCluster, state: HealthTestState, nowSec
       for (const sw of h.software.values()) sw.runningKernel = sw.kernels[0] ?? sw.runningKernel;
       break;
   }
+}
+
+/**
+ * A state switch for tests: the cluster's backup job saves guest `vmid` now, in `mode` (the job's
+ * mode is set to it): vzdump holds the guest's `backup` lock, and in `stop` mode the guest is shut
+ * down for the copy. `done` ends it: the lock goes and a guest stopped for it runs again.
+ */
+export function backupInProgress(cluster: SimCluster, vmid: number, mode: 'stop' | 'snapshot' | 'suspend', nowSec: number, done = false): void {
+  const g = cluster.guests.get(vmid);
+  const job = cluster.health?.backupJobs[0];
+  if (!g || !job) return;
+  job.mode = mode;
+  if (!done) {
+    g.lock = 'backup';
+    if (mode === 'stop' && g.status === 'running') stopProcess(g, nowSec);
+    return;
+  }
+  delete g.lock;
+  const node = cluster.nodes.find((n) => n.name === g.node);
+  if (mode === 'stop' && g.status === 'stopped' && node) startProcess(g, nowSec, node);
 }

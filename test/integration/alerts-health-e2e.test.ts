@@ -5,7 +5,8 @@
 // injected: 5-minute cycles, so the longest `for` (1 h) takes 13 cycles, not an hour.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { repairHealth, startSimulator, type HealthTestState } from '../../scripts/pve-sim/index.ts';
+import { backupInProgress, repairHealth, startSimulator, type HealthTestState } from '../../scripts/pve-sim/index.ts';
+import { startProcess, stopProcess } from '../../scripts/pve-sim/guest-state.ts';
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
 import { openAgent, type AgentParts } from '../../agent/main.ts';
 import { logSink, writeAgentConfig, type AgentDirs, type LogSink } from '../support/agent-fixture.ts';
@@ -154,5 +155,34 @@ describe('health rules against the simulator', () => {
     await cycles(4);
     expect(of('reboot-required'), context()).toEqual([]);
     expect(of('reboot-required', 'resolved'), context()).toEqual([`node=${last}`]);
+  }, 240_000);
+
+  it('a running backup in stop mode mutes "guest stopped" (the job\'s mode read by the health tier); in snapshot mode a guest that stops pages', async () => {
+    const c = sim.world.clusters[0]!;
+    const g = [...c.guests.values()].find((x) => x.status === 'running' && !x.template && x.hastate === undefined && !x.lock && x.vmid !== 107)!;
+    const stopped = (state = 'firing') => instances().filter((i) => i.rule === 'guest-stopped-unexpectedly' && String(i.labels.vmid) === String(g.vmid) && i.state === state);
+    const now = () => Math.floor(clock / 1000);
+    // the job is configured in stop mode; the next read of the jobs tells the agent
+    c.health!.backupJobs[0]!.mode = 'stop';
+    await cycles(4);
+    backupInProgress(c, g.vmid, 'stop', now());
+    await cycles(1);
+    expect(stopped().map((i) => i.muted), context()).toEqual(['the guest is locked for backup (backup in stop mode)']);
+    backupInProgress(c, g.vmid, 'stop', now(), true);
+    await cycles(1);
+    expect(stopped(), context()).toEqual([]);
+    expect(stopped('resolved'), context()).toHaveLength(1);
+
+    // snapshot mode: the guest keeps running during the backup, so stopping then is a real event
+    c.health!.backupJobs[0]!.mode = 'snapshot';
+    await cycles(4);
+    backupInProgress(c, g.vmid, 'snapshot', now());
+    stopProcess(g, now()); // it crashes while being backed up
+    await cycles(1);
+    expect(stopped().map((i) => i.muted), context()).toEqual([null]);
+    backupInProgress(c, g.vmid, 'snapshot', now(), true);
+    startProcess(g, now(), c.nodes.find((n) => n.name === g.node)!);
+    await cycles(1);
+    expect(stopped(), context()).toEqual([]);
   }, 240_000);
 });
