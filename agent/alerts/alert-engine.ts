@@ -8,7 +8,7 @@ import type { RuleReader } from '../store/rule-reader.ts';
 import type { Logger } from '../log/logger.ts';
 import { stepRule, type InstanceRow, type Transition } from './alert-state.ts';
 import type { AlertsConfig } from './alerts-config.schema.ts';
-import { busyIndex } from './mutes.ts';
+import { busyFromRows, busyIndex } from './mutes.ts';
 import { instanceKey, planNotifications } from './notify-plan.ts';
 import { toMatches } from './rule-matches.ts';
 import { parametersOf } from './rules/check-rules.ts';
@@ -97,7 +97,7 @@ export function createAlertEngine(d: AlertEngineDeps) {
         ...activeStanding(d.config.silences, now),
       ];
       const plan = planNotifications({
-        now, rules: ruleMap, instances, transitions, busy: busyIndex(await busyGuests(d.db)), silences,
+        now, rules: ruleMap, instances, transitions, busy: busyIndex(busyFromRows(await busyGuests(d.db))), silences,
         routes: d.config.routes, targets: d.config.targets,
       });
       for (const c of plan.changed) upserts.set(instanceKey(c.rule, c.fingerprint), c);

@@ -29,7 +29,7 @@ export interface PlanInput {
   /** Every instance after this cycle's state step (pending, firing, resolved). */
   instances: ReadonlyMap<string, InstanceRow>;
   transitions: readonly Transition[];
-  busy: ReadonlyMap<string, BusyGuest>;
+  busy: ReadonlyMap<string, readonly BusyGuest[]>;
   silences: readonly ActiveSilence[];
   routes: readonly Route[];
   targets: readonly Pick<Target, 'name'>[];

@@ -8,6 +8,7 @@ import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { RecentCache } from './recent-cache.ts';
 import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
+import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { collectFidelityData, type FidelityData } from './fidelity.query.ts';
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
@@ -23,6 +24,8 @@ export interface SiteData extends Fleet {
   siteState: Map<string, { value: string; updated_at: number }>;
   /** issue 12 items 2, 3 (fidelity): poll errors of the last 24 h, latest PVE 9 pressure/ARC. */
   fidelity?: FidelityData;
+  /** alerts (#16) hook: the `alerts` part of status.json, set by the site builder (agent/alerts/site/). */
+  alerts?: AlertsStatus;
 }
 
 /**

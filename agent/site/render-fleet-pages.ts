@@ -14,6 +14,7 @@ import type { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
 import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
+import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 
 export type Emit = (path: string, content: string | Buffer | typeof KEEP) => void;
 
@@ -220,7 +221,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     pollErrors: buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', {}, { windowText: '24 h', limit: 200 }), // issue 12 item 3 (fidelity)
   });
 
-  emit(paths.status, withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH)); // health (#15) hook
+  emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
   return pages;
 }
 

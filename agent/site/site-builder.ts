@@ -23,7 +23,7 @@ import { DEFAULT_PERIODS, type RollPeriods } from './roll-schedule.ts';
 import { queryNodeTierSeries, queryStorageTierSeries } from '../store/site-series.repository.ts';
 import { loadAssets } from './site-assets.ts';
 import { paths } from './site-paths.ts';
-import { emitAlertPages } from '../alerts/site/emit-alert-pages.ts'; // alerts (#16)
+import { emitAlertPages, loadAlertsStatus } from '../alerts/site/emit-alert-pages.ts'; // alerts (#16)
 
 export interface BuildSummary {
   /** HTML pages in the site. */
@@ -137,6 +137,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         guestRows,
         pending: pending.splice(0),
       });
+      data.alerts = await loadAlertsStatus({ db, nowSec, standing: config.alerts?.silences ?? [] }); // alerts (#16) hook: status.json's `alerts`
       lap('collect');
       clusterIds = new Map(data.clusters.map((c) => [c.name, c.id]));
       const frame: SiteFrame = {

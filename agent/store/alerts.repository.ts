@@ -3,7 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import type { InstanceRow, Transition } from '../alerts/alert-state.ts';
-import type { BusyGuest } from '../alerts/mutes.ts';
+import type { BusyRow } from '../alerts/mutes.ts';
 import type { LabelMatcher } from '../alerts/alerts-config.schema.ts';
 
 export type AlertTransitionsTable = {
@@ -101,20 +101,29 @@ export async function pruneResolved(db: AlertsDb, before: number): Promise<void>
   await db.deleteFrom('alert_instances').where('state', '=', 'resolved').where('resolved_at', '<', before).execute();
 }
 
-/** Guests our own work keeps busy: inbox actions not finished, and backups running (task or lock). */
-export async function busyGuests(db: Kysely<Database>): Promise<BusyGuest[]> {
-  const rows = await sql<{ cluster: string; vmid: number; why: string }>`
-    select a.cluster, a.vmid, 'action ' || a.action || ' (' || a.id || ') is running' as why
+/**
+ * Guests our own work keeps busy: inbox actions not finished, backups running (a vzdump task of
+ * the guest, or its `backup` lock, which vzdump holds on the guest it is saving in every mode)
+ * and the other locks. A backup carries the mode of the guest's enabled backup jobs when they
+ * agree on one (`backup_guest_jobs` ⨝ `backup_jobs`, read by the health tier); mutes.ts decides.
+ */
+export async function busyGuests(db: Kysely<Database>): Promise<BusyRow[]> {
+  const jobMode = (cid: string, vmid: string) => sql.raw(`(select case when count(*) > 0 and count(j.mode) = count(*) and count(distinct j.mode) = 1 then max(j.mode) end
+      from backup_guest_jobs bg join backup_jobs j on j.cluster_id = bg.cluster_id and j.job_id = bg.job_id
+      where bg.cluster_id = ${cid} and bg.vmid = ${vmid} and j.enabled = 1)`);
+  const rows = await sql<{ cluster: string; vmid: number; why: string; backup: number; mode: string | null }>`
+    select a.cluster, a.vmid, 'action ' || a.action || ' (' || a.id || ') is running' as why, 0 as backup, null as mode
     from actions a where a.outcome is null and a.state in ('queued', 'posting', 'running', 'verifying')
     union all
-    select c.name, t.vmid, 'backup task ' || t.upid || ' is running'
+    select c.name, t.vmid, 'backup task ' || t.upid || ' is running', 1, ${jobMode('t.cluster_id', 't.vmid')}
     from tasks t join clusters c on c.id = t.cluster_id
     where t.endtime is null and t.type = 'vzdump' and t.vmid is not null
     union all
-    select c.name, g.vmid, 'the guest is locked for ' || g.lock
+    select c.name, g.vmid, 'the guest is locked for ' || g.lock, case when g.lock = 'backup' then 1 else 0 end,
+           case when g.lock = 'backup' then ${jobMode('g.cluster_id', 'g.vmid')} end
     from guests g join clusters c on c.id = g.cluster_id
     where g.removed_at is null and g.lock in ('backup', 'migrate', 'snapshot', 'rollback', 'clone')`.execute(db);
-  return rows.rows.map((r) => ({ cluster: r.cluster, vmid: Number(r.vmid), why: r.why }));
+  return rows.rows.map((r) => ({ cluster: r.cluster, vmid: Number(r.vmid), why: r.why, backup: r.backup === 1, mode: r.mode }));
 }
 
 // ---- silences ----

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../agent/store/open-database.ts';
 import { writePollRun, writeSnapshot } from '../../agent/store/snapshot.repository.ts';
+import { writeHealthBatch } from '../../agent/store/health.repository.ts';
 import { createRuleReader } from '../../agent/store/rule-reader.ts';
 import { createAlertEngine } from '../../agent/alerts/alert-engine.ts';
 import { loadCheckedRules } from '../../agent/alerts/rules/rule-set.ts';
@@ -82,6 +83,17 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     };
     opts.log(`filling ${guests} guests`);
     for (let i = 0; i < 3; i++) await storeCycle();
+    // Backups as the health tier stores them, so the per-guest health rules run over real rows: one
+    // nightly job over every guest, its task per node (log read) and one good run per guest.
+    const nodes = ['pve1', 'pve2', 'pve3'];
+    const night = t - 8 * 3600;
+    const upid = (n: string) => `UPID:${n}:00001000:00000000:${night.toString(16).toUpperCase()}:vzdump::root@pam:`;
+    await writeHealthBatch(store.db, { cluster: 'lab', ts: t, results: [
+      { signal: 'backup_jobs', node: '', state: 'ok', kind: 'backup_jobs', excluded: null, jobs: [{ jobId: 'backup-nightly', enabled: true, schedule: '21:00', storage: 'nas', mode: 'snapshot', all: true, vmids: [], pool: null, node: null, exclude: [], comment: null, nextRun: null, rpoS: 26 * 3600 }] },
+      ...nodes.map((n) => ({ signal: 'backup_tasks' as const, node: n, state: 'ok' as const, kind: 'backup_tasks' as const, rows: [{ upid: upid(n), node: n, vmid: null, starttime: night, endtime: night + 3 * 3600, status: 'OK' }] })),
+      ...nodes.map((n, k) => ({ signal: 'backup_logs' as const, node: n, state: 'ok' as const, kind: 'backup_log' as const, upid: upid(n),
+        runs: Array.from({ length: guests }, (_x, i) => i).filter((i) => i % 3 === k).map((i) => ({ upid: upid(n), vmid: 100 + i, node: n, starttime: night + i, endtime: night + i + 60, durationS: 60, ok: true, error: null, sizeBytes: 2 ** 30, storage: 'nas', archive: null })) })),
+    ] });
     await engine.evaluate(); // first run: the child process starts and prepares
 
     const ms: number[] = [];

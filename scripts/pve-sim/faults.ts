@@ -3,6 +3,8 @@
 //   to it get 595, and its own endpoint drops connections at TCP level (so clients fail over).
 // - timeout596: requests whose URL targets that node (proxied) get 596; without node, every
 //   matching request of the cluster.
+// - noRoute595: like timeout596 with `595 No route to host` (pveproxy cannot reach the node while
+//   corosync still lists it online: its pveproxy is down, a firewall drops port 8006).
 // - taskFail: the next task of guest `vmid` in the cluster fails.
 // - everything else (auth401, error500, hang, malformed, latency, certChanged): requests arriving
 //   at that node's endpoint (without node: at every endpoint of the cluster).
@@ -21,7 +23,7 @@ export interface FaultRegistry {
   list(): readonly FaultEntry[];
   /** Faults that apply to a request arriving at `endpointNode` for `path`. */
   forEndpoint(cluster: string, endpointNode: string, path: string, template: string): Fault[];
-  /** 596-style faults for a request proxied to `targetNode`. */
+  /** 596/595-style faults for a request proxied to `targetNode`. */
   forTargetNode(cluster: string, targetNode: string, path: string, template: string): Fault[];
 }
 
@@ -49,13 +51,13 @@ export function createFaultRegistry(onChange: (entries: readonly FaultEntry[]) =
     list: () => entries,
     forEndpoint(cluster, endpointNode, path, template) {
       return entries
-        .filter((e) => e.fault.kind !== 'offline' && e.fault.kind !== 'timeout596' && e.fault.kind !== 'taskFail')
+        .filter((e) => e.fault.kind !== 'offline' && e.fault.kind !== 'timeout596' && e.fault.kind !== 'noRoute595' && e.fault.kind !== 'taskFail')
         .filter((e) => e.target.cluster === cluster && (e.target.node === undefined || e.target.node === endpointNode) && pathMatches(e.target.path, path, template))
         .map((e) => e.fault);
     },
     forTargetNode(cluster, targetNode, path, template) {
       return entries
-        .filter((e) => e.fault.kind === 'timeout596')
+        .filter((e) => e.fault.kind === 'timeout596' || e.fault.kind === 'noRoute595')
         .filter((e) => e.target.cluster === cluster && (e.target.node === undefined || e.target.node === targetNode) && pathMatches(e.target.path, path, template))
         .map((e) => e.fault);
     },

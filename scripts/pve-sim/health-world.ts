@@ -10,6 +10,7 @@
 import { formatUpid } from '../../agent/pve/upid.ts';
 import type { PveProfile } from './profiles.ts';
 import { hashInts, unit } from './rng.ts';
+import { startProcess, stopProcess } from './guest-state.ts';
 import type { SimCluster, SimGuest, SimNode, SimTask } from './types.ts';
 
 const DAY = 86_400;
@@ -346,4 +347,85 @@ export function seedJobTasks(seed: number, cluster: SimCluster, health: SimHealt
       cluster.tasks.push(jobTask(seed, cluster, node, job, mine, start, fail));
     }
   }
+}
+
+/** The test states that `repairHealth` can clear (the names follow the README's list). */
+export type HealthTestState = 'noJob' | 'smartFailed' | 'wearout' | 'zfsDegraded' | 'thinMetadata' | 'haError' | 'ceph' | 'replication' | 'certificate' | 'reboot';
+
+/**
+ * A state switch for tests: repairs one of cluster1's test states the way an administrator
+ * would (the guest added to the job, the disk replaced, `zpool clear`, the thin pool's metadata
+ * extended, `ha-manager set --state started`, the OSD back, replication working again, the ACME
+ * certificate renewed, the node rebooted into its newest kernel). The next read shows it healthy.
+ */
+export function repairHealth(cluster: SimCluster, state: HealthTestState, nowSec: number): void {
+  const h = cluster.health;
+  if (!h) return;
+  switch (state) {
+    case 'noJob':
+      for (const j of h.backupJobs) j.exclude = [];
+      break;
+    case 'smartFailed':
+      for (const list of h.disks.values()) for (const d of list) if (d.health === 'FAILED') d.health = 'PASSED';
+      break;
+    case 'wearout':
+      for (const list of h.disks.values()) for (const d of list) if (typeof d.wearout === 'number' && d.wearout <= 20) d.wearout = 100;
+      break;
+    case 'zfsDegraded':
+      for (const list of h.zfs.values()) {
+        for (const p of list) {
+          p.health = 'ONLINE';
+          p.leaves = p.leaves.map((l) => ({ ...l, state: 'ONLINE', read: 0, write: 0, cksum: 0 }));
+          delete p.status;
+          delete p.action;
+        }
+      }
+      break;
+    case 'thinMetadata':
+      for (const list of h.thin.values()) for (const t of list) if (t.metadataFraction >= 0.8) t.metadataFraction = 0.2;
+      break;
+    case 'haError':
+      for (const vmid of h.haErrors) {
+        const g = cluster.guests.get(vmid);
+        if (g) g.hastate = 'started';
+      }
+      h.haErrors.clear();
+      break;
+    case 'ceph':
+      if (h.ceph) Object.assign(h.ceph, { health: 'HEALTH_OK', checks: {}, osdsUp: h.ceph.osds });
+      break;
+    case 'replication':
+      for (const r of h.replication) {
+        if (r.failCount === 0) continue;
+        Object.assign(r, { failCount: 0, lastSync: nowSec, lastTry: nowSec });
+        delete r.error;
+      }
+      break;
+    case 'certificate':
+      for (const list of h.certs.values()) for (const c of list) if (c.notafter - nowSec < 30 * DAY) Object.assign(c, { notbefore: nowSec, notafter: nowSec + 90 * DAY });
+      break;
+    case 'reboot':
+      for (const sw of h.software.values()) sw.runningKernel = sw.kernels[0] ?? sw.runningKernel;
+      break;
+  }
+}
+
+/**
+ * A state switch for tests: the cluster's backup job saves guest `vmid` now, in `mode` (the job's
+ * mode is set to it): vzdump holds the guest's `backup` lock, and in `stop` mode the guest is shut
+ * down for the copy. `done` ends it: the lock goes and a guest stopped for it runs again.
+ */
+export function backupInProgress(cluster: SimCluster, vmid: number, mode: 'stop' | 'snapshot' | 'suspend', nowSec: number, done = false): void {
+  const g = cluster.guests.get(vmid);
+  const job = cluster.health?.backupJobs[0];
+  if (!g || !job) return;
+  job.mode = mode;
+  if (!done) {
+    g.lock = 'backup';
+    if (mode === 'stop' && g.status === 'running') stopProcess(g, nowSec);
+    return;
+  }
+  delete g.lock;
+  const node = cluster.nodes.find((n) => n.name === g.node);
+  if (mode === 'stop' && g.status === 'stopped' && node) startProcess(g, nowSec, node);
 }

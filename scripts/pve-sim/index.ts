@@ -15,6 +15,7 @@ import { createWorld } from './world.ts';
 
 export type { Fault, FaultTarget, SimCluster, SimGuest, SimHandle, SimNode, SimOptions, SimStats, SimTask } from './types.ts';
 export type { World } from './world.ts';
+export { backupInProgress, repairHealth, type HealthTestState } from './health-world.ts';
 
 /** The default token secret: a UUID derived from the seed. */
 export function secretForSeed(seed: number): string {

@@ -132,7 +132,9 @@ export async function handleRequest(d: EndpointDeps, req: IncomingMessage, res: 
         throw new SimHttpError(500, `hostname lookup '${name}' failed - failed to get address info for: ${name}: Name or service not known`);
       }
       if (target.offlineSince !== null && target.name !== d.node.name) throw new SimHttpError(595, 'No route to host', { emptyBody: true });
-      if (d.faults.forTargetNode(d.cluster.name, target.name, path, template).length) throw new SimHttpError(596, 'Connection timed out', { emptyBody: true });
+      const proxyFaults = d.faults.forTargetNode(d.cluster.name, target.name, path, template);
+      if (proxyFaults.some((f) => f.kind === 'timeout596')) throw new SimHttpError(596, 'Connection timed out', { emptyBody: true });
+      if (proxyFaults.length) throw new SimHttpError(595, 'No route to host', { emptyBody: true });
     }
     const data = match.route.handle(ctx);
     sendData(res, data, ctx.meta, req.headers['accept-encoding']);

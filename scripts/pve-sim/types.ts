@@ -8,6 +8,7 @@ import type { SimHealth } from './health-world.ts';
 export type Fault =
   | { kind: 'offline' }
   | { kind: 'timeout596' }
+  | { kind: 'noRoute595' }
   | { kind: 'auth401'; delayMs?: number }
   | { kind: 'error500'; message: string }
   | { kind: 'hang' }

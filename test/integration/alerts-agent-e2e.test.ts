@@ -84,6 +84,12 @@ describe('alerts in the running agent', () => {
       const feed = readFileSync(join(dirs.site, 'current', 'alerts', `${cluster}.atom`), 'utf8');
       expect(feed).toContain(`<title>[FIRING] critical: Node ${node} of ${cluster} is offline</title>`);
       expect(readFileSync(join(dirs.site, 'current', 'alerts.atom'), 'utf8')).toContain('<category term="node-offline"/>');
+      // status.json carries the alerts (counts and the firing list) next to everything it had
+      const status = JSON.parse(readFileSync(join(dirs.site, 'current', 'status.json'), 'utf8')) as { v: number; guests: unknown[]; alerts: { counts: Record<string, number>; firing: Array<{ rule: string; labels: Record<string, string>; muted: string | null; silenced: string | null }> } };
+      expect(status.v).toBe(1);
+      expect(status.guests.length).toBeGreaterThan(0);
+      expect(status.alerts.counts.firing).toBe(status.alerts.firing.length);
+      expect(status.alerts.firing).toContainEqual(expect.objectContaining({ rule: 'node-offline', labels: { cluster, node }, muted: null, silenced: null }));
       const page = readFileSync(join(dirs.site, 'current', 'alerts.html'), 'utf8');
       expect(page.slice(page.indexOf('<h2>Firing</h2>'), page.indexOf('<h2>Pending</h2>'))).toContain(`Node ${node} of ${cluster} is offline`);
 

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Store } from '../../agent/store/open-database.ts';
 import { writePollRun, writeSnapshot } from '../../agent/store/snapshot.repository.ts';
+import { writePollErrors } from '../../agent/store/poll-errors.repository.ts';
+import { writeHealthBatch } from '../../agent/store/health.repository.ts';
 import { createRuleReader, type RuleReader } from '../../agent/store/rule-reader.ts';
 import { createAlertEngine } from '../../agent/alerts/alert-engine.ts';
 import { loadCheckedRules } from '../../agent/alerts/rules/rule-set.ts';
@@ -49,6 +51,8 @@ async function cycle(e: ReturnType<typeof engine>, faults: Fault[] = [], poll: '
     for (const f of faults) f(s);
     await writeSnapshot(store.db, s);
     await writePollRun(store.db, { cluster: 'lab', startedAt: t, durationMs: 100, requests: 5, errors: poll === 'errors' ? 2 : 0, endpoint: s.endpoint, ok: true });
+    // what the poller stores for a node answering 596 (poll_errors, one row per problem)
+    if (poll === 'errors') await writePollErrors(store.db, 'lab', t, [{ node: 'pve2', endpoint: s.endpoint, path: '/nodes/pve2/status', code: 'PVE_NODE_OFFLINE', message: 'HTTP 596 Connection timed out' }]);
   }
   return e.evaluate();
 }
@@ -102,7 +106,7 @@ describe('default pack on a real database', () => {
     for (let i = 0; i < 5; i++) await cycle(e);
     expect(firing()).toEqual([]);
     for (let i = 0; i < 8; i++) await cycle(e, [], 'errors');
-    expect(firing()).toEqual(['node-api-errors lab']);
+    expect(firing()).toEqual(['node-api-errors lab/pve2']);
     for (let i = 0; i < 12; i++) await cycle(e);
     expect(firing()).toEqual([]);
   });
@@ -116,6 +120,39 @@ describe('default pack on a real database', () => {
     await cycle(e, [guestPaused]);
     expect(firing()).toEqual(['guest-paused lab/pve1/100']);
     for (let i = 0; i < 2; i++) await cycle(e);
+    expect(firing()).toEqual([]);
+  });
+
+  it('a running backup mutes "guest stopped" by the mode of the guest\'s backup jobs: stop mutes it, snapshot does not, unknown mutes all', async () => {
+    const e = engine();
+    // the backup jobs as the health tier stores them (one job over all guests; [] removes them)
+    const jobs = (modes: string[]) => writeHealthBatch(store.db, {
+      cluster: 'lab', ts: t, results: [{ signal: 'backup_jobs', node: '', state: 'ok', kind: 'backup_jobs', excluded: null,
+        jobs: modes.map((mode, i) => ({ jobId: `backup-${i}`, enabled: true, schedule: '21:00', storage: 'nas', mode, all: true, vmids: [], pool: null, node: null, exclude: [], comment: null, nextRun: null, rpoS: 26 * 3600 })) }],
+    });
+    // vzdump holds the guest's `backup` lock while it saves it; in stop mode the guest is stopped meanwhile
+    const inBackup: Fault = (s) => { s.guests[2]!.lock = 'backup'; s.guests[2]!.status = 'stopped'; };
+    const stoppedRow = (muted: string | null) => `guest-stopped-unexpectedly lab/pve3/102${muted ? ` [muted: ${muted}]` : ''}`;
+
+    await jobs(['stop']);
+    await cycle(e);
+    await cycle(e, [inBackup, guestPaused]);
+    // stop mode mutes "guest stopped" only: the paused guest (not in a backup) still fires later
+    expect(firing()).toEqual([stoppedRow('the guest is locked for backup (backup in stop mode)')]);
+    await cycle(e); // the backup ended, the guest runs again
+    expect(firing()).toEqual([]);
+
+    await jobs(['snapshot']);
+    await cycle(e, [inBackup]);
+    expect(firing()).toEqual([stoppedRow(null)]); // a snapshot backup does not stop a guest: this is real
+    await cycle(e);
+
+    await jobs(['stop', 'snapshot']); // two jobs disagree: mode unknown, any running backup mutes (as without jobs)
+    await cycle(e, [inBackup]);
+    expect(firing()).toEqual([stoppedRow('the guest is locked for backup (backup mode unknown)')]);
+    await cycle(e);
+    await jobs([]);
+    await cycle(e);
     expect(firing()).toEqual([]);
   });
 

@@ -43,7 +43,7 @@ describe('pmi-agent rules', () => {
     const r = await cli('rules', 'check', '--config', configPath);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^\d+ rules ok: cluster-no-quorum, /);
+    expect(r.out).toMatch(/^\d+ rules ok: backup-job-failed, .*cluster-no-quorum, .*zfs-pool-unhealthy\n/);
     expect(r.out).toContain('disabled: guest-paused');
   });
 

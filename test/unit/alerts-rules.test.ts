@@ -89,7 +89,11 @@ describe('rule files', () => {
   it('the shipped default pack loads and checks clean against the schema', () => {
     const set = loadCheckedRules({ disabled: [], evalTimeoutMs: 1000 }, store.sqlite);
     expect(formatProblems(set.problems)).toBe('');
-    expect(set.rules.length).toBeGreaterThanOrEqual(10);
+    expect(set.rules.length).toBeGreaterThanOrEqual(22);
+    // the health rules run over the health views (migration 0040), now in the default pack
+    for (const name of ['backup-overdue', 'guest-not-in-backup-job', 'backup-job-failed', 'disk-failing', 'zfs-pool-unhealthy', 'thin-metadata-full', 'ceph-not-ok', 'ha-service-error', 'ha-node-fenced', 'replication-failing', 'certificate-expiring', 'reboot-required']) {
+      expect(set.rules.map((r) => r.name), name).toContain(name);
+    }
   });
 
   it('durations', () => {

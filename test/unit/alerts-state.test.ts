@@ -5,6 +5,7 @@ import { Route } from '../../agent/alerts/alerts-config.schema.ts';
 import { standingWindowEnd } from '../../agent/alerts/silences.ts';
 import { StandingSilence } from '../../agent/alerts/alerts-config.schema.ts';
 import { matchesAll } from '../../agent/alerts/label-matchers.ts';
+import { busyFromRows, busyIndex, muteReason } from '../../agent/alerts/mutes.ts';
 
 const rule = { name: 'node-offline', forSeconds: 120, keepFiringForSeconds: 60 };
 const m = (node: string): Match => ({ fingerprint: JSON.stringify({ cluster: 'a', node }), labels: { cluster: 'a', node }, severity: 'critical', summary: `node ${node}` });
@@ -84,10 +85,31 @@ describe('notifications plan', () => {
   });
 
   it('an action the agent runs mutes the guest; a silence suppresses sending', () => {
-    const busy = new Map([['a/101', { cluster: 'a', vmid: 101, why: 'action shutdown (r1) is running' }]]);
+    const busy = new Map([['a/101', [{ cluster: 'a', vmid: 101, why: 'action shutdown (r1) is running' }]]]);
     expect(plan([inst({})], { busy }).changed[0]!.muted).toBe('action shutdown (r1) is running');
     const silences = [{ id: 's1', matchers: [{ label: 'vmid', op: '=' as const, value: '101' }], endsAt: 2000, reason: 'r', createdBy: 'u' }];
     expect(plan([inst({})], { silences }).queue).toHaveLength(0);
+  });
+
+  it('a running backup mutes what its mode causes: stop → guest stopped; suspend → stopped and paused; snapshot → nothing; unknown → everything', () => {
+    const guest = { cluster: 'a', vmid: '101', node: 'n1' };
+    const lock = (mode: string | null) => busyIndex(busyFromRows([
+      { cluster: 'a', vmid: 101, why: 'the guest is locked for backup', backup: true, mode },
+      { cluster: 'a', vmid: 102, why: 'action stop (r2) is running', backup: false, mode: null },
+    ]));
+    const reasons = (mode: string | null) => ['guest-stopped-unexpectedly', 'guest-paused', 'backup-overdue'].map((r) => muteReason(r, guest, [], lock(mode)));
+    expect(reasons('stop')).toEqual(['the guest is locked for backup (backup in stop mode)', null, null]);
+    expect(reasons('suspend')).toEqual(['the guest is locked for backup (backup in suspend mode)', 'the guest is locked for backup (backup in suspend mode)', null]);
+    expect(reasons('snapshot')).toEqual([null, null, null]);
+    expect(reasons(null)).toEqual(Array(3).fill('the guest is locked for backup (backup mode unknown)'));
+    // an action still mutes everything of its guest, and a guest busy twice keeps both reasons
+    expect(muteReason('guest-paused', { cluster: 'a', vmid: '102' }, [], lock('snapshot'))).toBe('action stop (r2) is running');
+    const both = busyIndex(busyFromRows([
+      { cluster: 'a', vmid: 101, why: 'backup task T is running', backup: true, mode: 'stop' },
+      { cluster: 'a', vmid: 101, why: 'action migrate (r3) is running', backup: false, mode: null },
+    ]));
+    expect(muteReason('guest-stopped-unexpectedly', guest, [], both)).toBe('backup task T is running (backup in stop mode)');
+    expect(muteReason('guest-paused', guest, [], both)).toBe('action migrate (r3) is running');
   });
 
   it('a resolved instance that was notified sends a resolved notice', () => {
