@@ -271,6 +271,9 @@ describe.skipIf(SKIP)(`container image${SKIP ? ` — SKIPPED: ${SKIP}` : ''}`, (
         const r = await podman(['logs', c], { allowFail: true, env: env() });
         out.push(`--- ${c}\n${r.stdout.slice(-3000)}${r.stderr.slice(-3000)}`);
       }
+      // who owns the shared site volume (an EACCES there was seen once under load)
+      const site = await podman(['exec', `${POD}-agent`, 'ls', '-ldn', '/var/www/pmi-dashboard', '/var/www/pmi-dashboard/releases'], { allowFail: true, env: env() });
+      out.push(`--- site volume\n${site.stdout}${site.stderr}`);
       return out.join('\n');
     };
 
