@@ -1,17 +1,9 @@
 // Per-guest results from a finished vzdump task's log (pve-manager PVE/VZDump.pm wording). A job
 // task covers several guests; its log is final once the task ended, so it is read once.
-import type { BackupRunRow } from './health-rows.ts';
+import type { BackupRunRow, BackupTaskRow } from './health-rows.ts';
 
-export interface VzdumpTask {
-  upid: string;
-  node: string;
-  /** Guest of a single-guest task (UPID id), null for a job task. */
-  vmid: number | null;
-  starttime: number;
-  endtime: number | null;
-  /** Exit status: OK, "WARNINGS: n", or the error ("job errors"). */
-  status: string | null;
-}
+/** A vzdump task as stored: `vmid` is the guest of a single-guest task, null for a job task; `status` OK, "WARNINGS: n" or the error. */
+export type VzdumpTask = BackupTaskRow;
 
 const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
