@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { startSimulator } from './pve-sim/index.ts';
 import { startStaticServer } from './static-server.ts';
 import { runAgent } from '../agent/main.ts';
+import { healthEveryAll } from '../agent/config/health-config.schema.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -97,7 +98,7 @@ const config = {
   // The health tiers' real periods are minutes to hours; the demo reads them every few cycles so
   // backups, disks, pools, HA, Ceph, replication and certificates show within a minute.
   health: {
-    every: Object.fromEntries(['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'].map((k) => [k, Math.max(5, interval * 3)])),
+    every: healthEveryAll(Math.max(5, interval * 3)),
     logsPerNodePerHour: 3600,
   },
 };

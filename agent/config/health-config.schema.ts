@@ -25,6 +25,13 @@ export const HealthEverySeconds = z
   })
   .strict();
 
+export type HealthEverySeconds = z.infer<typeof HealthEverySeconds>;
+
+/** Every health signal read at the same period (the demo, the tests): one entry per key of HealthEverySeconds. */
+export function healthEveryAll(seconds: number): HealthEverySeconds {
+  return Object.fromEntries(Object.keys(HealthEverySeconds.shape).map((k) => [k, seconds])) as HealthEverySeconds;
+}
+
 /** A backup RPO override: the first rule matching a guest wins over the RPO its job's schedule implies. */
 export const RpoOverride = z
   .object({

@@ -10,8 +10,9 @@ import { startSimulator, type SimHandle } from '../../scripts/pve-sim/index.ts';
 import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
 import { NGINX_BIN, startNginx, type NginxHandle } from '../support/nginx.ts';
 import { launchChromium } from '../support/browser.ts';
+import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 
-const EVERY_CYCLE = Object.fromEntries(['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'].map((k) => [k, 5]));
+const EVERY_CYCLE = healthEveryAll(5);
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 
 let sim: SimHandle;

@@ -10,10 +10,10 @@ import { startProcess, stopProcess } from '../../scripts/pve-sim/guest-state.ts'
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
 import { openAgent, type AgentParts } from '../../agent/main.ts';
 import { logSink, writeAgentConfig, type AgentDirs, type LogSink } from '../support/agent-fixture.ts';
+import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 
 const INTERVAL = 300;
-const TIERS = ['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'];
-const EVERY_THIRD_CYCLE = Object.fromEntries(TIERS.map((k) => [k, INTERVAL * 3]));
+const EVERY_THIRD_CYCLE = healthEveryAll(INTERVAL * 3);
 
 interface Instance { rule: string; state: string; labels: Record<string, string | number>; muted: string | null }
 

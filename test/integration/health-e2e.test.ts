@@ -10,9 +10,10 @@ import type { SimHandle } from '../../scripts/pve-sim/types.ts';
 import { openAgent, type AgentParts } from '../../agent/main.ts';
 import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
 import { runSqlFile } from '../support/sql-cli.ts';
+import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 
 type Row = Record<string, unknown>;
-const EVERY_CYCLE = Object.fromEntries(['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'].map((k) => [k, 5]));
+const EVERY_CYCLE = healthEveryAll(5);
 
 let sim: SimHandle;
 let now = Date.UTC(2026, 11, 7, 9, 30, 0);

@@ -12,9 +12,10 @@ import { startSimulator } from '../../scripts/pve-sim/index.ts';
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
 import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
 import { runSqlFile } from '../support/sql-cli.ts';
+import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 
 type Row = Record<string, unknown>;
-const EVERY_CYCLE = Object.fromEntries(['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'].map((k) => [k, 5]));
+const EVERY_CYCLE = healthEveryAll(5);
 const PRIVS = { '/!': ['Sys.Audit'], '/': ['VM.Audit', 'Datastore.Audit', 'Pool.Audit'], '/nodes/pve1': ['Sys.Audit'] };
 
 let sim: SimHandle;

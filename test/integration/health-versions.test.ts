@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { openAgent } from '../../agent/main.ts';
 import { startSimulator } from '../../scripts/pve-sim/index.ts';
 import { logSink, writeAgentConfig } from '../support/agent-fixture.ts';
+import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 
-const EVERY_CYCLE = Object.fromEntries(['backupJobs', 'backupNotInJob', 'backupTasks', 'ha', 'ceph', 'cephPools', 'disks', 'zfs', 'zfsDetail', 'lvmThin', 'replication', 'aptVersions', 'certificates', 'includedVolumes'].map((k) => [k, 5]));
+const EVERY_CYCLE = healthEveryAll(5);
 
 describe.each([7, 9] as const)('health tiers against PVE %i', (pve) => {
   it('reads every signal into its view', async () => {
