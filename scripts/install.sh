@@ -182,6 +182,31 @@ install_once() {
   install_file "$@"
 }
 
+# install_conffile SRC DEST MODE OWNER GROUP: a shipped config an admin may edit (the nginx site).
+# Replaced on upgrade only while it is still exactly what we shipped last time (its checksum is kept
+# under the prefix); an edited copy is kept and the new version goes beside it as DEST.pmi-new.
+install_conffile() {
+  local src="$1" dest sums="$ROOT$PREFIX/.shipped" sum_file shipped have
+  dest="$(physical "$2")" || exit 1
+  sum_file="$sums/$(basename "$2").sha256"
+  shipped="$(cat "$sum_file" 2>/dev/null || true)"
+  if [ -e "$dest" ] && ! cmp -s "$src" "$dest"; then
+    have="$(sha256sum < "$dest" | cut -d' ' -f1)"
+    if [ "$have" != "$shipped" ]; then
+      say "keep: $2 was edited here; the new version is $2.pmi-new (compare, merge, then remove it)"
+      install_file "$src" "$2.pmi-new" "$3" "$4" "$5"
+      return
+    fi
+  fi
+  install_file "$@"
+  [ -d "$sums" ] || act mkdir -p "$sums"
+  local want
+  want="$(sha256sum < "$src" | cut -d' ' -f1)"
+  if [ "$shipped" != "$want" ]; then
+    if [ "$DRY" -eq 1 ]; then say "would: record $want in $sum_file"; else printf '%s\n' "$want" > "$sum_file"; fi
+  fi
+}
+
 # A copy of a text file with ExecStart etc. pointing at the chosen prefix.
 render_prefix() {
   local out
@@ -241,7 +266,7 @@ unit="$(render_prefix "$APP/systemd/pmi-agent.service")"
 install_file "$unit" /etc/systemd/system/pmi-agent.service 0644 root root
 rm -f "$unit"
 install_file "$APP/systemd/pmi-agent.tmpfiles.conf" /etc/tmpfiles.d/pmi-agent.conf 0644 root root
-install_file "$APP/systemd/nginx-pmi-dashboard.conf" /etc/nginx/sites-available/pmi-dashboard 0644 root root
+install_conffile "$APP/systemd/nginx-pmi-dashboard.conf" /etc/nginx/sites-available/pmi-dashboard 0644 root root
 install_once "$APP/systemd/config.example.json" /etc/pmi-agent/config.json 0640 root "$AGENT_USER"
 # the JSON Schema the config names with "$schema": "./config.schema.json" (editors check against it)
 install_file "$APP/systemd/config.schema.json" /etc/pmi-agent/config.schema.json 0644 root root

@@ -222,6 +222,32 @@ describe.skipIf(!IS_ROOT || !HAS_USERADD)(`scripts/install.sh --root${IS_ROOT ? 
     expect(readFileSync(cfg, 'utf8')).toBe('{"edited": true}\n');
   });
 
+  it('upgrades the nginx site while it is as shipped, and keeps an admin\'s edit (new version beside it)', () => {
+    const shipped = join(SRC, 'dist/systemd/nginx-pmi-dashboard.conf');
+    const site = join(root, 'etc/nginx/sites-available/pmi-dashboard');
+    const original = readFileSync(shipped, 'utf8');
+    try {
+      writeFileSync(shipped, `${original}# release 2\n`);
+      const upgrade = install(root);
+      expect(upgrade.status).toBe(0);
+      expect(readFileSync(site, 'utf8')).toBe(`${original}# release 2\n`);
+      expect(existsSync(`${site}.pmi-new`)).toBe(false);
+
+      const edited = `${readFileSync(site, 'utf8')}# admin: allow 10.0.0.0/8\n`;
+      writeFileSync(site, edited);
+      writeFileSync(shipped, `${original}# release 3\n`);
+      const again = install(root);
+      expect(again.status).toBe(0);
+      expect(again.out).toContain('keep: /etc/nginx/sites-available/pmi-dashboard was edited here; the new version is /etc/nginx/sites-available/pmi-dashboard.pmi-new');
+      expect(readFileSync(site, 'utf8')).toBe(edited);
+      expect(readFileSync(`${site}.pmi-new`, 'utf8')).toBe(`${original}# release 3\n`);
+    } finally {
+      writeFileSync(shipped, original);
+      rmSync(`${site}.pmi-new`, { force: true });
+      writeFileSync(site, original);
+    }
+  });
+
   it('--prefix moves the application and the unit follows', () => {
     const other = makeRoot();
     try {
