@@ -1,6 +1,9 @@
 // Who dropped a file: the owner's uid, named through /etc/passwd, with the groups /etc/group gives
-// that user (read directly; no dependency). Policy rules match on these; intake checks that the
+// that user (read directly; no dependency). A uid or group the files do not know (LDAP, SSSD,
+// systemd-homed: anything NSS serves) is asked of NSS through getent(1) and id(1), so directory
+// users get the same policy as local ones. Policy rules match on these; intake checks that the
 // owner belongs to the submit group.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface Submitter {
@@ -70,7 +73,8 @@ export interface UserLookup {
  * and memberships show up without a restart (and at most once a second on an unknown uid). Unknown
  * uids (or unreadable files) give user null and no groups.
  */
-export function createUserLookup(opts: { passwdFile?: string; groupFile?: string; now: () => number; maxAgeMs?: number }): UserLookup {
+export function createUserLookup(opts: { passwdFile?: string; groupFile?: string; now: () => number; maxAgeMs?: number; nss?: NssLookup | null }): UserLookup {
+  const nss = opts.nss === undefined ? systemNss : opts.nss;
   const passwdFile = opts.passwdFile ?? '/etc/passwd';
   const groupFile = opts.groupFile ?? '/etc/group';
   let users = new Map<number, PasswdEntry>();
@@ -87,17 +91,66 @@ export function createUserLookup(opts: { passwdFile?: string; groupFile?: string
     if (uid === null) return { uid: null, user: null, gids: [], groups: [] };
     load(!users.has(uid));
     const e = users.get(uid);
-    if (!e) return { uid, user: null, gids: [], groups: [] };
+    if (!e) return nss?.user(uid) ?? { uid, user: null, gids: [], groups: [] };
     return { uid, user: e.name, ...groupsOf(e.name, e.gid, groups) };
   }) as UserLookup;
   lookup.groupId = (nameOrId) => {
     if (typeof nameOrId === 'number') return nameOrId;
     if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
     load(false);
-    return groups.find((g) => g.name === nameOrId)?.gid;
+    return groups.find((g) => g.name === nameOrId)?.gid ?? nss?.groupId(nameOrId);
   };
   return lookup;
 }
+
+/** Users and groups the files do not know, from NSS. */
+export interface NssLookup {
+  user(uid: number): Submitter | undefined;
+  groupId(name: string): number | undefined;
+}
+
+// Each answer is kept for a minute: a drop in the inbox must not fork per file, and a directory
+// server that is down must not stall intake for longer than one bounded call.
+const NSS_TTL_MS = 60_000;
+const NSS_TIMEOUT_MS = 2_000;
+
+function run(cmd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: NSS_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return undefined; // exit 2 = not found; a missing binary or a timeout reads the same: unknown
+  }
+}
+
+/** NSS through getent(1) and id(1) (both in every Debian base system), cached. */
+export function createNssLookup(now: () => number = Date.now): NssLookup {
+  const users = new Map<number, { at: number; value: Submitter | undefined }>();
+  const groupIds = new Map<string, { at: number; value: number | undefined }>();
+  const cached = <K, V>(m: Map<K, { at: number; value: V }>, key: K, get: () => V): V => {
+    const hit = m.get(key);
+    if (hit && now() - hit.at < NSS_TTL_MS) return hit.value;
+    const value = get();
+    m.set(key, { at: now(), value });
+    return value;
+  };
+  return {
+    user: (uid) =>
+      cached(users, uid, () => {
+        const entry = run('getent', ['passwd', String(uid)])?.split('\n')[0]?.split(':');
+        if (!entry?.[0]) return undefined;
+        const gids = (run('id', ['-G', '--', entry[0]]) ?? entry[3] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+        const names = (run('id', ['-Gn', '--', entry[0]]) ?? '').trim().split(/\s+/).filter(Boolean);
+        return { uid, user: entry[0], gids, groups: names.length === gids.length ? names : [] };
+      }),
+    groupId: (name) =>
+      cached(groupIds, name, () => {
+        const gid = Number(run('getent', ['group', name])?.split(':')[2]);
+        return Number.isInteger(gid) ? gid : undefined;
+      }),
+  };
+}
+
+const systemNss = createNssLookup();
 
 function readOr<T>(file: string, parse: (text: string) => T, fallback: T): T {
   try {

@@ -1,9 +1,10 @@
 import { lutimes, mkdir, mkdtemp, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { claim, cleanTmp, openMaildir, originalName, printableName, resultName, safeBase, writeResultFile } from '../../agent/inbox/maildir.ts';
-import { groupsOf, parseGroup, parsePasswd } from '../../agent/inbox/submitter.ts';
+import { createUserLookup, groupsOf, parseGroup, parsePasswd } from '../../agent/inbox/submitter.ts';
 
 const fresh = async () => (await openMaildir(join(await mkdtemp(join(tmpdir(), 'pmi-md-')), 'inbox'))).md;
 
@@ -73,5 +74,24 @@ describe('parsePasswd / parseGroup', () => {
   it('gives a user its primary and supplementary groups', () => {
     const groups = parseGroup('alice:x:1000:\nops:x:2000:bob,alice\ndev:x:2001:bob\n');
     expect(groupsOf('alice', 1000, groups)).toEqual({ gids: [1000, 2000], groups: ['alice', 'ops'] });
+  });
+});
+
+describe('createUserLookup: users the files do not know come from NSS', () => {
+  // Files that know nobody stand in for an LDAP/SSSD user: getent and id answer from the system's NSS.
+  const empty = join(mkdtempSync(join(tmpdir(), 'nss-')), 'empty');
+  writeFileSync(empty, '');
+  it('names the uid and its groups through getent and id', () => {
+    const lookup = createUserLookup({ passwdFile: empty, groupFile: empty, now: () => 0 });
+    const root = lookup(0);
+    expect(root.user).toBe('root');
+    expect(root.gids).toContain(0);
+    expect(root.groups).toContain('root');
+    expect(lookup.groupId('root')).toBe(0);
+  });
+  it('says unknown for a uid nobody knows, and NSS can be switched off', () => {
+    const lookup = createUserLookup({ passwdFile: empty, groupFile: empty, now: () => 0 });
+    expect(lookup(4_000_000_123)).toEqual({ uid: 4_000_000_123, user: null, gids: [], groups: [] });
+    expect(createUserLookup({ passwdFile: empty, groupFile: empty, now: () => 0, nss: null })(0).user).toBeNull();
   });
 });
