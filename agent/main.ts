@@ -1,5 +1,6 @@
 // Composition root: load the config, build every part with its dependencies, start them,
 // handle signals, stop them in reverse order. Nothing else lives here.
+import { setMaxListeners } from 'node:events';
 import { loadConfig } from './config/load-config.ts';
 import { loadSecret } from './config/load-secrets.ts';
 import type { Config } from './config/config.schema.ts';
@@ -142,6 +143,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   metrics?.start();
 
   const stopPolling = new AbortController();
+  setMaxListeners(0, stopPolling.signal); // every cluster's cycle listens to it (50 clusters at 10,000 guests)
   const cycle = async () => {
     const summary = await runCycle({
       log: log.child({ module: 'cycle' }),

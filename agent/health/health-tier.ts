@@ -3,6 +3,7 @@
 // finished vzdump logs per cluster, and returns one HealthBatch per cluster for the store. Only
 // clusters the fast loop reached this cycle are read, only their online nodes. A 403 degrades that
 // one signal (recorded with the privilege Proxmox named); nothing here writes to Proxmox.
+import { setMaxListeners } from 'node:events';
 import type { HealthConfig } from '../config/health-config.schema.ts';
 import { PmiError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
@@ -108,6 +109,7 @@ export function createHealthTier(deps: HealthTierDeps): HealthTier {
     const snap = o.snapshot!;
     const stats: PveClientStats = { requests: 0, errors: 0, retries: 0 };
     const ac = new AbortController();
+    setMaxListeners(0, ac.signal); // shared by every request of the tier's turn
     const timer = setTimeout(() => ac.abort(), (client.timeoutMs ?? 10_000) * 3);
     const onStop = () => ac.abort();
     stop?.addEventListener('abort', onStop, { once: true });

@@ -4,6 +4,7 @@
 // 4 requests per cluster + 1 per online node, never per guest (pve-api.md §3, §10, §11).
 // Clusters run concurrently with a bound; each has a time budget, so a dead cluster costs at most
 // that budget and never delays the others.
+import { setMaxListeners } from 'node:events';
 import type { ZodType } from 'zod';
 import type { Logger } from '../log/logger.ts';
 import { PmiError, errorMessage } from '../errors.ts';
@@ -153,6 +154,7 @@ export function createPoller(deps: PollerDeps): Poller {
     const problems: PollProblem[] = [];
     let issues = 0;
     const ac = new AbortController();
+    setMaxListeners(0, ac.signal); // one signal fans out to every request of the cluster's cycle (10+ at a large node count)
     const timer = setTimeout(() => ac.abort(), budgetOf(client));
     const onStop = () => ac.abort();
     stop?.addEventListener('abort', onStop, { once: true });

@@ -144,3 +144,25 @@ describe('one cluster configured twice', () => {
     await sim.stop();
   });
 });
+
+describe('poll cycle at a large node count', () => {
+  it('fans one cycle signal out to 14 node requests without a MaxListenersExceededWarning', async () => {
+    const sim = await startSimulator({ seed: 11, clusters: 1, nodesPerCluster: 14, guests: 28 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const { log } = logSink();
+      const clients = clientsFor(sim, log, [clusterConfig(sim, 0)]);
+      const [r] = await pollerFor(clients, log).pollAll();
+      expect(r!.ok).toBe(true);
+      expect(r!.snapshot!.nodes).toHaveLength(14);
+      await new Promise((res) => setImmediate(res)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+      await closeAll(clients);
+    } finally {
+      process.off('warning', onWarning);
+      await sim.stop();
+    }
+  });
+});
