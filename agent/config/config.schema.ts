@@ -104,11 +104,14 @@ export const ActionName = z.enum([
   'snapshot', 'rollback', 'delete-snapshot', 'migrate',
 ]);
 export type ActionName = z.infer<typeof ActionName>;
+/** What a policy rule may grant: the actions, and `silence` (silence requests in the inbox, #16; also ends them). */
+export const PolicyVerb = z.enum([...ActionName.options, 'silence']);
+export type PolicyVerb = z.infer<typeof PolicyVerb>;
 
 /** One allow rule: the actions it grants on guests matching all of the given selectors. */
 export const PolicyRule = z
   .object({
-    actions: z.array(ActionName).min(1),
+    actions: z.array(PolicyVerb).min(1),
     clusters: z.array(z.string()).optional(),
     vmids: z.array(z.number().int().positive()).optional(),
     tags: z.array(z.string()).optional(),
@@ -116,6 +119,8 @@ export const PolicyRule = z
     /** Who may: the submitters (user names or uids) and groups (names or gids) the rule applies to. */
     users: z.array(z.union([z.string().min(1), z.number().int().min(0)])).optional(),
     groups: z.array(z.union([z.string().min(1), z.number().int().min(0)])).optional(),
+    /** For `silence`: the longest silence this rule allows (hours; default a week). */
+    maxSilenceHours: z.number().positive().max(24 * 90).optional(),
   })
   .strict();
 
