@@ -126,7 +126,7 @@ export interface HealthSectionVM {
   ha: { summary: string; level: Level; services: Array<{ sid: string; node: string; state: Cell; since: string }>; nodes: Array<{ node: string; state: Cell; status: string }> } | null;
   ceph: { health: Cell; checks: Array<{ name: string; severity: string; message: string }>; osds: string; used: string; pools: Array<{ pool: string; size: string; used: string; pct: string }> } | null;
   replication: Array<{ id: string; guest: string; source: string; target: string; lastSync: Cell; duration: string; failCount: Cell; error: string }>;
-  certificates: Array<{ node: string; file: string; subject: string; expires: Cell }>;
+  certificates: Array<{ node: string; file: string; source: string; subject: string; expires: Cell }>;
   software: Array<{ node: string; kernel: string; newest: string; manager: string; reboot: Cell }>;
   /** Signals not readable here (missing privilege, failure, not configured). */
   unavailable: Array<{ signal: string; node: string; state: string; text: string }>;
@@ -192,7 +192,7 @@ export function buildHealthSection(h: HealthSiteRows, cluster: string, node?: st
     }));
   const certificates = mine(h.certificates).map((c) => {
     const days = c.expires_in_s === null ? null : c.expires_in_s / 86_400;
-    return { node: c.node, file: c.filename, subject: c.subject ?? '', expires: cell(c.notafter === null ? '–' : `${fmtTime(c.notafter)}${days !== null && days < 0 ? ' (EXPIRED)' : days !== null && days < THRESHOLDS.certDays ? ' (soon)' : ''}`, c.notafter ?? -1, days === null ? undefined : lv(days < THRESHOLDS.certDays)) };
+    return { node: c.node, file: c.filename, source: c.source === 'handshake' ? 'TLS handshake' : 'API', subject: c.subject ?? '', expires: cell(c.notafter === null ? '–' : `${fmtTime(c.notafter)}${days !== null && days < 0 ? ' (EXPIRED)' : days !== null && days < THRESHOLDS.certDays ? ' (soon)' : ''}`, c.notafter ?? -1, days === null ? undefined : lv(days < THRESHOLDS.certDays)) };
   });
   const software = mine(h.software).map((s) => ({
     node: s.node, kernel: s.running_kernel ?? '?', newest: s.newest_kernel ?? '?', manager: `${s.manager_version ?? '?'}${s.version_skew > 1 ? ' (versions differ across the cluster)' : ''}`,
@@ -295,7 +295,7 @@ export function buildHealthStatus(h: HealthSiteRows): Record<string, unknown> {
     })),
     ceph: h.ceph.map((c) => ({ cluster: c.cluster, health: c.health, checks: safeJson(c.checks), osds: c.osds, osds_up: c.osds_up, osds_in: c.osds_in, used_fraction: c.used_fraction })),
     replication: h.replication.map((r) => ({ cluster: r.cluster, id: r.job_id, guest: r.guest, source: r.source, target: r.target, last_sync: r.last_sync, fail_count: r.fail_count, error: r.error })),
-    certificates: h.certificates.map((c) => ({ cluster: c.cluster, node: c.node, file: c.filename, notafter: c.notafter, expires_in_s: c.expires_in_s })),
+    certificates: h.certificates.map((c) => ({ cluster: c.cluster, node: c.node, file: c.filename, source: c.source, notafter: c.notafter, expires_in_s: c.expires_in_s })),
     node_software: h.software.map((s) => ({ cluster: s.cluster, node: s.node, running_kernel: s.running_kernel, newest_kernel: s.newest_kernel, manager_version: s.manager_version, reboot_required: s.reboot_required === null ? null : s.reboot_required === 1, version_skew: s.version_skew > 1 })),
     coverage: h.coverage.map((c) => ({ cluster: c.cluster, signal: c.signal, node: c.node, state: c.state, privilege: c.privilege, acl_path: c.acl_path, grant: c.grant_command, last_ok: c.last_ok })),
   };

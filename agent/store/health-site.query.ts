@@ -19,7 +19,7 @@ export interface HaNodeSiteRow { cluster: string; node: string; lrm_state: strin
 export interface CephSiteRow { cluster: string; health: string; checks: string | null; osds: number | null; osds_up: number | null; osds_in: number | null; pgs: number | null; used_fraction: number | null; ts: number }
 export interface CephPoolSiteRow { cluster: string; pool: string; size: number | null; min_size: number | null; bytes_used: number | null; percent_used: number | null }
 export interface ReplicationSiteRow { cluster: string; job_id: string; guest: number | null; source: string | null; target: string | null; schedule: string | null; last_sync: number | null; sync_age_s: number | null; duration_s: number | null; fail_count: number | null; error: string | null; failing: number }
-export interface CertificateSiteRow { cluster: string; node: string; filename: string; subject: string | null; issuer: string | null; notafter: number | null; expires_in_s: number | null; fingerprint: string | null }
+export interface CertificateSiteRow { cluster: string; node: string; filename: string; source: string; subject: string | null; issuer: string | null; notafter: number | null; expires_in_s: number | null; fingerprint: string | null }
 export interface SoftwareSiteRow { cluster: string; node: string; running_kernel: string | null; newest_kernel: string | null; manager_version: string | null; pve_version: string | null; reboot_required: number | null; reboot_required_since: number | null; reboot_pending_s: number | null; version_skew: number }
 export interface CoverageSiteRow { cluster: string; signal: string; node: string | null; state: string; privilege: string | null; acl_path: string | null; message: string | null; last_try: number; last_ok: number | null; token_id: string | null; grant_command: string | null }
 
@@ -60,7 +60,7 @@ export async function readHealthSite(db: Kysely<Database>): Promise<HealthSiteRo
     q<CephSiteRow>(db, 'select cluster, health, checks, osds, osds_up, osds_in, pgs, used_fraction, ts from v_ceph_latest order by cluster'),
     q<CephPoolSiteRow>(db, 'select cluster, pool, size, min_size, bytes_used, percent_used from v_ceph_pool_latest order by cluster, pool'),
     q<ReplicationSiteRow>(db, 'select cluster, job_id, guest, source, target, schedule, last_sync, sync_age_s, duration_s, fail_count, error, failing from v_replication_latest order by cluster, job_id'),
-    q<CertificateSiteRow>(db, 'select cluster, node, filename, subject, issuer, notafter, expires_in_s, fingerprint from v_certificate_latest order by cluster, node, filename'),
+    q<CertificateSiteRow>(db, 'select cluster, node, filename, source, subject, issuer, notafter, expires_in_s, fingerprint from v_certificate_latest order by cluster, node, filename'),
     q<SoftwareSiteRow>(db, 'select cluster, node, running_kernel, newest_kernel, manager_version, pve_version, reboot_required, reboot_required_since, reboot_pending_s, version_skew from v_node_software order by cluster, node'),
     q<CoverageSiteRow>(db, 'select cluster, signal, node, state, privilege, acl_path, message, last_try, last_ok, token_id, grant_command from v_health_coverage order by cluster, signal, node'),
   ]);

@@ -30,7 +30,7 @@ describe('stable models: pages are not rebuilt every cycle because ages moved', 
     expect(at(7200 + 60)).not.toBe(at(10_800 + 60));
     const repl = (age: number, expires: number): HealthSiteRows => rows({
       replication: [{ cluster: 'c1', job_id: '100-0', guest: 100, source: 'n1', target: 'n2', schedule: '*/15', last_sync: 5000, sync_age_s: age, duration_s: 2, fail_count: 0, error: null, failing: 0 }],
-      certificates: [{ cluster: 'c1', node: 'n1', filename: 'pve-ssl.pem', subject: null, issuer: null, notafter: 9_000_000, expires_in_s: expires, fingerprint: null }],
+      certificates: [{ cluster: 'c1', node: 'n1', filename: 'pve-ssl.pem', source: 'api', subject: null, issuer: null, notafter: 9_000_000, expires_in_s: expires, fingerprint: null }],
     });
     expect(JSON.stringify(buildHealthSection(repl(60, 8_000_000), 'c1'))).toBe(JSON.stringify(buildHealthSection(repl(120, 7_999_940), 'c1')));
   });
