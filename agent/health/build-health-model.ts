@@ -25,8 +25,8 @@ export interface AttentionItem {
   text: string;
 }
 
-const STATUS_ORDER: Record<string, number> = { never: 0, overdue: 1, no_job: 2, ok: 3 };
-const STATUS_TEXT: Record<string, string> = { never: 'never backed up', overdue: 'older than RPO', no_job: 'in no backup job', ok: 'ok' };
+const STATUS_ORDER: Record<string, number> = { never: 0, overdue: 1, no_job: 2, unknown: 3, ok: 4 };
+const STATUS_TEXT: Record<string, string> = { never: 'never backed up', overdue: 'older than RPO', no_job: 'in no backup job', unknown: 'not known yet (backup jobs not read)', ok: 'ok' };
 
 export interface BackupRowVM {
   href: string;
@@ -51,7 +51,7 @@ export interface BackupRowVM {
 }
 
 export interface BackupsPageVM {
-  counts: { ok: number; overdue: number; never: number; no_job: number };
+  counts: { ok: number; overdue: number; never: number; no_job: number; unknown: number };
   rows: BackupRowVM[];
   notInJob: Array<{ href: string; cluster: string; vmid: number; name: string; node: string }>;
   jobs: Array<{ cluster: string; id: string; schedule: string; storage: string; selection: string; rpo: string; guests: number; enabled: boolean; nextRun: string }>;
@@ -76,13 +76,13 @@ export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vm
     const k = `${e.cluster}/${e.vmid}`;
     excluded.set(k, [...(excluded.get(k) ?? []), e.volume]);
   }
-  const counts = { ok: 0, overdue: 0, never: 0, no_job: 0 };
+  const counts = { ok: 0, overdue: 0, never: 0, no_job: 0, unknown: 0 };
   const ratioOf = new Map<BackupRowVM, number>();
   const rows = h.backupGuests.map((g): BackupRowVM => {
     counts[g.status]++;
     const ratio = g.status === 'never' ? Infinity : g.status === 'no_job' ? 1e9 : g.age_s !== null && g.rpo_s ? g.age_s / g.rpo_s : 0;
     const age = g.last_ok_end === null ? null : Math.max(0, hour - g.last_ok_end);
-    const level: Level = g.status === 'ok' ? 'ok' : g.status === 'no_job' ? 'warn' : 'bad';
+    const level: Level = g.status === 'ok' ? 'ok' : g.status === 'no_job' || g.status === 'unknown' ? 'warn' : 'bad';
     const row: BackupRowVM = {
       href: hrefOf(g.cluster, g.vmid),
       cluster: g.cluster,
@@ -275,7 +275,7 @@ export function withHealthStatus(statusJson: string, h: HealthSiteRows): string 
 
 /** The `health` part of status.json (documented in site-templates/DATA-FORMAT.md). */
 export function buildHealthStatus(h: HealthSiteRows): Record<string, unknown> {
-  const counts = { ok: 0, overdue: 0, never: 0, no_job: 0 };
+  const counts = { ok: 0, overdue: 0, never: 0, no_job: 0, unknown: 0 };
   for (const g of h.backupGuests) counts[g.status]++;
   return {
     backups: {

@@ -6,7 +6,7 @@ import type { Database } from './schema.ts';
 export interface BackupGuestRow {
   cluster: string; vmid: number; name: string | null; type: string; node: string; jobs: string | null; rpo_s: number | null; in_job: number | null;
   last_ok_end: number | null; last_ok_duration_s: number | null; last_ok_size_bytes: number | null; last_ok_storage: string | null; last_ok_upid: string | null;
-  last_fail_end: number | null; last_fail_error: string | null; age_s: number | null; status: 'ok' | 'overdue' | 'never' | 'no_job';
+  last_fail_end: number | null; last_fail_error: string | null; age_s: number | null; status: 'ok' | 'overdue' | 'never' | 'no_job' | 'unknown';
 }
 export interface BackupJobSiteRow { cluster: string; job_id: string; enabled: number; schedule: string | null; storage: string | null; selection: string | null; next_run: number | null; rpo_s: number | null; guests: number; comment: string | null }
 export interface ExcludedVolumeSiteRow { cluster: string; job_id: string; vmid: number; volume: string; name: string | null; reason: string | null }

@@ -16,7 +16,7 @@ describe('buildBackupsPage', () => {
   it('orders never, overdue (most overdue first), no job, ok; counts each; links each guest', () => {
     const m = buildBackupsPage(rows({ backupGuests: [guest(1, 'ok', 10, 100), guest(2, 'overdue', 200, 100), guest(3, 'never', null, 100), guest(4, 'no_job', 50, null), guest(5, 'overdue', 500, 100)] }), (c, v) => `g/${c}/${v}.html`);
     expect(m.rows.map((r) => r.vmid)).toEqual([3, 5, 2, 4, 1]);
-    expect(m.counts).toEqual({ ok: 1, overdue: 2, never: 1, no_job: 1 });
+    expect(m.counts).toEqual({ ok: 1, overdue: 2, never: 1, no_job: 1, unknown: 0 });
     expect(m.notInJob).toEqual([{ href: 'g/c1/4.html', cluster: 'c1', vmid: 4, name: 'g4', node: 'n1' }]);
     expect(m.rows[0]).toMatchObject({ level: 'bad', statusText: 'never backed up', href: 'g/c1/3.html' });
   });
