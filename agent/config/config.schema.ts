@@ -64,6 +64,30 @@ export const ClusterConfig = z
   })
   .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
 
+/**
+ * A Proxmox Backup Server read with a DatastoreAudit token (#15, optional): the same connection
+ * settings as a cluster (secret from a file or systemd credential, TLS pinning), one endpoint list.
+ */
+export const PbsServerConfig = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_"'),
+    endpoints: z.array(HttpsUrl).min(1, 'at least one endpoint is needed'),
+    tokenId: TokenId,
+    tokenSecretFile: z.string().min(1).optional(),
+    tokenSecretCredential: z.string().min(1).optional(),
+    tokenSecret: z.string().min(1).optional(),
+    tls: ClusterTls,
+    timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+    /** Datastores to read even when GET /admin/datastore does not list them (it lists only those the token may audit): a 403 then names the missing grant. */
+    datastores: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .refine((c) => [c.tokenSecretFile, c.tokenSecretCredential, c.tokenSecret].filter(Boolean).length === 1, {
+    message: 'give exactly one of "tokenSecretFile", "tokenSecretCredential" or "tokenSecret"',
+  })
+  .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
+export type PbsServerConfig = z.infer<typeof PbsServerConfig>;
+
 export const PollConfig = z
   .object({
     /**
@@ -215,6 +239,8 @@ export const Config = z
     health: HealthConfig.default(HealthConfig.parse({})),
     rules: RulesConfig.default(RulesConfig.parse({})), // alerts (#16)
     alerts: AlertsConfig.default(AlertsConfig.parse({})), // alerts (#16)
+    /** Proxmox Backup Servers (#15, optional): datastores, backup groups, verification. */
+    pbs: z.array(PbsServerConfig).default([]),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -5,6 +5,7 @@
 import { fmtBytes, fmtDuration, fmtPct, fmtTime } from '../site/format.ts';
 import type { HealthSiteRows } from '../store/health-site.query.ts';
 import { SIGNAL_NEEDS, pveumGrant } from './health-privileges.ts';
+import { buildPbsStatus, buildPbsView, type PbsViewVM } from './pbs-site.model.ts';
 
 export const THRESHOLDS = { wearoutPct: 80, thinMetadata: 0.8, certDays: 21, rebootDays: 7 } as const;
 
@@ -56,6 +57,7 @@ export interface BackupsPageVM {
   notInJob: Array<{ href: string; cluster: string; vmid: number; name: string; node: string }>;
   jobs: Array<{ cluster: string; id: string; schedule: string; storage: string; selection: string; rpo: string; guests: number; enabled: boolean; nextRun: string }>;
   coverageNote: string | null;
+  pbs: PbsViewVM;
 }
 
 /** Whole hours (under 3 days) or days: "27 h", "4 d". */
@@ -114,6 +116,7 @@ export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vm
     notInJob: h.backupGuests.filter((g) => g.status === 'no_job').map((g) => ({ href: hrefOf(g.cluster, g.vmid), cluster: g.cluster, vmid: g.vmid, name: g.name ?? '', node: g.node })),
     jobs: h.backupJobs.map((j) => ({ cluster: j.cluster, id: j.job_id, schedule: j.schedule ?? '–', storage: j.storage ?? '–', selection: j.selection ?? '–', rpo: j.rpo_s === null ? '–' : fmtDuration(j.rpo_s), guests: j.guests, enabled: j.enabled === 1, nextRun: j.next_run ? fmtTime(j.next_run) : '–' })),
     coverageNote: forbidden.length ? `Some backup data cannot be read with this token (${[...new Set(forbidden.map((f) => `${f.privilege} on ${f.acl_path}`))].join('; ')}): see the Agent page.` : null,
+    pbs: buildPbsView(h.pbs),
   };
 }
 
@@ -205,6 +208,8 @@ export function buildHealthSection(h: HealthSiteRows, cluster: string, node?: st
 }
 
 export interface CoverageVM {
+  /** PBS datastores the token cannot read, with the grant line (#15, optional PBS). */
+  pbs?: PbsViewVM['forbidden'];
   clusters: Array<{
     cluster: string;
     tokenId: string;
@@ -242,6 +247,7 @@ export function buildCoverage(h: HealthSiteRows): CoverageVM {
       });
       return { cluster, tokenId, rows, missing: rows.filter((r) => r.state === 'missing privilege').length };
     }),
+    pbs: buildPbsView(h.pbs).forbidden,
   };
 }
 
@@ -278,6 +284,7 @@ export function buildHealthStatus(h: HealthSiteRows): Record<string, unknown> {
   const counts = { ok: 0, overdue: 0, never: 0, no_job: 0, unknown: 0 };
   for (const g of h.backupGuests) counts[g.status]++;
   return {
+    pbs: buildPbsStatus(h.pbs),
     backups: {
       counts,
       fields: ['cluster', 'vmid', 'status', 'age_s', 'rpo_s', 'last_ok_end', 'last_ok_size_bytes', 'last_ok_storage', 'last_fail_end', 'last_fail_error'],

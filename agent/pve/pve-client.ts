@@ -37,6 +37,8 @@ export interface PveClientOptions {
    * per cycle, same 650 requests; a cluster's node status calls simply queue two at a time.
    */
   connectionsPerEndpoint?: number;
+  /** The Authorization header, when not PVE's "PVEAPIToken=id=secret" (a PBS token: "PBSAPIToken=id:secret"). */
+  authorization?: string;
   /** Largest response body accepted, bytes as received (default DEFAULT_MAX_BODY_BYTES). */
   maxBodyBytes?: number;
   /** Largest body after gzip/deflate decoding, bytes (default DEFAULT_MAX_INFLATED_BYTES). */
@@ -108,7 +110,7 @@ export function createPveClient(opts: PveClientOptions): PveClient {
   const random = opts.random ?? Math.random;
   const endpoints = cluster.endpoints.map((e) => e.replace(/\/+$/, ''));
   const timeoutMs = cluster.timeoutMs;
-  const authorization = `PVEAPIToken=${cluster.tokenId}=${secret}`;
+  const authorization = opts.authorization ?? `PVEAPIToken=${cluster.tokenId}=${secret}`;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxInflated = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const tls = cluster.tls;

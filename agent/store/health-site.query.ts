@@ -1,5 +1,6 @@
 // What the site shows of the health signals (issue #15): read from the documented v_* views, one
 // query per view per build (a few thousand rows at 10,000 guests).
+import type { PbsCoverageSiteRow, PbsGroupSiteRow, PbsSiteRows } from '../health/pbs-site.model.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
@@ -39,6 +40,8 @@ export interface HealthSiteRows {
   certificates: CertificateSiteRow[];
   software: SoftwareSiteRow[];
   coverage: CoverageSiteRow[];
+  /** Proxmox Backup Server groups and datastore coverage (#15, optional PBS). */
+  pbs?: PbsSiteRows;
 }
 
 async function q<T>(db: Kysely<Database>, text: string): Promise<T[]> {
@@ -64,5 +67,9 @@ export async function readHealthSite(db: Kysely<Database>): Promise<HealthSiteRo
     q<SoftwareSiteRow>(db, 'select cluster, node, running_kernel, newest_kernel, manager_version, pve_version, reboot_required, reboot_required_since, reboot_pending_s, version_skew from v_node_software order by cluster, node'),
     q<CoverageSiteRow>(db, 'select cluster, signal, node, state, privilege, acl_path, message, last_try, last_ok, token_id, grant_command from v_health_coverage order by cluster, signal, node'),
   ]);
-  return { backupGuests, backupJobs, excludedVolumes, disks, zfs, thin, ha, haServices, haNodes, ceph, cephPools, replication, certificates, software, coverage };
+  const pbs = {
+    groups: await q<PbsGroupSiteRow>(db, 'select server, store, backup_type, backup_id, last_backup, backup_count, last_size_bytes, verify_state, owner, age_s from v_pbs_group order by server, store, backup_type, backup_id'),
+    coverage: await q<PbsCoverageSiteRow>(db, 'select server, store, state, message, token_id, last_ok, grant_command from v_pbs_coverage order by server, store'),
+  };
+  return { backupGuests, backupJobs, excludedVolumes, disks, zfs, thin, ha, haServices, haNodes, ceph, cephPools, replication, certificates, software, coverage, pbs };
 }
