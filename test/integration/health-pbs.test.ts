@@ -69,7 +69,7 @@ describe('PBS datastores from the simulator into the database', () => {
   });
 
   it('the documented example query answers with the real sqlite3', () => {
-    const r = runSqlFile(dirs.database, join(import.meta.dirname, '../../db/queries/health/pbs-groups-attention.sql'));
+    const r = runSqlFile(dirs.database, join(import.meta.dirname, '../../db/queries/pbs/pbs-groups-attention.sql'));
     expect(r.map((x) => `${String(x.backup_type)}/${String(x.backup_id)}`).sort()).toEqual(['ct/103', 'vm/102', 'vm/104']);
   });
 });
