@@ -56,9 +56,10 @@ export function createPbsTier(d: PbsTierDeps): PbsTier {
       return requests;
     }
     for (const store of [...new Set([...listed, ...s.datastores])].sort()) {
-      requests += 2;
       try {
+        requests++;
         const groups = await list(s.client, PbsGroupItem, `/admin/datastore/${enc(store)}/groups`);
+        requests++;
         const snaps = await list(s.client, PbsSnapshotItem, `/admin/datastore/${enc(store)}/snapshots`);
         await writePbsStore(d.db, { server: s.name, store, tokenId: s.tokenId, ts, state: 'ok', groups: mapPbsGroups(groups, snaps) });
       } catch (err) {
