@@ -17,6 +17,7 @@ import type { PveClient } from './pve/pve-client.types.ts';
 import { createPoller } from './poll/poll-cycle.ts';
 import { createBackfiller } from './poll/backfill.ts';
 import { createHealthStage } from './health/health-stage.ts';
+import { setupPbs } from './health/pbs-setup.ts'; // PBS (#15)
 import { createSiteBuilder } from './site/site-builder.ts';
 import { createInbox } from './inbox/inbox.ts';
 import { createMetricsExporter, nodeProcessStats } from './metrics/metrics-exporter.ts';
@@ -115,7 +116,9 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   const backfiller = config.poll.backfill
     ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, write: (db, b) => writes.submit(`backfill of ${b.cluster}`, () => writeBackfill(db, b)) })
     : undefined;
-  const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays });
+  // PBS (#15, optional): one client per configured server, read in the health stage
+  const pbs = setupPbs(config, { db: store.db, log: log.child({ module: 'pbs' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, ...(credentialsDir && { credentialsDir }), registerSecret: (k, s) => secrets.set(k, s) });
+  const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, ...(pbs.tier && { pbs: pbs.tier }) });
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   // alerts (#16): rules checked here (a broken rule file stops the start like a config error)
@@ -180,6 +183,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       await metrics?.stop();
       await alerts.stop().catch((err: unknown) => log.error({ err }, 'alerts stop failed')); // alerts (#16)
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
+      await pbs.close(); // PBS (#15)
       await site.stop();
       // issue 12 item 9 (fidelity): writes kept while the database was locked get a last chance
       const left = await writes.flush();

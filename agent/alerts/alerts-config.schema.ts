@@ -125,23 +125,13 @@ export const StandingSilence = z
   .strict();
 export type StandingSilence = z.infer<typeof StandingSilence>;
 
-/** Who may silence what through the inbox: any rule matching allows the silence. With no rule nothing is allowed. */
-export const SilencePolicyRule = z
-  .object({
-    /** The silence must pin `cluster` with an "=" matcher to one of these (absent: any cluster, or none pinned). */
-    clusters: z.array(z.string()).optional(),
-    /** Submitters (user names, or "uid N") allowed; absent: anyone who can write to the inbox. */
-    submitters: z.array(z.string()).optional(),
-    /** Longest silence this rule allows. */
-    maxHours: z.number().positive().max(24 * 90).default(24 * 7),
-  })
-  .strict();
-export type SilencePolicyRule = z.infer<typeof SilencePolicyRule>;
+/** alerts.silencePolicy was replaced before any release by `silence` rules in actions.policy (#16). */
+export const SILENCE_POLICY_REMOVED =
+  'alerts.silencePolicy was removed: silences are allowed by actions.policy, like actions — add a rule such as ' +
+  '{ "actions": ["silence"], "clusters": ["lab"], "users": ["alice"], "maxSilenceHours": 24 } (see agent/alerts/README.md, "Silences")';
 
 export const AlertsConfig = z
   .object({
-    /** Silence requests dropped into the inbox are checked against this list. */
-    silencePolicy: z.array(SilencePolicyRule).default([]),
     targets: z.array(Target).default([]),
     routes: z.array(Route).default([]),
     silences: z.array(StandingSilence).default([]),
@@ -152,7 +142,7 @@ export const AlertsConfig = z
     retryMaxMs: z.number().int().min(10).max(86_400_000).default(3_600_000),
     /** How often the outbox is looked at between cycles. */
     dispatchIntervalMs: z.number().int().min(10).max(60_000).default(1000),
-  })
+  }, { error: (iss) => (iss.code === 'unrecognized_keys' && iss.keys.includes('silencePolicy') ? SILENCE_POLICY_REMOVED : undefined) })
   .strict()
   .superRefine((a, ctx) => {
     const names = new Set<string>();

@@ -17,7 +17,6 @@ import { loadTargetSecret } from './notify/target-secrets.ts';
 import { formatProblems } from './rules/check-rules.ts';
 import { loadCheckedRules } from './rules/rule-set.ts';
 import { effectiveRoutes } from './notify-plan.ts';
-import { setSilencePolicy } from './silence-intake.ts';
 
 export interface AlertsServiceDeps {
   rules: RulesConfig;
@@ -37,7 +36,6 @@ export interface AlertsServiceDeps {
 
 /** Builds the alert engine; throws PmiError CONFIG_INVALID listing every rule problem (file:line). */
 export function createAlertsService(d: AlertsServiceDeps) {
-  setSilencePolicy(d.alerts.silencePolicy);
   const set = loadCheckedRules(d.rules, d.sqlite, { configFile: d.configPath, ...(d.shippedDir && { shippedDir: d.shippedDir }) });
   if (set.problems.length > 0) {
     throw new PmiError('CONFIG_INVALID', `alert rules: ${set.problems.length} problem${set.problems.length === 1 ? '' : 's'} (check them with: pmi-agent rules check):\n${formatProblems(set.problems)}`, { details: { problems: set.problems } });

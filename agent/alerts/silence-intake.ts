@@ -1,24 +1,26 @@
 // Silence requests through the inbox: the same directory protocol, the same `actions` row, result
 // file and audit line as an action (so `v_actions` and the result folders tell the whole story),
-// checked against alerts.silencePolicy. The inbox calls handleSilenceFile() for every claimed file
+// checked against actions.policy (rules granting `silence`). The inbox calls handleSilenceFile() for every claimed file
 // (one marked line in agent/inbox/intake.ts); it answers undefined for anything that is not ours.
 import { toEpochSeconds } from '../inbox/action-request.schema.ts';
-import { findAction, insertAction } from '../inbox/action.repository.ts';
+import { findAction, findGuest, insertAction } from '../inbox/action.repository.ts';
+import { splitTags, type PolicyGuest } from '../inbox/policy.ts';
 import type { InboxContext } from '../inbox/inbox-context.ts';
 import { finishFile } from '../inbox/intake.ts';
 import { submitterColumn } from '../inbox/result-file.ts';
 import type { Submitter } from '../inbox/submitter.ts';
 import { alertsDb, endSilence, findSilence, insertSilence } from '../store/alerts.repository.ts';
-import type { SilencePolicyRule } from './alerts-config.schema.ts';
 import { formatMatchers } from './label-matchers.ts';
-import { SilenceFile, silenceKind, silencePolicyVerdict } from './silence-request.ts';
+import { pinnedGuest, SilenceFile, silenceKind, silencePolicyVerdict } from './silence-request.ts';
+import type { LabelMatcher } from './alerts-config.schema.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
-let policy: readonly SilencePolicyRule[] = [];
-/** Set once at start from the config (main.ts); the inbox context does not carry the alerts config. */
-export function setSilencePolicy(p: readonly SilencePolicyRule[]): void {
-  policy = p;
+/** The inventory guest a silence pins (for rules selecting by tags or pools), else undefined. */
+async function guestOf(ctx: InboxContext, matchers: readonly LabelMatcher[]): Promise<PolicyGuest | undefined> {
+  const pin = pinnedGuest(matchers);
+  const g = pin && (await findGuest(ctx.db, pin.cluster, pin.vmid));
+  return g ? { cluster: g.cluster, vmid: g.vmid, tags: splitTags(g.tags), pool: g.pool } : undefined;
 }
 
 type Outcome = { kind: 'accepted'; id: string } | { kind: 'rejected'; id: string };
@@ -53,7 +55,7 @@ export async function handleSilenceFile(ctx: InboxContext, curName: string, byte
   if (await findAction(ctx.db, req.id)) return finish(req.id, 'rejected', `duplicate id "${req.id}": ids are idempotency keys — use a new id`, 'ACTION_DUPLICATE');
   const db = alertsDb(ctx.db as unknown as Kysely<Database>);
   if (req.kind === 'silence') {
-    const verdict = silencePolicyVerdict(policy, req, who, nowSec);
+    const verdict = silencePolicyVerdict(ctx.config.policy, req, submitter, nowSec, await guestOf(ctx, req.matchers));
     if (verdict) return finish(req.id, 'rejected', verdict, 'ACTION_NOT_ALLOWED');
     const endsAt = toEpochSeconds(req.expires);
     await insertSilence(db, { id: req.id, matchers: req.matchers, startsAt: req.startsAt === undefined ? nowSec : toEpochSeconds(req.startsAt), endsAt, reason: req.reason, createdBy: who ?? 'unknown', createdAt: nowSec });
@@ -62,7 +64,7 @@ export async function handleSilenceFile(ctx: InboxContext, curName: string, byte
   const target = await findSilence(db, req.silence);
   if (!target) return finish(req.id, 'rejected', `no silence with id "${req.silence}"`, 'ACTION_INVALID');
   // Ending a silence needs the same right as creating it: the policy is checked on the silence's own matchers.
-  const verdict = silencePolicyVerdict(policy, { version: 1, kind: 'silence', id: target.id, matchers: target.matchers, expires: Math.max(target.endsAt, nowSec + 1), reason: req.reason }, who, nowSec);
+  const verdict = silencePolicyVerdict(ctx.config.policy, { version: 1, kind: 'silence', id: target.id, matchers: target.matchers, expires: Math.max(target.endsAt, nowSec + 1), reason: req.reason }, submitter, nowSec, await guestOf(ctx, target.matchers));
   if (verdict && !verdict.startsWith('the silence would last') && !verdict.includes('has passed')) return finish(req.id, 'rejected', verdict, 'ACTION_NOT_ALLOWED');
   if (!(await endSilence(db, target.id, nowSec, who ?? 'unknown'))) return finish(req.id, 'rejected', `silence "${req.silence}" has already ended`, 'ACTION_INVALID');
   return finish(req.id, 'done', `silence ${target.id} ended`, null);

@@ -97,6 +97,8 @@ export function permissionFindings(perms: Permissions, policy: readonly PolicyRu
   const allowed = new Set<ActionName>();
   for (const [rule, index] of rulesFor(policy, cluster)) {
     for (const action of rule.actions) {
+      // silencing is the agent's own business: no Proxmox privilege
+      if (action === 'silence') continue;
       allowed.add(action);
       for (const priv of ACTION_PRIVILEGES[action]) {
         for (const paths of rulePaths(rule)) {

@@ -64,6 +64,30 @@ export const ClusterConfig = z
   })
   .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
 
+/**
+ * A Proxmox Backup Server read with a DatastoreAudit token (#15, optional): the same connection
+ * settings as a cluster (secret from a file or systemd credential, TLS pinning), one endpoint list.
+ */
+export const PbsServerConfig = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_"'),
+    endpoints: z.array(HttpsUrl).min(1, 'at least one endpoint is needed'),
+    tokenId: TokenId,
+    tokenSecretFile: z.string().min(1).optional(),
+    tokenSecretCredential: z.string().min(1).optional(),
+    tokenSecret: z.string().min(1).optional(),
+    tls: ClusterTls,
+    timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+    /** Datastores to read even when GET /admin/datastore does not list them (it lists only those the token may audit): a 403 then names the missing grant. */
+    datastores: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .refine((c) => [c.tokenSecretFile, c.tokenSecretCredential, c.tokenSecret].filter(Boolean).length === 1, {
+    message: 'give exactly one of "tokenSecretFile", "tokenSecretCredential" or "tokenSecret"',
+  })
+  .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
+export type PbsServerConfig = z.infer<typeof PbsServerConfig>;
+
 export const PollConfig = z
   .object({
     /**
@@ -104,11 +128,14 @@ export const ActionName = z.enum([
   'snapshot', 'rollback', 'delete-snapshot', 'migrate',
 ]);
 export type ActionName = z.infer<typeof ActionName>;
+/** What a policy rule may grant: the actions, and `silence` (silence requests in the inbox, #16; also ends them). */
+export const PolicyVerb = z.enum([...ActionName.options, 'silence']);
+export type PolicyVerb = z.infer<typeof PolicyVerb>;
 
 /** One allow rule: the actions it grants on guests matching all of the given selectors. */
 export const PolicyRule = z
   .object({
-    actions: z.array(ActionName).min(1),
+    actions: z.array(PolicyVerb).min(1),
     clusters: z.array(z.string()).optional(),
     vmids: z.array(z.number().int().positive()).optional(),
     tags: z.array(z.string()).optional(),
@@ -116,6 +143,8 @@ export const PolicyRule = z
     /** Who may: the submitters (user names or uids) and groups (names or gids) the rule applies to. */
     users: z.array(z.union([z.string().min(1), z.number().int().min(0)])).optional(),
     groups: z.array(z.union([z.string().min(1), z.number().int().min(0)])).optional(),
+    /** For `silence`: the longest silence this rule allows (hours; default a week). */
+    maxSilenceHours: z.number().positive().max(24 * 90).optional(),
   })
   .strict();
 
@@ -210,6 +239,8 @@ export const Config = z
     health: HealthConfig.default(HealthConfig.parse({})),
     rules: RulesConfig.default(RulesConfig.parse({})), // alerts (#16)
     alerts: AlertsConfig.default(AlertsConfig.parse({})), // alerts (#16)
+    /** Proxmox Backup Servers (#15, optional): datastores, backup groups, verification. */
+    pbs: z.array(PbsServerConfig).default([]),
   })
   .strict()
   .superRefine((c, ctx) => {

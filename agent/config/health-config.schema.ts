@@ -22,6 +22,8 @@ export const HealthEverySeconds = z
     certificates: Seconds.default(21_600),
     /** included_volumes of each backup job (disks excluded from backup). */
     includedVolumes: Seconds.default(21_600),
+    /** Proxmox Backup Server datastores (config `pbs`): 1 + 2 per datastore per server. */
+    pbs: Seconds.default(3600),
   })
   .strict();
 

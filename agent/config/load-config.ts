@@ -45,6 +45,11 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Read
     if (cl.tokenSecretFile) cl.tokenSecretFile = abs(cl.tokenSecretFile);
     if (cl.tls.caFile) cl.tls.caFile = abs(cl.tls.caFile);
   }
+  // PBS servers (#15): their secret and CA files like the clusters'
+  for (const p of c.pbs) {
+    if (p.tokenSecretFile) p.tokenSecretFile = abs(p.tokenSecretFile);
+    if (p.tls.caFile) p.tls.caFile = abs(p.tls.caFile);
+  }
   if (c.log.file) c.log.file.path = abs(c.log.file.path);
   if (c.log.auditFile) c.log.auditFile.path = abs(c.log.auditFile.path);
   c.metrics.file = abs(c.metrics.file);

@@ -5,6 +5,7 @@
 import { fmtBytes, fmtDuration, fmtPct, fmtTime } from '../site/format.ts';
 import type { HealthSiteRows } from '../store/health-site.query.ts';
 import { SIGNAL_NEEDS, pveumGrant } from './health-privileges.ts';
+import { buildPbsStatus, buildPbsView, type PbsViewVM } from './pbs-site.model.ts';
 
 export const THRESHOLDS = { wearoutPct: 80, thinMetadata: 0.8, certDays: 21, rebootDays: 7 } as const;
 
@@ -25,8 +26,8 @@ export interface AttentionItem {
   text: string;
 }
 
-const STATUS_ORDER: Record<string, number> = { never: 0, overdue: 1, no_job: 2, ok: 3 };
-const STATUS_TEXT: Record<string, string> = { never: 'never backed up', overdue: 'older than RPO', no_job: 'in no backup job', ok: 'ok' };
+const STATUS_ORDER: Record<string, number> = { never: 0, overdue: 1, no_job: 2, unknown: 3, ok: 4 };
+const STATUS_TEXT: Record<string, string> = { never: 'never backed up', overdue: 'older than RPO', no_job: 'in no backup job', unknown: 'not known yet (backup jobs not read)', ok: 'ok' };
 
 export interface BackupRowVM {
   href: string;
@@ -51,11 +52,12 @@ export interface BackupRowVM {
 }
 
 export interface BackupsPageVM {
-  counts: { ok: number; overdue: number; never: number; no_job: number };
+  counts: { ok: number; overdue: number; never: number; no_job: number; unknown: number };
   rows: BackupRowVM[];
   notInJob: Array<{ href: string; cluster: string; vmid: number; name: string; node: string }>;
   jobs: Array<{ cluster: string; id: string; schedule: string; storage: string; selection: string; rpo: string; guests: number; enabled: boolean; nextRun: string }>;
   coverageNote: string | null;
+  pbs: PbsViewVM;
 }
 
 /** Whole hours (under 3 days) or days: "27 h", "4 d". */
@@ -76,13 +78,13 @@ export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vm
     const k = `${e.cluster}/${e.vmid}`;
     excluded.set(k, [...(excluded.get(k) ?? []), e.volume]);
   }
-  const counts = { ok: 0, overdue: 0, never: 0, no_job: 0 };
+  const counts = { ok: 0, overdue: 0, never: 0, no_job: 0, unknown: 0 };
   const ratioOf = new Map<BackupRowVM, number>();
   const rows = h.backupGuests.map((g): BackupRowVM => {
     counts[g.status]++;
     const ratio = g.status === 'never' ? Infinity : g.status === 'no_job' ? 1e9 : g.age_s !== null && g.rpo_s ? g.age_s / g.rpo_s : 0;
     const age = g.last_ok_end === null ? null : Math.max(0, hour - g.last_ok_end);
-    const level: Level = g.status === 'ok' ? 'ok' : g.status === 'no_job' ? 'warn' : 'bad';
+    const level: Level = g.status === 'ok' ? 'ok' : g.status === 'no_job' || g.status === 'unknown' ? 'warn' : 'bad';
     const row: BackupRowVM = {
       href: hrefOf(g.cluster, g.vmid),
       cluster: g.cluster,
@@ -114,6 +116,7 @@ export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vm
     notInJob: h.backupGuests.filter((g) => g.status === 'no_job').map((g) => ({ href: hrefOf(g.cluster, g.vmid), cluster: g.cluster, vmid: g.vmid, name: g.name ?? '', node: g.node })),
     jobs: h.backupJobs.map((j) => ({ cluster: j.cluster, id: j.job_id, schedule: j.schedule ?? '–', storage: j.storage ?? '–', selection: j.selection ?? '–', rpo: j.rpo_s === null ? '–' : fmtDuration(j.rpo_s), guests: j.guests, enabled: j.enabled === 1, nextRun: j.next_run ? fmtTime(j.next_run) : '–' })),
     coverageNote: forbidden.length ? `Some backup data cannot be read with this token (${[...new Set(forbidden.map((f) => `${f.privilege} on ${f.acl_path}`))].join('; ')}): see the Agent page.` : null,
+    pbs: buildPbsView(h.pbs),
   };
 }
 
@@ -126,7 +129,7 @@ export interface HealthSectionVM {
   ha: { summary: string; level: Level; services: Array<{ sid: string; node: string; state: Cell; since: string }>; nodes: Array<{ node: string; state: Cell; status: string }> } | null;
   ceph: { health: Cell; checks: Array<{ name: string; severity: string; message: string }>; osds: string; used: string; pools: Array<{ pool: string; size: string; used: string; pct: string }> } | null;
   replication: Array<{ id: string; guest: string; source: string; target: string; lastSync: Cell; duration: string; failCount: Cell; error: string }>;
-  certificates: Array<{ node: string; file: string; subject: string; expires: Cell }>;
+  certificates: Array<{ node: string; file: string; source: string; subject: string; expires: Cell }>;
   software: Array<{ node: string; kernel: string; newest: string; manager: string; reboot: Cell }>;
   /** Signals not readable here (missing privilege, failure, not configured). */
   unavailable: Array<{ signal: string; node: string; state: string; text: string }>;
@@ -192,7 +195,7 @@ export function buildHealthSection(h: HealthSiteRows, cluster: string, node?: st
     }));
   const certificates = mine(h.certificates).map((c) => {
     const days = c.expires_in_s === null ? null : c.expires_in_s / 86_400;
-    return { node: c.node, file: c.filename, subject: c.subject ?? '', expires: cell(c.notafter === null ? '–' : `${fmtTime(c.notafter)}${days !== null && days < 0 ? ' (EXPIRED)' : days !== null && days < THRESHOLDS.certDays ? ' (soon)' : ''}`, c.notafter ?? -1, days === null ? undefined : lv(days < THRESHOLDS.certDays)) };
+    return { node: c.node, file: c.filename, source: c.source === 'handshake' ? 'TLS handshake' : 'API', subject: c.subject ?? '', expires: cell(c.notafter === null ? '–' : `${fmtTime(c.notafter)}${days !== null && days < 0 ? ' (EXPIRED)' : days !== null && days < THRESHOLDS.certDays ? ' (soon)' : ''}`, c.notafter ?? -1, days === null ? undefined : lv(days < THRESHOLDS.certDays)) };
   });
   const software = mine(h.software).map((s) => ({
     node: s.node, kernel: s.running_kernel ?? '?', newest: s.newest_kernel ?? '?', manager: `${s.manager_version ?? '?'}${s.version_skew > 1 ? ' (versions differ across the cluster)' : ''}`,
@@ -205,6 +208,8 @@ export function buildHealthSection(h: HealthSiteRows, cluster: string, node?: st
 }
 
 export interface CoverageVM {
+  /** PBS datastores the token cannot read, with the grant line (#15, optional PBS). */
+  pbs?: PbsViewVM['forbidden'];
   clusters: Array<{
     cluster: string;
     tokenId: string;
@@ -242,6 +247,7 @@ export function buildCoverage(h: HealthSiteRows): CoverageVM {
       });
       return { cluster, tokenId, rows, missing: rows.filter((r) => r.state === 'missing privilege').length };
     }),
+    pbs: buildPbsView(h.pbs).forbidden,
   };
 }
 
@@ -275,9 +281,10 @@ export function withHealthStatus(statusJson: string, h: HealthSiteRows): string 
 
 /** The `health` part of status.json (documented in site-templates/DATA-FORMAT.md). */
 export function buildHealthStatus(h: HealthSiteRows): Record<string, unknown> {
-  const counts = { ok: 0, overdue: 0, never: 0, no_job: 0 };
+  const counts = { ok: 0, overdue: 0, never: 0, no_job: 0, unknown: 0 };
   for (const g of h.backupGuests) counts[g.status]++;
   return {
+    pbs: buildPbsStatus(h.pbs),
     backups: {
       counts,
       fields: ['cluster', 'vmid', 'status', 'age_s', 'rpo_s', 'last_ok_end', 'last_ok_size_bytes', 'last_ok_storage', 'last_fail_end', 'last_fail_error'],
@@ -295,7 +302,7 @@ export function buildHealthStatus(h: HealthSiteRows): Record<string, unknown> {
     })),
     ceph: h.ceph.map((c) => ({ cluster: c.cluster, health: c.health, checks: safeJson(c.checks), osds: c.osds, osds_up: c.osds_up, osds_in: c.osds_in, used_fraction: c.used_fraction })),
     replication: h.replication.map((r) => ({ cluster: r.cluster, id: r.job_id, guest: r.guest, source: r.source, target: r.target, last_sync: r.last_sync, fail_count: r.fail_count, error: r.error })),
-    certificates: h.certificates.map((c) => ({ cluster: c.cluster, node: c.node, file: c.filename, notafter: c.notafter, expires_in_s: c.expires_in_s })),
+    certificates: h.certificates.map((c) => ({ cluster: c.cluster, node: c.node, file: c.filename, source: c.source, notafter: c.notafter, expires_in_s: c.expires_in_s })),
     node_software: h.software.map((s) => ({ cluster: s.cluster, node: s.node, running_kernel: s.running_kernel, newest_kernel: s.newest_kernel, manager_version: s.manager_version, reboot_required: s.reboot_required === null ? null : s.reboot_required === 1, version_skew: s.version_skew > 1 })),
     coverage: h.coverage.map((c) => ({ cluster: c.cluster, signal: c.signal, node: c.node, state: c.state, privilege: c.privilege, acl_path: c.acl_path, grant: c.grant_command, last_ok: c.last_ok })),
   };

@@ -217,4 +217,6 @@ export interface HealthBatch {
   /** Epoch seconds the rows are stamped with. */
   ts: number;
   results: SignalResult[];
+  /** Certificates seen in the TLS handshakes of the poll (source 'handshake'), when the certificates read was due. */
+  handshake?: Array<{ node: string; row: CertificateRow }>;
 }

@@ -9,6 +9,7 @@ import type { PveClient } from '../pve/pve-client.types.ts';
 import { healthKnowledge, pruneHealthHistory, writeHealthBatch } from '../store/health.repository.ts';
 import type { Database } from '../store/schema.ts';
 import { createHealthTier } from './health-tier.ts';
+import type { PbsTier } from './pbs-tier.ts';
 
 export interface HealthStageDeps {
   clients: Map<string, PveClient>;
@@ -21,6 +22,8 @@ export interface HealthStageDeps {
   tokenIds?: ReadonlyMap<string, string>;
   /** History (runs, samples, changes) older than this is pruned (config retention.hourlyDays). */
   retentionDays?: number;
+  /** Proxmox Backup Servers (#15, optional PBS), read after the clusters. */
+  pbs?: PbsTier;
 }
 
 export interface HealthStage {
@@ -49,7 +52,8 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
         lastPrune = nowSec;
         await pruneHealthHistory(deps.db, nowSec - deps.retentionDays * 86_400).catch((err: unknown) => deps.log.error({ err }, `pruning health history failed: ${errorMessage(err)}`));
       }
-      const summary = { clusters: batches.length, requests: tier.lastRequests(), results };
+      const pbsRequests = deps.pbs ? await deps.pbs.runCycle().catch((err: unknown) => (deps.log.error({ err }, `PBS tier failed: ${errorMessage(err)}`), 0)) : 0;
+      const summary = { clusters: batches.length, requests: tier.lastRequests() + pbsRequests, results };
       if (results) deps.log.debug(summary, 'health stage done');
       return summary;
     },

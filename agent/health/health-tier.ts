@@ -15,7 +15,7 @@ import type { BackupTaskRow, HealthBatch, HealthSignal, SignalResult } from './h
 import { needOf, parseForbidden } from './health-privileges.ts';
 import { dueReads, periodCycles, type ScheduledRead } from './health-schedule.ts';
 import { AptVersionItem, BackupJobItem, CephPoolItem, CephStatus, CertificateItem, DiskItem, HaStatusItem, IncludedVolumes, NodeTaskItem, NotBackedUpItem, ReplicationItem, TaskLogLine, ThinPoolItem, ZfsPoolDetail, ZfsPoolItem } from './health-schemas.ts';
-import { mapAptVersions, mapBackupJobs, mapBackupTasks, mapCephPools, mapCephStatus, mapCertificates, mapDisks, mapExcludedVolumes, mapHaStatus, mapNotBackedUp, mapReplication, mapThinPools, mapZfsDetail, mapZfsPools } from './map-health.ts';
+import { mapAptVersions, mapBackupJobs, mapBackupTasks, mapCephPools, mapCephStatus, mapCertificates, mapDisks, endpointNode, mapPeerCertificate, mapExcludedVolumes, mapHaStatus, mapNotBackedUp, mapReplication, mapThinPools, mapZfsDetail, mapZfsPools } from './map-health.ts';
 import { parseVzdumpLog } from './parse-vzdump-log.ts';
 import type { z } from 'zod';
 
@@ -230,7 +230,11 @@ export function createHealthTier(deps: HealthTierDeps): HealthTier {
       stop?.removeEventListener('abort', onStop);
     }
     requests += stats.requests;
-    return { cluster: c, ts: snap.ts, results };
+    // the certificate the polled endpoint presented: no request, stored when the certificates read is due
+    const peer = client.peerCertificate?.(snap.endpoint);
+    const peerNode = peer && endpointNode(snap.endpoint, snap.nodes);
+    const handshake = peer && peerNode && isDue('certificates', peerNode) ? [{ node: peerNode, row: mapPeerCertificate(snap.endpoint, peer) }] : undefined;
+    return { cluster: c, ts: snap.ts, results, ...(handshake && { handshake }) };
   }
 
   return {

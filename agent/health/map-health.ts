@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { AptVersionItem, BackupJobItem, CephPoolItem, CephStatus, CertificateItem, DiskItem, HaStatusItem, IncludedVolumes, NodeTaskItem, NotBackedUpItem, ReplicationItem, ThinPoolItem, ZfsPoolDetail, ZfsPoolItem } from './health-schemas.ts';
 import type { BackupJobRow, BackupTaskRow, CephPoolRow, CephRows, CertificateRow, DiskRow, ExcludedVolumeRow, HaRows, NotInJobRow, ReplicationRow, SoftwareRow, ThinPoolRow, ZfsDetailRow, ZfsPoolRow } from './health-rows.ts';
 import { rpoFromSchedule } from './rpo-from-schedule.ts';
+import type { PeerCertificate } from '../pve/pve-client.types.ts';
 
 const str = (v: string | undefined | null): string | null => (v === undefined || v === null || v === '' ? null : v);
 const num = (v: number | undefined | null): number | null => (v === undefined || v === null || !Number.isFinite(v) ? null : v);
@@ -189,6 +190,25 @@ export function mapReplication(items: ReplicationItem[]): ReplicationRow[] {
 
 export function mapCertificates(items: CertificateItem[]): CertificateRow[] {
   return items.map((c) => ({ filename: c.filename, source: 'api', subject: str(c.subject), issuer: str(c.issuer), notbefore: num(c.notbefore), notafter: num(c.notafter), fingerprint: str(c.fingerprint), san: c.san?.length ? c.san.join(',') : null }));
+}
+
+/**
+ * The node whose pveproxy an endpoint is: the one whose address is the endpoint's host, else the
+ * node that answered /cluster/status through it this cycle (`local`). Pure.
+ */
+export function endpointNode(endpoint: string, nodes: ReadonlyArray<{ node: string; ip: string | null; local?: boolean }>): string | undefined {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+  return (nodes.find((n) => n.ip === host || n.node === host || host.startsWith(`${n.node}.`)) ?? nodes.find((n) => n.local))?.node;
+}
+
+/** A handshake's certificate as a node_certificates row (filename names the endpoint it came from). Pure. */
+export function mapPeerCertificate(endpoint: string, p: PeerCertificate): CertificateRow {
+  return { filename: `handshake ${new URL(endpoint).host}`, source: 'handshake', subject: p.subject, issuer: p.issuer, notbefore: p.notbefore, notafter: p.notafter, fingerprint: p.fingerprint, san: p.san };
 }
 
 const KERNEL_PKG = /^(?:pve|proxmox)-kernel-(\d+\.\d+\.\d+-\d+-pve)(?:-signed)?$/;

@@ -1,5 +1,5 @@
 // Pure: is an action allowed on a guest for a submitter? Allow rules only; with no rule nothing is allowed.
-import type { ActionName, PolicyRule } from '../config/config.schema.ts';
+import type { ActionName, PolicyRule, PolicyVerb } from '../config/config.schema.ts';
 import type { Submitter } from './submitter.ts';
 
 export interface PolicyGuest {
@@ -29,16 +29,21 @@ function groupMatches(groups: readonly (string | number)[], s: PolicySubmitter):
   return groups.some((g) => (isId(g) ? (s.gids ?? []).includes(Number(g)) : (s.groups ?? []).includes(String(g))));
 }
 
+/** True when the rule's users and groups (where given) match the submitter. */
+export function submitterMatches(rule: PolicyRule, s: PolicySubmitter): boolean {
+  if (rule.users && !userMatches(rule.users, s)) return false;
+  if (rule.groups && !groupMatches(rule.groups, s)) return false;
+  return true;
+}
+
 /** True when the rule grants the action and every selector it gives matches the guest and the submitter. */
-export function ruleMatches(rule: PolicyRule, action: ActionName, g: PolicyGuest, s: PolicySubmitter = { uid: null, user: null }): boolean {
+export function ruleMatches(rule: PolicyRule, action: PolicyVerb, g: PolicyGuest, s: PolicySubmitter = { uid: null, user: null }): boolean {
   if (!rule.actions.includes(action)) return false;
   if (rule.clusters && !rule.clusters.includes(g.cluster)) return false;
   if (rule.vmids && !rule.vmids.includes(g.vmid)) return false;
   if (rule.tags && !rule.tags.some((t) => g.tags.some((gt) => gt.toLowerCase() === t.toLowerCase()))) return false;
   if (rule.pools && (g.pool === null || !rule.pools.includes(g.pool))) return false;
-  if (rule.users && !userMatches(rule.users, s)) return false;
-  if (rule.groups && !groupMatches(rule.groups, s)) return false;
-  return true;
+  return submitterMatches(rule, s);
 }
 
 /** The first rule allowing the action on the guest for the submitter, or a readable reason why none does. */

@@ -17,6 +17,8 @@ export interface NodeState {
   status: 'online' | 'offline' | 'unknown';
   nodeid: number | null;
   ip: string | null;
+  /** The node that answered /cluster/status: the endpoint polled this cycle is its pveproxy (#15 certificates). */
+  local?: boolean;
   level: string | null;
   maxcpu: number | null;
   uptime: number | null;

@@ -26,6 +26,7 @@ export function mapNodeState(node: string, member: Member | undefined, res: Node
     status,
     nodeid: member?.nodeid ?? null,
     ip: member?.ip ?? null,
+    ...(member?.local ? { local: true } : {}),
     level: member?.level ?? res?.level ?? null,
     maxcpu: res?.maxcpu ?? st?.cpuinfo?.cpus ?? null,
     uptime: live ? (st?.uptime ?? res?.uptime ?? null) : null,

@@ -4,6 +4,7 @@
 // with backoff and jitter; failover to the next endpoint when the current one is unreachable.
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { Pool, buildConnector } from 'undici';
@@ -12,7 +13,7 @@ import { PmiError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { backoffMs, httpError, isEndpointFailure,
   neverSent, isSocketReset, isTransient, transportError, type RequestContext } from './pve-errors.ts';
-import type { PveClient, PveClientStats, Query, RequestOptions } from './pve-client.types.ts';
+import type { PeerCertificate, PveClient, PveClientStats, Query, RequestOptions } from './pve-client.types.ts';
 import { checkFingerprint, normalizeFingerprint } from './tls-pin.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -36,6 +37,8 @@ export interface PveClientOptions {
    * per cycle, same 650 requests; a cluster's node status calls simply queue two at a time.
    */
   connectionsPerEndpoint?: number;
+  /** The Authorization header, when not PVE's "PVEAPIToken=id=secret" (a PBS token: "PBSAPIToken=id:secret"). */
+  authorization?: string;
   /** Largest response body accepted, bytes as received (default DEFAULT_MAX_BODY_BYTES). */
   maxBodyBytes?: number;
   /** Largest body after gzip/deflate decoding, bytes (default DEFAULT_MAX_INFLATED_BYTES). */
@@ -107,7 +110,7 @@ export function createPveClient(opts: PveClientOptions): PveClient {
   const random = opts.random ?? Math.random;
   const endpoints = cluster.endpoints.map((e) => e.replace(/\/+$/, ''));
   const timeoutMs = cluster.timeoutMs;
-  const authorization = `PVEAPIToken=${cluster.tokenId}=${secret}`;
+  const authorization = opts.authorization ?? `PVEAPIToken=${cluster.tokenId}=${secret}`;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxInflated = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const tls = cluster.tls;
@@ -119,6 +122,19 @@ export function createPveClient(opts: PveClientOptions): PveClient {
 
   const secureContext = createSecureContext(ca ? { ca } : {});
   const pools = new Map<string, Pool>();
+  /** endpoint → the certificate of its latest handshake (#15: a second source for certificate expiry). */
+  const peers = new Map<string, PeerCertificate>();
+  function rememberPeer(endpoint: string, x: X509Certificate): void {
+    const fingerprint = x.fingerprint256.toUpperCase();
+    const known = peers.get(endpoint);
+    // the same certificate again: only the time (parsing its fields once per certificate is enough)
+    if (known?.fingerprint === fingerprint) return void (known.seenAt = Date.now());
+    const secs = (t: string) => (Number.isFinite(Date.parse(t)) ? Math.floor(Date.parse(t) / 1000) : null);
+    peers.set(endpoint, {
+      fingerprint, subject: x.subject.replace(/\n/g, ', ') || null, issuer: x.issuer.replace(/\n/g, ', ') || null,
+      notbefore: secs(x.validFrom), notafter: secs(x.validTo), san: x.subjectAltName ?? null, seenAt: Date.now(),
+    });
+  }
   let current = 0;
   let stats: PveClientStats = { requests: 0, errors: 0, retries: 0 };
 
@@ -137,15 +153,16 @@ export function createPveClient(opts: PveClientOptions): PveClient {
     const connect: buildConnector.connector = (connOpts, cb) => {
       base(connOpts, (err, socket) => {
         if (err || !socket) return cb(err ?? new Error('no socket'), null);
+        // getPeerX509Certificate is much cheaper than getPeerCertificate (no conversion of the whole cert to JS)
+        const x509 = (socket as TLSSocket).getPeerX509Certificate?.();
         if (pin) {
-          // getPeerX509Certificate is much cheaper than getPeerCertificate (no conversion of the whole cert to JS)
-          const seen = (socket as TLSSocket).getPeerX509Certificate?.()?.fingerprint256;
-          const mismatch = checkFingerprint(endpoint, pin, seen);
+          const mismatch = checkFingerprint(endpoint, pin, x509?.fingerprint256);
           if (mismatch) {
             socket.destroy();
             return cb(mismatch, null);
           }
         }
+        if (x509) rememberPeer(endpoint, x509);
         cb(null, socket);
       });
     };
@@ -299,6 +316,10 @@ export function createPveClient(opts: PveClientOptions): PveClient {
     get: <T>(path: string, query?: Query, o?: RequestOptions) => call('GET', path, query, o) as Promise<T>,
     post: <T>(path: string, params?: Query, o?: RequestOptions) => call('POST', path, params, o) as Promise<T>,
     delete: <T>(path: string, query?: Query, o?: RequestOptions) => call('DELETE', path, query, o) as Promise<T>,
+    peerCertificate: (endpoint: string) => {
+      const p = peers.get(endpoint.replace(/\/+$/, ''));
+      return p && { ...p };
+    },
     takeStats() {
       const s = stats;
       stats = { requests: 0, errors: 0, retries: 0 };

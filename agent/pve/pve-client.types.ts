@@ -22,6 +22,21 @@ export interface PveClientStats {
   retries: number;
 }
 
+/** A certificate an endpoint presented in a TLS handshake (#15: the free second certificate source). */
+export interface PeerCertificate {
+  /** SHA-256, colon-separated upper-case hex. */
+  fingerprint: string;
+  subject: string | null;
+  issuer: string | null;
+  /** Epoch seconds. */
+  notbefore: number | null;
+  notafter: number | null;
+  /** subjectAltName as the certificate lists it ("DNS:pve1, IP Address:10.0.0.1"). */
+  san: string | null;
+  /** Epoch ms of the handshake. */
+  seenAt: number;
+}
+
 export interface PveClient {
   /** Our configured cluster name. */
   readonly cluster: string;
@@ -35,6 +50,11 @@ export interface PveClient {
   post<T = unknown>(path: string, params?: Query, opts?: RequestOptions): Promise<T>;
   /** DELETE; never retried here. */
   delete<T = unknown>(path: string, query?: Query, opts?: RequestOptions): Promise<T>;
+  /**
+   * The certificate `endpoint` presented in its latest TLS handshake, recorded on connections the
+   * client makes anyway (never a connection of its own); undefined before any.
+   */
+  peerCertificate?(endpoint: string): PeerCertificate | undefined;
   /** Counters since the last call to takeStats() (requests made, failed, retried). */
   takeStats(): PveClientStats;
   close(): Promise<void>;

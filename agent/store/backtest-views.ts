@@ -8,8 +8,10 @@
 //  - v_guest_latest: status and node from guest_status_changes (every change is kept); no metrics, no lock;
 //  - v_storage_latest / v_storage_fill: used/total from the tier's sample (raw, 5-minute or hourly average);
 //  - v_tasks: a task counts as running until its endtime.
-// Tables (guest_status_changes, tasks, actions, storage_samples_1h, …) are the real ones: rules bound them by :now.
+// Tables (guest_status_changes, tasks, actions, storage_samples_1h, …) are the real ones: rules bound them by :now;
+// the health tables and `clusters` are shadowed by as-of views too (backtest-health-views.ts).
 import type SqliteDatabase from 'better-sqlite3';
+import { installHealthBacktestViews } from './backtest-health-views.ts';
 
 export type Tier = 'raw' | '5m' | '1h';
 
@@ -91,6 +93,8 @@ export function installBacktestViews(sqlite: SqliteDatabase.Database, tier: Tier
     sqlite.exec(`drop view if exists temp.${name}`);
     sqlite.exec(`create temp view ${name} as ${body}`);
   }
+  // the health signals as of the replayed time, and every view over them (#16 item 8)
+  installHealthBacktestViews(sqlite, new Set(Object.keys(views(tier))));
 }
 
 /** Moves the replayed time. */

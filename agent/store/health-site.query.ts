@@ -1,12 +1,13 @@
 // What the site shows of the health signals (issue #15): read from the documented v_* views, one
 // query per view per build (a few thousand rows at 10,000 guests).
+import type { PbsCoverageSiteRow, PbsGroupSiteRow, PbsSiteRows } from '../health/pbs-site.model.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
 export interface BackupGuestRow {
   cluster: string; vmid: number; name: string | null; type: string; node: string; jobs: string | null; rpo_s: number | null; in_job: number | null;
   last_ok_end: number | null; last_ok_duration_s: number | null; last_ok_size_bytes: number | null; last_ok_storage: string | null; last_ok_upid: string | null;
-  last_fail_end: number | null; last_fail_error: string | null; age_s: number | null; status: 'ok' | 'overdue' | 'never' | 'no_job';
+  last_fail_end: number | null; last_fail_error: string | null; age_s: number | null; status: 'ok' | 'overdue' | 'never' | 'no_job' | 'unknown';
 }
 export interface BackupJobSiteRow { cluster: string; job_id: string; enabled: number; schedule: string | null; storage: string | null; selection: string | null; next_run: number | null; rpo_s: number | null; guests: number; comment: string | null }
 export interface ExcludedVolumeSiteRow { cluster: string; job_id: string; vmid: number; volume: string; name: string | null; reason: string | null }
@@ -19,7 +20,7 @@ export interface HaNodeSiteRow { cluster: string; node: string; lrm_state: strin
 export interface CephSiteRow { cluster: string; health: string; checks: string | null; osds: number | null; osds_up: number | null; osds_in: number | null; pgs: number | null; used_fraction: number | null; ts: number }
 export interface CephPoolSiteRow { cluster: string; pool: string; size: number | null; min_size: number | null; bytes_used: number | null; percent_used: number | null }
 export interface ReplicationSiteRow { cluster: string; job_id: string; guest: number | null; source: string | null; target: string | null; schedule: string | null; last_sync: number | null; sync_age_s: number | null; duration_s: number | null; fail_count: number | null; error: string | null; failing: number }
-export interface CertificateSiteRow { cluster: string; node: string; filename: string; subject: string | null; issuer: string | null; notafter: number | null; expires_in_s: number | null; fingerprint: string | null }
+export interface CertificateSiteRow { cluster: string; node: string; filename: string; source: string; subject: string | null; issuer: string | null; notafter: number | null; expires_in_s: number | null; fingerprint: string | null }
 export interface SoftwareSiteRow { cluster: string; node: string; running_kernel: string | null; newest_kernel: string | null; manager_version: string | null; pve_version: string | null; reboot_required: number | null; reboot_required_since: number | null; reboot_pending_s: number | null; version_skew: number }
 export interface CoverageSiteRow { cluster: string; signal: string; node: string | null; state: string; privilege: string | null; acl_path: string | null; message: string | null; last_try: number; last_ok: number | null; token_id: string | null; grant_command: string | null }
 
@@ -39,6 +40,8 @@ export interface HealthSiteRows {
   certificates: CertificateSiteRow[];
   software: SoftwareSiteRow[];
   coverage: CoverageSiteRow[];
+  /** Proxmox Backup Server groups and datastore coverage (#15, optional PBS). */
+  pbs?: PbsSiteRows;
 }
 
 async function q<T>(db: Kysely<Database>, text: string): Promise<T[]> {
@@ -60,9 +63,13 @@ export async function readHealthSite(db: Kysely<Database>): Promise<HealthSiteRo
     q<CephSiteRow>(db, 'select cluster, health, checks, osds, osds_up, osds_in, pgs, used_fraction, ts from v_ceph_latest order by cluster'),
     q<CephPoolSiteRow>(db, 'select cluster, pool, size, min_size, bytes_used, percent_used from v_ceph_pool_latest order by cluster, pool'),
     q<ReplicationSiteRow>(db, 'select cluster, job_id, guest, source, target, schedule, last_sync, sync_age_s, duration_s, fail_count, error, failing from v_replication_latest order by cluster, job_id'),
-    q<CertificateSiteRow>(db, 'select cluster, node, filename, subject, issuer, notafter, expires_in_s, fingerprint from v_certificate_latest order by cluster, node, filename'),
+    q<CertificateSiteRow>(db, 'select cluster, node, filename, source, subject, issuer, notafter, expires_in_s, fingerprint from v_certificate_latest order by cluster, node, filename'),
     q<SoftwareSiteRow>(db, 'select cluster, node, running_kernel, newest_kernel, manager_version, pve_version, reboot_required, reboot_required_since, reboot_pending_s, version_skew from v_node_software order by cluster, node'),
     q<CoverageSiteRow>(db, 'select cluster, signal, node, state, privilege, acl_path, message, last_try, last_ok, token_id, grant_command from v_health_coverage order by cluster, signal, node'),
   ]);
-  return { backupGuests, backupJobs, excludedVolumes, disks, zfs, thin, ha, haServices, haNodes, ceph, cephPools, replication, certificates, software, coverage };
+  const pbs = {
+    groups: await q<PbsGroupSiteRow>(db, 'select server, store, backup_type, backup_id, last_backup, backup_count, last_size_bytes, verify_state, owner, age_s from v_pbs_group order by server, store, backup_type, backup_id'),
+    coverage: await q<PbsCoverageSiteRow>(db, 'select server, store, state, message, token_id, last_ok, grant_command from v_pbs_coverage order by server, store'),
+  };
+  return { backupGuests, backupJobs, excludedVolumes, disks, zfs, thin, ha, haServices, haNodes, ceph, cephPools, replication, certificates, software, coverage, pbs };
 }

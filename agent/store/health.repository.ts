@@ -30,13 +30,22 @@ export function guestRpo(cluster: string, vmid: number, jobRpo: number | null, o
 
 /** Writes one cluster's health batch in one transaction; a cluster never stored is skipped. */
 export async function writeHealthBatch(db: Kysely<Database>, batch: HealthBatch, opts: HealthWriteOptions = {}): Promise<void> {
-  if (!batch.results.length) return;
+  if (!batch.results.length && !batch.handshake?.length) return;
   await db.transaction().execute(async (trx) => {
     const cid = await getClusterId(trx, batch.cluster);
     if (cid === undefined) return;
     for (const r of batch.results) {
       await writeCoverage(trx, cid, batch.ts, r, batch.tokenId ?? null);
       if (r.state === 'ok') await writeResult(trx, cid, batch.cluster, batch.ts, r, opts);
+    }
+    // the TLS handshake's certificate, beside the API's rows of the node (v_certificate_latest picks)
+    for (const h of batch.handshake ?? []) {
+      const c = h.row;
+      await sql`delete from node_certificates where cluster_id = ${cid} and node = ${h.node} and source = 'handshake'`.execute(trx);
+      await sql`insert into node_certificates (cluster_id, node, filename, source, subject, issuer, notbefore, notafter, fingerprint, san, last_seen)
+        values (${cid}, ${h.node}, ${c.filename}, 'handshake', ${c.subject}, ${c.issuer}, ${i(c.notbefore)}, ${i(c.notafter)}, ${c.fingerprint}, ${c.san}, ${batch.ts})
+        on conflict (cluster_id, node, filename) do update set source = excluded.source, subject = excluded.subject, issuer = excluded.issuer,
+          notbefore = excluded.notbefore, notafter = excluded.notafter, fingerprint = excluded.fingerprint, san = excluded.san, last_seen = excluded.last_seen`.execute(trx);
     }
   });
 }

@@ -6,7 +6,7 @@
 // - noRoute595: like timeout596 with `595 No route to host` (pveproxy cannot reach the node while
 //   corosync still lists it online: its pveproxy is down, a firewall drops port 8006).
 // - taskFail: the next task of guest `vmid` in the cluster fails.
-// - everything else (auth401, error500, hang, malformed, latency, certChanged): requests arriving
+// - everything else (auth401, forbidden403, error500, hang, malformed, latency, certChanged): requests arriving
 //   at that node's endpoint (without node: at every endpoint of the cluster).
 // `path` narrows a fault to requests whose path (after /api2/json) matches the RegExp, or
 // equals the string or the route template.

@@ -95,6 +95,11 @@ export async function handleRequest(d: EndpointDeps, req: IncomingMessage, res: 
     return;
   }
   const withMessage = d.world.profile.errorMessage;
+  const forbidden = faults.find((f) => f.kind === 'forbidden403');
+  if (forbidden) {
+    sendError(res, new SimHttpError(403, `Permission check failed (${forbidden.path}, ${forbidden.privilege})`), withMessage);
+    return;
+  }
   const err500 = faults.find((f) => f.kind === 'error500');
   if (err500) {
     sendError(res, new SimHttpError(500, err500.message), withMessage);

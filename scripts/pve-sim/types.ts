@@ -11,6 +11,8 @@ export type Fault =
   | { kind: 'noRoute595' }
   | { kind: 'auth401'; delayMs?: number }
   | { kind: 'error500'; message: string }
+  /** Proxmox's 403 status line for a privilege the token lacks ("Permission check failed (path, priv)"). */
+  | { kind: 'forbidden403'; path: string; privilege: string }
   | { kind: 'hang' }
   | { kind: 'malformed' }
   | { kind: 'latency'; ms: number }

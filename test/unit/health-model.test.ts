@@ -16,7 +16,7 @@ describe('buildBackupsPage', () => {
   it('orders never, overdue (most overdue first), no job, ok; counts each; links each guest', () => {
     const m = buildBackupsPage(rows({ backupGuests: [guest(1, 'ok', 10, 100), guest(2, 'overdue', 200, 100), guest(3, 'never', null, 100), guest(4, 'no_job', 50, null), guest(5, 'overdue', 500, 100)] }), (c, v) => `g/${c}/${v}.html`);
     expect(m.rows.map((r) => r.vmid)).toEqual([3, 5, 2, 4, 1]);
-    expect(m.counts).toEqual({ ok: 1, overdue: 2, never: 1, no_job: 1 });
+    expect(m.counts).toEqual({ ok: 1, overdue: 2, never: 1, no_job: 1, unknown: 0 });
     expect(m.notInJob).toEqual([{ href: 'g/c1/4.html', cluster: 'c1', vmid: 4, name: 'g4', node: 'n1' }]);
     expect(m.rows[0]).toMatchObject({ level: 'bad', statusText: 'never backed up', href: 'g/c1/3.html' });
   });
@@ -30,7 +30,7 @@ describe('stable models: pages are not rebuilt every cycle because ages moved', 
     expect(at(7200 + 60)).not.toBe(at(10_800 + 60));
     const repl = (age: number, expires: number): HealthSiteRows => rows({
       replication: [{ cluster: 'c1', job_id: '100-0', guest: 100, source: 'n1', target: 'n2', schedule: '*/15', last_sync: 5000, sync_age_s: age, duration_s: 2, fail_count: 0, error: null, failing: 0 }],
-      certificates: [{ cluster: 'c1', node: 'n1', filename: 'pve-ssl.pem', subject: null, issuer: null, notafter: 9_000_000, expires_in_s: expires, fingerprint: null }],
+      certificates: [{ cluster: 'c1', node: 'n1', filename: 'pve-ssl.pem', source: 'api', subject: null, issuer: null, notafter: 9_000_000, expires_in_s: expires, fingerprint: null }],
     });
     expect(JSON.stringify(buildHealthSection(repl(60, 8_000_000), 'c1'))).toBe(JSON.stringify(buildHealthSection(repl(120, 7_999_940), 'c1')));
   });
