@@ -56,6 +56,11 @@ export interface CollectOptions {
    * after their cluster's first fill (older samples arriving after newer ones would be ignored).
    */
   pending?: ClusterSnapshot[];
+  /**
+   * After a restart: samples up to this ts of the cluster's guests are already in published raw
+   * chunks, so the first fill of the cache reads only what came after (0: read the whole window).
+   */
+  publishedUpTo?: (cluster: string, vmids: number[]) => number;
 }
 
 /** Reads inventory, tops up the recent-sample cache and reads activity for a build at nowSec. */
@@ -73,10 +78,12 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   } else guests = await queryGuests(db);
   const windowFrom = nowSec - RAW_WINDOW_SECONDS;
   for (const c of clusters) {
-    const after = Math.max(cache.watermark(c.id), windowFrom - 1);
+    const first = cache.watermark(c.id) === 0;
+    const published = first && opts.publishedUpTo ? opts.publishedUpTo(c.name, guests.filter((g) => g.cluster_id === c.id).map((g) => g.vmid)) : 0;
+    const after = Math.max(cache.watermark(c.id), windowFrom - 1, published);
     if (c.last_sample_ts === null || c.last_sample_ts <= after) continue;
     // The first fill (after a start) reads the hour packed per guest: several times cheaper.
-    if (cache.watermark(c.id) !== 0) cache.add(c.id, await queryGuestSamples(db, c.id, '>', after));
+    if (!first) cache.add(c.id, await queryGuestSamples(db, c.id, '>', after));
     else cache.addPacked(c.id, await queryPackedGuestSamples(db, c.id, after));
   }
   // Snapshots recorded before the clusters' ids were known go in after their cluster's first fill.
