@@ -3,6 +3,7 @@
 //   TMPDIR=/work/bench-ext4/engine node --max-semi-space-size=2 --heap-growing-percent=20 --cpu-prof --import tsx scripts/bench/site-profile.ts 1000 6
 import { createLogger } from '../../agent/log/logger.ts';
 import { createSiteBuilder } from '../../agent/site/site-builder.ts';
+import { fsWriter, type SiteWriter } from '../../agent/site/publish.ts';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { makeSynthetic } from './site.bench.ts';
@@ -33,7 +34,22 @@ const dumpSql = (label: string) => {
   sqlMs.clear();
 };
 const log = createLogger({ level: 'info' });
-const mk = () => createSiteBuilder({ db: syn.store.db, log, now: () => clock, outDir: `${syn.dir}/site`, config: { pollIntervalSeconds: 60, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } } });
+// WRITES=1: bytes written per kind of file, per build.
+const written = new Map<string, number>();
+const writer: SiteWriter = {
+  ...fsWriter,
+  writeFile(p, d) {
+    const kind = p.replace(/^.*\/(releases\/\d+|trees\/[^/]+\/[^/]+|state)\//, '').replace(/\d+/g, 'N');
+    written.set(kind, (written.get(kind) ?? 0) + (typeof d === 'string' ? Buffer.byteLength(d) : d.length));
+    return fsWriter.writeFile(p, d);
+  },
+};
+const dumpWrites = () => {
+  if (!process.env.WRITES) return;
+  console.log([...written].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => `${k} ${Math.round(v / 1024)}K`).join(' | '));
+  written.clear();
+};
+const mk = () => createSiteBuilder({ writer, db: syn.store.db, log, now: () => clock, outDir: `${syn.dir}/site`, config: { pollIntervalSeconds: 60, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } } });
 const b = mk();
 await b.build();
 dumpSql('full');
@@ -49,6 +65,7 @@ for (let k = 0; k < cycles; k++) {
   b.record(syn.cycle(clock / 1000));
   await b.build();
   dumpSql(`cycle ${k}`);
+  dumpWrites();
 }
 await b.stop();
 const r = mk();
