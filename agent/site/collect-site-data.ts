@@ -9,7 +9,7 @@ import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { RecentCache } from './recent-cache.ts';
 import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
-import { collectFidelityData, type FidelityData } from './fidelity.query.ts';
+import { collectFidelityData, type FidelityData } from '../store/site-fidelity.repository.ts';
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
