@@ -6,7 +6,7 @@ import type { Fleet, GuestNow } from './build-fleet-model.ts';
 import { guestsSignature, queryClusters, queryGuests, queryNodes, queryStorages, type GuestRow } from '../store/site-inventory.repository.ts';
 import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawNodeSample } from '../store/site-samples.repository.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
-import type { RecentCache } from './recent-cache.ts';
+import { valueAt, type RecentCache, type WindowColumn } from './recent-cache.ts';
 import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { collectFidelityData, type FidelityData } from '../store/site-fidelity.repository.ts';
@@ -97,12 +97,14 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   const now = new Map<string, GuestNow>();
   for (const g of guests) {
     const w = cache.get(g.cluster_id, g.vmid);
-    if (!w) continue;
-    const k = w.ts.length - 1;
-    if (w.ts[k] !== lastTs.get(g.cluster_id)) continue;
+    if (!w || w.n === 0) continue;
+    const k = w.n - 1;
+    const ts = valueAt(w, 'ts', k)!;
+    if (ts !== lastTs.get(g.cluster_id)) continue;
+    const at = (c: WindowColumn) => valueAt(w, c, k);
     now.set(`${g.cluster_id}/${g.vmid}`, {
-      ts: w.ts[k]!, cpu: w.cpu[k]!, mem: w.mem[k]!, disk: w.disk[k]!, uptime: w.uptime[k]!,
-      netin: w.ni[k]!, netout: w.no[k]!, diskread: w.dr[k]!, diskwrite: w.dw[k]!,
+      ts, cpu: at('cpu'), mem: at('mem'), disk: at('disk'), uptime: at('uptime'),
+      netin: at('ni'), netout: at('no'), diskread: at('dr'), diskwrite: at('dw'),
     });
   }
   const since24h = nowSec - 86_400;

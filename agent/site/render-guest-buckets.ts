@@ -140,7 +140,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       let live = '';
       for (const g of guests) {
         const w = ctx.cache.get(g.cluster_id, g.vmid);
-        if (w && w.ts.length) {
+        if (w && w.n) {
           const liveSeries = encodeWindow(w, parts[partOf(g.vmid)]!.rawCut + 1);
           if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
         }
@@ -239,7 +239,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       const rawCut = parts[partOf(g.vmid)]!.rawCut;
       const w = ctx.cache.get(g.cluster_id, g.vmid);
       const now = data.now.get(`${g.cluster_id}/${g.vmid}`);
-      if (w && w.ts.length) {
+      if (w && w.n) {
         const liveSeries = encodeWindow(w, rawCut + 1);
         if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
       }
