@@ -193,7 +193,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       let relist = d.raw || newGuests;
       const dayPath = ([from, to]: [number, number]) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.dayChunkName(p, from, to));
       let freshDay: [number, number] | null = null;
-      if (d.day || newGuests || st.dayCut === 0) {
+      if (d.day || newGuests || st.day === 0) {
         freshDay = await emitDayChunk(ctx, cluster.id, guests, P, p, st, (c, body) => ctx.emit(dayPath(c), body));
         if (freshDay) relist = true;
         st.day = nowSec;
