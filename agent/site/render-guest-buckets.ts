@@ -54,6 +54,12 @@ export interface GuestRenderContext {
   /** Ignore the schedule and render everything (first build, to-memory builds). */
   full: boolean;
   keep: typeof KEEP;
+  /**
+   * Parts ("<cluster>/<bucket>/<part>") whose day chunks this process has written. A part's first
+   * day turn after a start rewrites its whole 24 h in one chunk: rows stored meanwhile with older
+   * timestamps (the backfill after an outage) would otherwise never reach the day chunks.
+   */
+  dayWritten: Set<string>;
   /** A bucket's files are all emitted (given one of its paths): the publisher may write them now. */
   flush?: (path: string) => Promise<void>;
   /** The bucket (given one of its paths) is as in the live release: nothing of it was emitted. */
@@ -194,6 +200,12 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       const dayPath = ([from, to]: [number, number]) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.dayChunkName(p, from, to));
       let freshDay: [number, number] | null = null;
       if (d.day || newGuests || st.day === 0) {
+        const partKey = `${stateKey}/${p}`;
+        if (!ctx.dayWritten.has(partKey)) {
+          st.dayCut = 0;
+          st.dayChunks = [];
+          ctx.dayWritten.add(partKey);
+        }
         freshDay = await emitDayChunk(ctx, cluster.id, guests, P, p, st, (c, body) => ctx.emit(dayPath(c), body));
         if (freshDay) relist = true;
         st.day = nowSec;

@@ -90,6 +90,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   let { buckets: states, nodeRoll, nodePages, pageDigests } = emptySiteState();
   let clusterIds = new Map<string, number>();
   const pending: ClusterSnapshot[] = [];
+  const dayWritten = new Set<string>();
   let running = false;
 
   function record(snapshots: ClusterSnapshot[]): void {
@@ -187,7 +188,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       // alerts (#16): alerts.html and the Atom feeds, from the alert engine's own models and renderers
       await emitAlertPages({ db, frame, render, emit, clusters: data.clusters.map((c) => c.name), nowSec, standing: config.alerts?.silences ?? [] });
       const guests = await renderGuestBuckets({
-        db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP,
+        db, data, cache, frame, render, emit, has, states, periods, full, keep: KEEP, dayWritten,
         ...(rel && { flush: (p: string) => rel.flushUnit(p), keepUnit: (p: string) => rel.keepUnit(p) }),
       });
       pages += guests.pages;
