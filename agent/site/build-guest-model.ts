@@ -110,11 +110,11 @@ export function guestAnnotations(tasks: TaskRow[], actions: ActionRow[]): Array<
 }
 
 /** The per-guest JSON: inventory, current values as of its last refresh, recent activity, raw series. */
-export function buildGuestJson(i: GuestInput, rawChunks: string[]): string {
+export function buildGuestJson(i: GuestInput, rawChunks: string[], dayChunks: string[]): string {
   const g = i.guest;
   const n = i.now;
   const doc = {
-    v: 1,
+    v: 2,
     cluster: i.cluster,
     vmid: g.vmid,
     name: g.name,
@@ -132,7 +132,7 @@ export function buildGuestJson(i: GuestInput, rawChunks: string[]): string {
     current: n ? { cpu: n.cpu === null ? null : Math.round(n.cpu * 1000) / 1000, mem: n.mem, disk: n.disk, netin: n.netin, netout: n.netout, diskread: n.diskread, diskwrite: n.diskwrite, uptime: n.uptime } : null,
     files: {
       raw: rawChunks,
-      day: i.hasDay ? `${g.vmid}.day.json` : null,
+      day: dayChunks,
       long: i.hasLong ? `${g.vmid}.long.json` : null,
       live: `../../../${paths.live(i.cluster, bucketOf(g.vmid))}`,
     },

@@ -6,10 +6,10 @@ import type { Fleet, GuestNow } from './build-fleet-model.ts';
 import { guestsSignature, queryClusters, queryGuests, queryNodes, queryStorages, type GuestRow } from '../store/site-inventory.repository.ts';
 import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawNodeSample } from '../store/site-samples.repository.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
-import type { RecentCache } from './recent-cache.ts';
+import { valueAt, type RecentCache, type WindowColumn } from './recent-cache.ts';
 import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
-import { collectFidelityData, type FidelityData } from './fidelity.query.ts';
+import { collectFidelityData, type FidelityData } from '../store/site-fidelity.repository.ts';
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
@@ -56,6 +56,11 @@ export interface CollectOptions {
    * after their cluster's first fill (older samples arriving after newer ones would be ignored).
    */
   pending?: ClusterSnapshot[];
+  /**
+   * After a restart: samples up to this ts of the cluster's guests are already in published raw
+   * chunks, so the first fill of the cache reads only what came after (0: read the whole window).
+   */
+  publishedUpTo?: (cluster: string, vmids: number[]) => number;
 }
 
 /** Reads inventory, tops up the recent-sample cache and reads activity for a build at nowSec. */
@@ -73,10 +78,12 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   } else guests = await queryGuests(db);
   const windowFrom = nowSec - RAW_WINDOW_SECONDS;
   for (const c of clusters) {
-    const after = Math.max(cache.watermark(c.id), windowFrom - 1);
+    const first = cache.watermark(c.id) === 0;
+    const published = first && opts.publishedUpTo ? opts.publishedUpTo(c.name, guests.filter((g) => g.cluster_id === c.id).map((g) => g.vmid)) : 0;
+    const after = Math.max(cache.watermark(c.id), windowFrom - 1, published);
     if (c.last_sample_ts === null || c.last_sample_ts <= after) continue;
     // The first fill (after a start) reads the hour packed per guest: several times cheaper.
-    if (cache.watermark(c.id) !== 0) cache.add(c.id, await queryGuestSamples(db, c.id, '>', after));
+    if (!first) cache.add(c.id, await queryGuestSamples(db, c.id, '>', after));
     else cache.addPacked(c.id, await queryPackedGuestSamples(db, c.id, after));
   }
   // Snapshots recorded before the clusters' ids were known go in after their cluster's first fill.
@@ -90,12 +97,14 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   const now = new Map<string, GuestNow>();
   for (const g of guests) {
     const w = cache.get(g.cluster_id, g.vmid);
-    if (!w) continue;
-    const k = w.ts.length - 1;
-    if (w.ts[k] !== lastTs.get(g.cluster_id)) continue;
+    if (!w || w.n === 0) continue;
+    const k = w.n - 1;
+    const ts = valueAt(w, 'ts', k)!;
+    if (ts !== lastTs.get(g.cluster_id)) continue;
+    const at = (c: WindowColumn) => valueAt(w, c, k);
     now.set(`${g.cluster_id}/${g.vmid}`, {
-      ts: w.ts[k]!, cpu: w.cpu[k]!, mem: w.mem[k]!, disk: w.disk[k]!, uptime: w.uptime[k]!,
-      netin: w.ni[k]!, netout: w.no[k]!, diskread: w.dr[k]!, diskwrite: w.dw[k]!,
+      ts, cpu: at('cpu'), mem: at('mem'), disk: at('disk'), uptime: at('uptime'),
+      netin: at('ni'), netout: at('no'), diskread: at('dr'), diskwrite: at('dw'),
     });
   }
   const since24h = nowSec - 86_400;

@@ -2,7 +2,7 @@
 // encoding of the in-memory raw window. The browser merges the sources of a range (coarse
 // first, then finer points after the coarse series ends) — see site-templates/assets/site.js.
 import type { EncodedSeries } from '../store/site-series.repository.ts';
-import { WINDOW_METRICS, type GuestWindow } from './recent-cache.ts';
+import { WINDOW_METRICS, column, type GuestWindow } from './recent-cache.ts';
 
 export const MAX_POINTS = 600;
 
@@ -94,8 +94,9 @@ export function kib(x: number | null | undefined): string {
   return sig3(x === null || x === undefined ? null : x / 1024);
 }
 
-const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number | null) => string> = {
-  cpu: (x) => sig3(x === null ? null : x * 100),
+/** Raw values are NaN where missing: each encoder prints a non-finite value as null. */
+const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number) => string> = {
+  cpu: (x) => sig3(x * 100),
   mem: mib,
   disk: mib,
   ni: kib,
@@ -108,17 +109,15 @@ const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number | null) => 
 export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string | null {
   let a = 0;
   let b = 0;
-  if (w) {
-    // Windows are short and time-ordered: scan from the end.
-    b = w.ts.length;
-    while (b > 0 && w.ts[b - 1]! >= until) b--;
-    a = b;
-    while (a > 0 && w.ts[a - 1]! >= from) a--;
-  }
+  const ts = w ? column(w, 'ts') : new Float64Array(0);
+  // Windows are short and time-ordered: scan from the end.
+  b = ts.length;
+  while (b > 0 && ts[b - 1]! >= until) b--;
+  a = b;
+  while (a > 0 && ts[a - 1]! >= from) a--;
   const n = b - a;
   // "Empty" is decided here, on the samples: the caller leaves the guest out of the file.
   if (!w || n === 0) return null;
-  const ts = w.ts;
   const t0 = ts[a]!;
   // Samples a poll interval apart (the usual case) are stored as a step and a count only.
   const step = n > 1 ? ts[a + 1]! - t0 : 1;
@@ -131,7 +130,7 @@ export function encodeWindow(w: GuestWindow | undefined, from: number, until = I
     out += ']';
   }
   for (const m of WINDOW_METRICS) {
-    const col = w[m];
+    const col = column(w, m);
     const enc = RAW_ENCODE[m];
     let body = '';
     let nonZero = false;

@@ -4,20 +4,49 @@
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { PackedColumn, PackedGuestSamples, RawGuestSample } from '../store/site-samples.repository.ts';
 
-/** Columns kept per guest: parallel arrays, oldest first. */
+/**
+ * One guest's samples, oldest first: `n` samples in column-major order in one Float64Array of
+ * `cap` samples per column (WINDOW_COLUMNS order), NaN where a value is missing. Numbers in plain
+ * arrays were ~6 million boxed heap numbers at 10,000 guests, which every major GC had to mark
+ * (a third of an ordinary cycle's time went to GC under the unit's flags); a typed array is one
+ * object per guest and its numbers live outside the scanned heap.
+ */
 export interface GuestWindow {
-  ts: number[];
-  cpu: Array<number | null>;
-  mem: Array<number | null>;
-  disk: Array<number | null>;
-  ni: Array<number | null>;
-  no: Array<number | null>;
-  dr: Array<number | null>;
-  dw: Array<number | null>;
-  uptime: Array<number | null>;
+  n: number;
+  cap: number;
+  data: Float64Array;
 }
 
 export const WINDOW_METRICS = ['cpu', 'mem', 'disk', 'ni', 'no', 'dr', 'dw'] as const;
+export const WINDOW_COLUMNS = ['ts', ...WINDOW_METRICS, 'uptime'] as const;
+export type WindowColumn = (typeof WINDOW_COLUMNS)[number];
+const COL = Object.fromEntries(WINDOW_COLUMNS.map((c, k) => [c, k])) as Record<WindowColumn, number>;
+const WIDTH = WINDOW_COLUMNS.length;
+/** Room for the window (65 min) plus the pruning slack (10 min) at one sample a minute. */
+const INITIAL_CAP = 80;
+
+/** The `n` values of one column (a view, not a copy). */
+export function column(w: GuestWindow, c: WindowColumn): Float64Array {
+  const o = COL[c] * w.cap;
+  return w.data.subarray(o, o + w.n);
+}
+
+/** A stored value: NaN (missing) as null. */
+export function valueAt(w: GuestWindow, c: WindowColumn, k: number): number | null {
+  const x = w.data[COL[c] * w.cap + k]!;
+  return Number.isNaN(x) ? null : x;
+}
+
+function newWindow(cap: number): GuestWindow {
+  return { n: 0, cap, data: new Float64Array(cap * WIDTH) };
+}
+
+function grow(w: GuestWindow, cap: number) {
+  const data = new Float64Array(cap * WIDTH);
+  for (let c = 0; c < WIDTH; c++) data.set(w.data.subarray(c * w.cap, c * w.cap + w.n), c * cap);
+  w.data = data;
+  w.cap = cap;
+}
 
 export interface RecentCache {
   /** Adds samples; rows at or before a guest's newest ts are ignored (idempotent). */
@@ -44,18 +73,20 @@ export function createRecentCache(): RecentCache {
   function push(clusterId: number, r: RawGuestSample) {
     const k = key(clusterId, r.vmid);
     let w = windows.get(k);
-    if (!w) windows.set(k, (w = { ts: [], cpu: [], mem: [], disk: [], ni: [], no: [], dr: [], dw: [], uptime: [] }));
-    const last = w.ts[w.ts.length - 1];
-    if (last !== undefined && r.ts <= last) return;
-    w.ts.push(r.ts);
-    w.cpu.push(r.cpu);
-    w.mem.push(r.mem);
-    w.disk.push(r.disk);
-    w.ni.push(r.netin_bps);
-    w.no.push(r.netout_bps);
-    w.dr.push(r.diskread_bps);
-    w.dw.push(r.diskwrite_bps);
-    w.uptime.push(r.uptime);
+    if (!w) windows.set(k, (w = newWindow(INITIAL_CAP)));
+    if (w.n > 0 && r.ts <= w.data[w.n - 1]!) return;
+    if (w.n === w.cap) grow(w, w.cap * 2);
+    const { data, cap, n } = w;
+    data[n] = r.ts;
+    data[COL.cpu * cap + n] = r.cpu ?? NaN;
+    data[COL.mem * cap + n] = r.mem ?? NaN;
+    data[COL.disk * cap + n] = r.disk ?? NaN;
+    data[COL.ni * cap + n] = r.netin_bps ?? NaN;
+    data[COL.no * cap + n] = r.netout_bps ?? NaN;
+    data[COL.dr * cap + n] = r.diskread_bps ?? NaN;
+    data[COL.dw * cap + n] = r.diskwrite_bps ?? NaN;
+    data[COL.uptime * cap + n] = r.uptime ?? NaN;
+    w.n = n + 1;
     if (r.ts > (marks.get(clusterId) ?? 0)) marks.set(clusterId, r.ts);
   }
 
@@ -63,9 +94,7 @@ export function createRecentCache(): RecentCache {
   function cutFrom(clusterId: number, ts: number) {
     for (const [k, w] of windows) {
       if (Math.floor(k / 1_000_000_000) !== clusterId) continue;
-      let n = w.ts.length;
-      while (n > 0 && w.ts[n - 1]! >= ts) n--;
-      for (const col of ['ts', 'uptime', ...WINDOW_METRICS] as const) w[col].length = n;
+      while (w.n > 0 && w.data[w.n - 1]! >= ts) w.n--;
     }
     marks.set(clusterId, ts - 1);
   }
@@ -78,8 +107,14 @@ export function createRecentCache(): RecentCache {
     addPacked(clusterId, rows) {
       for (const r of rows) {
         const ts = nums(r.ts) as number[];
-        // Take the parsed columns as they are: no per-sample object.
-        windows.set(key(clusterId, r.vmid), { ts, uptime: nums(r.uptime), cpu: nums(r.cpu), mem: nums(r.mem), disk: nums(r.disk), ni: nums(r.ni), no: nums(r.no), dr: nums(r.dr), dw: nums(r.dw) });
+        const w = newWindow(Math.max(INITIAL_CAP, ts.length + 16));
+        for (const c of WINDOW_COLUMNS) {
+          const vals = nums(r[c]);
+          const o = COL[c] * w.cap;
+          for (let k = 0; k < vals.length; k++) w.data[o + k] = vals[k] ?? NaN;
+        }
+        w.n = ts.length;
+        windows.set(key(clusterId, r.vmid), w);
         const last = ts[ts.length - 1];
         if (last !== undefined && last > (marks.get(clusterId) ?? 0)) marks.set(clusterId, last);
       }
@@ -105,13 +140,14 @@ export function createRecentCache(): RecentCache {
       lastPrune = from;
       for (const [k, w] of windows) {
         let n = 0;
-        while (n < w.ts.length && w.ts[n]! < from) n++;
+        while (n < w.n && w.data[n]! < from) n++;
         if (n === 0) continue;
-        if (n === w.ts.length) {
+        if (n === w.n) {
           windows.delete(k);
           continue;
         }
-        for (const col of ['ts', 'uptime', ...WINDOW_METRICS] as const) w[col].splice(0, n);
+        for (let c = 0; c < WIDTH; c++) w.data.copyWithin(c * w.cap, c * w.cap + n, c * w.cap + w.n);
+        w.n -= n;
       }
     },
   };

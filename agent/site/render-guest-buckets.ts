@@ -25,6 +25,10 @@ export interface PartState extends BucketRoll {
   rawCut: number;
   /** The part's published raw chunks, oldest first: [from, to] (inclusive), covering the last hour. */
   chunks: Array<[number, number]>;
+  /** Newest 5-minute point in the part's day chunks (0: none yet). */
+  dayCut: number;
+  /** The part's published day chunks (5-minute tier), oldest first, covering the last 24 h. */
+  dayChunks: Array<[number, number]>;
 }
 
 export interface BucketState {
@@ -50,6 +54,12 @@ export interface GuestRenderContext {
   /** Ignore the schedule and render everything (first build, to-memory builds). */
   full: boolean;
   keep: typeof KEEP;
+  /**
+   * Parts ("<cluster>/<bucket>/<part>") whose day chunks this process has written. A part's first
+   * day turn after a start rewrites its whole 24 h in one chunk: rows stored meanwhile with older
+   * timestamps (the backfill after an outage) would otherwise never reach the day chunks.
+   */
+  dayWritten: Set<string>;
   /** A bucket's files are all emitted (given one of its paths): the publisher may write them now. */
   flush?: (path: string) => Promise<void>;
   /** The bucket (given one of its paths) is as in the live release: nothing of it was emitted. */
@@ -65,6 +75,8 @@ export interface GuestRenderResult {
 const ACTIVITY_DAYS = 30;
 /** Raw history kept in a part's chunks: the 1 h range (the 24 h file covers older). */
 const JSON_RAW_SECONDS = 3600;
+/** History kept in a part's day chunks: the 24 h range. */
+const DAY_SECONDS = SOURCE_TIERS.day.seconds;
 
 /** Renders all guest buckets; returns the bucket states to commit once publishing succeeded. */
 export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<GuestRenderResult> {
@@ -122,7 +134,8 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       dues.push(ctx.full
         ? { raw: true, html: true, day: true, long: true }
         : dueFor({ nowSec, intervalSeconds: frame.pollIntervalSeconds, index: bucketIndex.get(bkey)! * P + p, count: bucketCount.get(cluster.id)! * P, last: lp, changed, periods: ctx.periods }));
-      parts.push(lp ? { ...lp } : { raw: 0, html: 0, day: 0, long: 0, rawCut: 0, chunks: [] });
+      // A bucket that gained a guest starts its day chunks over (the new guest's older points).
+      parts.push(lp && !newGuests ? { ...lp } : { raw: lp?.raw ?? 0, html: lp?.html ?? 0, day: 0, long: lp?.long ?? 0, rawCut: lp?.rawCut ?? 0, chunks: lp?.chunks ?? [], dayCut: 0, dayChunks: [] });
     }
     const next: BucketState = { digest, vmids, parts };
     const anyDue = (kind: keyof BucketRoll) => dues.some((d) => d[kind]);
@@ -133,7 +146,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       let live = '';
       for (const g of guests) {
         const w = ctx.cache.get(g.cluster_id, g.vmid);
-        if (w && w.ts.length) {
+        if (w && w.n) {
           const liveSeries = encodeWindow(w, parts[partOf(g.vmid)]!.rawCut + 1);
           if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
         }
@@ -149,7 +162,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     let act: { tasks: TaskRow[]; actions: ActionRow[] } = { tasks: [], actions: [] };
     if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
 
-    const tiers = async (kind: 'day' | 'long'): Promise<Map<string, string> | null> => {
+    const tiers = async (kind: 'long'): Promise<Map<string, string> | null> => {
       const wanted = anyDue(kind) || newGuests;
       if (!wanted) return null;
       const lo = guests[0]!.vmid;
@@ -157,11 +170,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       // Read only the parts whose file is due (a bucket that gained a guest refreshes all).
       const part = newGuests ? undefined : { parts: P, due: dues.flatMap((d, p) => (d[kind] ? [p] : [])) };
       const out = new Map<string, string>();
-      if (kind === 'day') {
-        const s = SOURCE_TIERS.day;
-        const from = alignDown(nowSec - s.seconds, s.group);
-        for (const e of await queryGuestTierSeries(ctx.db, cluster.id, lo, hi, { tier: s.tier, from, group: s.group }, part)) out.set(e.key, seriesJson(e));
-      } else {
+      {
         const series: Record<string, Map<string, EncodedSeries>> = {};
         for (const src of ['long.w', 'long.m', 'long.y'] as const) {
           const s = SOURCE_TIERS[src];
@@ -178,14 +187,33 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       }
       return out;
     };
-    const day = await tiers('day');
     const long = await tiers('long');
     // A part's tier file is refreshed when that part is due (or the bucket gained a guest).
-    const tierFor = (kind: 'day' | 'long', fresh: Map<string, string> | null, vmid: number) => (fresh && (newGuests || dues[partOf(vmid)]![kind]) ? fresh : null);
+    const tierFor = (kind: 'long', fresh: Map<string, string> | null, vmid: number) => (fresh && (newGuests || dues[partOf(vmid)]![kind]) ? fresh : null);
+    const listed: boolean[] = [];
     for (let p = 0; p < P; p++) {
       const d = dues[p]!;
       const st = parts[p]!;
-      if (day && (d.day || newGuests)) { st.day = nowSec; rolled.day++; }
+      // The guests' JSON (which lists the part's chunks) is rewritten on the part's raw turn and
+      // whenever a chunk is added; chunks that aged out are unlisted only then (never 404 on a listed one).
+      let relist = d.raw || newGuests;
+      const dayPath = ([from, to]: [number, number]) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.dayChunkName(p, from, to));
+      let freshDay: [number, number] | null = null;
+      if (d.day || newGuests || st.day === 0) {
+        const partKey = `${stateKey}/${p}`;
+        if (!ctx.dayWritten.has(partKey)) {
+          st.dayCut = 0;
+          st.dayChunks = [];
+          ctx.dayWritten.add(partKey);
+        }
+        freshDay = await emitDayChunk(ctx, cluster.id, guests, P, p, st, (c, body) => ctx.emit(dayPath(c), body));
+        if (freshDay) relist = true;
+        st.day = nowSec;
+        rolled.day++;
+      }
+      if (relist) st.dayChunks = st.dayChunks.filter((c) => c === freshDay || (c[1] >= nowSec - DAY_SECONDS && ctx.has(dayPath(c))));
+      for (const c of st.dayChunks) if (c !== freshDay) ctx.emit(dayPath(c), ctx.keep);
+      listed.push(relist);
       if (long && (d.long || newGuests)) { st.long = nowSec; rolled.long++; }
       // Chunks of the live release that aged out of the hour (or are gone) are dropped.
       const chunkPath = ([from, to]: [number, number]) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.rawChunkName(p, from, to));
@@ -219,20 +247,23 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     for (const g of guests) {
       const c = cluster.name;
       const due = dues[partOf(g.vmid)]!;
+      const dayChunks = parts[partOf(g.vmid)]!.dayChunks;
       const rawCut = parts[partOf(g.vmid)]!.rawCut;
       const w = ctx.cache.get(g.cluster_id, g.vmid);
       const now = data.now.get(`${g.cluster_id}/${g.vmid}`);
-      if (w && w.ts.length) {
+      if (w && w.n) {
         const liveSeries = encodeWindow(w, rawCut + 1);
         if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
       }
-      const dayPath = paths.guestSeries(c, g.vmid, 'day');
       const longPath = paths.guestSeries(c, g.vmid, 'long');
-      const hasDay = emitTier(ctx, dayPath, tierFor('day', day, g.vmid), String(g.vmid));
+      const hasDay = dayChunks.length > 0;
       const hasLong = emitTier(ctx, longPath, tierFor('long', long, g.vmid), String(g.vmid));
       const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], hasDay, hasLong, nowSec };
       const jsonPath = paths.guestData(c, g.vmid);
-      if (due.raw || missing(jsonPath)) ctx.emit(jsonPath, buildGuestJson(input, parts[partOf(g.vmid)]!.chunks.map(([a, b]) => paths.rawChunkName(partOf(g.vmid), a, b))));
+      if (listed[partOf(g.vmid)] || missing(jsonPath)) {
+        const p = partOf(g.vmid);
+        ctx.emit(jsonPath, buildGuestJson(input, parts[p]!.chunks.map(([a, b]) => paths.rawChunkName(p, a, b)), dayChunks.map(([a, b]) => paths.dayChunkName(p, a, b))));
+      }
       else ctx.emit(jsonPath, ctx.keep);
       const pagePath = paths.guest(c, g.vmid);
       if (due.html || missing(pagePath)) {
@@ -247,7 +278,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
             live: false,
             pageData: {
               kind: 'guest',
-              files: { raw: `${g.vmid}.json`, day: hasDay ? `${g.vmid}.day.json` : null, long: hasLong ? `${g.vmid}.long.json` : null, live: root + paths.live(c, bucket) },
+              files: { raw: `${g.vmid}.json`, day: null, long: hasLong ? `${g.vmid}.long.json` : null, live: root + paths.live(c, bucket) },
               liveKey: String(g.vmid),
               type: g.type,
               annotations: guestAnnotations(input.tasks, input.actions),
@@ -262,6 +293,32 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     nextStates.set(stateKey, next);
   }
   return { pages, nextStates, rolled };
+}
+
+/**
+ * Writes the part's next day chunk: the 5-minute points after its newest published one (the whole
+ * 24 h the first time). Returns the chunk's [from, to] (to = its newest point), null when the
+ * store had no new point. Chunks are immutable: the name says what they hold.
+ */
+async function emitDayChunk(ctx: GuestRenderContext, clusterId: number, guests: GuestRow[], parts: number, part: number, st: PartState, emit: (c: [number, number], body: string) => void): Promise<[number, number] | null> {
+  const s = SOURCE_TIERS.day;
+  const nowSec = ctx.frame.generatedAt;
+  const from = Math.max(st.dayCut + s.group, alignDown(nowSec - s.seconds, s.group));
+  const series = await queryGuestTierSeries(ctx.db, clusterId, guests[0]!.vmid, guests[guests.length - 1]!.vmid, { tier: s.tier, from, group: s.group }, { parts, due: [part] });
+  let to = 0;
+  let body = '';
+  for (const e of series) {
+    if (e.i === '') continue;
+    const last = from + Number(e.i.slice(e.i.lastIndexOf(',') + 1)) * s.group;
+    if (last > to) to = last;
+    body += `${body ? ',' : ''}"${e.key}":${seriesJson(e)}`;
+  }
+  if (to === 0) return null;
+  const chunk: [number, number] = [from, to];
+  st.dayCut = to;
+  st.dayChunks = [...st.dayChunks, chunk];
+  emit(chunk, `{"v":1,"from":${from},"to":${to},"g":{${body}}}`);
+  return chunk;
 }
 
 /** Emits a tier file: fresh content when queried, KEEP when not due; an emptied file stays (as empty). */

@@ -34,6 +34,8 @@ export const paths = {
   guestSeries: (c: string, vmid: number, tier: 'day' | 'long') => `g/${c}/${bucketOf(vmid)}/${vmid}.${tier}.json`,
   /** Raw samples [from, to] of one part of a bucket: written once, never changed. */
   rawChunkName: (part: number, from: number, to: number) => `r${part}.${from}-${to}.json`,
+  /** 5-minute points [from, to] of one part of a bucket (24 h range): written once, never changed. */
+  dayChunkName: (part: number, from: number, to: number) => `d${part}.${from}-${to}.json`,
   rawChunk: (c: string, vmid: number, name: string) => `g/${c}/${bucketOf(vmid)}/${name}`,
 };
 

@@ -7,6 +7,8 @@ import type { BucketState } from './render-guest-buckets.ts';
 const Part = z.object({
   raw: z.number(), html: z.number(), day: z.number(), long: z.number(), rawCut: z.number(),
   chunks: z.array(z.tuple([z.number(), z.number()])),
+  dayCut: z.number(),
+  dayChunks: z.array(z.tuple([z.number(), z.number()])),
 });
 
 const SiteStateSchema = z.object({

@@ -159,30 +159,32 @@
   }
   /** Loads the files a range needs; resolves to { source: seriesObject }. */
   function loadSources(r) {
-    // A guest's JSON lists the tier files it has (they appear on a staggered schedule): read it first.
+    // A guest's JSON lists its part's chunk files (raw: the last hour; day: the last 24 h): read it first.
     if (page.kind === 'guest' && page.files.raw) {
       return fetchJson(page.files.raw).then(function (doc) {
-        if (doc.files) {
-          if (doc.files.day) page.files.day = doc.files.day;
-          if (doc.files.long) page.files.long = doc.files.long;
-        }
-        // The last hour of raw samples: the part's chunks (oldest first), relative to the JSON.
+        var files = doc.files || {};
+        if (files.long) page.files.long = files.long;
         var base = page.files.raw.replace(/[^/]*$/, '');
-        var names = doc.files && doc.files.raw ? doc.files.raw : [];
-        return Promise.all(names.map(function (n) {
-          return fetchJson(base + n).then(function (c) { return c.g ? c.g[page.liveKey] : null; }).catch(function () { return null; });
-        })).then(function (chunks) {
-          cache.raw = { chunks: chunks };
-          return loadTiers(r, 'raw');
+        var needDay = r.sources.indexOf('day') !== -1;
+        return Promise.all([loadChunks(base, files.raw), needDay ? loadChunks(base, files.day) : null]).then(function (got) {
+          cache.raw = { chunks: got[0] };
+          if (needDay) cache.day = { chunks: got[1] };
+          return loadTiers(r, ['raw', 'day']);
         });
       });
     }
-    return loadTiers(r, null);
+    return loadTiers(r, []);
+  }
+  /** A guest's series out of each chunk (names relative to base, oldest first; a missing one is skipped). */
+  function loadChunks(base, names) {
+    return Promise.all((names || []).map(function (n) {
+      return fetchJson(base + n).then(function (c) { return c.g ? c.g[page.liveKey] : null; }).catch(function () { return null; });
+    }));
   }
   function loadTiers(r, done) {
     var need = {};
     r.sources.forEach(function (s) { need[s.split('.')[0]] = true; });
-    var jobs = Object.keys(need).filter(function (name) { return name !== done; }).map(function (name) {
+    var jobs = Object.keys(need).filter(function (name) { return done.indexOf(name) === -1; }).map(function (name) {
       var url = page.files[name];
       if (!url) return Promise.resolve();
       return fetchJson(url).then(function (doc) { cache[name] = doc; });
@@ -205,7 +207,8 @@
     var nowMs = Date.now();
     var lists = [];
     r.sources.forEach(function (src) {
-      if (src === 'raw' && cache.raw && cache.raw.chunks) cache.raw.chunks.forEach(function (c) { lists.push(decode(c, metric)); });
+      var chunked = cache[src] && cache[src].chunks;
+      if (chunked) chunked.forEach(function (c) { lists.push(decode(c, metric)); });
       else lists.push(decode(sourceSeries(src, key), metric));
     });
     var live = cache.live && page.liveKey && cache.live.g ? cache.live.g[page.liveKey] : null;

@@ -59,6 +59,25 @@ describe('compact numbers', () => {
     expect(encodeWindow(undefined, 0)).toBeNull();
   });
 
+  it('keeps a guest window in typed columns: grows past its capacity, prunes, keeps nulls, cuts at a clock step', () => {
+    const cache = createRecentCache();
+    const row = (ts: number, cpu: number | null) => ({ ts, cluster_id: 1, vmid: 100, uptime: ts, cpu, mem: 1048576, disk: 0, netin_bps: 0, netout_bps: 0, diskread_bps: 0, diskwrite_bps: 0 });
+    // 200 samples: more than the initial room of 80.
+    cache.add(1, Array.from({ length: 200 }, (_, k) => row(60 * (k + 1), k % 50 === 0 ? null : 0.5)));
+    const all = JSON.parse(encodeWindow(cache.get(1, 100), 0)!) as { n: number; cpu: Array<number | null> };
+    expect(all.n).toBe(200);
+    expect(all.cpu.filter((x) => x === null)).toHaveLength(4);
+    expect(all.cpu[1]).toBe(50);
+    cache.prune(60 * 151);
+    expect(JSON.parse(encodeWindow(cache.get(1, 100), 0)!)).toMatchObject({ t0: 60 * 151, n: 50 });
+    // A snapshot stamped at or before the newest sample (a backward clock step) drops the later ones.
+    cache.addSnapshot(1, { cluster: 'c', ts: 60 * 180, endpoint: '', info: { pveName: 'c', quorate: true, nodeCount: 1, pveVersion: '8', pveRelease: '8' }, nodes: [], storages: [], tasks: [], guests: [] });
+    expect(JSON.parse(encodeWindow(cache.get(1, 100), 0)!)).toMatchObject({ t0: 60 * 151, n: 29 });
+    expect(cache.watermark(1)).toBe(60 * 180);
+    cache.addPacked(2, [{ vmid: 7, ts: '[60,120]', uptime: '[1,2]', cpu: '[0.1,null]', mem: '[0,0]', disk: '[0,0]', ni: '[0,0]', no: '[0,0]', dr: '[0,0]', dw: '[0,0]' }]);
+    expect(JSON.parse(encodeWindow(cache.get(2, 7), 0)!)).toEqual({ t0: 60, step: 60, n: 2, cpu: [10, null] });
+  });
+
   it('leaves out gap-free offsets and all-zero metrics of tier series', () => {
     expect(JSON.parse(seriesJson({ t0: 1000, step: 300, i: '0,1,2', metrics: { cpu: '1,2,3', disk: '0,0,null' } }))).toEqual({ t0: 1000, step: 300, n: 3, cpu: [1, 2, 3] });
     expect(JSON.parse(seriesJson({ t0: 1000, step: 300, i: '2,3,5', metrics: { cpu: '1,2,3' } }))).toEqual({ t0: 1600, step: 300, n: 3, i: [0, 1, 3], cpu: [1, 2, 3] });

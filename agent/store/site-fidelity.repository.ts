@@ -1,9 +1,9 @@
-// Collect-stage reads for issue 12 items 2 and 3 (poll errors, PVE 9 pressure/ARC), kept in one
-// function so the hook-up into the site engine is one line.
+// The site's collect-stage reads for issue 12 items 2 and 3 (poll errors, PVE 9 pressure/ARC),
+// in one function so the hook-up into the site engine is one line.
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
-import { recentPollErrors, type PollErrorRow } from '../store/poll-errors.repository.ts';
-import { latestGuestPressure, latestNodePressure, type GuestPressureRow, type NodePressureRow } from '../store/pressure.repository.ts';
+import type { Database } from './schema.ts';
+import { recentPollErrors, type PollErrorRow } from './poll-errors.repository.ts';
+import { latestGuestPressure, latestNodePressure, type GuestPressureRow, type NodePressureRow } from './pressure.repository.ts';
 
 export interface FidelityData {
   /** Newest first. */

@@ -1,0 +1,79 @@
+// Profiling aid (not part of `npm run bench`): one size's full build and a few cycles with the
+// builder's own log lines (phaseMs) on stdout. Run under the unit's flags, e.g.
+//   TMPDIR=/work/bench-ext4/engine node --max-semi-space-size=2 --heap-growing-percent=20 --cpu-prof --import tsx scripts/bench/site-profile.ts 1000 6
+import { createLogger } from '../../agent/log/logger.ts';
+import { createSiteBuilder } from '../../agent/site/site-builder.ts';
+import { fsWriter, type SiteWriter } from '../../agent/site/publish.ts';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { makeSynthetic } from './site.bench.ts';
+
+const [guests = 1000, cycles = 6] = process.argv.slice(2).map(Number);
+const syn = await makeSynthetic(guests);
+syn.store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+let clock = syn.now * 1000;
+// SQL time per statement (PROFILE_SQL=1): which reads a build spends its time in.
+const sqlMs = new Map<string, number>();
+if (process.env.PROFILE_SQL) {
+  const proto = Object.getPrototypeOf(syn.store.sqlite.prepare('SELECT 1')) as Record<string, (...a: unknown[]) => unknown>;
+  for (const m of ['all', 'get', 'run', 'iterate']) {
+    const orig = proto[m]!;
+    proto[m] = function (this: { source: string }, ...a: unknown[]) {
+      const t = performance.now();
+      try { return orig.apply(this, a); } finally {
+        const k = this.source.replace(/\s+/g, ' ').slice(0, 110);
+        sqlMs.set(k, (sqlMs.get(k) ?? 0) + performance.now() - t);
+      }
+    };
+  }
+}
+const dumpSql = (label: string) => {
+  if (!process.env.PROFILE_SQL) return;
+  console.log(`-- SQL ${label}`);
+  for (const [k, v] of [...sqlMs].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(String(Math.round(v)).padStart(6), k);
+  sqlMs.clear();
+};
+const log = createLogger({ level: 'info' });
+// WRITES=1: bytes written per kind of file, per build.
+const written = new Map<string, number>();
+const writer: SiteWriter = {
+  ...fsWriter,
+  writeFile(p, d) {
+    const kind = p.replace(/^.*\/(releases\/\d+|trees\/[^/]+\/[^/]+|state)\//, '').replace(/\d+/g, 'N');
+    written.set(kind, (written.get(kind) ?? 0) + (typeof d === 'string' ? Buffer.byteLength(d) : d.length));
+    return fsWriter.writeFile(p, d);
+  },
+};
+const dumpWrites = () => {
+  if (!process.env.WRITES) return;
+  console.log([...written].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => `${k} ${Math.round(v / 1024)}K`).join(' | '));
+  written.clear();
+};
+const mk = () => createSiteBuilder({ writer, db: syn.store.db, log, now: () => clock, outDir: `${syn.dir}/site`, config: { pollIntervalSeconds: 60, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } } });
+const b = mk();
+await b.build();
+dumpSql('full');
+// PROFILE_CYCLES=<file>: a CPU profile of the ordinary cycles and the restart only.
+const session = process.env.PROFILE_CYCLES ? new Session() : null;
+if (session) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
+for (let k = 0; k < cycles; k++) {
+  clock += 60_000;
+  b.record(syn.cycle(clock / 1000));
+  await b.build();
+  dumpSql(`cycle ${k}`);
+  dumpWrites();
+}
+await b.stop();
+const r = mk();
+clock += 60_000;
+r.record(syn.cycle(clock / 1000));
+await r.build();
+dumpSql('restart');
+if (session) writeFileSync(process.env.PROFILE_CYCLES!, JSON.stringify((await session.post('Profiler.stop')).profile));
+await r.stop();
+console.log(`rss ${Math.round(process.memoryUsage().rss / 1048576)} MB`);
+if (process.env.KEEP_SITE) { console.log(`kept ${syn.dir}`); await syn.store.close(); } else await syn.dispose();
