@@ -254,7 +254,7 @@ export async function firingIntervals(db: AlertsDb, since: number, limit: number
   const r = await sql<{ rule: string; labels: string; severity: string; from_ts: number; to_ts: number | null }>`
     select rule, labels, severity, from_ts, to_ts from (
       select t.rule, t.labels, t.severity, t.ts as from_ts,
-             (select min(n.ts) from alert_transitions n where n.rule = t.rule and n.fingerprint = t.fingerprint and n.id > t.id) as to_ts
+             (select n.ts from alert_transitions n where n.rule = t.rule and n.fingerprint = t.fingerprint and n.id > t.id order by n.id limit 1) as to_ts
       from alert_transitions t where t.to_state = 'firing'
     ) where to_ts is null or to_ts >= ${since}
     order by from_ts desc limit ${limit}`.execute(db);

@@ -79,6 +79,18 @@
     }
     return out;
   }
+  function isolated(series) {
+    var out = [];
+    series.forEach(function (s, i) {
+      var d = s.data;
+      for (var j = 0; j < d.length; j++) {
+        if (d[j][1] === null) continue;
+        var before = j === 0 || d[j - 1][1] === null, after = j === d.length - 1 || d[j + 1][1] === null;
+        if (before && after) out.push({ seriesIndex: i, dataPointIndex: j, size: 3, fillColor: PALETTE[i % PALETTE.length], strokeColor: PALETTE[i % PALETTE.length] });
+      }
+    });
+    return out;
+  }
   function lastValue(points) {
     for (var k = points.length - 1; k >= 0; k--) if (points[k][1] !== null && points[k][1] !== undefined) return points[k];
     return null;
@@ -186,7 +198,8 @@
       legend: { show: series.length > 1, showForSingleSeries: false, position: 'top', horizontalAlign: 'left', fontSize: '13px' },
       grid: { borderColor: c.border, padding: { top: marks.tasks.length ? 18 : 0, right: 12 } },
       dataLabels: { enabled: false },
-      markers: { size: 0 },
+      // A point with a gap (or nothing) on both sides would be invisible as a line: drawn as a dot.
+      markers: { size: 0, discrete: isolated(series) },
       xaxis: { type: 'datetime', min: xMin, max: xMax, labels: { datetimeUTC: true, hideOverlappingLabels: true }, tooltip: { enabled: false } },
       yaxis: { min: scale.min, max: scale.max, tickAmount: scale.tickAmount, forceNiceScale: false, labels: { formatter: function (v) { return fmtTick(spec.unit, v); } } },
       // A shared tooltip, kept inside the chart (no clipping at the page's right edge).
