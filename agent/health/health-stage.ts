@@ -9,6 +9,8 @@ import type { PveClient } from '../pve/pve-client.types.ts';
 import { healthKnowledge, pruneHealthHistory, writeHealthBatch } from '../store/health.repository.ts';
 import type { Database } from '../store/schema.ts';
 import { createHealthTier } from './health-tier.ts';
+import { createNodeNetTier } from '../poll/node-net-tier.ts'; // charts (#14 item 4)
+import { fillNodeNetwork } from '../store/node-network.repository.ts'; // charts (#14 item 4)
 
 export interface HealthStageDeps {
   clients: Map<string, PveClient>;
@@ -30,10 +32,13 @@ export interface HealthStage {
 /** Creates the stage; the tier inside keeps the cycle counter its schedule runs on. */
 export function createHealthStage(deps: HealthStageDeps): HealthStage {
   const tier = createHealthTier({ ...deps, knowledge: healthKnowledge(deps.db) });
+  // charts (#14 item 4): node network from rrddata at a slow cadence, counted with the health requests
+  const net = createNodeNetTier({ clients: deps.clients, log: deps.log, intervalSeconds: deps.intervalSeconds, write: (c, n, rows) => fillNodeNetwork(deps.db, c, n, rows) });
   let lastPrune = -Infinity;
   return {
     async run(outcomes, opts = {}) {
       const batches = await tier.runCycle(outcomes, opts);
+      await net.runCycle(outcomes, opts); // charts (#14 item 4)
       let results = 0;
       for (const batch of batches) {
         try {
@@ -49,7 +54,7 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
         lastPrune = nowSec;
         await pruneHealthHistory(deps.db, nowSec - deps.retentionDays * 86_400).catch((err: unknown) => deps.log.error({ err }, `pruning health history failed: ${errorMessage(err)}`));
       }
-      const summary = { clusters: batches.length, requests: tier.lastRequests(), results };
+      const summary = { clusters: batches.length, requests: tier.lastRequests() + net.lastRequests(), results }; // + node network (charts #14)
       if (results) deps.log.debug(summary, 'health stage done');
       return summary;
     },

@@ -5,6 +5,7 @@
 import type { GuestRow, NodeRow } from '../store/site-inventory.repository.ts';
 import type { TaskRow } from '../store/site-activity.repository.ts';
 import { annotationLabel } from './build-activity-model.ts';
+import { NODE_NET_EVERY_SECONDS } from '../poll/node-net-tier.ts';
 
 /** A current value the page's JavaScript keeps live (charts #14 item 3; partials/live-attrs.eta). */
 export interface LiveValue {
@@ -43,7 +44,7 @@ export function guestChartData(cluster: string, g: GuestRow, root: string): Char
 /**
  * Node pages: their task markers (task starts on this node, failed ones marked) and the reason the
  * network chart can be empty: Proxmox's node status has no network counters, so a node's network
- * exists only where rrddata backfill has filled it in.
+ * exists only where its rrddata (agent/poll/node-net-tier.ts, hourly) or backfill filled it in.
  */
 export function nodeChartData(cluster: string, n: NodeRow, tasks: TaskRow[], root: string): ChartPageData & { node: string; annotations: Array<{ ts: number; label: string; failed: boolean }>; netSource: string } {
   return {
@@ -57,6 +58,6 @@ export function nodeChartData(cluster: string, n: NodeRow, tasks: TaskRow[], roo
       .filter((t) => t.node === n.node)
       .map((t) => ({ ts: t.starttime, label: annotationLabel(t.vmid === null ? t.type : `${t.type.replace(/^(qm|vz)/, '')} ${t.vmid}`), failed: t.ok === 0 }))
       .sort((a, b) => a.ts - b.ts),
-    netSource: 'no live source: Proxmox reports a node\'s network only in its rrddata, which the agent reads to fill gaps, not every cycle.',
+    netSource: `no live source: a node's network comes from its rrddata, read every ${NODE_NET_EVERY_SECONDS / 60} minutes (Proxmox's node status has none).`,
   };
 }
