@@ -262,6 +262,45 @@
       set('Uptime', fmtUptime(up));
     });
   }
+  // charts (#14 item 3): node rows (any table linking to a node page) and guest status cells in
+  // tables without live columns follow status.json too, not only the overview's guest table.
+  function refreshRows(status) {
+    var byPage = {};
+    (status.nodes || []).forEach(function (n) { if (n.page) byPage[n.page] = n; });
+    var idx = {};
+    (status.guest_fields || []).forEach(function (f, k) { idx[f] = k; });
+    var guests = {};
+    (status.guests || []).forEach(function (g) { guests[g[idx.cluster] + '/' + g[idx.vmid]] = g; });
+    Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
+      if (!table.tHead) return;
+      var col = {};
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, k) { col[th.textContent.trim()] = k; });
+      if (col.Status === undefined) return;
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
+        var a = tr.cells[0] && tr.cells[0].querySelector('a');
+        var href = a ? a.getAttribute('href') : '';
+        var set = function (name, text) { var td = tr.cells[col[name]]; if (td && text !== null) td.textContent = text; };
+        var nm = /(nodes\/[^/]+\/[^/]+\.html)$/.exec(href || '');
+        var n = nm && byPage[nm[1]];
+        if (n) {
+          set('Status', n.status);
+          tr.cells[col.Status].className = 'st-' + n.status;
+          if (n.status !== 'online') return;
+          set('CPU', n.cpu === null ? '–' : fmtUnit('pct', n.cpu * 100));
+          set('Memory', fmtUnit('b', n.mem_used) + ' / ' + fmtUnit('b', n.mem_total));
+          var load = col.Load !== undefined && tr.cells[col.Load];
+          if (load && n.load1 !== null) load.textContent = [n.load1.toFixed(2)].concat(load.textContent.split(' ').slice(1)).join(' ');
+          if (col.Uptime !== undefined) set('Uptime', fmtUptime(n.uptime));
+          return;
+        }
+        if (table.classList.contains('live-guests')) return; // refreshOverview does these
+        var gm = /g\/([^/]+)\/\d+xx\/(\d+)\.html$/.exec(href || '');
+        var g = gm && guests[gm[1] + '/' + gm[2]];
+        var td = g && tr.cells[col.Status];
+        if (td && td.textContent !== 'template') { td.textContent = g[idx.status]; td.className = 'st-' + g[idx.status]; }
+      });
+    });
+  }
   function fmtUptime(s) {
     if (s === null || s === undefined) return '–';
     var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
@@ -276,6 +315,7 @@
       var gen = document.getElementById('generated');
       if (gen) gen.textContent = new Date(status.generated_at * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
       refreshOverview(status);
+      refreshRows(status); // charts (#14 item 3)
       notify('pmi:status', status); // issue 14: charts.js redraws and updates current values
     }).catch(function () {
       if (root.hasAttribute('data-generated')) checkStale(Number(root.getAttribute('data-generated')));

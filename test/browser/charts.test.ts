@@ -231,6 +231,35 @@ describe.skipIf(!NGINX_BIN)(`charts in Chromium${NGINX_BIN ? '' : ' — SKIPPED:
     await node.page.context().close();
   });
 
+  it('keeps the values of a page on each cycle\'s status.json: node rows, a guest\'s heading and uptime', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    // The next cycle's status.json: node1 busier, the running guest paused with a new uptime.
+    await page.route('**/status.json', async (route) => {
+      const res = await route.fetch();
+      const doc = (await res.json()) as { nodes: Array<{ node: string; cpu: number; uptime: number }>; guest_fields: string[]; guests: unknown[][] };
+      for (const n of doc.nodes) if (n.node === 'node1') Object.assign(n, { cpu: 0.777, uptime: 3 * 86_400 + 7200 });
+      const f = (k: string) => doc.guest_fields.indexOf(k);
+      for (const g of doc.guests) if (g[f('vmid')] === running.vmid) { g[f('status')] = 'paused'; g[f('uptime')] = 90_061; }
+      await route.fulfill({ response: res, json: doc });
+    });
+    await page.clock.install({ time: nowSec * 1000 });
+    await page.goto(`${nginx.url}/index.html`);
+    const row = page.locator('#nodes tbody tr', { has: page.locator('a', { hasText: /^node1$/ }) });
+    await expect(row.locator('td').nth(3).textContent()).resolves.not.toBe('78 %');
+    await page.clock.fastForward(61_000); // the overview refreshes every poll interval
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#nodes tbody tr')).some((tr) => tr.textContent!.includes('78 %')), undefined, { timeout: 10_000 });
+    await expect(row.locator('td').nth(3).textContent()).resolves.toBe('78 %');
+    // A guest page reads status.json at once (it is rebuilt only every ~10 minutes).
+    await page.goto(`${nginx.url}/${guestPath(running.vmid)}`);
+    await page.waitForFunction(() => document.querySelector('h1 [data-live-status]')?.textContent === 'paused', undefined, { timeout: 10_000 });
+    await expect(page.locator('#current td[data-live-uptime]').textContent()).resolves.toBe('1d 1h');
+    expect(problems).toEqual([]);
+    await ctx.close();
+  });
+
   it('says why instead of drawing empty boxes: a stopped guest gets one line', async () => {
     const { page, problems } = await chartPage(guestPath(stopped.vmid));
     await page.waitForSelector('#charts-empty', { timeout: 20_000 });
