@@ -275,13 +275,17 @@
       if (!table.tHead) return;
       var col = {};
       Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, k) { col[th.textContent.trim()] = k; });
-      if (col.Status === undefined) return;
+      // Only the nodes and guests tables (partials/nodes-table, guests-table): other tables have a
+      // Status of their own (a backup's, a task's) next to the same links.
+      var nodesTable = col.Node !== undefined && col.Guests !== undefined && col.Status !== undefined;
+      var guestsTable = col.ID !== undefined && col.Tags !== undefined && col.Status !== undefined;
+      if (!nodesTable && !guestsTable) return;
       Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
         var a = tr.cells[0] && tr.cells[0].querySelector('a');
         var href = a ? a.getAttribute('href') : '';
         var set = function (name, text) { var td = tr.cells[col[name]]; if (td && text !== null) td.textContent = text; };
         var nm = /(nodes\/[^/]+\/[^/]+\.html)$/.exec(href || '');
-        var n = nm && byPage[nm[1]];
+        var n = nodesTable && nm && byPage[nm[1]];
         if (n) {
           set('Status', n.status);
           tr.cells[col.Status].className = 'st-' + n.status;
@@ -293,7 +297,7 @@
           if (col.Uptime !== undefined) set('Uptime', fmtUptime(n.uptime));
           return;
         }
-        if (table.classList.contains('live-guests')) return; // refreshOverview does these
+        if (!guestsTable || table.classList.contains('live-guests')) return; // refreshOverview does the overview's
         var gm = /g\/([^/]+)\/\d+xx\/(\d+)\.html$/.exec(href || '');
         var g = gm && guests[gm[1] + '/' + gm[2]];
         var td = g && tr.cells[col.Status];

@@ -31,6 +31,7 @@ let browser: Browser;
 let nowSec: number;
 let running: Synthetic['clusters'][number]['guests'][number];
 let stopped: Synthetic['clusters'][number]['guests'][number];
+let template: Synthetic['clusters'][number]['guests'][number];
 
 beforeAll(async () => {
   if (!NGINX_BIN) return;
@@ -40,6 +41,8 @@ beforeAll(async () => {
   const sq = syn.store.sqlite;
   running = syn.clusters[0]!.guests.find((g) => g.running)!;
   stopped = syn.clusters[0]!.guests.find((g) => !g.running)!;
+  template = syn.clusters[0]!.guests.filter((g) => !g.running)[1]!;
+  sq.prepare('UPDATE guests SET template = 1 WHERE cluster_id = 1 AND vmid = ?').run(template.vmid);
   // A 20-minute hole in the running guest's raw samples (the poller was down).
   sq.prepare('DELETE FROM guest_samples WHERE cluster_id = 1 AND vmid = ? AND ts > ? AND ts < ?').run(running.vmid, nowSec - 40 * 60, nowSec - 20 * 60);
   // An alert of that guest: fired 30 minutes ago, resolved 10 minutes ago.
@@ -260,7 +263,7 @@ describe.skipIf(!NGINX_BIN)(`charts in Chromium${NGINX_BIN ? '' : ' — SKIPPED:
     await ctx.close();
   });
 
-  it('says why instead of drawing empty boxes: a stopped guest gets one line', async () => {
+  it('says why instead of drawing empty boxes: a stopped guest gets one line, a template no charts', async () => {
     const { page, problems } = await chartPage(guestPath(stopped.vmid));
     await page.waitForSelector('#charts-empty', { timeout: 20_000 });
     await expect(page.locator('#charts-empty').textContent()).resolves.toMatch(/^No data in the last 1h: stopped since \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/);
@@ -268,5 +271,12 @@ describe.skipIf(!NGINX_BIN)(`charts in Chromium${NGINX_BIN ? '' : ' — SKIPPED:
     expect(await page.locator('#charts svg.apexcharts-svg').count()).toBe(0);
     expect(problems).toEqual([]);
     await page.context().close();
+    // A template never runs: one line, no figures at all.
+    const t = await chartPage(guestPath(template.vmid));
+    await t.page.waitForSelector('#charts-empty', { timeout: 20_000 });
+    await expect(t.page.locator('#charts-empty').textContent()).resolves.toBe('A template does not run: there is nothing to chart.');
+    expect(await t.page.locator('#charts figure').count()).toBe(0);
+    expect(t.problems).toEqual([]);
+    await t.page.context().close();
   });
 });
