@@ -105,7 +105,7 @@
     if (fixedPct) return { min: 0, max: 100, tickAmount: 5 };
     var step;
     if (unit === 'mib' || unit === 'rate') {
-      step = Math.pow(2, Math.ceil(Math.log2(Math.max(max, 1e-6) / 5)));
+      step = Math.pow(2, Math.ceil(Math.log2(Math.max(max, 1) / 5))); // at least 1 MiB or 1 KiB/s tall
     } else {
       var raw = Math.max(max, unit === 'pct' ? 1 : 0.1) / 5;
       var p = Math.pow(10, Math.floor(Math.log10(raw)));
