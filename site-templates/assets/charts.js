@@ -38,6 +38,7 @@
     if (v === null || v === undefined || isNaN(v)) return '–';
     if (unit === 'pct') return (v < 10 ? v.toFixed(1) : String(Math.round(v))) + ' %';
     if (unit === 'load') return v.toFixed(2);
+    if (unit === 'count') return String(Math.round(v)); // the cluster page's guests running (#14 item 5)
     if (unit === 'mib') return bytesText(v * MIB);
     if (unit === 'rate') return bytesText(v * 1024, '/s');
     return String(v);
@@ -110,6 +111,7 @@
       var raw = Math.max(max, unit === 'pct' ? 1 : 0.1) / 5;
       var p = Math.pow(10, Math.floor(Math.log10(raw)));
       step = [1, 2, 5, 10].map(function (f) { return f * p; }).filter(function (s) { return s >= raw; })[0];
+      if (unit === 'count') step = Math.max(1, step); // whole guests
     }
     var top = Math.max(step, Math.ceil(max / step - 1e-9) * step);
     if (unit === 'pct' && max <= 100 && top > 100) { top = 100; step = 20; }
