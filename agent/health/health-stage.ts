@@ -10,6 +10,8 @@ import { healthKnowledge, pruneHealthHistory, writeHealthBatch } from '../store/
 import type { Database } from '../store/schema.ts';
 import { createHealthTier } from './health-tier.ts';
 import type { PbsTier } from './pbs-tier.ts';
+import { createNodeNetTier } from '../poll/node-net-tier.ts'; // charts (#14 item 4)
+import { fillNodeNetwork } from '../store/node-network.repository.ts'; // charts (#14 item 4)
 
 export interface HealthStageDeps {
   clients: Map<string, PveClient>;
@@ -33,10 +35,13 @@ export interface HealthStage {
 /** Creates the stage; the tier inside keeps the cycle counter its schedule runs on. */
 export function createHealthStage(deps: HealthStageDeps): HealthStage {
   const tier = createHealthTier({ ...deps, knowledge: healthKnowledge(deps.db) });
+  // charts (#14 item 4): node network from rrddata at a slow cadence, counted with the health requests
+  const net = createNodeNetTier({ clients: deps.clients, log: deps.log, intervalSeconds: deps.intervalSeconds, write: (c, n, rows) => fillNodeNetwork(deps.db, c, n, rows) });
   let lastPrune = -Infinity;
   return {
     async run(outcomes, opts = {}) {
       const batches = await tier.runCycle(outcomes, opts);
+      await net.runCycle(outcomes, opts); // charts (#14 item 4)
       let results = 0;
       for (const batch of batches) {
         try {
@@ -53,7 +58,7 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
         await pruneHealthHistory(deps.db, nowSec - deps.retentionDays * 86_400).catch((err: unknown) => deps.log.error({ err }, `pruning health history failed: ${errorMessage(err)}`));
       }
       const pbsRequests = deps.pbs ? await deps.pbs.runCycle().catch((err: unknown) => (deps.log.error({ err }, `PBS tier failed: ${errorMessage(err)}`), 0)) : 0;
-      const summary = { clusters: batches.length, requests: tier.lastRequests() + pbsRequests, results };
+      const summary = { clusters: batches.length, requests: tier.lastRequests() + net.lastRequests() + pbsRequests, results }; // + node network (charts #14)
       if (results) deps.log.debug(summary, 'health stage done');
       return summary;
     },

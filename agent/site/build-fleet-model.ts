@@ -3,6 +3,7 @@
 import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 
 import type { ClusterRow, GuestRow, NodeRow, StorageRow } from '../store/site-inventory.repository.ts';
+import type { LiveValue } from './build-chart-page-data.ts'; // charts (#14)
 import { paths } from './site-paths.ts';
 
 /** Current values of a running guest (from its newest raw sample). */
@@ -228,20 +229,24 @@ export function buildClusterFacts(c: ClusterRow): Array<{ label: string; text: s
 }
 
 /** Per-node facts for its page. */
-export function buildNodeFacts(n: NodeRow): Array<{ label: string; text: string }> {
+export function buildNodeFacts(n: NodeRow): Array<{ label: string; text: string } & LiveValue> {
   const availUsed = n.mem_total != null && n.mem_available != null ? n.mem_total - n.mem_available : null;
+  // live/unit/of (charts #14 item 3): values the page's JavaScript keeps equal to the charts' last points.
   return [
     { label: 'Status', text: n.status },
     { label: 'IP', text: n.ip ?? '–' },
-    { label: 'CPU', text: `${fmtPct(n.cpu)} of ${n.maxcpu ?? '–'} cores (IO wait ${fmtPct(n.iowait)})` },
+    { label: 'CPU', text: fmtPct(n.cpu), live: 'cpu', unit: 'pct' },
+    { label: 'IO wait', text: fmtPct(n.iowait), live: 'io', unit: 'pct' },
+    { label: 'CPU cores', text: n.maxcpu == null ? '–' : String(n.maxcpu) },
     { label: 'CPU model', text: n.cpu_model ?? '–' },
-    { label: 'Load (1, 5, 15 min)', text: [n.load1, n.load5, n.load15].map((x) => (x == null ? '–' : x.toFixed(2))).join(' ') },
-    { label: 'Memory used', text: `${fmtBytes(n.mem_used)} / ${fmtBytes(n.mem_total)}` },
-    { label: 'Memory used (excl. cache)', text: `${fmtBytes(availUsed)} / ${fmtBytes(n.mem_total)}` },
+    { label: 'Load (1 min)', text: n.load1 == null ? '–' : n.load1.toFixed(2), live: 'load', unit: 'load' },
+    { label: 'Load (5, 15 min)', text: [n.load5, n.load15].map((x) => (x == null ? '–' : x.toFixed(2))).join(' ') },
+    { label: 'Memory used', text: `${fmtBytes(n.mem_used)} / ${fmtBytes(n.mem_total)}`, live: 'mem', unit: 'mib', of: n.mem_total },
+    { label: 'Memory used (excl. cache)', text: `${fmtBytes(availUsed)} / ${fmtBytes(n.mem_total)}`, live: 'avail', unit: 'mib', of: n.mem_total },
     { label: 'Swap', text: `${fmtBytes(n.swap_used)} / ${fmtBytes(n.swap_total)}` },
     { label: 'Root fs', text: `${fmtBytes(n.rootfs_used)} / ${fmtBytes(n.rootfs_total)}` },
-    { label: 'Network in / out', text: `${fmtRate(n.netin_bps)} / ${fmtRate(n.netout_bps)}` },
-    { label: 'Uptime', text: fmtDuration(n.uptime) },
+    { label: 'Network in / out', text: `${fmtRate(n.netin_bps)} / ${fmtRate(n.netout_bps)}`, live: 'ni,no', unit: 'rate' },
+    { label: 'Uptime', text: fmtDuration(n.uptime), liveUptime: true },
     { label: 'Kernel', text: n.kernel ?? '–' },
     { label: 'PVE version', text: n.pve_version ?? '–' },
     { label: 'Last seen', text: fmtTime(n.last_seen) },

@@ -1,5 +1,6 @@
 // Pure: one guest's inventory row, current values, tasks and actions → its page model and its
 // machine-readable JSON (format in site-templates/DATA-FORMAT.md).
+import type { LiveValue } from './build-chart-page-data.ts'; // charts (#14)
 import { annotationLabel, buildActionRows, buildTaskRows, type ActionRowVM, type TaskRowVM } from './build-activity-model.ts';
 import { splitTags, type GuestNow, type Href } from './build-fleet-model.ts';
 import type { ActionRow, TaskRow } from '../store/site-activity.repository.ts';
@@ -39,7 +40,7 @@ export interface GuestPageVM {
   status: string;
   tags: string[];
   facts: Array<{ label: string; text: string }>;
-  current: Array<{ label: string; text: string }>;
+  current: Array<{ label: string; text: string } & LiveValue>;
   asOf: string;
   charts: ChartSpec[];
   tasks: TaskRowVM[];
@@ -86,12 +87,13 @@ export function buildGuestPage(i: GuestInput, href: Href, knownGuests: Set<strin
     ],
     current: n
       ? [
-          { label: 'CPU', text: fmtPct(n.cpu) },
-          { label: 'Memory', text: `${fmtBytes(n.mem)} / ${fmtBytes(g.maxmem)}` },
-          ...(g.type === 'lxc' ? [{ label: 'Root disk', text: `${fmtBytes(n.disk)} / ${fmtBytes(g.maxdisk)}` }] : []),
-          { label: 'Network in / out', text: `${fmtRate(n.netin)} / ${fmtRate(n.netout)}` },
-          { label: 'Disk read / write', text: `${fmtRate(n.diskread)} / ${fmtRate(n.diskwrite)}` },
-          { label: 'Uptime', text: fmtDuration(n.uptime) },
+          // live/unit/of (charts #14 item 3): the page's JavaScript keeps each value equal to its chart's last point.
+          { label: 'CPU', text: fmtPct(n.cpu), live: 'cpu', unit: 'pct' },
+          { label: 'Memory', text: `${fmtBytes(n.mem)} / ${fmtBytes(g.maxmem)}`, live: 'mem', unit: 'mib', of: g.maxmem },
+          ...(g.type === 'lxc' ? [{ label: 'Root disk', text: `${fmtBytes(n.disk)} / ${fmtBytes(g.maxdisk)}`, live: 'disk', unit: 'mib' as const, of: g.maxdisk }] : []),
+          { label: 'Network in / out', text: `${fmtRate(n.netin)} / ${fmtRate(n.netout)}`, live: 'ni,no', unit: 'rate' },
+          { label: 'Disk read / write', text: `${fmtRate(n.diskread)} / ${fmtRate(n.diskwrite)}`, live: 'dr,dw', unit: 'rate' },
+          { label: 'Uptime', text: fmtDuration(n.uptime), liveUptime: true },
         ]
       : [{ label: 'Status', text: g.status }],
     asOf: n ? fmtTime(n.ts) : fmtTime(i.nowSec),

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
 import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
 import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
+import { nodeChartData } from './build-chart-page-data.ts'; // charts (#14) hook
 
 export type Emit = (path: string, content: string | Buffer | typeof KEEP) => void;
 
@@ -151,6 +152,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
           kind: 'node',
           files: { raw: root + paths.nodeData(c, n.node), day: root + paths.nodeSeries(c, n.node, 'day'), long: root + paths.nodeSeries(c, n.node, 'long') },
           charts: NODE_CHARTS,
+          ...nodeChartData(c, n, d.tasks.filter((t) => t.cluster_id === n.cluster_id && t.node === n.node), root), // charts (#14) hook
         },
       }),
       name: n.node,
@@ -159,6 +161,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       cluster: c,
       clusterHref: h(paths.cluster(c)),
       facts: buildNodeFacts(n),
+      asOf: fmtTime(n.last_seen), // charts (#14) hook: the facts' time without JavaScript
       pollErrors,
       pressure,
       charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, n) })),
@@ -236,8 +239,8 @@ function nodeAlt(id: string, n: SiteData['nodes'][number]): string {
   const f = buildNodeFacts(n);
   const pick = (label: string) => f.find((x) => x.label === label)?.text ?? '–';
   switch (id) {
-    case 'cpu': return `CPU now ${pick('CPU')}`;
-    case 'load': return `Load now ${pick('Load (1, 5, 15 min)')}`;
+    case 'cpu': return `CPU now ${pick('CPU')}, IO wait ${pick('IO wait')}`;
+    case 'load': return `Load now ${pick('Load (1 min)')}`;
     case 'mem': return `Memory now ${pick('Memory used')}; excluding cache ${pick('Memory used (excl. cache)')}`;
     default: return `Network now ${pick('Network in / out')}`;
   }

@@ -19,6 +19,7 @@ import type { Render } from './render.ts';
 import { dueFor, partsFor, type BucketRoll, type Due, type RollPeriods } from './roll-schedule.ts';
 import { queryGuestTierSeries, type EncodedSeries } from '../store/site-series.repository.ts';
 import { bucketOf, paths, rootOf } from './site-paths.ts';
+import { guestChartData } from './build-chart-page-data.ts'; // charts (#14) hook
 
 export interface PartState extends BucketRoll {
   /** Samples up to this ts are in the part's raw chunks; later ones go to the live file. */
@@ -282,6 +283,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
               liveKey: String(g.vmid),
               type: g.type,
               annotations: guestAnnotations(input.tasks, input.actions),
+              ...guestChartData(c, g, root), // charts (#14) hook
             },
           }),
         }));

@@ -12,6 +12,7 @@ export interface AssetNames {
   js: string;
   apex: string;
   apexCss: string;
+  charts: string; // charts (#14): chart drawing, loaded after site.js
 }
 
 export interface SiteAssets {
@@ -31,6 +32,7 @@ export function loadAssets(templatesDir = TEMPLATES_DIR): SiteAssets {
     js: [join(templatesDir, 'assets/site.js'), 'site', 'js'],
     apex: [join(apexDir, 'apexcharts.min.js'), 'apexcharts', 'min.js'],
     apexCss: [join(apexDir, 'apexcharts.css'), 'apexcharts', 'css'],
+    charts: [join(templatesDir, 'assets/charts.js'), 'charts', 'js'], // charts (#14)
   };
   const files = new Map<string, Buffer>();
   const names = {} as AssetNames;

@@ -243,3 +243,20 @@ export async function alertHistory(db: AlertsDb, since: number, limit: number): 
     from v_alert_history where ts >= ${since} order by id desc limit ${limit}`.execute(db);
   return r.rows.map((x) => ({ id: x.id, ts: x.ts, rule: x.rule, labels: x.labels, fromState: x.from_state, toState: x.to_state, severity: x.severity, summary: x.summary, muted: x.muted, silenced: x.silenced, durationS: x.duration_s }));
 }
+
+export interface FiringInterval { rule: string; labels: string; severity: string; from: number; to: number | null }
+
+/**
+ * charts (#14, #16 item 7): every firing interval that overlaps [since, now] — the firing
+ * transition and the instance's next transition (null while it still fires), oldest first.
+ */
+export async function firingIntervals(db: AlertsDb, since: number, limit: number): Promise<FiringInterval[]> {
+  const r = await sql<{ rule: string; labels: string; severity: string; from_ts: number; to_ts: number | null }>`
+    select rule, labels, severity, from_ts, to_ts from (
+      select t.rule, t.labels, t.severity, t.ts as from_ts,
+             (select n.ts from alert_transitions n where n.rule = t.rule and n.fingerprint = t.fingerprint and n.id > t.id order by n.id limit 1) as to_ts
+      from alert_transitions t where t.to_state = 'firing'
+    ) where to_ts is null or to_ts >= ${since}
+    order by from_ts desc limit ${limit}`.execute(db);
+  return r.rows.reverse().map((x) => ({ rule: x.rule, labels: x.labels, severity: x.severity, from: x.from_ts, to: x.to_ts }));
+}

@@ -119,13 +119,22 @@ export async function queryNodeTierSeries(db: Kysely<Database>, clusterId: numbe
   return toSeries(r.rows, q, Object.keys(NODE_TIER_METRICS));
 }
 
-/** Fill level (percent) of every storage of a cluster, keyed "node/storage". */
+/**
+ * Fill level (percent) of every storage of a cluster, keyed "node/storage". The aggregates are
+ * made in windows (hours behind), so raw samples newer than the cluster's last aggregate bucket
+ * fill in the rest (charts #14 item 4: the fill chart stayed empty until the first rollup).
+ */
 export async function queryStorageTierSeries(db: Kysely<Database>, clusterId: number, q: TierQuery): Promise<EncodedSeries[]> {
   const table = sql.table(`storage_samples_${q.tier}`);
-  const inner = sql`SELECT s.node || '/' || s.storage AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b,
-      avg(s.used_avg * 100.0 / nullif(s.total, 0)) AS "pct"
-    FROM ${table} s WHERE s.cluster_id = ${clusterId} AND s.ts >= ${q.from}
-    GROUP BY k, b ORDER BY k, b`;
+  const bucket = q.tier === '5m' ? 300 : 3600;
+  const inner = sql`SELECT k, b, avg(p) AS "pct" FROM (
+      SELECT s.node || '/' || s.storage AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, s.used_avg * 100.0 / nullif(s.total, 0) AS p
+      FROM ${table} s WHERE s.cluster_id = ${clusterId} AND s.ts >= ${q.from}
+      UNION ALL
+      SELECT r.node || '/' || r.storage, CAST((r.ts - ${q.from}) / ${q.group} AS INTEGER), r.used * 100.0 / nullif(r.total, 0)
+      FROM storage_samples r WHERE r.cluster_id = ${clusterId} AND r.ts >= ${q.from}
+        AND r.ts >= coalesce((SELECT max(a.ts) FROM ${table} a WHERE a.cluster_id = ${clusterId}) + ${bucket}, ${q.from})
+    ) GROUP BY k, b ORDER BY k, b`;
   const r = await build(inner, { pct: '' }, { pct: sig }).execute(db);
   return toSeries(r.rows, q, ['pct']);
 }

@@ -28,7 +28,7 @@
       root.setAttribute('data-theme', next);
       try { localStorage.setItem('pmi-theme', next); } catch { /* not persisted */ }
       syncToggle();
-      redrawCharts();
+      notify('pmi:theme', next); // issue 14: charts.js redraws
     });
   }
 
@@ -133,9 +133,7 @@
 
   // ---- charts -------------------------------------------------------------------------------
   var page = null;
-  var charts = {};
   var cache = {};
-  var range = null;
 
   function fetchJson(url) {
     return fetch(url, { cache: 'no-cache' }).then(function (r) {
@@ -152,10 +150,6 @@
     var i = 0;
     while (Math.abs(bytes) >= 1024 && i < units.length - 1) { bytes /= 1024; i++; }
     return (i === 0 ? Math.round(bytes) : bytes.toFixed(bytes < 10 ? 1 : 0)) + ' ' + units[i] + (unit === 'rate' ? '/s' : '');
-  }
-  function themeColors() {
-    var cs = window.getComputedStyle(root);
-    return { fg: cs.getPropertyValue('--fg').trim(), border: cs.getPropertyValue('--border').trim(), mode: currentTheme() };
   }
   /** Loads the files a range needs; resolves to { source: seriesObject }. */
   function loadSources(r) {
@@ -215,115 +209,23 @@
     if (live) lists.push(decode(live, metric));
     return merge(lists, nowMs - r.seconds * 1000);
   }
-  function chartOptions(spec, series) {
-    var c = themeColors();
-    var ann = (page.annotations || []).map(function (a) {
-      return { x: a.ts * 1000, borderColor: a.failed ? '#d33' : '#888', label: { text: esc(a.label), orientation: 'horizontal', style: { background: a.failed ? '#d33' : '#666', color: '#fff' } } };
-    });
-    return {
-      chart: { type: 'line', height: 220, animations: { enabled: false }, toolbar: { show: false }, zoom: { enabled: false }, background: 'transparent', foreColor: c.fg, fontFamily: 'inherit' },
-      theme: { mode: c.mode },
-      series: series,
-      stroke: { width: 2, curve: 'straight' },
-      legend: { show: false },
-      grid: { borderColor: c.border },
-      dataLabels: { enabled: false },
-      markers: { size: 0 },
-      xaxis: { type: 'datetime', labels: { datetimeUTC: false } },
-      yaxis: { min: 0, max: spec.unit === 'pct' ? 100 : undefined, labels: { formatter: function (v) { return fmtUnit(spec.unit, v); } } },
-      tooltip: { x: { format: 'yyyy-MM-dd HH:mm' }, y: { formatter: function (v) { return fmtUnit(spec.unit, v); } } },
-      annotations: { xaxis: page.kind === 'guest' ? ann : [] },
-      noData: { text: 'No data for this range' },
-    };
-  }
-  // ApexCharts renders series names and annotation labels as HTML in its tooltip and legend:
-  // anything that came from Proxmox (storage ids, task types) is escaped first.
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; });
-  }
-  function buildSeries(r, spec) {
-    if (page.kind === 'storage') {
-      return (page.keys || []).map(function (k) { return { name: esc(k), data: seriesFor(r, spec, spec.metrics[0].key, k) }; });
-    }
-    return spec.metrics.map(function (m) { return { name: m.name, data: seriesFor(r, spec, m.key) }; });
-  }
-  function draw() {
-    if (!page || typeof ApexCharts === 'undefined') return Promise.resolve();
-    var r = page.ranges.filter(function (x) { return x.id === range; })[0] || page.ranges[0];
-    return loadSources(r).then(function () {
-      page.charts.forEach(function (spec) {
-        var el = document.getElementById('chart-' + spec.id);
-        if (!el) return;
-        var series = buildSeries(r, spec);
-        if (charts[spec.id]) {
-          charts[spec.id].updateSeries(series, false);
-        } else {
-          charts[spec.id] = new ApexCharts(el, chartOptions(spec, series));
-          charts[spec.id].render();
-        }
-        var alt = document.querySelector('[data-alt="' + spec.id + '"]');
-        if (alt && page.kind !== 'storage') {
-          var last = series.map(function (s) {
-            var p = s.data.length ? s.data[s.data.length - 1] : null;
-            return s.name + ' ' + fmtUnit(spec.unit, p ? p[1] : null);
-          });
-          alt.textContent = spec.title + ' now: ' + last.join(', ');
-          el.setAttribute('aria-label', spec.title + ' chart, ' + r.id + '. ' + alt.textContent);
-        }
-      });
-    }).catch(function (e) { console.warn('chart data unavailable', e.message); });
-  }
-  function redrawCharts() {
-    Object.keys(charts).forEach(function (k) { charts[k].destroy(); delete charts[k]; });
-    return draw();
-  }
-  // Guest chart set (the guest page's figures are created here; the no-JS page shows tables).
-  var GUEST_CHARTS = [
-    { id: 'cpu', title: 'CPU', unit: 'pct', metrics: [{ key: 'cpu', name: 'CPU' }] },
-    { id: 'mem', title: 'Memory', unit: 'mib', metrics: [{ key: 'mem', name: 'used' }] },
-    { id: 'net', title: 'Network', unit: 'rate', metrics: [{ key: 'ni', name: 'in' }, { key: 'no', name: 'out' }] },
-    { id: 'io', title: 'Disk I/O', unit: 'rate', metrics: [{ key: 'dr', name: 'read' }, { key: 'dw', name: 'write' }] },
-    { id: 'disk', title: 'Root disk', unit: 'mib', metrics: [{ key: 'disk', name: 'used' }], lxc: true }
-  ];
-  function createFigures(container, specs) {
-    specs.forEach(function (spec) {
-      var fig = document.createElement('figure');
-      fig.className = 'chart';
-      var cap = document.createElement('figcaption');
-      cap.textContent = spec.title;
-      var box = document.createElement('div');
-      box.className = 'chart-box';
-      box.id = 'chart-' + spec.id;
-      box.setAttribute('role', 'img');
-      box.setAttribute('aria-label', spec.title + ' chart');
-      var alt = document.createElement('p');
-      alt.className = 'chart-alt';
-      alt.setAttribute('data-alt', spec.id);
-      fig.appendChild(cap); fig.appendChild(box); fig.appendChild(alt);
-      container.appendChild(fig);
-    });
-  }
-  function setupCharts() {
+  // ---- charts (issue 14) ----------------------------------------------------------------------
+  // Drawing lives in assets/charts.js; this file only loads and decodes the series and hands them
+  // over through window.PMIData (the page's data, its ranges, load(range), series(range, metric, key)).
+  function setupData() {
     var el = document.getElementById('page-data');
     if (!el) return;
     page = JSON.parse(el.textContent);
     page.ranges = page.ranges || RANGES;
-    if (page.kind === 'guest') {
-      page.charts = GUEST_CHARTS.filter(function (c) { return !c.lxc || page.type === 'lxc'; });
-      var grid = document.getElementById('charts');
-      if (grid) createFigures(grid, page.charts);
-    }
-    range = page.ranges[0].id;
-    Array.prototype.forEach.call(document.querySelectorAll('button.range'), function (b) {
-      b.addEventListener('click', function () {
-        range = b.getAttribute('data-range');
-        Array.prototype.forEach.call(document.querySelectorAll('button.range'), function (o) {
-          o.setAttribute('aria-pressed', o === b ? 'true' : 'false');
-        });
-        draw();
-      });
-    });
-    draw();
+    window.PMIData = {
+      page: page,
+      load: loadSources,
+      series: function (r, metric, key) { return seriesFor(r, null, metric, key); },
+      fetchJson: fetchJson
+    };
+  }
+  function notify(name, detail) {
+    document.dispatchEvent(new window.CustomEvent(name, { detail: detail }));
   }
 
   // ---- live refresh and staleness -------------------------------------------------------------
@@ -363,6 +265,49 @@
       set('Uptime', fmtUptime(up));
     });
   }
+  // charts (#14 item 3): node rows (any table linking to a node page) and guest status cells in
+  // tables without live columns follow status.json too, not only the overview's guest table.
+  function refreshRows(status) {
+    var byPage = {};
+    (status.nodes || []).forEach(function (n) { if (n.page) byPage[n.page] = n; });
+    var idx = {};
+    (status.guest_fields || []).forEach(function (f, k) { idx[f] = k; });
+    var guests = {};
+    (status.guests || []).forEach(function (g) { guests[g[idx.cluster] + '/' + g[idx.vmid]] = g; });
+    Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
+      if (!table.tHead) return;
+      var col = {};
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, k) { col[th.textContent.trim()] = k; });
+      // Only the nodes and guests tables (partials/nodes-table, guests-table): other tables have a
+      // Status of their own (a backup's, a task's) next to the same links.
+      var nodesTable = col.Node !== undefined && col.Guests !== undefined && col.Status !== undefined;
+      var guestsTable = col.ID !== undefined && col.Tags !== undefined && col.Status !== undefined;
+      if (!nodesTable && !guestsTable) return;
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
+        var a = tr.cells[0] && tr.cells[0].querySelector('a');
+        var href = a ? a.getAttribute('href') : '';
+        var set = function (name, text) { var td = tr.cells[col[name]]; if (td && text !== null) td.textContent = text; };
+        var nm = /(nodes\/[^/]+\/[^/]+\.html)$/.exec(href || '');
+        var n = nodesTable && nm && byPage[nm[1]];
+        if (n) {
+          set('Status', n.status);
+          tr.cells[col.Status].className = 'st-' + n.status;
+          if (n.status !== 'online') return;
+          set('CPU', n.cpu === null ? '–' : fmtUnit('pct', n.cpu * 100));
+          set('Memory', fmtUnit('b', n.mem_used) + ' / ' + fmtUnit('b', n.mem_total));
+          var load = col.Load !== undefined && tr.cells[col.Load];
+          if (load && n.load1 !== null) load.textContent = [n.load1.toFixed(2)].concat(load.textContent.split(' ').slice(1)).join(' ');
+          if (col.Uptime !== undefined) set('Uptime', fmtUptime(n.uptime));
+          return;
+        }
+        if (!guestsTable || table.classList.contains('live-guests')) return; // refreshOverview does the overview's
+        var gm = /g\/([^/]+)\/\d+xx\/(\d+)\.html$/.exec(href || '');
+        var g = gm && guests[gm[1] + '/' + gm[2]];
+        var td = g && tr.cells[col.Status];
+        if (td && td.textContent !== 'template') { td.textContent = g[idx.status]; td.className = 'st-' + g[idx.status]; }
+      });
+    });
+  }
   function fmtUptime(s) {
     if (s === null || s === undefined) return '–';
     var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
@@ -377,7 +322,8 @@
       var gen = document.getElementById('generated');
       if (gen) gen.textContent = new Date(status.generated_at * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
       refreshOverview(status);
-      if (page) draw();
+      refreshRows(status); // charts (#14 item 3)
+      notify('pmi:status', status); // issue 14: charts.js redraws and updates current values
     }).catch(function () {
       if (root.hasAttribute('data-generated')) checkStale(Number(root.getAttribute('data-generated')));
     });
@@ -387,7 +333,7 @@
     setupTheme();
     Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), setupSort);
     Array.prototype.forEach.call(document.querySelectorAll('input.filter'), setupFilter);
-    setupCharts();
+    setupData(); // issue 14: charts.js draws (its own DOMContentLoaded handler runs after this one)
     if (root.hasAttribute('data-generated')) checkStale(Number(root.getAttribute('data-generated')));
     else refresh();
     var every = Math.max(5, Number(root.getAttribute('data-refresh')) || 60);

@@ -3,7 +3,7 @@
 // integrator can re-attach it to the rewritten engine as it is.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
-import { activeSilences, alertHistory, alertsDb, listSilences, loadInstances, recentNotableTransitions } from '../../store/alerts.repository.ts';
+import { activeSilences, alertHistory, alertsDb, firingIntervals, listSilences, loadInstances, recentNotableTransitions } from '../../store/alerts.repository.ts';
 import { buildLayout, type SiteFrame } from '../../site/build-layout-model.ts';
 import type { Render } from '../../site/render.ts';
 import type { StandingSilence } from '../alerts-config.schema.ts';
@@ -12,6 +12,8 @@ import { buildAlertFeeds } from './alerts-feed.model.ts';
 import { buildAlertsPageModel } from './alerts-page.model.ts';
 import { ALERTS_PAGE, buildAlertsStatus, type AlertsStatus } from './alerts-status.model.ts';
 import { renderAlertsFeed } from './render-alerts-feed.ts';
+import { ALERT_MARKS_DAYS, ALERT_MARKS_LIMIT, buildAlertMarks } from './alert-marks.model.ts'; // charts (#14)
+import { ALERT_MARKS_PATH } from '../../site/build-chart-page-data.ts'; // charts (#14)
 
 export { ALERTS_PAGE };
 
@@ -23,6 +25,7 @@ export async function emitAlertPages(p: { db: Kysely<Database>; frame: SiteFrame
     now: p.nowSec, instances: await loadInstances(db), silences: await listSilences(db, p.nowSec - 7 * 86_400), active,
     history: await alertHistory(db, p.nowSec - 7 * 86_400, 500),
   });
+  p.emit(ALERT_MARKS_PATH, buildAlertMarks(await firingIntervals(db, p.nowSec - ALERT_MARKS_DAYS * 86_400, ALERT_MARKS_LIMIT))); // charts (#14): alert bands on charts
   p.emit(ALERTS_PAGE, p.render('alerts', { layout: buildLayout(p.frame, ALERTS_PAGE, 'Alerts', { live: false }), ...model }));
 }
 
