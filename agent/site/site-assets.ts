@@ -12,6 +12,8 @@ export interface AssetNames {
   js: string;
   apex: string;
   apexCss: string;
+  /** attention (#14 item 8): search, sort and filter in the URL, "no match". */
+  nav: string;
 }
 
 export interface SiteAssets {
@@ -31,6 +33,7 @@ export function loadAssets(templatesDir = TEMPLATES_DIR): SiteAssets {
     js: [join(templatesDir, 'assets/site.js'), 'site', 'js'],
     apex: [join(apexDir, 'apexcharts.min.js'), 'apexcharts', 'min.js'],
     apexCss: [join(apexDir, 'apexcharts.css'), 'apexcharts', 'css'],
+    nav: [join(templatesDir, 'assets/nav.js'), 'nav', 'js'], // attention (#14 item 8)
   };
   const files = new Map<string, Buffer>();
   const names = {} as AssetNames;
