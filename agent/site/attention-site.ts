@@ -5,6 +5,7 @@ import { buildHealthAttention, EMPTY_HEALTH } from '../health/build-health-model
 import { attentionForPage, buildAttention, DEFAULT_THRESHOLDS, type AttentionModel } from './build-attention-model.ts';
 import type { SiteFrame } from './build-layout-model.ts';
 import type { StorageRowVM } from './build-fleet-model.ts';
+import type { HealthSiteRows } from '../store/health-site.query.ts';
 import type { SiteData } from './collect-site-data.ts';
 
 /** The overview's attention list for a page whose way back to the site root is `root`. */
@@ -20,7 +21,7 @@ export function buildSiteAttention(d: SiteData, frame: SiteFrame, root: string):
     unexplainedStops: d.attention?.unexplainedStops ?? [],
     storageTrend: d.attention?.storageTrend ?? [],
     pollErrors: d.fidelity?.pollErrors ?? [],
-    health: buildHealthAttention(d.health ?? EMPTY_HEALTH),
+    health: buildHealthAttention(withKnownBackupJobs(d.health ?? EMPTY_HEALTH)),
     alerts: d.alerts ? { firing: firing.length, critical: firing.filter((f) => f.severity === 'critical').length } : null,
     now: frame.generatedAt,
     staleAfterSeconds: frame.staleAfterIntervals * frame.pollIntervalSeconds,
@@ -28,6 +29,15 @@ export function buildSiteAttention(d: SiteData, frame: SiteFrame, root: string):
     thresholds: d.thresholds ?? DEFAULT_THRESHOLDS,
   });
   return attentionForPage(model, root);
+}
+
+/**
+ * A guest whose cluster's backup jobs were never read (health off, or not read yet) has
+ * in_job null: "no successful backup known" would then be said of every guest, which is noise, not
+ * a finding. The Backups page still shows them.
+ */
+function withKnownBackupJobs(h: HealthSiteRows): HealthSiteRows {
+  return { ...h, backupGuests: h.backupGuests.filter((g) => g.in_job !== null) };
 }
 
 /**

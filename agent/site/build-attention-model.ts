@@ -151,7 +151,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     const href = paths.node(c, n.node);
     const errs = apiErrors.get(`${n.cluster_id}/${n.node}`);
     if (n.status !== 'online') push('crit', 'node', `${c}/${n.node}`, `node ${n.status}${n.last_seen ? `, last seen ${fmtTime(n.last_seen)}` : ''}`, href);
-    else if (errs) push('warn', 'node', `${c}/${n.node}`, `${errs.length} API call${errs.length === 1 ? '' : 's'} failing: ${errs[0]!.code} ${errs[0]!.message}`.slice(0, 200), href);
+    else if (errs) push('warn', 'node', `${c}/${n.node}`, clip(`${errs.length} API call${errs.length === 1 ? '' : 's'} failing: ${errs[0]!.code} ${errs[0]!.message}`), href);
   }
 
   // Storage: shared storage once per cluster (its worst node row), the rest per node.
@@ -211,7 +211,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     const g = t.vmid !== null ? byKey.get(`${t.cluster_id}/${t.vmid}`) : undefined;
     const subject = g ? `${g.vmid} ${g.name ?? ''}`.trim() : t.vmid !== null ? String(t.vmid) : `${c}/${t.node}`;
     const href = g ? paths.guest(c, g.vmid) : paths.node(c, t.node);
-    push('crit', 'task', subject, `${t.type} failed at ${fmtTime(t.endtime ?? t.starttime)}: ${t.status ?? 'unknown error'}`.slice(0, 200), href, (t.endtime ?? t.starttime) / 1e10);
+    push('crit', 'task', subject, clip(`${t.type} failed at ${fmtTime(t.endtime ?? t.starttime)}: ${t.status ?? 'unknown error'}`), href, (t.endtime ?? t.starttime) / 1e10);
   });
   if (a.failedTasks.length > MAX_TASK_ITEMS) push('crit', 'task', 'tasks', `${a.failedTasks.length - MAX_TASK_ITEMS} more failed tasks in the last 24 h`, paths.tasks, -1);
 
@@ -238,6 +238,11 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     dataText: fmtTime(at),
     dataIso: isoTime(at),
   };
+}
+
+/** One line of the list stays one short paragraph; the page it links to has the whole message. */
+function clip(s: string, max = 160): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 function worse(a: { level: AttentionLevel; score: number }, b: { level: AttentionLevel; score: number }): boolean {
