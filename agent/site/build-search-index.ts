@@ -20,7 +20,7 @@ export function buildSearchIndex(f: Pick<Fleet, 'clusters' | 'nodes' | 'guests'>
     const c = names.get(n.cluster_id) ?? '?';
     rows.push(['node', n.node, `node of ${c}`, paths.node(c, n.node), [n.node, c].join(' ').toLowerCase()]);
   }
-  for (const c of f.clusters) rows.push(['cluster', c.name, 'cluster', paths.cluster(c.name), [c.name, c.pve_name ?? ''].join(' ').toLowerCase()]);
+  for (const c of f.clusters) rows.push(['cluster', c.name, 'cluster', paths.cluster(c.name), [c.name, c.pve_name ?? ''].join(' ').trim().toLowerCase()]);
   return rows;
 }
 
