@@ -166,11 +166,26 @@ export const ActionsConfig = z
   })
   .strict();
 
+/** Thresholds of the attention list and the usage bars (one threshold for both, issue #14 item 1). */
+export const AttentionConfig = z
+  .object({
+    /** Storage at or above this fill (percent, as displayed) is a warning; bars turn amber. */
+    storageWarnPct: z.number().min(1).max(100).default(85),
+    /** Storage at or above this fill is critical; bars turn red. */
+    storageCritPct: z.number().min(1).max(100).default(95),
+    /** Storage whose 7-day trend reaches 100 % within this many days is a warning (0: off). */
+    fullWithinDays: z.number().min(0).max(365).default(14),
+  })
+  .strict()
+  .refine((a) => a.storageWarnPct <= a.storageCritPct, { message: 'storageWarnPct must not be above storageCritPct', path: ['storageWarnPct'] });
+
 export const SiteConfig = z
   .object({
     title: z.string().min(1).default('PMI Dashboard'),
     /** The banner shows when data is older than this many poll intervals. */
     staleAfterIntervals: z.number().int().min(1).default(3),
+    /** The overview's attention list and the usage bars (issue #14 item 1): agent/site/build-attention-model.ts. */
+    attention: AttentionConfig.default(AttentionConfig.parse({})), // attention (#14)
   })
   .strict();
 

@@ -5,6 +5,7 @@ import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 import type { ClusterRow, GuestRow, NodeRow, StorageRow } from '../store/site-inventory.repository.ts';
 import type { LiveValue } from './build-chart-page-data.ts'; // charts (#14)
 import { paths } from './site-paths.ts';
+import { DEFAULT_THRESHOLDS, shownPct, usageLevel, type AttentionThresholds, type UsageLevel } from './build-attention-model.ts'; // attention (#14)
 
 /** Current values of a running guest (from its newest raw sample). */
 export interface GuestNow {
@@ -29,12 +30,22 @@ export interface Fleet {
   failedTasks24h: number;
   failedActions24h: number;
   nearFullRatio: number;
+  /** attention (#14): thresholds of the usage bars (absent: DEFAULT_THRESHOLDS). */
+  thresholds?: AttentionThresholds;
 }
 
 export interface Cell {
   text: string;
   /** Sort value (number or string); absent → the text. */
   v?: number | string;
+  /** attention (#14): a usage bar (percent as displayed, level by the config's thresholds). */
+  bar?: UsageBar;
+}
+
+/** attention (#14): a usage bar drawn next to a value, coloured like the attention list judges it. */
+export interface UsageBar {
+  pct: number;
+  level: UsageLevel;
 }
 
 export interface GuestRowVM {
@@ -129,8 +140,8 @@ export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => b
       status: g.status,
       template: g.template === 1,
       tags: splitTags(g.tags),
-      cpu: now ? { text: fmtPct(now.cpu), v: round3(now.cpu) } : NO_VALUE,
-      mem: now ? { text: `${fmtBytes(now.mem)} / ${fmtBytes(g.maxmem)}`, v: now.mem === null ? -1 : Math.round(now.mem / 1048576) } : live ? { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 } : NO_VALUE,
+      cpu: now ? withBar({ text: fmtPct(now.cpu), v: round3(now.cpu) }, now.cpu, f.thresholds) : NO_VALUE,
+      mem: now ? withBar({ text: `${fmtBytes(now.mem)} / ${fmtBytes(g.maxmem)}`, v: now.mem === null ? -1 : Math.round(now.mem / 1048576) }, ratio(now.mem, g.maxmem), f.thresholds) : live ? { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 } : NO_VALUE,
       uptime: now ? { text: fmtDuration(now.uptime), v: now.uptime ?? -1 } : NO_VALUE,
       maxmem: { text: fmtBytes(g.maxmem), v: g.maxmem === null ? -1 : Math.round(g.maxmem / 1048576) },
     });
@@ -153,9 +164,9 @@ export function buildNodeRows(f: Fleet, href: Href, filter?: (n: NodeRow) => boo
       cluster: c,
       clusterHref: href(paths.cluster(c)),
       status: n.status,
-      cpu: online ? { text: fmtPct(n.cpu), v: round3(n.cpu) } : { text: '–', v: -1 },
-      mem: online ? { text: `${fmtBytes(memUsed)} / ${fmtBytes(n.mem_total)}`, v: ratio(memUsed, n.mem_total) ?? -1 } : { text: '–', v: -1 },
-      disk: online ? { text: `${fmtBytes(n.rootfs_used)} / ${fmtBytes(n.rootfs_total)}`, v: ratio(n.rootfs_used, n.rootfs_total) ?? -1 } : { text: '–', v: -1 },
+      cpu: online ? withBar({ text: fmtPct(n.cpu), v: round3(n.cpu) }, n.cpu, f.thresholds) : { text: '–', v: -1 },
+      mem: online ? withBar({ text: `${fmtBytes(memUsed)} / ${fmtBytes(n.mem_total)}`, v: ratio(memUsed, n.mem_total) ?? -1 }, ratio(memUsed, n.mem_total), f.thresholds) : { text: '–', v: -1 },
+      disk: online ? withBar({ text: `${fmtBytes(n.rootfs_used)} / ${fmtBytes(n.rootfs_total)}`, v: ratio(n.rootfs_used, n.rootfs_total) ?? -1 }, ratio(n.rootfs_used, n.rootfs_total), f.thresholds) : { text: '–', v: -1 },
       load: online && n.load1 != null ? { text: `${n.load1.toFixed(2)} ${n.load5?.toFixed(2) ?? '–'} ${n.load15?.toFixed(2) ?? '–'}`, v: n.load1 } : { text: '–', v: -1 },
       uptime: online ? { text: fmtDuration(n.uptime), v: n.uptime ?? -1 } : { text: '–', v: -1 },
       guests: perNode.get(`${n.cluster_id}/${n.node}`) ?? 0,
@@ -180,8 +191,8 @@ export function buildStorageRows(f: Fleet, href: Href, filter?: (s: StorageRow) 
       status: s.status,
       used: { text: fmtBytes(s.used), v: s.used ?? -1 },
       total: { text: fmtBytes(s.total), v: s.total ?? -1 },
-      pct: { text: fmtPct(r), v: r === null ? -1 : round3(r) },
-      nearFull: r !== null && r >= f.nearFullRatio,
+      pct: withBar({ text: fmtPct(r), v: r === null ? -1 : round3(r) }, r, f.thresholds),
+      nearFull: r !== null && shownPct(r) >= f.nearFullRatio * 100, // attention (#14): judged on the number shown
     };
   });
 }
@@ -210,7 +221,7 @@ export function buildSummary(f: Fleet, href: Href): Summary {
     guestsRunning: running,
     guestsStopped: stopped,
     guestsOther: other,
-    storageNearFull: f.storages.filter((s) => (ratio(s.used, s.total) ?? 0) >= f.nearFullRatio).length,
+    storageNearFull: f.storages.filter((s) => shownPct(ratio(s.used, s.total) ?? 0) >= f.nearFullRatio * 100).length, // attention (#14): as the table shows it
     failedTasks24h: f.failedTasks24h,
     failedActions24h: f.failedActions24h,
   };
@@ -260,6 +271,17 @@ export function clusterNames(f: Pick<Fleet, 'clusters'>): Map<number, string> {
 /** Proxmox separates tags with ";" (also "," or space in older versions). */
 export function splitTags(tags: string | null): string[] {
   return tags ? tags.split(/[;, ]+/).filter(Boolean) : [];
+}
+
+/** attention (#14): the bar of a usage fraction (null: no bar). */
+export function usageBar(r: number | null | undefined, t: AttentionThresholds = DEFAULT_THRESHOLDS): UsageBar | undefined {
+  if (r === null || r === undefined || !Number.isFinite(r)) return undefined;
+  return { pct: Math.min(100, Math.max(0, shownPct(r))), level: usageLevel(r, t) };
+}
+
+function withBar(c: Cell, r: number | null | undefined, t: AttentionThresholds | undefined): Cell {
+  const bar = usageBar(r, t);
+  return bar ? { ...c, bar } : c;
 }
 
 const round3 = (x: number | null) => (x === null ? -1 : Math.round(x * 1000) / 1000);

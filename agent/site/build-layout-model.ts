@@ -21,6 +21,9 @@ export interface LayoutVM {
   pageData: string | null;
   /** Rewritten every cycle (carries the generated time); slow pages learn freshness from status.json. */
   live: boolean;
+  /** attention (#14): the usage bars' thresholds (percent), for bars redrawn by the browser. */
+  usageWarnPct: number;
+  usageCritPct: number;
 }
 
 export interface SiteFrame {
@@ -29,14 +32,21 @@ export interface SiteFrame {
   pollIntervalSeconds: number;
   staleAfterIntervals: number;
   assets: AssetNames;
+  /** attention (#14): config site.attention (absent: its defaults). */
+  attention?: { storageWarnPct: number; storageCritPct: number };
 }
 
+// attention (#14 item 8): every kind of page in the menu, the Alerts page (#16) included
 const NAV = [
   { href: paths.overview, text: 'Overview' },
+  { href: paths.clustersIndex, text: 'Clusters' },
+  { href: paths.nodesIndex, text: 'Nodes' },
+  { href: paths.guestsIndex, text: 'Guests' },
   { href: paths.storage, text: 'Storage' },
   { href: paths.tasks, text: 'Tasks' },
   { href: paths.backups, text: 'Backups' }, // health (#15) hook
   { href: paths.actions, text: 'Actions' },
+  { href: 'alerts.html', text: 'Alerts' }, // alerts (#16): ALERTS_PAGE
   { href: paths.agent, text: 'Agent' },
 ];
 
@@ -60,5 +70,7 @@ export function buildLayout(frame: SiteFrame, path: string, title: string, opts:
     charts: opts.pageData !== undefined,
     pageData: opts.pageData === undefined ? null : jsonForScript(opts.pageData),
     live: opts.live ?? true,
+    usageWarnPct: frame.attention?.storageWarnPct ?? 85, // attention (#14)
+    usageCritPct: frame.attention?.storageCritPct ?? 95, // attention (#14)
   };
 }

@@ -1,4 +1,5 @@
 // Pure: the fleet → status.json, the documented machine-readable snapshot (DATA-FORMAT.md).
+import { shownPct } from './build-attention-model.ts'; // attention (#14)
 import { clusterNames, type Fleet } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
 import type { PollRunRow } from '../store/site-activity.repository.ts';
@@ -37,7 +38,7 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
   });
   const storage = f.storages.map((s) => {
     const ratio = s.used != null && s.total ? s.used / s.total : null;
-    if (ratio !== null && ratio >= f.nearFullRatio) counts.storage_near_full++;
+    if (ratio !== null && shownPct(ratio) >= f.nearFullRatio * 100) counts.storage_near_full++; // attention (#14): judged like the tables show it
     return { cluster: names.get(s.cluster_id) ?? '?', node: s.node, storage: s.storage, type: s.type, shared: s.shared === 1, status: s.status, used: s.used, total: s.total };
   });
   const doc = {

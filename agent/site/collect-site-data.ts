@@ -10,6 +10,9 @@ import { valueAt, type RecentCache, type WindowColumn } from './recent-cache.ts'
 import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { collectFidelityData, type FidelityData } from '../store/site-fidelity.repository.ts';
+import { collectAttentionRows } from './attention.query.ts'; // attention (#14)
+import type { AttentionRows } from '../store/site-attention.repository.ts'; // attention (#14)
+import type { AttentionThresholds } from './build-attention-model.ts'; // attention (#14)
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
@@ -26,6 +29,8 @@ export interface SiteData extends Fleet {
   fidelity?: FidelityData;
   /** alerts (#16) hook: the `alerts` part of status.json, set by the site builder (agent/alerts/site/). */
   alerts?: AlertsStatus;
+  /** attention (#14): failed tasks, unexplained stops and storage trend for the overview's attention list. */
+  attention?: AttentionRows;
 }
 
 /**
@@ -47,6 +52,8 @@ export interface GuestRowsCache {
 
 export interface CollectOptions {
   nearFullRatio: number;
+  /** attention (#14): thresholds of the attention list and usage bars (config site.attention). */
+  thresholds?: AttentionThresholds;
   /** Guest rows kept between builds, read again only when a row changed (~50 ms at 10,000). */
   guestRows?: GuestRowsCache;
   /** Node samples kept between builds (absent: the hour is read every time). */
@@ -118,6 +125,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     queryAgentState(db, 'site.'),
     collectFidelityData(db, nowSec), // issue 12 items 2, 3 (fidelity)
   ]);
+  const attention = await collectAttentionRows(db, nowSec); // attention (#14)
   let nodeRaw = newNodeRows;
   if (nw) {
     nw.rows = nw.rows.filter((r) => r.ts >= nodeFrom).concat(newNodeRows);
@@ -129,6 +137,8 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     failedTasks24h: tasks.filter((t) => t.ok === 0).length,
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
+    ...(opts.thresholds && { thresholds: opts.thresholds }), // attention (#14)
+    attention, // attention (#14)
     tasks, actions, pollRuns, nodeRaw, siteState, fidelity,
     health: await readHealthSite(db), // health (#15) hook
   };

@@ -16,6 +16,8 @@ import { createHash } from 'node:crypto';
 import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
 import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { nodeChartData } from './build-chart-page-data.ts'; // charts (#14) hook
+import { buildSiteAttention, sharedStorageOnce } from './attention-site.ts'; // attention (#14)
+import { renderIndexPages } from './render-index-pages.ts'; // attention (#14 item 8)
 
 export type Emit = (path: string, content: string | Buffer | typeof KEEP) => void;
 
@@ -76,10 +78,11 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   let h = hrefFor(paths.overview);
   page(paths.overview, 'overview', {
     layout: buildLayout(frame, paths.overview, 'Overview'),
+    attention: buildSiteAttention(d, frame, rootOf(paths.overview)), // attention (#14 item 1)
     summary: buildSummary(d, h),
     nodes: buildNodeRows(d, h),
     guests: buildGuestRows(d, h),
-    storage: buildStorageRows(d, h),
+    storage: sharedStorageOnce(buildStorageRows(d, h)), // attention (#14 item 8): shared storage once
     showCluster: d.clusters.length > 1,
   });
 
@@ -179,7 +182,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     layout: buildLayout(frame, paths.storage, 'Storage', {
       pageData: { kind: 'storage', files: { day: paths.storageSeries }, keys: storageKeys, ranges: [{ id: '24h', seconds: 86_400, sources: ['day'] }], charts: [{ id: 'fill', title: 'Storage fill', unit: 'pct', metrics: [{ key: 'pct', name: 'fill' }] }] },
     }),
-    storage: buildStorageRows(d, h),
+    storage: sharedStorageOnce(buildStorageRows(d, h)), // attention (#14 item 8): shared storage once
     charts: [{ id: 'fill', title: 'Storage fill (24 h, one line per storage)', alt: `${d.storages.length} storages; current fill in the table above` }],
     ranges: ['24h'],
   });
@@ -208,6 +211,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     backups: buildBackupsPage(d.health ?? EMPTY_HEALTH, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
     showCluster: d.clusters.length > 1,
   });
+
+  pages += renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
 
   h = hrefFor(paths.agent);
   page(paths.agent, 'agent', {

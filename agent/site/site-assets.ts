@@ -13,6 +13,8 @@ export interface AssetNames {
   apex: string;
   apexCss: string;
   charts: string; // charts (#14): chart drawing, loaded after site.js
+  /** attention (#14 item 8): search, sort and filter in the URL, "no match". */
+  nav: string;
 }
 
 export interface SiteAssets {
@@ -33,6 +35,7 @@ export function loadAssets(templatesDir = TEMPLATES_DIR): SiteAssets {
     apex: [join(apexDir, 'apexcharts.min.js'), 'apexcharts', 'min.js'],
     apexCss: [join(apexDir, 'apexcharts.css'), 'apexcharts', 'css'],
     charts: [join(templatesDir, 'assets/charts.js'), 'charts', 'js'], // charts (#14)
+    nav: [join(templatesDir, 'assets/nav.js'), 'nav', 'js'], // attention (#14 item 8)
   };
   const files = new Map<string, Buffer>();
   const names = {} as AssetNames;

@@ -56,7 +56,7 @@ export interface SiteBuilderDeps {
   /** Milliseconds since the epoch. */
   now: () => number;
   outDir: string;
-  config: Pick<Config, 'site' | 'pollIntervalSeconds'> & Partial<Pick<Config, 'alerts'>>; // alerts (#16): standing silences for the Alerts page
+  config: Pick<Config, 'pollIntervalSeconds'> & { site: Omit<Config['site'], 'attention'> & Partial<Pick<Config['site'], 'attention'>> } & Partial<Pick<Config, 'alerts'>>; // attention (#14): site.attention optional // alerts (#16): standing silences for the Alerts page
   /** File-system calls of the publisher (tests inject failures). */
   writer?: SiteWriter;
   templatesDir?: string;
@@ -75,7 +75,7 @@ export interface SiteBuilder {
 
 const STATE_LAST_BUILD = 'site.last_build';
 const STATE_LAST_ERROR = 'site.last_error';
-const NEAR_FULL_RATIO = 0.9;
+const NEAR_FULL_PCT = 85; // attention (#14): config site.attention.storageWarnPct's default
 
 /** Creates the site builder for deps.outDir (nginx root: `<outDir>/current`). */
 export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
@@ -134,7 +134,9 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         mark = t;
       };
       const data = await collectSiteData(db, cache, nowSec, {
-        nearFullRatio: NEAR_FULL_RATIO,
+        // attention (#14): one threshold for "near full" everywhere (status.json, summary, bars, attention list)
+        nearFullRatio: (config.site.attention?.storageWarnPct ?? NEAR_FULL_PCT) / 100,
+        ...(config.site.attention && { thresholds: config.site.attention }),
         nodeWindow,
         guestRows,
         pending: pending.splice(0),
@@ -149,6 +151,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         pollIntervalSeconds: config.pollIntervalSeconds,
         staleAfterIntervals: config.site.staleAfterIntervals,
         assets: assets.names,
+        ...(config.site.attention && { attention: config.site.attention }), // attention (#14)
       };
       // A real build hands each file to the publisher as soon as it is rendered, so writing
       // overlaps with rendering; dry runs and in-memory builds collect everything first.

@@ -21,6 +21,10 @@ export const paths = {
   actions: 'actions.html',
   agent: 'agent.html',
   backups: 'backups.html', // health (#15) hook
+  clustersIndex: 'clusters.html', // attention (#14 item 8)
+  nodesIndex: 'nodes.html', // attention (#14 item 8)
+  guestsIndex: 'guests.html', // attention (#14 item 8)
+  searchIndex: 'search.json', // attention (#14 item 8): the fleet-wide search reads it
   status: 'status.json',
   cluster: (c: string) => `clusters/${c}.html`,
   node: (c: string, node: string) => `nodes/${c}/${slug(node)}.html`,

@@ -233,6 +233,9 @@
     var after = Number(root.getAttribute('data-stale-after')) || 180;
     var banner = document.getElementById('stale');
     if (banner) banner.hidden = Date.now() / 1000 - generatedAt <= after;
+    // attention (#14 item 8): the banner names the time of the last data
+    var when = document.getElementById('stale-time');
+    if (when && generatedAt) { when.textContent = new Date(generatedAt * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; when.setAttribute('datetime', new Date(generatedAt * 1000).toISOString()); }
   }
   /** Updates the overview's guest rows (CPU, memory, uptime, status) from status.json. */
   function refreshOverview(status) {
@@ -249,19 +252,21 @@
       var m = a && /g\/([^/]+)\/\d+xx\/(\d+)\.html$/.exec(a.getAttribute('href'));
       var g = m && byKey[m[1] + '/' + m[2]];
       if (!g) return;
-      var set = function (name, text, v) {
+      var set = function (name, text, v, ratio) {
         var td = tr.cells[col[name]];
         if (!td) return;
-        td.textContent = text;
+        var span = td.querySelector('span.v'); // attention (#14 item 1): keep the usage bar beside the value
+        (span || td).textContent = text;
         if (v !== undefined) td.setAttribute('data-v', String(v));
+        if (ratio !== undefined && window.pmiUsageBar) window.pmiUsageBar(td, ratio); // attention (#14 item 1): nav.js
       };
       var cpu = g[idx.cpu], mem = g[idx.mem], up = g[idx.uptime];
       if (col.Status !== undefined && tr.cells[col.Status].textContent !== 'template') {
         set('Status', g[idx.status]);
         tr.cells[col.Status].className = 'st-' + g[idx.status];
       }
-      set('CPU', cpu === null ? '–' : fmtUnit('pct', cpu * 100));
-      set('Memory', (mem === null ? '–' : fmtUnit('b', mem)) + ' / ' + fmtUnit('b', g[idx.maxmem]));
+      set('CPU', cpu === null ? '–' : fmtUnit('pct', cpu * 100), undefined, cpu);
+      set('Memory', (mem === null ? '–' : fmtUnit('b', mem)) + ' / ' + fmtUnit('b', g[idx.maxmem]), undefined, mem === null || !g[idx.maxmem] ? null : mem / g[idx.maxmem]);
       set('Uptime', fmtUptime(up));
     });
   }

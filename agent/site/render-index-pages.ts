@@ -1,0 +1,105 @@
+// The index pages of the menu (issue #14 item 8): Clusters, Nodes, Guests, and search.json for the
+// fleet-wide search. Hooked into renderFleetPages with one marked line.
+import { createHash } from 'node:crypto';
+import { buildGuestRows, buildNodeRows, clusterNames, type Href } from './build-fleet-model.ts';
+import { buildLayout, type SiteFrame } from './build-layout-model.ts';
+import { searchIndexJson } from './build-search-index.ts';
+import type { SiteData } from './collect-site-data.ts';
+import { fmtTime } from './format.ts';
+import type { Render } from './render.ts';
+import type { Emit, FleetPageOptions } from './render-fleet-pages.ts';
+import { paths, rootOf } from './site-paths.ts';
+
+export interface ClusterIndexRow {
+  name: string;
+  href: string;
+  quorum: string;
+  ok: boolean;
+  nodes: { text: string; v: number };
+  guests: { text: string; v: number };
+  version: string;
+  lastOk: string;
+  lastError: string;
+}
+
+/** Pure: one row per cluster with its quorum, node and guest counts and poll state. */
+export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>, href: Href): ClusterIndexRow[] {
+  // Counted in one pass over the fleet (not one pass per cluster).
+  const count = new Map<number, { nodes: number; online: number; guests: number; running: number }>();
+  const of = (id: number) => {
+    let x = count.get(id);
+    if (!x) count.set(id, (x = { nodes: 0, online: 0, guests: 0, running: 0 }));
+    return x;
+  };
+  for (const n of d.nodes) {
+    const x = of(n.cluster_id);
+    x.nodes++;
+    if (n.status === 'online') x.online++;
+  }
+  for (const g of d.guests) {
+    if (g.template === 1) continue;
+    const x = of(g.cluster_id);
+    x.guests++;
+    if (g.status === 'running') x.running++;
+  }
+  return d.clusters.map((c) => {
+    const { nodes, online, guests, running } = of(c.id);
+    return {
+      name: c.name,
+      href: href(paths.cluster(c.name)),
+      quorum: c.quorate === null ? 'standalone' : c.quorate ? 'quorate' : 'NOT quorate',
+      ok: c.last_error === null && c.quorate !== 0 && online === nodes,
+      nodes: { text: `${online} / ${nodes} online`, v: nodes },
+      guests: { text: `${running} / ${guests} running`, v: guests },
+      version: c.pve_version ?? '–',
+      lastOk: fmtTime(c.last_ok_at),
+      lastError: c.last_error ?? '',
+    };
+  });
+}
+
+/** Renders clusters.html, nodes.html, guests.html and search.json; returns the page count. */
+export function renderIndexPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: Pick<FleetPageOptions, 'pageDue' | 'keep'>): number {
+  const hrefFor = (path: string): Href => {
+    const root = rootOf(path);
+    return (p: string) => root + p;
+  };
+  let h = hrefFor(paths.clustersIndex);
+  emit(paths.clustersIndex, render('clusters-index', { layout: buildLayout(frame, paths.clustersIndex, 'Clusters'), clusters: buildClusterIndexRows(d, h) }));
+
+  h = hrefFor(paths.nodesIndex);
+  emit(paths.nodesIndex, render('nodes-index', { layout: buildLayout(frame, paths.nodesIndex, 'Nodes'), nodes: buildNodeRows(d, h) }));
+
+  // Guests without live values (the overview has those): re-rendered only when a guest row changed.
+  h = hrefFor(paths.guestsIndex);
+  const names = clusterNames(d);
+  const hash = createHash('sha1').update(JSON.stringify([{ ...frame, generatedAt: 0 }, d.clusters.map((c) => c.name)]));
+  for (const g of d.guests) hash.update(`${names.get(g.cluster_id)}/${g.vmid}:${g.changed_at};`);
+  const digest = hash.digest('base64url');
+  if (opts.pageDue && !opts.pageDue(paths.guestsIndex, digest)) emit(paths.guestsIndex, opts.keep);
+  else {
+    emit(paths.guestsIndex, render('guests-index', {
+      layout: buildLayout(frame, paths.guestsIndex, 'Guests', { live: false }),
+      guests: buildGuestRows(d, h, undefined, { live: false }),
+      showCluster: d.clusters.length > 1,
+    }));
+  }
+
+  emit(paths.searchIndex, searchIndexFor(d));
+  return 3;
+}
+
+/**
+ * search.json changes only with the inventory: the collect stage hands over the same guest array
+ * while no guest row changed, so the text is kept per array (and node/cluster names) instead of
+ * being rebuilt every cycle (~20 ms at 1,000 guests on a busy machine).
+ */
+const searchMemo = new WeakMap<object, { key: string; json: string }>();
+function searchIndexFor(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>): string {
+  const key = `${d.clusters.map((c) => `${c.id}:${c.name}:${c.pve_name ?? ''}`).join(',')}|${d.nodes.map((n) => `${n.cluster_id}/${n.node}`).join(',')}`;
+  const hit = searchMemo.get(d.guests);
+  if (hit && hit.key === key) return hit.json;
+  const json = searchIndexJson(d);
+  searchMemo.set(d.guests, { key, json });
+  return json;
+}

@@ -1,0 +1,35 @@
+// The menu's index pages and search.json (issue #14 item 8), rendered with the real templates.
+import { describe, expect, it } from 'vitest';
+import { renderIndexPages } from '../../agent/site/render-index-pages.ts';
+import { createRenderer } from '../../agent/site/render.ts';
+import { loadAssets } from '../../agent/site/site-assets.ts';
+import { KEEP, type Entry } from '../../agent/site/publish.ts';
+import type { SiteData } from '../../agent/site/collect-site-data.ts';
+import type { GuestRow } from '../../agent/store/site-inventory.repository.ts';
+
+const guest = (vmid: number, name: string): GuestRow => ({ cluster_id: 1, vmid, type: 'qemu', node: 'n1', name, status: 'running', template: 0, tags: 'prod', pool: null, lock: null, hastate: null, maxcpu: 1, maxmem: 1, maxdisk: 1, first_seen: 0, changed_at: vmid });
+
+describe('index pages', () => {
+  it('renders clusters, nodes and guests pages and a search index that follows a renamed guest', () => {
+    const render = createRenderer();
+    const frame = { siteTitle: 'PMI', generatedAt: 1_800_000_000, pollIntervalSeconds: 60, staleAfterIntervals: 3, assets: loadAssets().names };
+    const base = {
+      clusters: [{ id: 1, name: 'c1', pve_name: null, pve_version: null, quorate: 0, node_count: 1, endpoint: null, last_poll_at: null, last_ok_at: null, last_error: null, last_sample_ts: null }],
+      nodes: [{ cluster_id: 1, node: 'n1', status: 'online' }],
+      storages: [], now: new Map(), failedTasks24h: 0, failedActions24h: 0, nearFullRatio: 0.85,
+    } as unknown as SiteData;
+    const build = (guests: GuestRow[]) => {
+      const out = new Map<string, Entry>();
+      renderIndexPages({ ...base, guests }, frame, render, (p, c) => out.set(p, c), { keep: KEEP });
+      return out;
+    };
+    const first = build([guest(100, 'alpha'), guest(101, 'beta')]);
+    expect(String(first.get('clusters.html'))).toMatch(/<td class="bad">NOT quorate<\/td><td data-v="1">1 \/ 1 online<\/td><td data-v="2">2 \/ 2 running/);
+    expect(String(first.get('nodes.html'))).toContain('href="nodes/c1/n1.html"');
+    expect(String(first.get('guests.html'))).toContain('href="g/c1/1xx/101.html">beta</a>');
+    const items = (j: Entry | undefined) => (JSON.parse(String(j)) as { items: string[][] }).items.map((r) => r[4]);
+    expect(items(first.get('search.json'))).toEqual(['alpha 100 prod n1 c1', 'beta 101 prod n1 c1', 'n1 c1', 'c1']);
+    const second = build([guest(100, 'alpha'), guest(101, 'gamma')]);
+    expect(items(second.get('search.json'))).toContain('gamma 101 prod n1 c1');
+  });
+});
