@@ -11,6 +11,10 @@ import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { collectFidelityData, type FidelityData } from './fidelity.query.ts';
 
+/** issue 14 item 6 (pages): the tasks page covers 7 days (at most this many tasks, newest first). */
+export const TASKS_WINDOW_SECONDS = 7 * 86_400;
+export const TASKS_LIMIT = 5000;
+
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
 
@@ -102,7 +106,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   const nodeFrom = nowSec - 3600;
   const nw = opts.nodeWindow;
   const [tasks, actions, pollRuns, newNodeRows, siteState, fidelity] = await Promise.all([
-    queryRecentTasks(db, since24h, 1000),
+    queryRecentTasks(db, nowSec - TASKS_WINDOW_SECONDS, TASKS_LIMIT), // issue 14 item 6 (pages): 7 days
     queryActions(db, nowSec - 7 * 86_400, 1000),
     queryPollRuns(db, since24h),
     queryNodeSamplesSince(db, nw ? Math.max(nodeFrom, nw.mark + 1) : nodeFrom),
@@ -117,7 +121,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   }
   return {
     clusters, nodes, guests, storages, now,
-    failedTasks24h: tasks.filter((t) => t.ok === 0).length,
+    failedTasks24h: tasks.filter((t) => t.ok === 0 && t.starttime >= since24h).length,
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
     tasks, actions, pollRuns, nodeRaw, siteState, fidelity,

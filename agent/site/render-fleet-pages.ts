@@ -5,7 +5,8 @@ import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, build
 import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
 import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
-import type { SiteData } from './collect-site-data.ts';
+import { TASKS_LIMIT, type SiteData } from './collect-site-data.ts';
+import { guestNameMap, taskFilterOptions } from './build-task-filters.ts'; // issue 14 item 6 (pages)
 import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
@@ -181,19 +182,25 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     ranges: ['24h'],
   });
 
+  // issue 14 item 6 (pages): 7 days of tasks with filters, guest names; actions with details
   h = hrefFor(paths.tasks);
+  const guestNames = guestNameMap(d);
+  const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
   modelPage(paths.tasks, 'tasks', {
     layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
-    tasks: buildTaskRows(d.tasks, names, known, h, frame.generatedAt),
-    windowText: '24 h',
-    limit: 1000,
+    tasks: taskRows,
+    filters: taskFilterOptions(taskRows),
+    windowText: '7 days',
+    limit: TASKS_LIMIT,
+    pagesAsset: h(frame.assets.pages),
   });
 
   h = hrefFor(paths.actions);
+  const actionDetails = { guestNames, now: frame.generatedAt };
   modelPage(paths.actions, 'actions', {
     layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
-    queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h),
-    history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h),
+    queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h, actionDetails),
+    history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h, actionDetails),
     windowText: '7 days',
   });
 

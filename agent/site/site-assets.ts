@@ -12,6 +12,8 @@ export interface AssetNames {
   js: string;
   apex: string;
   apexCss: string;
+  /** issue 14 item 6 (pages): the tasks page's filters. */
+  pages: string;
 }
 
 export interface SiteAssets {
@@ -31,6 +33,7 @@ export function loadAssets(templatesDir = TEMPLATES_DIR): SiteAssets {
     js: [join(templatesDir, 'assets/site.js'), 'site', 'js'],
     apex: [join(apexDir, 'apexcharts.min.js'), 'apexcharts', 'min.js'],
     apexCss: [join(apexDir, 'apexcharts.css'), 'apexcharts', 'css'],
+    pages: [join(templatesDir, 'assets/task-filters.js'), 'task-filters', 'js'], // issue 14 item 6 (pages)
   };
   const files = new Map<string, Buffer>();
   const names = {} as AssetNames;
