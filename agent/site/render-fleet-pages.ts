@@ -7,6 +7,7 @@ import { buildStatusJson } from './build-status-json.ts';
 import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
 import { TASKS_LIMIT, type SiteData } from './collect-site-data.ts';
 import { guestNameMap, taskFilterOptions } from './build-task-filters.ts'; // issue 14 item 6 (pages)
+import { CLUSTER_CHARTS } from './build-cluster-series.ts'; // issue 14 item 5 (pages)
 import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
@@ -99,7 +100,12 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health, pollErrors], () => ({
       health, // health (#15) hook
       pollErrors,
-      layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false }),
+      // issue 14 item 5 (pages): cluster charts (files from cluster-series-files.ts) and every node column
+      layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false, pageData: clusterPageData(c.name, rootOf(path)) }),
+      charts: CLUSTER_CHARTS.map((x) => ({ id: x.id, title: x.title, alt: `${x.title}: see the nodes table for current values` })),
+      ranges: RANGES.map((r) => r.id),
+      nodesFull: buildNodeRows(d, ch, (n) => n.cluster_id === c.id),
+      asOf: fmtTime(frame.generatedAt),
       name: c.name,
       facts,
       nodes,
@@ -230,6 +236,11 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
   return pages;
+}
+
+/** issue 14 item 5 (pages): what the chart code needs on a cluster page. */
+function clusterPageData(c: string, root: string) {
+  return { kind: 'cluster', files: { raw: root + paths.clusterData(c), day: root + paths.clusterSeries(c, 'day'), long: root + paths.clusterSeries(c, 'long') }, charts: CLUSTER_CHARTS };
 }
 
 export const NODE_CHARTS = [

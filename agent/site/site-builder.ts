@@ -22,6 +22,7 @@ import { createRenderer } from './render.ts';
 import { DEFAULT_PERIODS, type RollPeriods } from './roll-schedule.ts';
 import { queryNodeTierSeries, queryStorageTierSeries } from '../store/site-series.repository.ts';
 import { loadAssets } from './site-assets.ts';
+import { emitClusterSeriesFiles } from './cluster-series-files.ts'; // issue 14 item 5 (pages)
 import { paths } from './site-paths.ts';
 import { emitAlertPages, loadAlertsStatus } from '../alerts/site/emit-alert-pages.ts'; // alerts (#16)
 
@@ -266,6 +267,9 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     }
     if (dayDue) emit(paths.storageSeries, `{"v":1,"series":{${storageSeries.join(',')}}}`);
     else emit(paths.storageSeries, KEEP);
+    // issue 14 item 5 (pages): cluster chart files, on the node tier files' schedule
+    const newCluster = data.clusters.some((c) => !has(paths.clusterSeries(c.name, 'day')));
+    await emitClusterSeriesFiles({ db, data, nowSec, due: { day: dayDue || newCluster, long: longDue || newCluster }, emit: (p, content) => emit(p, content ?? KEEP) });
     if (dayDue) next.day = nowSec;
     if (longDue) next.long = nowSec;
     return next;
