@@ -217,11 +217,15 @@ describe.skipIf(!NGINX_BIN)('pages with their full weight (issue 14 items 5, 6, 
           const file = join(SCREENS, `${name}-${width}-${dark ? 'dark' : 'light'}.png`);
           await page.screenshot({ path: file, fullPage: true });
           saved.push(file);
+          // The two README pictures (site-templates/screenshots/): the first screen only, to stay small.
+          if ((name === 'overview' && width === 1440 && !dark) || (name === 'cluster' && width === 375 && dark)) {
+            await page.screenshot({ path: join(SCREENS, `readme-${name}-${width}-${dark ? 'dark' : 'light'}.png`) });
+          }
           await page.close();
         }
       }
     }
     expect(saved.length).toBeGreaterThanOrEqual(40);
     for (const f of saved) expect(existsSync(f), f).toBe(true);
-  }, 180_000);
+  }, 600_000); // 88 full-page pictures: minutes on a busy machine
 });
