@@ -69,6 +69,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const names = clusterNames(d);
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
+  const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
   const hrefFor = (path: string) => {
     const root = rootOf(path);
     return (p: string) => root + p;
@@ -91,7 +92,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     // cycle for them); a guest row's changed_at moves whenever the store changes the row.
     const nodes = buildNodeRows(d, ch, (n) => n.cluster_id === c.id).map(({ cpu: _c, mem: _m, disk: _d, load: _l, uptime: _u, ...row }) => row);
     const storage = buildStorageRows(d, ch, (s) => s.cluster_id === c.id);
-    const tasks = buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, ch, frame.generatedAt);
+    const tasks = buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, ch, frame.generatedAt, guestNames); // issue 14 item 6 (pages): names
     let guestKey = '';
     for (const g of d.guests) if (g.cluster_id === c.id) guestKey += `${g.vmid}:${g.changed_at};`;
     const facts = buildClusterFacts(c);
@@ -173,7 +174,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       // The node's guests, grouped above: filtering the fleet per node was 2 million calls at 200 nodes.
       guests: buildGuestRows({ ...d, guests: onNode }, h, undefined, { live: false }),
       storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
-      tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === n.cluster_id && t.node === n.node).slice(0, 50), names, known, h, frame.generatedAt),
+      tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === n.cluster_id && t.node === n.node).slice(0, 50), names, known, h, frame.generatedAt, guestNames), // issue 14 item 6 (pages): names
     });
   });
 
@@ -190,7 +191,6 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   // issue 14 item 6 (pages): 7 days of tasks with filters, guest names; actions with details
   h = hrefFor(paths.tasks);
-  const guestNames = guestNameMap(d);
   const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
   modelPage(paths.tasks, 'tasks', {
     layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
