@@ -16,6 +16,8 @@ export interface CycleParts {
   recordRun: (run: ClusterPollOutcome, startedAtSec: number) => Promise<void>;
   /** Health tiers (issue #15): slower reads spread over cycles, after the store. */
   health?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
+  /** issue 14 item 5 (pages): guests' snapshot lists, about daily and right after a snapshot task. */
+  snapshots?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
   /** Gap filling after restarts and for new clusters; must be cheap when there is nothing to do. */
   backfill?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
   maintain: () => Promise<unknown>;
@@ -80,6 +82,7 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
     }
   });
   if (p.health && !p.stopping?.()) await time('health', () => p.health!(outcomes));
+  if (p.snapshots && !p.stopping?.()) await time('snapshots', () => p.snapshots!(outcomes)); // issue 14 item 5 (pages)
   if (p.backfill && !p.stopping?.()) await time('backfill', () => p.backfill!(outcomes));
   await time('maintain', p.maintain);
   if (p.rescanInbox) await time('inbox', p.rescanInbox);

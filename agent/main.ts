@@ -18,6 +18,7 @@ import { createPoller } from './poll/poll-cycle.ts';
 import { createBackfiller } from './poll/backfill.ts';
 import { createHealthStage } from './health/health-stage.ts';
 import { setupPbs } from './health/pbs-setup.ts'; // PBS (#15)
+import { createSnapshotStage } from './snapshots/snapshot-list-stage.ts'; // issue 14 item 5 (pages)
 import { createSiteBuilder } from './site/site-builder.ts';
 import { createInbox } from './inbox/inbox.ts';
 import { createMetricsExporter, nodeProcessStats } from './metrics/metrics-exporter.ts';
@@ -119,6 +120,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   // PBS (#15, optional): one client per configured server, read in the health stage
   const pbs = setupPbs(config, { db: store.db, log: log.child({ module: 'pbs' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, ...(credentialsDir && { credentialsDir }), registerSecret: (k, s) => secrets.set(k, s) });
   const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, ...(pbs.tier && { pbs: pbs.tier }) });
+  const snapshotLists = createSnapshotStage({ clients, db: store.db, log: log.child({ module: 'snapshots' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds }); // issue 14 item 5 (pages)
   const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   // alerts (#16): rules checked here (a broken rule file stops the start like a config error)
@@ -159,6 +161,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
         if (r.problems?.length) await writes.submit(`poll errors ${startedAt} of ${r.cluster}`, () => writePollErrors(store.db, r.cluster, startedAt, r.problems!));
       },
       health: (o) => health.run(o, { signal: stopPolling.signal }),
+      snapshots: (o) => snapshotLists.run(o, { signal: stopPolling.signal }), // issue 14 item 5 (pages)
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
       maintain: () => maintenance.run(),
       ...(inbox && { rescanInbox: () => inbox.rescan() }),

@@ -5,6 +5,7 @@ import type { ActionRow, PollRunRow, TaskRow } from '../store/site-activity.repo
 import type { ClusterRow } from '../store/site-inventory.repository.ts';
 import type { Href } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
+import { actionDuration, formatActionParams, splitUpid, upidShort, type GuestNames } from './build-activity-details.ts'; // issue 14 item 6 (pages)
 
 export interface TaskRowVM {
   cluster: string;
@@ -20,6 +21,8 @@ export interface TaskRowVM {
   status: string;
   /** "ok" | "failed" | "running" — for styling. */
   state: string;
+  /** issue 14 item 6 (pages): the guest's name (empty when unknown). */
+  guestName?: string;
 }
 
 export interface ActionRowVM {
@@ -36,6 +39,12 @@ export interface ActionRowVM {
   submitter: string;
   reason: string;
   message: string;
+  // issue 14 item 6 (pages): name, parameters, duration and the UPID apart from the message
+  guestName?: string;
+  params?: string;
+  duration?: { text: string; v: number };
+  upid?: string;
+  upidShort?: string;
 }
 
 export interface ClusterAgentVM {
@@ -54,7 +63,7 @@ export interface ClusterAgentVM {
 }
 
 /** Task rows; `now` (epoch s) is used for the duration of running tasks. */
-export function buildTaskRows(tasks: TaskRow[], names: Map<number, string>, knownGuests: Set<string>, href: Href, now: number): TaskRowVM[] {
+export function buildTaskRows(tasks: TaskRow[], names: Map<number, string>, knownGuests: Set<string>, href: Href, now: number, guestNames?: GuestNames): TaskRowVM[] {
   return tasks.map((t) => {
     const c = names.get(t.cluster_id) ?? '?';
     const running = t.endtime === null;
@@ -72,13 +81,14 @@ export function buildTaskRows(tasks: TaskRow[], names: Map<number, string>, know
       duration: { text: `${fmtDuration(dur)}${running ? ' (running)' : ''}`, v: dur },
       status: t.status ?? (running ? 'running' : ''),
       state: running ? 'running' : t.ok === 1 ? 'ok' : t.ok === 0 ? 'failed' : 'unknown',
+      ...(guestNames && { guestName: t.vmid !== null ? (guestNames.get(`${c}/${t.vmid}`) ?? '') : '' }),
     };
   });
 }
 
 /** Action rows (queue and history). */
-export function buildActionRows(actions: ActionRow[], knownGuests: Set<string>, clusters: Set<string>, href: Href): ActionRowVM[] {
-  return actions.map((a) => ({
+export function buildActionRows(actions: ActionRow[], knownGuests: Set<string>, clusters: Set<string>, href: Href, details?: { guestNames: GuestNames; now: number }): ActionRowVM[] {
+  return actions.map((a) => withDetails(a, details, {
     id: a.id,
     cluster: a.cluster ?? '',
     clusterHref: a.cluster && clusters.has(a.cluster) ? href(paths.cluster(a.cluster)) : null,
@@ -93,6 +103,21 @@ export function buildActionRows(actions: ActionRow[], knownGuests: Set<string>, 
     reason: a.reason ?? '',
     message: [a.error_code, a.message].filter(Boolean).join(': '),
   }));
+}
+
+/** issue 14 item 6 (pages): adds name, parameters, duration and the UPID (taken out of the message). */
+function withDetails(a: ActionRow, details: { guestNames: GuestNames; now: number } | undefined, row: ActionRowVM): ActionRowVM {
+  if (!details) return row;
+  const split = splitUpid(row.message, a.upid);
+  return {
+    ...row,
+    message: split.message,
+    guestName: a.cluster && a.vmid !== null ? (details.guestNames.get(`${a.cluster}/${a.vmid}`) ?? '') : '',
+    params: formatActionParams(a.params),
+    duration: actionDuration(a, details.now),
+    upid: split.upid,
+    upidShort: split.upid ? upidShort(split.upid) : '',
+  };
 }
 
 /** Per-cluster cycle timings, requests and errors over the poll runs given. */

@@ -99,7 +99,7 @@ export function buildGuestPage(i: GuestInput, href: Href, knownGuests: Set<strin
     asOf: n ? fmtTime(n.ts) : fmtTime(i.nowSec),
     charts: guestCharts(g, n),
     tasks: buildTaskRows(i.tasks, names, knownGuests, href, i.nowSec),
-    actions: buildActionRows(i.actions, knownGuests, clusters, href),
+    actions: buildActionRows(i.actions, knownGuests, clusters, href, { guestNames: new Map([[`${i.cluster}/${g.vmid}`, g.name ?? '']]), now: i.nowSec }), // issue 14 item 6 (pages): parameters, duration, UPID
   };
 }
 

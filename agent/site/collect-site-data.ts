@@ -14,6 +14,10 @@ import { collectAttentionRows } from './attention.query.ts'; // attention (#14)
 import type { AttentionRows } from '../store/site-attention.repository.ts'; // attention (#14)
 import type { AttentionThresholds } from './build-attention-model.ts'; // attention (#14)
 
+/** issue 14 item 6 (pages): the tasks page covers 7 days (at most this many tasks, newest first). */
+export const TASKS_WINDOW_SECONDS = 7 * 86_400;
+export const TASKS_LIMIT = 5000;
+
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
 
@@ -118,7 +122,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   const nodeFrom = nowSec - 3600;
   const nw = opts.nodeWindow;
   const [tasks, actions, pollRuns, newNodeRows, siteState, fidelity] = await Promise.all([
-    queryRecentTasks(db, since24h, 1000),
+    queryRecentTasks(db, nowSec - TASKS_WINDOW_SECONDS, TASKS_LIMIT), // issue 14 item 6 (pages): 7 days
     queryActions(db, nowSec - 7 * 86_400, 1000),
     queryPollRuns(db, since24h),
     queryNodeSamplesSince(db, nw ? Math.max(nodeFrom, nw.mark + 1) : nodeFrom),
@@ -134,7 +138,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
   }
   return {
     clusters, nodes, guests, storages, now,
-    failedTasks24h: tasks.filter((t) => t.ok === 0).length,
+    failedTasks24h: tasks.filter((t) => t.ok === 0 && t.starttime >= since24h).length,
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
     ...(opts.thresholds && { thresholds: opts.thresholds }), // attention (#14)

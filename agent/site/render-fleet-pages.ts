@@ -5,7 +5,9 @@ import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, build
 import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
 import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
-import type { SiteData } from './collect-site-data.ts';
+import { TASKS_LIMIT, type SiteData } from './collect-site-data.ts';
+import { guestNameMap, taskFilterOptions } from './build-task-filters.ts'; // issue 14 item 6 (pages)
+import { CLUSTER_CHARTS } from './build-cluster-series.ts'; // issue 14 item 5 (pages)
 import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
@@ -70,6 +72,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const names = clusterNames(d);
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
+  const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
   const hrefFor = (path: string) => {
     const root = rootOf(path);
     return (p: string) => root + p;
@@ -93,7 +96,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     // cycle for them); a guest row's changed_at moves whenever the store changes the row.
     const nodes = buildNodeRows(d, ch, (n) => n.cluster_id === c.id).map(({ cpu: _c, mem: _m, disk: _d, load: _l, uptime: _u, ...row }) => row);
     const storage = buildStorageRows(d, ch, (s) => s.cluster_id === c.id);
-    const tasks = buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, ch, frame.generatedAt);
+    const tasks = buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, ch, frame.generatedAt, guestNames); // issue 14 item 6 (pages): names
     let guestKey = '';
     for (const g of d.guests) if (g.cluster_id === c.id) guestKey += `${g.vmid}:${g.changed_at};`;
     const facts = buildClusterFacts(c);
@@ -102,7 +105,12 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health, pollErrors], () => ({
       health, // health (#15) hook
       pollErrors,
-      layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false }),
+      // issue 14 item 5 (pages): cluster charts (files from cluster-series-files.ts) and every node column
+      layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false, pageData: clusterPageData(c.name, rootOf(path)) }),
+      charts: CLUSTER_CHARTS.map((x) => ({ id: x.id, title: x.title, alt: `${x.title}: see the nodes table for current values` })),
+      ranges: RANGES.map((r) => r.id),
+      nodesFull: buildNodeRows(d, ch, (n) => n.cluster_id === c.id),
+      asOf: fmtTime(frame.generatedAt),
       name: c.name,
       facts,
       nodes,
@@ -172,7 +180,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       // The node's guests, grouped above: filtering the fleet per node was 2 million calls at 200 nodes.
       guests: buildGuestRows({ ...d, guests: onNode }, h, undefined, { live: false }),
       storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
-      tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === n.cluster_id && t.node === n.node).slice(0, 50), names, known, h, frame.generatedAt),
+      tasks: buildTaskRows(d.tasks.filter((t) => t.cluster_id === n.cluster_id && t.node === n.node).slice(0, 50), names, known, h, frame.generatedAt, guestNames), // issue 14 item 6 (pages): names
     });
   });
 
@@ -187,19 +195,24 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     ranges: ['24h'],
   });
 
+  // issue 14 item 6 (pages): 7 days of tasks with filters, guest names; actions with details
   h = hrefFor(paths.tasks);
+  const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
   modelPage(paths.tasks, 'tasks', {
     layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
-    tasks: buildTaskRows(d.tasks, names, known, h, frame.generatedAt),
-    windowText: '24 h',
-    limit: 1000,
+    tasks: taskRows,
+    filters: taskFilterOptions(taskRows),
+    windowText: '7 days',
+    limit: TASKS_LIMIT,
+    pagesAsset: h(frame.assets.pages),
   });
 
   h = hrefFor(paths.actions);
+  const actionDetails = { guestNames, now: frame.generatedAt };
   modelPage(paths.actions, 'actions', {
     layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
-    queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h),
-    history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h),
+    queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h, actionDetails),
+    history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h, actionDetails),
     windowText: '7 days',
   });
 
@@ -231,6 +244,11 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
   return pages;
+}
+
+/** issue 14 item 5 (pages): what the chart code needs on a cluster page. */
+function clusterPageData(c: string, root: string) {
+  return { kind: 'cluster', files: { raw: root + paths.clusterData(c), day: root + paths.clusterSeries(c, 'day'), long: root + paths.clusterSeries(c, 'long') }, charts: CLUSTER_CHARTS };
 }
 
 export const NODE_CHARTS = [

@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { querySnapshotChanges, queryBucketSnapshots, type GuestSnapshotsSite } from '../store/guest-snapshots.repository.ts'; // issue 14 item 5 (pages)
+import { buildGuestSnapshots, buildLastBackup } from './build-guest-extras.ts'; // issue 14 item 5 (pages)
 import { queryBucketActivity, type ActionRow, type TaskRow } from '../store/site-activity.repository.ts';
 import { buildGuestJson, buildGuestPage, guestAnnotations } from './build-guest-model.ts';
 import { buildLayout, type SiteFrame } from './build-layout-model.ts';
@@ -99,6 +101,9 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const cid = a.cluster ? idByName.get(a.cluster) : undefined;
     if (cid !== undefined && a.vmid !== null) pushTo(activity, `${cid}/${bucketOf(a.vmid)}`, `${a.id}:${a.state}:${a.updated_at}`);
   }
+  // issue 14 item 5 (pages): a changed snapshot list refreshes its guest's page; last backups by guest
+  for (const c of await querySnapshotChanges(ctx.db, nowSec - ACTIVITY_DAYS * 86_400)) pushTo(activity, `${c.cluster_id}/${bucketOf(c.vmid)}`, `snap:${c.vmid}:${c.changed_at}`);
+  const backupOf = new Map((data.health?.backupGuests ?? []).map((b) => [`${b.cluster}/${b.vmid}`, b]));
 
   const buckets = new Map<string, GuestRow[]>();
   for (const g of data.guests) pushTo(buckets, `${g.cluster_id}/${bucketOf(g.vmid)}`, g);
@@ -162,6 +167,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const needActivity = anyDue('raw') || anyDue('html') || guests.some((g) => missing(paths.guest(cluster.name, g.vmid)) || missing(paths.guestData(cluster.name, g.vmid)));
     let act: { tasks: TaskRow[]; actions: ActionRow[] } = { tasks: [], actions: [] };
     if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
+    const snaps = needActivity ? await queryBucketSnapshots(ctx.db, cluster.id, guests[0]!.vmid, guests[guests.length - 1]!.vmid) : new Map<number, GuestSnapshotsSite>(); // issue 14 item 5 (pages)
 
     const tiers = async (kind: 'long'): Promise<Map<string, string> | null> => {
       const wanted = anyDue(kind) || newGuests;
@@ -273,6 +279,8 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
         ctx.emit(pagePath, ctx.render('guest', {
           ...model,
           pressure: buildGuestPressure(data.fidelity?.guestPressure.get(`${g.cluster_id}/${g.vmid}`)), // issue 12 item 2 (fidelity)
+          snapshots: buildGuestSnapshots(snaps.get(g.vmid), g.type), // issue 14 item 5 (pages)
+          lastBackup: g.template ? null : buildLastBackup(backupOf.get(`${c}/${g.vmid}`)),
           ranges: RANGES.map((r) => r.id),
           layout: buildLayout(frame, pagePath, `${model.name} (${g.vmid})`, {
             crumbs: [['index.html', 'Overview'], [paths.cluster(c), c], [paths.node(c, g.node), g.node]],

@@ -15,6 +15,8 @@ export interface AssetNames {
   charts: string; // charts (#14): chart drawing, loaded after site.js
   /** attention (#14 item 8): search, sort and filter in the URL, "no match". */
   nav: string;
+  /** issue 14 item 6 (pages): the tasks page's filters. */
+  pages: string;
 }
 
 export interface SiteAssets {
@@ -36,6 +38,7 @@ export function loadAssets(templatesDir = TEMPLATES_DIR): SiteAssets {
     apexCss: [join(apexDir, 'apexcharts.css'), 'apexcharts', 'css'],
     charts: [join(templatesDir, 'assets/charts.js'), 'charts', 'js'], // charts (#14)
     nav: [join(templatesDir, 'assets/nav.js'), 'nav', 'js'], // attention (#14 item 8)
+    pages: [join(templatesDir, 'assets/task-filters.js'), 'task-filters', 'js'], // issue 14 item 6 (pages)
   };
   const files = new Map<string, Buffer>();
   const names = {} as AssetNames;

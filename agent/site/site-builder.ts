@@ -24,6 +24,7 @@ import { queryNodeTierSeries, queryStorageTierSeries } from '../store/site-serie
 import { loadAssets } from './site-assets.ts';
 import { bucketOf, paths } from './site-paths.ts';
 import type { BucketState } from './render-guest-buckets.ts';
+import { emitClusterSeriesFiles } from './cluster-series-files.ts'; // issue 14 item 5 (pages)
 import { emitAlertPages, loadAlertsStatus } from '../alerts/site/emit-alert-pages.ts'; // alerts (#16)
 
 export interface BuildSummary {
@@ -272,6 +273,9 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     }
     if (dayDue) emit(paths.storageSeries, `{"v":1,"series":{${storageSeries.join(',')}}}`);
     else emit(paths.storageSeries, KEEP);
+    // issue 14 item 5 (pages): cluster chart files, on the node tier files' schedule
+    const newCluster = data.clusters.some((c) => !has(paths.clusterSeries(c.name, 'day')));
+    await emitClusterSeriesFiles({ db, data, nowSec, due: { day: dayDue || newCluster, long: longDue || newCluster }, emit: (p, content) => emit(p, content ?? KEEP) });
     if (dayDue) next.day = nowSec;
     if (longDue) next.long = nowSec;
     return next;

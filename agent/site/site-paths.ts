@@ -31,6 +31,9 @@ export const paths = {
   nodeData: (c: string, node: string) => `data/nodes/${c}/${slug(node)}.json`,
   nodeSeries: (c: string, node: string, tier: 'day' | 'long') => `data/nodes/${c}/${slug(node)}.${tier}.json`,
   storageSeries: 'data/storage.day.json',
+  // issue 14 item 5 (pages): cluster chart files
+  clusterData: (c: string) => `data/clusters/${c}.json`,
+  clusterSeries: (c: string, tier: 'day' | 'long') => `data/clusters/${c}.${tier}.json`,
   live: (c: string, bucket: string) => `data/live/${c}/${bucket}.json`,
   guestDir: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}`,
   guest: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}/${vmid}.html`,

@@ -278,6 +278,26 @@ export interface PollErrorsTable {
   message: string;
 }
 
+/** issue 14 item 5 (pages): a guest's snapshots as last read (migration 0080). */
+export interface GuestSnapshotsTable {
+  cluster_id: number;
+  vmid: number;
+  name: string;
+  snaptime: Epoch | null;
+  description: string | null;
+  parent: string | null;
+  vmstate: number | null;
+}
+
+export interface GuestSnapshotFetchesTable {
+  cluster_id: number;
+  vmid: number;
+  fetched_at: Epoch;
+  changed_at: Epoch;
+  current_parent: string | null;
+  error: string | null;
+}
+
 export interface Database {
   clusters: ClustersTable;
   nodes: NodesTable;
@@ -300,4 +320,6 @@ export interface Database {
   poll_runs: PollRunsTable;
   poll_errors: PollErrorsTable;
   agent_state: AgentStateTable;
+  guest_snapshots: GuestSnapshotsTable; // issue 14 item 5 (pages)
+  guest_snapshot_fetches: GuestSnapshotFetchesTable;
 }

@@ -5,12 +5,14 @@ import type { ActionsTable, Database, PollRunsTable, TasksTable } from './schema
 // Row shapes are derived from the schema's table types, so a column change shows up here.
 export type TaskRow = Omit<TasksTable, 'object_id'>;
 
-export type ActionRow = Pick<Selectable<ActionsTable>, 'id' | 'cluster' | 'vmid' | 'action' | 'reason' | 'submitter' | 'state' | 'outcome' | 'upid' | 'error_code' | 'message' | 'received_at' | 'finished_at' | 'updated_at'>;
+export type ActionRow = Pick<Selectable<ActionsTable>, 'id' | 'cluster' | 'vmid' | 'action' | 'reason' | 'submitter' | 'state' | 'outcome' | 'upid' | 'error_code' | 'message' | 'received_at' | 'finished_at' | 'updated_at'>
+  // issue 14 item 6 (pages): parameters and timings for the actions page
+  & Partial<Pick<Selectable<ActionsTable>, 'params' | 'posted_at' | 'task_ended_at'>>;
 
 export type PollRunRow = Omit<Selectable<PollRunsTable>, 'id'>;
 
 const TASK_COLUMNS = ['upid', 'cluster_id', 'node', 'type', 'vmid', 'user', 'tokenid', 'starttime', 'endtime', 'status', 'ok'] as const;
-const ACTION_COLUMNS = ['id', 'cluster', 'vmid', 'action', 'reason', 'submitter', 'state', 'outcome', 'upid', 'error_code', 'message', 'received_at', 'finished_at', 'updated_at'] as const;
+const ACTION_COLUMNS = ['id', 'cluster', 'vmid', 'action', 'reason', 'submitter', 'state', 'outcome', 'upid', 'error_code', 'message', 'received_at', 'finished_at', 'updated_at', 'params', 'posted_at', 'task_ended_at'] as const;
 
 /** Tasks started since `since` (newest first, at most `limit`). */
 export async function queryRecentTasks(db: Kysely<Database>, since: number, limit: number): Promise<TaskRow[]> {

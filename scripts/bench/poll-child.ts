@@ -15,6 +15,7 @@ import { openDatabase, type Store } from '../../agent/store/open-database.ts';
 import { writeSnapshot } from '../../agent/store/snapshot.repository.ts';
 import { HealthConfig } from '../../agent/config/health-config.schema.ts';
 import { createHealthStage, type HealthStage } from '../../agent/health/health-stage.ts';
+import { createSnapshotStage, type SnapshotStage } from '../../agent/snapshots/snapshot-list-stage.ts';
 
 export interface ChildSetup {
   cmd: 'setup';
@@ -32,6 +33,8 @@ export interface ChildCycle {
   /** Requests of the health tiers (issue #15) this cycle. */
   healthRequests: number;
   healthMs: number;
+  /** issue 14 item 5 (pages): requests of the snapshot-list stage (about one per guest per day) this cycle. */
+  snapshotRequests: number;
   onlineNodes: number;
   guests: number;
   failed: number;
@@ -54,6 +57,7 @@ function vmHwm(): number {
 
 let poller: Poller | undefined;
 let health: HealthStage | undefined;
+let snapshots: SnapshotStage | undefined; // issue 14 item 5 (pages)
 let store: Store | undefined;
 const clients = new Map<string, PveClient>();
 let peakRss = 0;
@@ -82,6 +86,7 @@ async function setup(m: ChildSetup): Promise<void> {
   poller = createPoller({ clients, log: silent, now: () => Date.now(), concurrency: poll.concurrency });
   // the health tiers with their default periods at the default 60 s interval (one cycle = one minute)
   health = createHealthStage({ clients, db: store.db, log: silent, now: () => Date.now(), intervalSeconds: 60, config: HealthConfig.parse({}) });
+  snapshots = createSnapshotStage({ clients, db: store.db, log: silent, now: () => Date.now(), intervalSeconds: 60 }); // issue 14 item 5 (pages)
   setInterval(sample, 20).unref();
   send({ kind: 'ready', rss: process.memoryUsage().rss, concurrency: poll.concurrency, execArgv: process.execArgv });
 }
@@ -94,6 +99,7 @@ async function cycle(): Promise<void> {
   for (const r of results) if (r.snapshot) await writeSnapshot(store!.db, r.snapshot);
   const t2 = performance.now();
   const h = await health!.run(results);
+  const sn = await snapshots!.run(results); // issue 14 item 5 (pages)
   const t3 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   sample();
@@ -105,6 +111,7 @@ async function cycle(): Promise<void> {
     requests: results.reduce((n, r) => n + r.requests, 0),
     healthRequests: h.requests,
     healthMs: t3 - t2,
+    snapshotRequests: sn.requests,
     onlineNodes: results.reduce((n, r) => n + (r.snapshot?.nodes.filter((x) => x.status === 'online').length ?? 0), 0),
     guests: results.reduce((n, r) => n + (r.snapshot?.guests.length ?? 0), 0),
     failed: results.filter((r) => !r.ok).length,

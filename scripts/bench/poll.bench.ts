@@ -31,6 +31,8 @@ export interface PollBenchRun {
   requestsPerHourLimit: number;
   healthRequestsPerHour: number;
   healthRequestsPerCycleMax: number;
+  /** issue 14 item 5 (pages): snapshot-list requests in the hour (one per guest per day, spread). */
+  snapshotRequestsPerHour: number;
   /** Median wall time of poll + store per cycle. */
   cycleMsMedian: number;
   cycleMsMax: number;
@@ -199,6 +201,7 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
   const requests: number[] = [];
   const hourRequests: number[] = [];
   const hourHealth: number[] = [];
+  const hourSnapshots: number[] = []; // issue 14 item 5 (pages)
   let onlineNodes = 0;
   let guests = 0;
   let failed = 0;
@@ -222,7 +225,8 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
       const t2 = performance.now();
       if (r.kind !== 'cycle') throw new Error('unexpected answer from the poller child');
       last = r;
-      hourRequests.push(r.requests + r.healthRequests);
+      hourRequests.push(r.requests + r.healthRequests + r.snapshotRequests); // snapshot lists: issue 14 item 5 (pages)
+      hourSnapshots.push(r.snapshotRequests);
       hourHealth.push(r.healthRequests);
       failed = Math.max(failed, r.failed);
       onlineNodes = r.onlineNodes;
@@ -245,10 +249,11 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
     for (let i = o.cycles + 1; i < 60; i++) {
       const r = await poller.request({ cmd: 'cycle' });
       if (r.kind !== 'cycle') throw new Error('unexpected answer from the poller child');
-      hourRequests.push(r.requests + r.healthRequests);
+      hourRequests.push(r.requests + r.healthRequests + r.snapshotRequests); // snapshot lists: issue 14 item 5 (pages)
+      hourSnapshots.push(r.snapshotRequests);
       hourHealth.push(r.healthRequests);
     }
-    o.log(`  one hour (60 cycles): ${hourRequests.reduce((a, b) => a + b, 0)} requests, of which health ${hourHealth.reduce((a, b) => a + b, 0)} (max ${Math.max(...hourHealth)} in a cycle)`);
+    o.log(`  one hour (60 cycles): ${hourRequests.reduce((a, b) => a + b, 0)} requests, of which health ${hourHealth.reduce((a, b) => a + b, 0)} (max ${Math.max(...hourHealth)} in a cycle), snapshot lists ${hourSnapshots.reduce((a, b) => a + b, 0)}`);
   } finally {
     await poller.stop();
     await sim.stop();
@@ -271,6 +276,7 @@ async function runScenario(s: Scenario, o: { latencyMs: number; cycles: number; 
     requestsPerHourLimit: hourLimit,
     healthRequestsPerHour: hourHealth.reduce((a, b) => a + b, 0),
     healthRequestsPerCycleMax: Math.max(...hourHealth),
+    snapshotRequestsPerHour: hourSnapshots.reduce((a, b) => a + b, 0),
     cycleMsMedian: round(median(cycleMs)),
     cycleMsMax: round(Math.max(...cycleMs)),
     firstCycleMs: round(firstCycleMs),

@@ -145,6 +145,7 @@
     if (v === null || v === undefined || isNaN(v)) return '–';
     if (unit === 'pct') return (v < 10 ? v.toFixed(1) : Math.round(v)) + ' %';
     if (unit === 'load') return v.toFixed(2);
+    if (unit === 'count') return String(Math.round(v)); // issue 14 item 5 (pages): guests running
     var bytes = unit === 'mib' ? v * 1048576 : unit === 'rate' ? v * 1024 : v;
     var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
     var i = 0;

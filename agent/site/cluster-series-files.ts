@@ -1,0 +1,46 @@
+// Side effects (issue 14 item 5): reads a cluster's series from the store and emits its chart
+// files — data/clusters/<c>.json every cycle (the last hour), <c>.day.json and <c>.long.json
+// when the node tier files are due (same schedule).
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import { queryClusterNodeTier, queryGuestRunDeltas } from '../store/cluster-series.repository.ts';
+import type { SiteData } from './collect-site-data.ts';
+import { RAW_WINDOW_SECONDS } from './collect-site-data.ts';
+import { SOURCE_TIERS } from './encode-series.ts';
+import { clusterRawJson, clusterTierJson } from './build-cluster-series.ts';
+import { paths } from './site-paths.ts';
+
+export interface ClusterSeriesDeps {
+  db: Kysely<Database>;
+  data: Pick<SiteData, 'clusters' | 'nodes' | 'guests' | 'nodeRaw'>;
+  nowSec: number;
+  /** Whether the day and long files are due this cycle (else they are kept). */
+  due: { day: boolean; long: boolean };
+  emit: (path: string, content: string | null) => void;
+}
+
+/** Emits every cluster's chart files; `null` content means: keep the file as it is. */
+export async function emitClusterSeriesFiles(d: ClusterSeriesDeps): Promise<void> {
+  for (const c of d.data.clusters) {
+    const mine = d.data.guests.filter((g) => g.cluster_id === c.id);
+    const running = { count: mine.filter((g) => g.status === 'running' && g.template !== 1).length, knownSince: mine.reduce((a, g) => Math.min(a, g.first_seen), Infinity) };
+    const cores = new Map(d.data.nodes.filter((n) => n.cluster_id === c.id).map((n) => [n.node, n.maxcpu ?? 1]));
+    const rawFrom = d.nowSec - RAW_WINDOW_SECONDS;
+    const raw = d.data.nodeRaw.filter((s) => s.cluster_id === c.id && s.ts >= rawFrom);
+    d.emit(paths.clusterData(c.name), clusterRawJson(c.name, raw, cores, await queryGuestRunDeltas(d.db, c.id, rawFrom), running));
+    if (d.due.day) {
+      const s = SOURCE_TIERS.day;
+      const q = { tier: s.tier, from: Math.floor((d.nowSec - s.seconds) / s.group) * s.group, group: s.group };
+      d.emit(paths.clusterSeries(c.name, 'day'), clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), await queryGuestRunDeltas(d.db, c.id, q.from), running, q, d.nowSec));
+    } else d.emit(paths.clusterSeries(c.name, 'day'), null);
+    if (d.due.long) {
+      const parts: string[] = [];
+      for (const [key, src] of [['w', 'long.w'], ['m', 'long.m'], ['y', 'long.y']] as const) {
+        const s = SOURCE_TIERS[src];
+        const q = { tier: s.tier, from: Math.floor((d.nowSec - s.seconds) / s.group) * s.group, group: s.group };
+        parts.push(`"${key}":${clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), await queryGuestRunDeltas(d.db, c.id, q.from), running, q, d.nowSec)}`);
+      }
+      d.emit(paths.clusterSeries(c.name, 'long'), `{${parts.join(',')}}`);
+    } else d.emit(paths.clusterSeries(c.name, 'long'), null);
+  }
+}
