@@ -292,15 +292,22 @@
       Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
         var a = tr.cells[0] && tr.cells[0].querySelector('a');
         var href = a ? a.getAttribute('href') : '';
-        var set = function (name, text) { var td = tr.cells[col[name]]; if (td && text !== null) td.textContent = text; };
+        // attention (#14 item 1): a usage cell keeps its bar beside the value (span.v), and the bar follows
+        var set = function (name, text, ratio) {
+          var td = tr.cells[col[name]];
+          if (!td || text === null) return;
+          var span = td.querySelector('span.v');
+          (span || td).textContent = text;
+          if (ratio !== undefined && ratio !== null && window.pmiUsageBar) window.pmiUsageBar(td, ratio);
+        };
         var nm = /(nodes\/[^/]+\/[^/]+\.html)$/.exec(href || '');
         var n = nodesTable && nm && byPage[nm[1]];
         if (n) {
           set('Status', n.status);
           tr.cells[col.Status].className = 'st-' + n.status;
           if (n.status !== 'online') return;
-          set('CPU', n.cpu === null ? '–' : fmtUnit('pct', n.cpu * 100));
-          set('Memory', fmtUnit('b', n.mem_used) + ' / ' + fmtUnit('b', n.mem_total));
+          set('CPU', n.cpu === null ? '–' : fmtUnit('pct', n.cpu * 100), n.cpu);
+          set('Memory', fmtUnit('b', n.mem_used) + ' / ' + fmtUnit('b', n.mem_total), n.mem_total ? n.mem_used / n.mem_total : null);
           var load = col.Load !== undefined && tr.cells[col.Load];
           if (load && n.load1 !== null) load.textContent = [n.load1.toFixed(2)].concat(load.textContent.split(' ').slice(1)).join(' ');
           if (col.Uptime !== undefined) set('Uptime', fmtUptime(n.uptime));
