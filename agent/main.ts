@@ -23,6 +23,7 @@ import { createAlertsService, type AlertsService } from './alerts/alerts-service
 import { runCycle, type CycleSummary } from './agent-cycle.ts';
 import { createCycleScheduler } from './cycle-scheduler.ts';
 import { acquireAgentLock } from './agent-lock.ts';
+import { createFleet, inboxFleet } from './fleet/fleet.ts'; // leases (#17)
 import { readFileSync } from 'node:fs';
 import { PmiError, errorMessage } from './errors.ts';
 import type { DestinationStream } from 'pino';
@@ -62,6 +63,8 @@ export interface AgentParts {
   abortPoll: () => void;
   /** Stops everything in reverse order of start and closes the database and log files. */
   close: () => Promise<void>;
+  /** leases (#17): called when this agent took leases between cycles (runAgent polls at once). */
+  onLeasesGained: (fn: () => void) => void;
 }
 
 /** Loads the config and secrets and builds every part; throws PmiError for config/secret problems. */
@@ -87,7 +90,8 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     }
   });
 
-  const lock = acquireAgentLock(`${config.paths.database}.lock`);
+  // leases (#17): agents sharing a database (agent.shared) coordinate through leases instead
+  const lock = config.agent.shared ? { release() {} } : acquireAgentLock(`${config.paths.database}.lock`);
   let store: Awaited<ReturnType<typeof openDatabase>>;
   try {
     store = await openDatabase(config.paths.database);
@@ -130,8 +134,9 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     lock.release();
     throw err;
   }
+  const fleet = createFleet({ config, db: store.db, log: log.child({ module: 'fleet' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds }); // leases (#17)
   const inbox = withInbox
-    ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions })
+    ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions, ...(fleet.shared && { fleet: inboxFleet(fleet, store.db, now) }) })
     : undefined;
 
   // `run` withdraws its metrics file when it stops (Prometheus then sees the target down rather
@@ -141,12 +146,15 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     : undefined;
   metrics?.start();
 
+  // leases (#17): registers this agent and takes its leases before the first cycle
+  await fleet.keeper.start();
+
   const stopPolling = new AbortController();
   const cycle = async () => {
     const summary = await runCycle({
       log: log.child({ module: 'cycle' }),
       now,
-      poll: () => poller.pollAll({ signal: stopPolling.signal }),
+      poll: async () => poller.pollAll({ signal: stopPolling.signal, only: await fleet.pollOnly() }), // leases (#17)
       store: async (s) => { await writes.submit(`cycle ${s.ts} of ${s.cluster}`, () => writeSnapshot(store.db, s)); },
       recordRun: async (r, startedAt) => {
         await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt));
@@ -155,10 +163,10 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       },
       health: (o) => health.run(o, { signal: stopPolling.signal }),
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
-      maintain: () => maintenance.run(),
+      maintain: async () => (fleet.fleetDuties() ? maintenance.run() : undefined), // leases (#17)
       ...(inbox && { rescanInbox: () => inbox.rescan() }),
-      alerts: () => alerts.evaluate(), // alerts (#16)
-      site,
+      alerts: async () => (fleet.fleetDuties() ? alerts.evaluate() : undefined), // alerts (#16); leases (#17)
+      site: { record: (s) => site.record(s), build: async () => (fleet.buildsSite() ? site.build() : undefined) }, // leases (#17)
       ...(metrics && { metrics }),
       stopping: () => stopPolling.signal.aborted,
     });
@@ -172,6 +180,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     runCycle: cycle,
     abortPoll: () => stopPolling.abort(),
     startInbox: async () => { alerts.start(); await inbox?.start(); },
+    onLeasesGained: (fn) => fleet.onGained(fn), // leases (#17)
     async close() {
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
@@ -179,6 +188,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       await alerts.stop().catch((err: unknown) => log.error({ err }, 'alerts stop failed')); // alerts (#16)
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       await site.stop();
+      await fleet.keeper.stop(); // leases (#17): another agent may take over at once
       // issue 12 item 9 (fidelity): writes kept while the database was locked get a last chance
       const left = await writes.flush();
       if (left) log.error({ writes: left }, `${left} database writes kept while the database was locked are lost at stop`);
@@ -246,6 +256,7 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
   try {
     await parts.startInbox();
     scheduler.start();
+    parts.onLeasesGained(() => void scheduler.trigger()); // leases (#17): a taken-over cluster is polled at once
     opts.onStarted?.();
     void scheduler.trigger();
     await stopped;

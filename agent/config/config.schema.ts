@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HealthConfig } from './health-config.schema.ts';
 import { AlertsConfig, RulesConfig } from '../alerts/alerts-config.schema.ts'; // alerts (#16)
+import { AgentConfig } from './agent-config.schema.ts'; // leases (#17)
 
 /** SHA-256 fingerprint in the colon-separated upper-case form Proxmox publishes as `ssl_fingerprint`. */
 export const Fingerprint = z
@@ -210,6 +211,7 @@ export const Config = z
     health: HealthConfig.default(HealthConfig.parse({})),
     rules: RulesConfig.default(RulesConfig.parse({})), // alerts (#16)
     alerts: AlertsConfig.default(AlertsConfig.parse({})), // alerts (#16)
+    agent: AgentConfig.default(AgentConfig.parse({})), // leases (#17): several agents on one database
   })
   .strict()
   .superRefine((c, ctx) => {
