@@ -26,7 +26,7 @@ export interface LeaseAcquire {
   name: string;
   /** The row as read (compare-and-set on holder and expiry), or undefined when there is none. */
   prev?: LeaseRow;
-  reason: 'acquired' | 'released' | 'expired' | 'forced';
+  reason: 'acquired' | 'handover' | 'expired' | 'forced';
 }
 
 export interface LeasePlan {
@@ -61,10 +61,10 @@ export function planLeases(p: LeasePlanInput): LeasePlan {
     }
     if (l.holder === p.me) {
       // ours but lapsed (a stall longer than the lease) or released by an earlier run: take it back
-      acquire.push({ name, prev: l, reason: l.releasedMs !== null ? 'released' : 'expired' });
+      acquire.push({ name, prev: l, reason: l.releasedMs !== null ? 'handover' : 'expired' });
       continue;
     }
-    if (l.releasedMs !== null) acquire.push({ name, prev: l, reason: 'released' });
+    if (l.releasedMs !== null) acquire.push({ name, prev: l, reason: 'handover' });
     else if (l.expiresMs <= p.nowMs) acquire.push({ name, prev: l, reason: 'expired' });
     else if (p.force) acquire.push({ name, prev: l, reason: 'forced' });
   }

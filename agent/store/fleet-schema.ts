@@ -30,7 +30,12 @@ export interface ClusterLeasesTable {
   released_ms: Ms | null;
 }
 
-export type HandoverReason = 'acquired' | 'released' | 'expired' | 'forced';
+/**
+ * acquired: nobody held it; released: the holder let go (a clean stop; to_agent null); handover:
+ * taken after a release; expired: taken from a holder gone silent; forced: taken by an agent alone
+ * on its database from another id.
+ */
+export type HandoverReason = 'acquired' | 'released' | 'handover' | 'expired' | 'forced';
 
 export interface LeaseHistoryTable {
   cluster: string;

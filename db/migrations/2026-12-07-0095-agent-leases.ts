@@ -41,7 +41,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('at_ms', 'bigint', (c) => c.notNull())
     .addColumn('from_agent', 'text')
     .addColumn('to_agent', 'text')
-    // acquired (nobody held it) | released (a clean stop) | expired (taken over from a silent holder)
+    // acquired (nobody held it) | released (a clean stop) | handover (taken after a release) |
+    // expired (taken from a silent holder) | forced (an agent alone on the database took it from another id)
     .addColumn('reason', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('lease_history_pk', ['cluster', 'at_ms', 'reason'])
     .execute();
