@@ -10,6 +10,8 @@ import type { RecentCache } from './recent-cache.ts';
 import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { collectFidelityData, type FidelityData } from './fidelity.query.ts';
+import { readFleet } from '../store/lease.repository.ts'; // leases (#17) hook
+import type { AgentsData } from './build-agents-model.ts'; // leases (#17) hook
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
@@ -26,6 +28,8 @@ export interface SiteData extends Fleet {
   fidelity?: FidelityData;
   /** alerts (#16) hook: the `alerts` part of status.json, set by the site builder (agent/alerts/site/). */
   alerts?: AlertsStatus;
+  /** leases (#17) hook: agents, leases and handovers for the agent page. */
+  agents?: AgentsData;
 }
 
 /**
@@ -121,6 +125,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     failedActions24h: actions.filter((a) => a.outcome === 'failed' && (a.finished_at ?? a.updated_at) >= since24h).length,
     nearFullRatio: opts.nearFullRatio,
     tasks, actions, pollRuns, nodeRaw, siteState, fidelity,
+    agents: await readFleet(db, (nowSec - 7 * 86_400) * 1000), // leases (#17) hook
     health: await readHealthSite(db), // health (#15) hook
   };
 }

@@ -5,6 +5,7 @@ import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, build
 import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
 import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
+import { buildAgentsModel } from './build-agents-model.ts'; // leases (#17) hook
 import type { SiteData } from './collect-site-data.ts';
 import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
 import { fmtDuration, fmtTime } from './format.ts';
@@ -219,6 +220,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     windowText: '24 h',
     coverage: buildCoverage(d.health ?? EMPTY_HEALTH), // health (#15) hook
     pollErrors: buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', {}, { windowText: '24 h', limit: 200 }), // issue 12 item 3 (fidelity)
+    fleet: d.agents ? buildAgentsModel(d.agents, frame.generatedAt * 1000) : null, // leases (#17) hook
   });
 
   emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus

@@ -134,3 +134,32 @@ describe('lease keepers on one database', () => {
     expect(await claimAction(stores[0]!.db, 'x1', 'b', clock)).toBe(false);
   });
 });
+
+describe('the agent page', () => {
+  it('shows the agents, who holds which lease, and the handovers, with agent ids escaped', async () => {
+    const { makeSynthetic } = await import('../../scripts/bench/site.bench.ts');
+    const { createSiteBuilder } = await import('../../agent/site/site-builder.ts');
+    const { registerAgent, acquireLease, readLeases: leasesOf } = await import('../../agent/store/lease.repository.ts');
+    const syn = await makeSynthetic(5);
+    try {
+      const db = syn.store.db;
+      const now = syn.now * 1000;
+      await registerAgent(db, { id: 'agent-a', host: 'h1', pid: 1, nowMs: now - 180_000, intervalSeconds: 60, leaseMs: 60_000, clusters: ['c1'], publishCopy: false });
+      await registerAgent(db, { id: 'agent-<b>', host: 'h2', pid: 2, nowMs: now - 1000, intervalSeconds: 60, leaseMs: 60_000, clusters: ['c1'], publishCopy: true });
+      await acquireLease(db, 'agent-a', 'c1', undefined, 'acquired', now - 120_000, 60_000);
+      await acquireLease(db, 'agent-<b>', 'c1', (await leasesOf(db))[0], 'expired', now - 1000, 60_000);
+      await acquireLease(db, 'agent-<b>', SITE_LEASE, undefined, 'acquired', now - 1000, 60_000);
+      const builder = createSiteBuilder({ db, log, now: () => now, outDir: join(syn.dir, 'site'), config: { pollIntervalSeconds: 60, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } } });
+      const { files } = await builder.build({ toMemory: true });
+      const html = String(files!.get('agent.html'));
+      const section = html.slice(html.indexOf('Agents and leases'));
+      expect(section).toContain('agent-&lt;b&gt;');
+      expect(section).not.toContain('agent-<b>');
+      expect(section).toMatch(/<td>agent-a<\/td><td>h1<\/td><td>silent<\/td>/);
+      expect(section).toMatch(/<td>site \(publisher\)<\/td><td>agent-&lt;b&gt;<\/td>/);
+      expect(section).toMatch(/<td>c1<\/td><td>agent-a<\/td><td>agent-&lt;b&gt;<\/td><td>expired<\/td>/);
+    } finally {
+      await syn.dispose();
+    }
+  });
+});
