@@ -2,7 +2,7 @@
 // default, PostgreSQL when `database.url` is set. Both give a Kysely<Database> with every
 // migration applied; `kind` says which, for the few features that differ (see UNSUPPORTED_ON_POSTGRES).
 import { Kysely } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import type { DatabaseConfig } from '../config/database-config.schema.ts';
 import { loadDatabasePassword } from '../config/load-database-password.ts';
 import { PmiError, errorMessage } from '../errors.ts';
@@ -22,6 +22,8 @@ export interface PgStore {
   pool: pg.Pool;
   /** The URL without its password, for messages. */
   url: string;
+  /** A new connection outside the pool, with the store's settings (the alert rules' reader). */
+  connectClient(): pg.Client;
   close(): Promise<void>;
 }
 
@@ -67,5 +69,6 @@ export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFil
     await db.destroy();
     throw err;
   }
-  return { kind: 'postgres', db, pool, url, close: () => db.destroy() };
+  const connectClient = () => new pg.Client({ connectionString: cfg.url, ...(password !== undefined && { password }), application_name: 'pmi-agent rules' });
+  return { kind: 'postgres', db, pool, url, connectClient, close: () => db.destroy() };
 }

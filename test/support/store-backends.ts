@@ -19,14 +19,15 @@ export function pgAdminUrl(): string {
 }
 
 let counter = 0;
-/** A fresh, empty database on the run's server; returns its URL and a drop(). */
+/** A fresh database on the run's server (a copy of the migrated template when there is one); returns its URL and a drop(). */
 export async function createTestDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const admin = pgAdminUrl();
   const name = `pmi_t_${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 8)}`;
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
   try {
-    await c.query(`create database "${name}"`);
+    const template = process.env.PMI_TEST_PG_TEMPLATE;
+    await c.query(`create database "${name}"${template ? ` template "${template}"` : ''}`);
   } finally {
     await c.end();
   }
