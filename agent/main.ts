@@ -6,6 +6,8 @@ import type { Config } from './config/config.schema.ts';
 import { createAgentLoggers } from './log/log-files.ts';
 import type { Logger } from './log/logger.ts';
 import { openDatabase } from './store/open-database.ts';
+import { openStore } from './store/open-store.ts'; // PostgreSQL store (#17)
+import { checkRulesOnPostgres, createPgRuleReader } from './store/pg-rule-reader.ts'; // PostgreSQL store (#17)
 import { writeSnapshot, writePollRun } from './store/snapshot.repository.ts';
 import { createMaintenance } from './store/maintenance.ts';
 import { writeBackfill } from './store/backfill.repository.ts';
@@ -92,13 +94,17 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
 
   // leases (#17): agents sharing a database (agent.shared) coordinate through leases instead
   const lock = config.agent.shared ? { release() {} } : acquireAgentLock(`${config.paths.database}.lock`);
-  let store: Awaited<ReturnType<typeof openDatabase>>;
+  let store: Awaited<ReturnType<typeof openStore>>;
   try {
-    store = await openDatabase(config.paths.database);
+    store = await openStore(config, { ...(credentialsDir && { credentialsDir }) });
   } catch (err) {
     lock.release();
     throw err;
   }
+  // PostgreSQL store (#17): the alert rules are checked against the schema of an in-memory SQLite
+  // database (as `pmi-agent rules check` does) and run on PostgreSQL by their own reader.
+  const ruleSchema = store.kind === 'sqlite' ? undefined : await openDatabase(':memory:');
+  const ruleSqlite = store.kind === 'sqlite' ? store.sqlite : ruleSchema!.sqlite;
   const now = opts.now ?? (() => Date.now());
   const clients = new Map<string, PveClient>();
   for (const c of config.clusters) {
@@ -119,17 +125,27 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, write: (db, b) => writes.submit(`backfill of ${b.cluster}`, () => writeBackfill(db, b)) })
     : undefined;
   const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays });
-  const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
+  const maintenance = createMaintenance({ db: store.db, ...(store.kind === 'sqlite' && { sqlite: store.sqlite }), log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   // alerts (#16): rules checked here (a broken rule file stops the start like a config error)
   let alerts: AlertsService;
   try {
     alerts = createAlertsService({
-      rules: config.rules, alerts: config.alerts, configPath, db: store.db, sqlite: store.sqlite, dbFile: config.paths.database,
+      rules: config.rules, alerts: config.alerts, configPath, db: store.db, sqlite: ruleSqlite, dbFile: config.paths.database,
+      ...(store.kind === 'postgres' && { reader: createPgRuleReader({ connect: store.connectClient, timeoutMs: config.rules.evalTimeoutMs }) }),
       intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, now, log: log.child({ module: 'alerts' }),
       ...(credentialsDir && { credentialsDir }), registerSecret: (name, secret) => secrets.set(name, secret),
     });
+    // PostgreSQL store (#17): a rule that does not plan there stops the start, not every cycle
+    if (store.kind === 'postgres') {
+      const problems = await checkRulesOnPostgres(store.pool, alerts.rules);
+      if (problems.length > 0) {
+        await alerts.stop();
+        throw new PmiError('CONFIG_INVALID', `alert rules on PostgreSQL (database.url): ${problems.length} rule${problems.length === 1 ? '' : 's'} cannot run there; disable them (rules.disabled) or give PostgreSQL versions of the same name in rules.directory:\n${problems.join('\n')}`);
+      }
+    }
   } catch (err) {
+    await ruleSchema?.close();
     await store.close();
     lock.release();
     throw err;
@@ -193,6 +209,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       const left = await writes.flush();
       if (left) log.error({ writes: left }, `${left} database writes kept while the database was locked are lost at stop`);
       await store.close();
+      await ruleSchema?.close(); // PostgreSQL store (#17)
       lock.release();
       await loggers.close();
     },
