@@ -1,11 +1,16 @@
-// Leases between agents on one database (issue 17 item 2): two lease keepers on one SQLite file,
-// each through its own connection like two agent processes, driven by a fake clock.
+// Leases between agents on one database (issue 17 item 2): two lease keepers on one database
+// (a SQLite file, and a database on the test run's PostgreSQL server), each through its own
+// connection like two agent processes, driven by a fake clock.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/log/logger.ts';
-import { openDatabase, type Store } from '../../agent/store/open-database.ts';
+import { sql, type Kysely } from 'kysely';
+import { openDatabase } from '../../agent/store/open-database.ts';
+import { openPgStore } from '../../agent/store/open-store.ts';
+import type { Database } from '../../agent/store/schema.ts';
+import { STORE_BACKENDS, createTestDatabase, type Backend } from '../support/store-backends.ts';
 import { createLeaseKeeper, type LeaseKeeper } from '../../agent/fleet/lease-keeper.ts';
 import { planLeases, type LeaseRow } from '../../agent/fleet/lease-plan.ts';
 import { readFleet, readLeases } from '../../agent/store/lease.repository.ts';
@@ -15,9 +20,12 @@ import { SITE_LEASE } from '../../agent/store/fleet-schema.ts';
 const log = createLogger({ level: 'silent' });
 const LEASE = 10_000;
 let dir: string;
-const stores: Store[] = [];
+interface Conn { db: Kysely<Database>; close(): Promise<void> }
+const stores: Conn[] = [];
 let clock = 1_800_000_000_000;
 const keepers: LeaseKeeper[] = [];
+let backend: Backend = 'sqlite';
+let pgDb: { url: string; drop(): Promise<void> } | undefined;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pmi-leases-'));
@@ -26,14 +34,23 @@ beforeEach(() => {
 afterEach(async () => {
   for (const k of keepers.splice(0)) await k.stop();
   for (const s of stores.splice(0)) await s.close();
+  await pgDb?.drop();
+  pgDb = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(): Promise<Store> {
-  const s = await openDatabase(join(dir, 'pmi.db'));
+/** Another connection to the test's database, as another agent process would have. */
+async function open(): Promise<Conn> {
+  let s: Conn;
+  if (backend === 'sqlite') s = await openDatabase(join(dir, 'pmi.db'));
+  else {
+    pgDb ??= await createTestDatabase();
+    s = await openPgStore({ url: pgDb.url });
+  }
   stores.push(s);
   return s;
 }
+const exec = async <T>(text: string) => (await sql.raw<T>(text).execute(stores[0]!.db)).rows;
 
 async function keeper(id: string, clusters: string[], o: { shared?: boolean; onAcquired?: (n: string[]) => void } = {}): Promise<LeaseKeeper> {
   const s = await open();
@@ -64,7 +81,10 @@ describe('planLeases', () => {
   });
 });
 
-describe('lease keepers on one database', () => {
+describe.each(STORE_BACKENDS)('lease keepers on one database (%s)', (b) => {
+  beforeEach(() => {
+    backend = b;
+  });
   it('the first agent holds its clusters and the site; a second one waits, then takes over when the first stops', async () => {
     const a = await keeper('a', ['c1', 'c2']);
     const gained: string[][] = [];
@@ -119,8 +139,7 @@ describe('lease keepers on one database', () => {
   it('an action is claimed by the holder of its cluster only, and by the next holder after a death', async () => {
     const a = await keeper('a', ['c1']);
     const b = await keeper('b', ['c1']);
-    const db = stores[0]!.sqlite;
-    db.prepare(`INSERT INTO actions (id, cluster, vmid, state, received_at, updated_at, received_by) VALUES ('x1', 'c1', 101, 'queued', 1, 1, 'b')`).run();
+    await exec(`INSERT INTO actions (id, cluster, vmid, state, received_at, updated_at, received_by) VALUES ('x1', 'c1', 101, 'queued', 1, 1, 'b')`);
     expect(await claimAction(stores[0]!.db, 'x1', 'b', clock)).toBe(false);
     expect(await claimAction(stores[0]!.db, 'x1', 'a', clock)).toBe(true);
     keepers.splice(keepers.indexOf(a), 1);
@@ -129,8 +148,8 @@ describe('lease keepers on one database', () => {
     await b.tick();
     expect(b.holds('c1')).toBe(true);
     expect(await claimAction(stores[0]!.db, 'x1', 'b', clock)).toBe(true);
-    expect(db.prepare(`SELECT claimed_by FROM actions WHERE id = 'x1'`).get()).toEqual({ claimed_by: 'b' });
-    db.prepare(`UPDATE actions SET outcome = 'done', state = 'done' WHERE id = 'x1'`).run();
+    expect(await exec(`SELECT claimed_by FROM actions WHERE id = 'x1'`)).toEqual([{ claimed_by: 'b' }]);
+    await exec(`UPDATE actions SET outcome = 'done', state = 'done' WHERE id = 'x1'`);
     expect(await claimAction(stores[0]!.db, 'x1', 'b', clock)).toBe(false);
   });
 });
