@@ -63,12 +63,14 @@ export function createFleet(deps: FleetDeps): Fleet {
     agentId: agentIdOf(deps.config, host),
     shared: a.shared,
     keeper,
+    // Alone (the start lock is held) the leases are bookkeeping for the agent page: the agent does
+    // everything as before, even while a locked database keeps it from renewing them.
     async pollOnly() {
       await keeper.tick();
-      return keeper.heldClusters();
+      return a.shared ? keeper.heldClusters() : new Set(deps.config.clusters.map((c) => c.name));
     },
-    fleetDuties: () => keeper.holds(SITE_LEASE),
-    buildsSite: () => a.publishCopy || keeper.holds(SITE_LEASE),
+    fleetDuties: () => !a.shared || keeper.holds(SITE_LEASE),
+    buildsSite: () => !a.shared || a.publishCopy || keeper.holds(SITE_LEASE),
     onGained: (fn) => (gained = fn),
   };
 }

@@ -58,7 +58,15 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
   let running: Promise<void> | undefined;
   let stopped = false;
 
+  let registered = false;
+  async function register(): Promise<void> {
+    await registerAgent(db, { id: me, host: deps.host, pid: deps.pid, nowMs: now(), intervalSeconds: deps.intervalSeconds, leaseMs, clusters: [...deps.clusters], publishCopy: deps.publishCopy });
+    registered = true;
+  }
+
   async function tickOnce(): Promise<void> {
+    // a database locked by a reader at start-up must not stop the agent: registered at a later tick
+    if (!registered) await register();
     const t = now();
     const leases = await readLeases(db);
     const plan = planLeases({ me, wanted, leases, nowMs: t, leaseMs, force: !deps.shared });
@@ -109,7 +117,6 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
 
   return {
     async start() {
-      await registerAgent(db, { id: me, host: deps.host, pid: deps.pid, nowMs: now(), intervalSeconds: deps.intervalSeconds, leaseMs, clusters: [...deps.clusters], publishCopy: deps.publishCopy });
       await tick();
       arm();
     },
