@@ -7,6 +7,8 @@ import type { Config } from './config/config.schema.ts';
 import { createAgentLoggers } from './log/log-files.ts';
 import type { Logger } from './log/logger.ts';
 import { openDatabase } from './store/open-database.ts';
+import { openStore } from './store/open-store.ts'; // PostgreSQL store (#17)
+import { checkRulesOnPostgres, createPgRuleReader } from './store/pg-rule-reader.ts'; // PostgreSQL store (#17)
 import { writeSnapshot, writePollRun } from './store/snapshot.repository.ts';
 import { createMaintenance } from './store/maintenance.ts';
 import { writeBackfill } from './store/backfill.repository.ts';
@@ -26,6 +28,7 @@ import { createAlertsService, type AlertsService } from './alerts/alerts-service
 import { runCycle, type CycleSummary } from './agent-cycle.ts';
 import { createCycleScheduler } from './cycle-scheduler.ts';
 import { acquireAgentLock } from './agent-lock.ts';
+import { createFleet, inboxFleet } from './fleet/fleet.ts'; // leases (#17)
 import { readFileSync } from 'node:fs';
 import { PmiError, errorMessage } from './errors.ts';
 import type { DestinationStream } from 'pino';
@@ -65,6 +68,8 @@ export interface AgentParts {
   abortPoll: () => void;
   /** Stops everything in reverse order of start and closes the database and log files. */
   close: () => Promise<void>;
+  /** leases (#17): called when this agent took leases between cycles (runAgent polls at once). */
+  onLeasesGained: (fn: () => void) => void;
 }
 
 /** Loads the config and secrets and builds every part; throws PmiError for config/secret problems. */
@@ -90,14 +95,19 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     }
   });
 
-  const lock = acquireAgentLock(`${config.paths.database}.lock`);
-  let store: Awaited<ReturnType<typeof openDatabase>>;
+  // leases (#17): agents sharing a database (agent.shared) coordinate through leases instead
+  const lock = config.agent.shared ? { release() {} } : acquireAgentLock(`${config.paths.database}.lock`);
+  let store: Awaited<ReturnType<typeof openStore>>;
   try {
-    store = await openDatabase(config.paths.database);
+    store = await openStore(config, { ...(credentialsDir && { credentialsDir }) });
   } catch (err) {
     lock.release();
     throw err;
   }
+  // PostgreSQL store (#17): the alert rules are checked against the schema of an in-memory SQLite
+  // database (as `pmi-agent rules check` does) and run on PostgreSQL by their own reader.
+  const ruleSchema = store.kind === 'sqlite' ? undefined : await openDatabase(':memory:');
+  const ruleSqlite = store.kind === 'sqlite' ? store.sqlite : ruleSchema!.sqlite;
   const now = opts.now ?? (() => Date.now());
   const clients = new Map<string, PveClient>();
   for (const c of config.clusters) {
@@ -121,23 +131,34 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   const pbs = setupPbs(config, { db: store.db, log: log.child({ module: 'pbs' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, ...(credentialsDir && { credentialsDir }), registerSecret: (k, s) => secrets.set(k, s) });
   const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, ...(pbs.tier && { pbs: pbs.tier }) });
   const snapshotLists = createSnapshotStage({ clients, db: store.db, log: log.child({ module: 'snapshots' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds }); // issue 14 item 5 (pages)
-  const maintenance = createMaintenance({ db: store.db, sqlite: store.sqlite, log: log.child({ module: 'store' }), now, retention: config.retention });
+  const maintenance = createMaintenance({ db: store.db, ...(store.kind === 'sqlite' && { sqlite: store.sqlite }), log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   // alerts (#16): rules checked here (a broken rule file stops the start like a config error)
   let alerts: AlertsService;
   try {
     alerts = createAlertsService({
-      rules: config.rules, alerts: config.alerts, configPath, db: store.db, sqlite: store.sqlite, dbFile: config.paths.database,
+      rules: config.rules, alerts: config.alerts, configPath, db: store.db, sqlite: ruleSqlite, dbFile: config.paths.database,
+      ...(store.kind === 'postgres' && { reader: createPgRuleReader({ connect: store.connectClient, timeoutMs: config.rules.evalTimeoutMs }) }),
       intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, now, log: log.child({ module: 'alerts' }),
       ...(credentialsDir && { credentialsDir }), registerSecret: (name, secret) => secrets.set(name, secret),
     });
+    // PostgreSQL store (#17): a rule that does not plan there stops the start, not every cycle
+    if (store.kind === 'postgres') {
+      const problems = await checkRulesOnPostgres(store.pool, alerts.rules);
+      if (problems.length > 0) {
+        await alerts.stop();
+        throw new PmiError('CONFIG_INVALID', `alert rules on PostgreSQL (database.url): ${problems.length} rule${problems.length === 1 ? '' : 's'} cannot run there; disable them (rules.disabled) or give PostgreSQL versions of the same name in rules.directory:\n${problems.join('\n')}`);
+      }
+    }
   } catch (err) {
+    await ruleSchema?.close();
     await store.close();
     lock.release();
     throw err;
   }
+  const fleet = createFleet({ config, db: store.db, log: log.child({ module: 'fleet' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds }); // leases (#17)
   const inbox = withInbox
-    ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions })
+    ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions, ...(fleet.shared && { fleet: inboxFleet(fleet, store.db, now) }) })
     : undefined;
 
   // `run` withdraws its metrics file when it stops (Prometheus then sees the target down rather
@@ -147,13 +168,16 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     : undefined;
   metrics?.start();
 
+  // leases (#17): registers this agent and takes its leases before the first cycle
+  await fleet.keeper.start();
+
   const stopPolling = new AbortController();
   setMaxListeners(0, stopPolling.signal); // every cluster's cycle listens to it (50 clusters at 10,000 guests)
   const cycle = async () => {
     const summary = await runCycle({
       log: log.child({ module: 'cycle' }),
       now,
-      poll: () => poller.pollAll({ signal: stopPolling.signal }),
+      poll: async () => poller.pollAll({ signal: stopPolling.signal, only: await fleet.pollOnly() }), // leases (#17)
       store: async (s) => { await writes.submit(`cycle ${s.ts} of ${s.cluster}`, () => writeSnapshot(store.db, s)); },
       recordRun: async (r, startedAt) => {
         await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt));
@@ -163,10 +187,10 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       health: (o) => health.run(o, { signal: stopPolling.signal }),
       snapshots: (o) => snapshotLists.run(o, { signal: stopPolling.signal }), // issue 14 item 5 (pages)
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
-      maintain: () => maintenance.run(),
+      maintain: async () => (fleet.fleetDuties() ? maintenance.run() : undefined), // leases (#17)
       ...(inbox && { rescanInbox: () => inbox.rescan() }),
-      alerts: () => alerts.evaluate(), // alerts (#16)
-      site,
+      alerts: async () => (fleet.fleetDuties() ? alerts.evaluate() : undefined), // alerts (#16); leases (#17)
+      site: { record: (s) => site.record(s), build: async () => (fleet.buildsSite() ? site.build() : undefined) }, // leases (#17)
       ...(metrics && { metrics }),
       stopping: () => stopPolling.signal.aborted,
     });
@@ -180,6 +204,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     runCycle: cycle,
     abortPoll: () => stopPolling.abort(),
     startInbox: async () => { alerts.start(); await inbox?.start(); },
+    onLeasesGained: (fn) => fleet.onGained(fn), // leases (#17)
     async close() {
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
@@ -188,10 +213,12 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       await pbs.close(); // PBS (#15)
       await site.stop();
+      await fleet.keeper.stop(); // leases (#17): another agent may take over at once
       // issue 12 item 9 (fidelity): writes kept while the database was locked get a last chance
       const left = await writes.flush();
       if (left) log.error({ writes: left }, `${left} database writes kept while the database was locked are lost at stop`);
       await store.close();
+      await ruleSchema?.close(); // PostgreSQL store (#17)
       lock.release();
       await loggers.close();
     },
@@ -255,6 +282,7 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
   try {
     await parts.startInbox();
     scheduler.start();
+    parts.onLeasesGained(() => void scheduler.trigger()); // leases (#17): a taken-over cluster is polled at once
     opts.onStarted?.();
     void scheduler.trigger();
     await stopped;

@@ -1,4 +1,4 @@
-// The project's benchmark: `npm run bench [-- --json] [--only poll,store,site,inbox,agent,metrics,alerts] [--quick]`.
+// The project's benchmark: `npm run bench [-- --json] [--only poll,store,site,inbox,agent,metrics,alerts,scale] [--quick]`.
 // Each part lives in scripts/bench/<part>.bench.ts and measures for real on this machine; this
 // file only runs them, prints a human table per part and, with --json, one JSON object as the
 // last line of stdout.
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-const PARTS = ['poll', 'store', 'site', 'inbox', 'agent', 'metrics', 'alerts'] as const;
+const PARTS = ['poll', 'store', 'site', 'inbox', 'agent', 'metrics', 'alerts', 'scale'] as const; // scale: leases (#17)
 type Part = (typeof PARTS)[number];
 
 interface BenchModule {
@@ -28,7 +28,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npm run bench [-- --json] [--only poll,store,site,inbox,agent,metrics,alerts] [--quick] [--dir DIR]');
+  console.log('usage: npm run bench [-- --json] [--only poll,store,site,inbox,agent,metrics,alerts,scale] [--quick] [--dir DIR]');
   console.log('  --dir  where databases and sites are built (default var/bench in the checkout: on the');
   console.log('         disk, like /var/lib/pmi-dashboard; /tmp may be tmpfs or, as on one test VM, an');
   console.log('         unrepresentatively slow directory)');

@@ -29,6 +29,9 @@ command -v runc >/dev/null 2>&1 || missing+=(runc)
 { command -v useradd >/dev/null 2>&1 || [ -x /usr/sbin/useradd ]; } || missing+=(passwd)
 { command -v setpriv >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1; } || missing+=(util-linux)
 command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)
+# PostgreSQL (issue 17): a throw-away server for the run (test/support/pg-global.ts) and psql for
+# the documented queries; the package also creates the `postgres` user the server runs as.
+{ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && command -v psql >/dev/null 2>&1; } || missing+=(postgresql postgresql-client)
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages the tests need: ${missing[*]}"
   SUDO=""

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Database } from '../store/schema.ts';
-import { createRuleReader } from '../store/rule-reader.ts';
+import { createRuleReader, type RuleReader } from '../store/rule-reader.ts';
 import { PmiError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AlertsConfig, RulesConfig } from './alerts-config.schema.ts';
@@ -32,6 +32,8 @@ export interface AlertsServiceDeps {
   /** Receives each target secret so the logger masks it. */
   registerSecret: (name: string, secret: string) => void;
   shippedDir?: string;
+  /** The rules' reader when the store is not the SQLite file `dbFile` (PostgreSQL, #17). */
+  reader?: RuleReader;
 }
 
 /** Builds the alert engine; throws PmiError CONFIG_INVALID listing every rule problem (file:line). */
@@ -47,7 +49,7 @@ export function createAlertsService(d: AlertsServiceDeps) {
     if (secret) d.registerSecret(`alerts-target:${t.name}`, secret);
     senders.set(t.name, createSender(t, secret, { http, smtp: smtpSend }));
   }
-  const reader = createRuleReader({ file: d.dbFile, timeoutMs: d.rules.evalTimeoutMs });
+  const reader = d.reader ?? createRuleReader({ file: d.dbFile, timeoutMs: d.rules.evalTimeoutMs });
   const engine = createAlertEngine({ db: d.db, reader, rules: set.rules, config: d.alerts, intervalSeconds: d.intervalSeconds, now: d.now, log: d.log, keepResolvedSeconds: 7 * 86_400 });
   const dispatcher = createOutboxDispatcher({
     db: d.db, senders, routes: effectiveRoutes(d.alerts.routes, d.alerts.targets), now: d.now, log: d.log,

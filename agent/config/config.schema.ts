@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { HealthConfig } from './health-config.schema.ts';
 import { AlertsConfig, RulesConfig } from '../alerts/alerts-config.schema.ts'; // alerts (#16)
+import { AgentConfig } from './agent-config.schema.ts'; // leases (#17)
+import { DatabaseConfig } from './database-config.schema.ts'; // PostgreSQL store (#17)
 
 /** SHA-256 fingerprint in the colon-separated upper-case form Proxmox publishes as `ssl_fingerprint`. */
 export const Fingerprint = z
@@ -244,6 +246,8 @@ export const Config = z
         inbox: z.string().min(1),
       })
       .strict(),
+    /** PostgreSQL instead of the SQLite file at paths.database (#17): database-config.schema.ts. */
+    database: DatabaseConfig.optional(),
     poll: PollConfig.default(PollConfig.parse({})),
     retention: RetentionConfig.default(RetentionConfig.parse({})),
     actions: ActionsConfig.default(ActionsConfig.parse({})),
@@ -256,6 +260,7 @@ export const Config = z
     alerts: AlertsConfig.default(AlertsConfig.parse({})), // alerts (#16)
     /** Proxmox Backup Servers (#15, optional): datastores, backup groups, verification. */
     pbs: z.array(PbsServerConfig).default([]),
+    agent: AgentConfig.default(AgentConfig.parse({})), // leases (#17): several agents on one database
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -13,6 +13,9 @@ export interface ActionsExtra {
   submitter_uid: number | null;
   /** The id the submitter chose (db/migrations/2026-12-07-0010-actions-scoped-ids.ts); null for rows without a usable id. */
   request_id: string | null;
+  /** leases (#17, migration 0095): the agent whose inbox took the file in, and the agent running it. */
+  received_by: string | null;
+  claimed_by: string | null;
 }
 export type InboxDatabase = Omit<Database, 'actions'> & { actions: ActionsTable & ActionsExtra };
 export type ActionRow = Selectable<InboxDatabase['actions']>;
@@ -34,8 +37,10 @@ export async function findRequest(db: Kysely<InboxDatabase>, submitterUid: numbe
 }
 
 /** The row created for a claimed file (across restarts the cur/ name is stable), or undefined. */
-export async function findByFile(db: Kysely<InboxDatabase>, curName: string): Promise<ActionRow | undefined> {
-  return db.selectFrom('actions').selectAll().where('file_name', '=', curName).orderBy('received_at', 'desc').executeTakeFirst();
+export async function findByFile(db: Kysely<InboxDatabase>, curName: string, receivedBy?: string): Promise<ActionRow | undefined> {
+  const q = db.selectFrom('actions').selectAll().where('file_name', '=', curName);
+  // leases (#17): another agent's inbox may have a cur/ file of the same name
+  return (receivedBy === undefined ? q : q.where('received_by', '=', receivedBy)).orderBy('received_at', 'desc').executeTakeFirst();
 }
 
 /** Inserts a new row; false when the id already exists (a concurrent duplicate). */

@@ -27,6 +27,19 @@ export interface InboxHooks {
   onResult?(id: string, outcome: string, file: string, atMs: number): void;
 }
 
+/**
+ * leases (#17): the inbox of one agent among several on a database. Requests are taken in by
+ * whichever agent's inbox they were dropped in (received_by: it writes the result file), and run
+ * by the agent holding the guest's cluster (claim).
+ */
+export interface InboxFleet {
+  agentId: string;
+  /** Claims the row for this agent if it holds the cluster's lease now (agent/store/action-claim.repository.ts). */
+  claim(id: string): Promise<boolean>;
+  /** This agent holds the cluster's lease now: only then are its unfinished rows worth scheduling. */
+  holds(cluster: string): boolean;
+}
+
 export interface InboxContext {
   md: Maildir;
   db: Kysely<InboxDatabase>;
@@ -47,4 +60,6 @@ export interface InboxContext {
   /** Precise times of requests being worked on (result files show them; the row keeps seconds). */
   timings: Map<string, TimingsMs>;
   taskPollIntervalMs: number;
+  /** leases (#17): set when agent.shared; absent, the inbox behaves as the only one. */
+  fleet?: InboxFleet;
 }

@@ -7,7 +7,7 @@ import type { PveClient } from '../pve/pve-client.types.ts';
 import type { Database } from '../store/schema.ts';
 import { findAction, findByFile, inboxDb, listUnfinished } from './action.repository.ts';
 import { createExecutor } from './executor.ts';
-import type { ActionsSettings, InboxContext, InboxHooks } from './inbox-context.ts';
+import type { ActionsSettings, InboxContext, InboxFleet, InboxHooks } from './inbox-context.ts';
 import { createInboxWatcher, type InboxWatcher } from './inbox-watcher.ts';
 import { processClaimed, recordStuck } from './intake.ts';
 import { linkSettingFindings, readLinkSettings } from './kernel-settings.ts';
@@ -47,6 +47,8 @@ export interface InboxDeps {
   maxTimerMs?: number;
   /** Tests: how often tmp/ is cleaned (default every 10 minutes). */
   tmpCleanEveryMs?: number;
+  /** leases (#17): set when other agents share the database. */
+  fleet?: InboxFleet;
 }
 
 export interface Inbox {
@@ -138,16 +140,19 @@ export function createInbox(deps: InboxDeps): Inbox {
   async function requeue(id: string): Promise<void> {
     if (stopping) return;
     const row = await findAction(ctx!.db, id).catch(() => undefined);
-    if (row && !row.outcome && row.state === 'queued') schedule(row.id, row.cluster, row.vmid, row.not_before);
+    if (row && !row.outcome && row.state === 'queued' && (!deps.fleet || row.claimed_by === deps.fleet.agentId)) schedule(row.id, row.cluster, row.vmid, row.not_before);
   }
+
+  /** leases (#17): with other agents on the database, only rows of clusters held here are run here. */
+  const runsHere = (row: { cluster: string | null }) => !deps.fleet || (row.cluster !== null && deps.fleet.holds(row.cluster));
 
   /** Re-schedules unfinished rows nobody works on (e.g. after an unexpected error in a job). */
   async function resumeOrphans(): Promise<void> {
-    for (const row of await listUnfinished(ctx!.db)) schedule(row.id, row.cluster, row.vmid, row.not_before);
+    for (const row of await listUnfinished(ctx!.db)) if (runsHere(row)) schedule(row.id, row.cluster, row.vmid, row.not_before);
     // A request whose outcome is recorded but whose result file could not be written (disk full,
     // permissions) is still in cur/: write its result now rather than at the next start.
     for (const name of await listCur(ctx!.md)) {
-      const row = await findByFile(ctx!.db, name);
+      const row = await findByFile(ctx!.db, name, deps.fleet?.agentId);
       if (row?.outcome) await intake(name, ctx!.now());
     }
   }
@@ -159,7 +164,9 @@ export function createInbox(deps: InboxDeps): Inbox {
       const n = await cleanTmp(c.md, c.now(), TMP_MAX_AGE_MS);
       if (n) log.info({ removed: n }, 'removed tmp/ leftovers older than 36 h');
     }
-    if (c.now() - lastResume > 60_000) {
+    // leases (#17): in a fleet, rows taken over from another agent and results finished by another
+    // agent are looked for at every scan (each cycle), not every minute
+    if (c.now() - lastResume > (deps.fleet ? 0 : 60_000)) {
       lastResume = c.now();
       await resumeOrphans();
     }
@@ -332,13 +339,14 @@ export function createInbox(deps: InboxDeps): Inbox {
         stopping: () => stopping,
         timings: new Map(),
         taskPollIntervalMs: deps.config.taskPollIntervalMs,
+        ...(deps.fleet && { fleet: deps.fleet }), // leases (#17)
       };
       started = true;
       // Recovery: unfinished rows first (a known UPID is followed, an unknown outcome checked),
       // then claimed files without a finished row, then whatever waits in new/.
       const unfinished = await listUnfinished(ctx.db);
       if (unfinished.length) log.info({ count: unfinished.length }, 'resuming unfinished actions');
-      for (const row of unfinished) schedule(row.id, row.cluster, row.vmid, row.not_before);
+      for (const row of unfinished) if (runsHere(row)) schedule(row.id, row.cluster, row.vmid, row.not_before);
       lastResume = deps.now();
       const inFlight = new Set(unfinished.map((r) => r.file_name));
       for (const cur of await listCur(md)) if (!inFlight.has(cur)) await intake(cur, deps.now());

@@ -51,7 +51,7 @@ async function rowIdFor(ctx: InboxContext, requestId: string, uid: number | null
  * Throws only on what may pass (the database busy, the disk full): the caller retries.
  */
 export async function processClaimed(ctx: InboxContext, curName: string, claimedAtMs: number): Promise<IntakeResult> {
-  const existing = await findByFile(ctx.db, curName);
+  const existing = await findByFile(ctx.db, curName, ctx.fleet?.agentId);
   if (existing) {
     if (existing.outcome) {
       await finishFile(ctx, existing, curName);
@@ -113,6 +113,7 @@ export async function processClaimed(ctx: InboxContext, curName: string, claimed
     expires: req.expires === undefined ? null : toEpochSeconds(req.expires),
     request_json: parsed.text,
     updated_at: nowSec,
+    ...(ctx.fleet && { received_by: ctx.fleet.agentId }), // leases (#17)
   };
   const ok = resubmitFailed ? await replaceFailedAction(ctx.db, row) : await insertAction(ctx.db, row);
   if (!ok) {
@@ -200,6 +201,7 @@ async function reject(ctx: InboxContext, curName: string, submitter: Submitter, 
     finished_at: nowSec,
     request_json: JSON.stringify(r.request),
     updated_at: nowSec,
+    ...(ctx.fleet && { received_by: ctx.fleet.agentId }), // leases (#17)
   });
   const row = (await findAction(ctx.db, rowId))!;
   ctx.audit.info({ event: 'rejected', id: r.duplicateOf ?? r.requestId ?? null, row: rowId, code: r.code, reason: r.reason, submitter: row.submitter, uid: submitter.uid, file: curName }, 'action rejected');

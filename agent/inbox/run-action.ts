@@ -45,6 +45,8 @@ async function policyRefusal(ctx: InboxContext, req: ActionRequest, row: ActionR
 export async function runAction(ctx: InboxContext, id: string): Promise<void> {
   let row = await findAction(ctx.db, id);
   if (!row || row.outcome) return;
+  // leases (#17): only the holder of the guest's cluster runs it; the others leave the row alone
+  if (ctx.fleet && !(await ctx.fleet.claim(id))) return;
   const req = JSON.parse(row.request_json ?? 'null') as ActionRequest;
   const type = (row.guest_type ?? 'qemu') as GuestType;
   const client = ctx.clients.get(req.cluster);
@@ -61,8 +63,10 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
       updated_at: sec(nowMs),
     });
     const done = (await findAction(ctx.db, id))!;
+    // leases (#17): a request taken in by another agent's inbox gets its result file from that agent
+    const mine = !ctx.fleet || done.received_by === null || done.received_by === ctx.fleet.agentId;
     ctx.audit.info({ event: 'finished', id, outcome: f.outcome, code: f.code, reason: f.message, upid: done.upid, exitstatus: done.exitstatus, attempts: done.attempts, cluster: req.cluster, vmid: req.vmid, action: req.action, submitter: done.submitter }, `action ${f.outcome}`);
-    await finishFile(ctx, done, done.file_name);
+    if (mine) await finishFile(ctx, done, done.file_name);
   };
   if (!client) return finish({ outcome: 'failed', code: 'ACTION_UNKNOWN_GUEST', message: `cluster "${req.cluster}" is not configured any more` });
   const call = (node: string) => actionCall(req, type, node);
@@ -111,6 +115,11 @@ export async function runAction(ctx: InboxContext, id: string): Promise<void> {
           return finish({ outcome: 'failed', code: codeOf(lastError), message: `gave up after ${row.attempts} attempts: ${lastError ? errorMessage(lastError) : 'no task'}` });
         }
         const c = call(node);
+        // leases (#17): the lease may have moved while this agent stalled; never POST without it
+        if (ctx.fleet && !(await ctx.fleet.claim(id))) {
+          log.warn('the lease of the cluster moved to another agent before the call: leaving the action to it');
+          return;
+        }
         await markPosting(ctx.db, id, node, sec(ctx.now()));
         await ctx.hooks.beforePost?.(id);
         ctx.audit.info({ event: 'posting', id, method: c.method, path: c.path, attempt: row.attempts + 1 }, 'sending the action to Proxmox');

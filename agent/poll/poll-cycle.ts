@@ -77,6 +77,8 @@ export interface PollAllOptions {
    * Cancelled clusters come back with ok false, error code PVE_TIMEOUT, `cancelled: true`.
    */
   signal?: AbortSignal;
+  /** Poll only these configured clusters (the ones this agent holds the lease of; issue 17). Default: all. */
+  only?: ReadonlySet<string>;
 }
 
 export interface Poller {
@@ -322,7 +324,7 @@ export function createPoller(deps: PollerDeps): Poller {
       const claims = new Map<string, Claim>();
       // Entries that owned an identity last cycle keep it, so the stored name stays stable.
       for (const [name, s] of states) if (s.identity && !s.duplicateOf && s.lastOk && deps.clients.has(name)) claims.set(s.identity, { owner: name, order: order.get(name) ?? 0, done: false, sticky: true });
-      const clients = [...deps.clients.values()];
+      const clients = [...deps.clients.values()].filter((c) => !opts.only || opts.only.has(c.cluster));
       const results = await mapPool(clients, deps.concurrency, (c) => pollCluster(c, startedAt, claims, opts.signal));
       const sum = results.reduce((a, r) => ({ requests: a.requests + r.requests, failed: a.failed + (r.ok ? 0 : 1) }), { requests: 0, failed: 0 });
       log.debug({ cycle, clusters: results.length, ...sum, ms: deps.now() - startedAt }, 'poll cycle done');

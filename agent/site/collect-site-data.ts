@@ -17,6 +17,8 @@ import type { AttentionThresholds } from './build-attention-model.ts'; // attent
 /** issue 14 item 6 (pages): the tasks page covers 7 days (at most this many tasks, newest first). */
 export const TASKS_WINDOW_SECONDS = 7 * 86_400;
 export const TASKS_LIMIT = 5000;
+import { readFleet } from '../store/lease.repository.ts'; // leases (#17) hook
+import type { AgentsData } from './build-agents-model.ts'; // leases (#17) hook
 
 /** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
 export const RAW_WINDOW_SECONDS = 3900;
@@ -35,6 +37,8 @@ export interface SiteData extends Fleet {
   alerts?: AlertsStatus;
   /** attention (#14): failed tasks, unexplained stops and storage trend for the overview's attention list. */
   attention?: AttentionRows;
+  /** leases (#17) hook: agents, leases and handovers for the agent page. */
+  agents?: AgentsData;
 }
 
 /**
@@ -144,6 +148,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     ...(opts.thresholds && { thresholds: opts.thresholds }), // attention (#14)
     attention, // attention (#14)
     tasks, actions, pollRuns, nodeRaw, siteState, fidelity,
+    agents: await readFleet(db, (nowSec - 7 * 86_400) * 1000), // leases (#17) hook
     health: await readHealthSite(db), // health (#15) hook
   };
 }

@@ -8,6 +8,7 @@ import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build
 import { TASKS_LIMIT, type SiteData } from './collect-site-data.ts';
 import { guestNameMap, taskFilterOptions } from './build-task-filters.ts'; // issue 14 item 6 (pages)
 import { CLUSTER_CHARTS } from './build-cluster-series.ts'; // issue 14 item 5 (pages)
+import { buildAgentsModel } from './build-agents-model.ts'; // leases (#17) hook
 import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
@@ -240,6 +241,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     windowText: '24 h',
     coverage: buildCoverage(d.health ?? EMPTY_HEALTH), // health (#15) hook
     pollErrors: buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', {}, { windowText: '24 h', limit: 200 }), // issue 12 item 3 (fidelity)
+    fleet: d.agents ? buildAgentsModel(d.agents, frame.generatedAt * 1000) : null, // leases (#17) hook
   });
 
   emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus

@@ -1,6 +1,6 @@
 // Reads raw samples newer than a watermark. The raw tables are time-major (ts first), so
 // "everything after ts X" is one contiguous index range — cheap, unlike per-guest raw reads.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import { prepareCached, sqliteOf } from './sqlite-dialect.ts';
 
@@ -85,9 +85,16 @@ const PACKED_GUEST_SAMPLES_SQL = `SELECT vmid, ${packedColumns}
   FROM (SELECT * FROM guest_samples WHERE ts > :after AND cluster_id = :clusterId ORDER BY vmid, ts)
   GROUP BY vmid`;
 
-/** PACKED_GUEST_SAMPLES_SQL on the store's own better-sqlite3 connection. */
+/** The same on PostgreSQL (#17): json_agg(… order by ts) is its json_group_array over ordered rows. */
+const pgPackedColumns = sql.raw(packedColumns.replaceAll(/json_group_array\((\w+)\)/g, 'json_agg($1 order by ts)::text'));
+
+/** PACKED_GUEST_SAMPLES_SQL on the store's own better-sqlite3 connection (or its PostgreSQL twin). */
 export async function queryPackedGuestSamples(db: Kysely<Database>, clusterId: number, after: number): Promise<PackedGuestSamples[]> {
   const sqlite = sqliteOf(db);
-  if (!sqlite) throw new Error('queryPackedGuestSamples needs a database opened by openDatabase()');
+  if (!sqlite) {
+    const { rows } = await sql<PackedGuestSamples>`select vmid, ${pgPackedColumns} from guest_samples
+      where ts > ${after} and cluster_id = ${clusterId} group by vmid order by vmid`.execute(db);
+    return rows;
+  }
   return prepareCached(sqlite, PACKED_GUEST_SAMPLES_SQL).all({ clusterId, after }) as PackedGuestSamples[];
 }

@@ -6,7 +6,7 @@
 // Plain SQL DDL that PostgreSQL also runs (integers are epoch seconds and bytes, see db/README.md).
 import { sql, type Kysely } from 'kysely';
 
-const TABLES: string[] = [
+export const TABLES: string[] = [
   // What each signal's last attempt gave: ok, forbidden (403: missing privilege), error, absent (not configured, e.g. no Ceph).
   `create table health_coverage (
      cluster_id integer not null, signal text not null, node text not null default '',
@@ -136,7 +136,7 @@ const TABLE_NAMES = TABLES.map((t) => /^create table (\w+)/.exec(t)?.[1]).filter
 
 // "now" in every view is the cluster's last poll (clusters.last_sample_ts), so a copy of the
 // database taken last week answers as it did then.
-const VIEWS: Record<string, string> = {
+export const VIEWS: Record<string, string> = {
   v_health_coverage: `
     select c.name as cluster, h.cluster_id, h.signal, nullif(h.node, '') as node, h.state, h.privilege,
            h.acl_path, h.message, h.last_try, h.last_ok, h.token_id,

@@ -16,6 +16,7 @@ import * as m0065 from './2026-12-07-0065-certificate-handshake.ts';
 import * as m0066 from './2026-12-07-0066-backup-status-unknown.ts';
 import * as m0067 from './2026-12-07-0067-pbs.ts';
 import * as m0080 from './2026-12-07-0080-guest-snapshots.ts';
+import * as m0095 from './2026-12-07-0095-agent-leases.ts'; // leases (#17)
 
 /** Migration name (file name without .ts) → module, in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -32,4 +33,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07-0066-backup-status-unknown': m0066,
   '2026-12-07-0067-pbs': m0067,
   '2026-12-07-0080-guest-snapshots': m0080,
+  '2026-12-07-0095-agent-leases': m0095, // leases (#17)
 };

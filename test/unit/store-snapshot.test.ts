@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Store } from '../../agent/store/open-database.ts';
+import { openTestStore, STORE_BACKENDS, type TestStore } from '../support/store-backends.ts';
 import { ensureCluster, getClusterId, writePollRun, writeSnapshot } from '../../agent/store/snapshot.repository.ts';
 import { migrateToLatest } from '../../agent/store/migrate.ts';
 import type { Database } from '../../agent/store/schema.ts';
@@ -12,19 +12,22 @@ import { syntheticSnapshot } from '../../scripts/bench/store-synthetic.ts';
 
 const T0 = 1_764_201_600; // 2025-11-27T00:00:00Z
 
+// Issue 17: every test runs on SQLite and on PostgreSQL (test/support/store-backends.ts).
+describe.each(STORE_BACKENDS)('on %s', (backend) => {
 let dir: string;
-let store: Store;
+let store: TestStore;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pmi-store-'));
-  store = await openDatabase(join(dir, 'pmi.db'));
+  store = await openTestStore(backend, { now: () => T0 * 1000 });
 });
 afterEach(async () => {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const count = (table: string, where = '1') =>
-  (store.sqlite.prepare(`select count(*) n from ${table} where ${where}`).get() as { n: number }).n;
+const all = async (text: string) => (await sql.raw<Record<string, unknown>>(text).execute(store.db)).rows;
+const one = async (text: string) => (await all(text))[0];
+const count = async (table: string, where = '1 = 1') => Number((await one(`select count(*) as n from ${table} where ${where}`))!.n);
 
 describe('writeSnapshot', () => {
   it('writes cluster, nodes, guests, raw samples of running guests only, storages and tasks', async () => {
@@ -32,50 +35,50 @@ describe('writeSnapshot', () => {
     snap.tasks = [{ upid: 'UPID:pve1:00001234:0000ABCD:6926A000:qmstart:101:root@pam:', node: 'pve1', type: 'qmstart', objectId: '101', vmid: 101, user: 'root@pam', tokenid: null, starttime: T0 - 30, endtime: null, status: 'RUNNING', ok: null }];
     await writeSnapshot(store.db, snap);
 
-    const cluster = store.sqlite.prepare('select * from clusters').get() as Record<string, unknown>;
+    const cluster = await one('select * from clusters') as Record<string, unknown>;
     expect(cluster).toMatchObject({ name: 'lab', pve_name: 'lab', pve_version: '8.3.1', quorate: 1, node_count: 3, endpoint: 'https://10.0.0.1:8006', first_seen: T0, last_poll_at: T0, last_ok_at: T0, last_sample_ts: T0 });
-    expect(count('nodes')).toBe(3);
-    expect(count('node_samples', `ts = ${T0}`)).toBe(3);
-    expect(count('guests')).toBe(100);
+    expect(await count('nodes')).toBe(3);
+    expect(await count('node_samples', `ts = ${T0}`)).toBe(3);
+    expect(await count('guests')).toBe(100);
     const sampled = snap.guests.filter((g) => g.status !== 'stopped' && !g.template).length;
     expect(sampled).toBeLessThan(100);
-    expect(count('guest_samples', `ts = ${T0}`)).toBe(sampled);
-    expect(count('guest_samples g join guests x using (cluster_id, vmid)', `x.status = 'stopped' or x.template = 1`)).toBe(0);
-    expect(count('guest_status_changes', 'from_status is null')).toBe(100);
-    expect(count('storages')).toBe(12);
-    expect(count('storage_samples')).toBe(12);
-    expect(store.sqlite.prepare('select status, ok from tasks').get()).toEqual({ status: 'RUNNING', ok: null });
-    const g = store.sqlite.prepare('select tags, template, changed_at from guests where vmid = 100').get();
+    expect(await count('guest_samples', `ts = ${T0}`)).toBe(sampled);
+    expect(await count('guest_samples g join guests x using (cluster_id, vmid)', `x.status = 'stopped' or x.template = 1`)).toBe(0);
+    expect(await count('guest_status_changes', 'from_status is null')).toBe(100);
+    expect(await count('storages')).toBe(12);
+    expect(await count('storage_samples')).toBe(12);
+    expect(await one('select status, ok from tasks')).toEqual({ status: 'RUNNING', ok: null });
+    const g = await one('select tags, template, changed_at from guests where vmid = 100');
     expect(g).toEqual({ tags: 'prod;web', template: 0, changed_at: T0 });
   });
 
   it('rewrites a guest row only when a field changed, records status changes and removals', async () => {
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 20 }));
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 60, guests: 20 }));
-    expect(count('guests', `changed_at = ${T0 + 60}`)).toBe(0);
-    expect(count('guest_samples')).toBeGreaterThan(0);
+    expect(await count('guests', `changed_at = ${T0 + 60}`)).toBe(0);
+    expect(await count('guest_samples')).toBeGreaterThan(0);
 
     // vmid 100 stops, vmid 119 disappears.
     const snap = syntheticSnapshot({ ts: T0 + 120, guests: 20, stopped: new Set([100]) });
     snap.guests = snap.guests.filter((g) => g.vmid !== 119);
     await writeSnapshot(store.db, snap);
-    expect(store.sqlite.prepare('select status, changed_at from guests where vmid = 100').get()).toEqual({ status: 'stopped', changed_at: T0 + 120 });
-    expect(store.sqlite.prepare('select from_status, to_status, ts from guest_status_changes where vmid = 100 and from_status is not null').all()).toEqual([{ from_status: 'running', to_status: 'stopped', ts: T0 + 120 }]);
-    expect(store.sqlite.prepare('select removed_at from guests where vmid = 119').get()).toEqual({ removed_at: T0 + 120 });
-    expect(count('guest_samples', `vmid = 100 and ts = ${T0 + 120}`)).toBe(0);
-    expect(count('guests', `changed_at = ${T0 + 120}`)).toBe(2);
+    expect(await one('select status, changed_at from guests where vmid = 100')).toEqual({ status: 'stopped', changed_at: T0 + 120 });
+    expect(await all('select from_status, to_status, ts from guest_status_changes where vmid = 100 and from_status is not null')).toEqual([{ from_status: 'running', to_status: 'stopped', ts: T0 + 120 }]);
+    expect(await one('select removed_at from guests where vmid = 119')).toEqual({ removed_at: T0 + 120 });
+    expect(await count('guest_samples', `vmid = 100 and ts = ${T0 + 120}`)).toBe(0);
+    expect(await count('guests', `changed_at = ${T0 + 120}`)).toBe(2);
 
     // it comes back: removed_at cleared
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 180, guests: 20 }));
-    expect(store.sqlite.prepare('select removed_at, changed_at from guests where vmid = 119').get()).toEqual({ removed_at: null, changed_at: T0 + 180 });
-    expect((store.sqlite.prepare('select last_sample_ts from clusters').get() as { last_sample_ts: number }).last_sample_ts).toBe(T0 + 180);
+    expect(await one('select removed_at, changed_at from guests where vmid = 119')).toEqual({ removed_at: null, changed_at: T0 + 180 });
+    expect((await one('select last_sample_ts from clusters'))!.last_sample_ts).toBe(T0 + 180);
   });
 
   it('updates a task by UPID instead of duplicating it', async () => {
     const task = { upid: 'UPID:pve1:00001234:0000ABCD:6926A000:qmstart:101:root@pam:', node: 'pve1', type: 'qmstart', objectId: '101', vmid: 101, user: 'root@pam', tokenid: null, starttime: T0 - 30, endtime: null, status: 'RUNNING', ok: null };
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 3, tasks: [task] }));
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 60, guests: 3, tasks: [{ ...task, endtime: T0 + 5, status: 'OK', ok: true }] }));
-    expect(store.sqlite.prepare('select endtime, status, ok from tasks').all()).toEqual([{ endtime: T0 + 5, status: 'OK', ok: 1 }]);
+    expect(await all('select endtime, status, ok from tasks')).toEqual([{ endtime: T0 + 5, status: 'OK', ok: 1 }]);
   });
 
   it('keeps an offline node\'s hardware facts and writes no sample for it', async () => {
@@ -84,8 +87,8 @@ describe('writeSnapshot', () => {
     const n = snap.nodes[1]!;
     Object.assign(n, { status: 'offline', maxcpu: null, memTotal: null, cpuModel: null, uptime: null, cpu: null });
     await writeSnapshot(store.db, snap);
-    expect(store.sqlite.prepare("select status, maxcpu, cpu_model, last_seen from nodes where node = 'pve2'").get()).toEqual({ status: 'offline', maxcpu: 64, cpu_model: 'AMD EPYC 7543', last_seen: T0 + 60 });
-    expect(count('node_samples', `ts = ${T0 + 60}`)).toBe(2);
+    expect(await one("select status, maxcpu, cpu_model, last_seen from nodes where node = 'pve2'")).toEqual({ status: 'offline', maxcpu: 64, cpu_model: 'AMD EPYC 7543', last_seen: T0 + 60 });
+    expect(await count('node_samples', `ts = ${T0 + 60}`)).toBe(2);
   });
 
   it('is all-or-nothing: a failing write leaves no partial cycle', async () => {
@@ -93,8 +96,8 @@ describe('writeSnapshot', () => {
     // A guest with a null status violates NOT NULL after the samples were queued.
     (snap.guests[3] as { status: unknown }).status = null;
     await expect(writeSnapshot(store.db, snap)).rejects.toThrow();
-    expect(count('clusters')).toBe(0);
-    expect(count('guest_samples')).toBe(0);
+    expect(await count('clusters')).toBe(0);
+    expect(await count('guest_samples')).toBe(0);
   });
 
   it('regression: a rolled-back cycle does not leave the in-memory guest copy ahead of the database', async () => {
@@ -103,11 +106,11 @@ describe('writeSnapshot', () => {
     (bad.storages[0] as { status: unknown }).status = null; // …in a cycle that fails after the guests
     await expect(writeSnapshot(store.db, bad)).rejects.toThrow();
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 120, guests: 12 }));
-    expect(count('guests')).toBe(12);
-    expect(count('guest_status_changes', 'vmid in (110, 111)')).toBe(2);
+    expect(await count('guests')).toBe(12);
+    expect(await count('guest_status_changes', 'vmid in (110, 111)')).toBe(2);
   });
 
-  it('works through plain kysely (no better-sqlite3 fast path), as another dialect would', async () => {
+  it.skipIf(backend !== 'sqlite')('works through plain kysely (no better-sqlite3 fast path), as another dialect would', async () => {
     const sqlite = new SqliteDatabase(join(dir, 'plain.db'));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     await migrateToLatest(db);
@@ -129,12 +132,13 @@ describe('clusters and poll runs', () => {
 
   it('writePollRun records runs and the cluster\'s last error', async () => {
     await writePollRun(store.db, { cluster: 'lab', startedAt: T0, durationMs: 812.4, requests: 5, errors: 1, endpoint: 'https://a:8006', ok: false, error: { code: 'PVE_TIMEOUT', message: 'timed out' } });
-    expect(store.sqlite.prepare('select last_poll_at, last_ok_at, last_error from clusters').get()).toEqual({ last_poll_at: T0, last_ok_at: null, last_error: 'PVE_TIMEOUT: timed out' });
+    expect(await one('select last_poll_at, last_ok_at, last_error from clusters')).toEqual({ last_poll_at: T0, last_ok_at: null, last_error: 'PVE_TIMEOUT: timed out' });
     await writePollRun(store.db, { cluster: 'lab', startedAt: T0 + 60, durationMs: 100, requests: 5, errors: 0, endpoint: 'https://a:8006', ok: true });
-    expect(store.sqlite.prepare('select last_poll_at, last_ok_at, last_error from clusters').get()).toEqual({ last_poll_at: T0 + 60, last_ok_at: T0 + 60, last_error: null });
-    expect(store.sqlite.prepare('select duration_ms, ok, error from poll_runs order by id').all()).toEqual([
+    expect(await one('select last_poll_at, last_ok_at, last_error from clusters')).toEqual({ last_poll_at: T0 + 60, last_ok_at: T0 + 60, last_error: null });
+    expect(await all('select duration_ms, ok, error from poll_runs order by id')).toEqual([
       { duration_ms: 812, ok: 0, error: 'PVE_TIMEOUT: timed out' },
       { duration_ms: 100, ok: 1, error: null },
     ]);
   });
+});
 });

@@ -1,0 +1,85 @@
+// The agent's place in a fleet (issue 17 item 2), as main.ts uses it: its id, its lease keeper,
+// which clusters to poll, and whether the fleet-wide duties (site, rollups and pruning, alert
+// rules) are this agent's this cycle. Alone on a database the agent holds everything, as before.
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/config.schema.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Database } from '../store/schema.ts';
+import { SITE_LEASE } from '../store/fleet-schema.ts';
+import { claimAction } from '../store/action-claim.repository.ts';
+import type { InboxFleet } from '../inbox/inbox-context.ts';
+import { createLeaseKeeper, defaultLeaseMs, type LeaseKeeper } from './lease-keeper.ts';
+
+export interface Fleet {
+  agentId: string;
+  shared: boolean;
+  keeper: LeaseKeeper;
+  /** Clusters to poll this cycle (after the cycle's lease tick). */
+  pollOnly(): Promise<Set<string>>;
+  /** Site, maintenance and alert rules run on the holder of the site lease only. */
+  fleetDuties(): boolean;
+  /** The site is built here: the fleet's publisher, or a copy asked for by agent.publishCopy. */
+  buildsSite(): boolean;
+  /** Called when leases were taken between cycles (main.ts triggers a cycle). */
+  onGained(fn: () => void): void;
+}
+
+export interface FleetDeps {
+  config: Readonly<Config>;
+  db: Kysely<Database>;
+  log: Logger;
+  now: () => number;
+  intervalSeconds: number;
+  pid?: number;
+  host?: string;
+}
+
+/** The agent id from the config, else the host name. */
+export function agentIdOf(config: Readonly<Config>, host = hostname()): string {
+  return config.agent.id ?? host;
+}
+
+/** Builds the fleet part; keeper.start() registers the agent and takes its leases. */
+export function createFleet(deps: FleetDeps): Fleet {
+  const a = deps.config.agent;
+  const host = deps.host ?? hostname();
+  let gained: (() => void) | undefined;
+  const keeper = createLeaseKeeper({
+    db: deps.db,
+    log: deps.log,
+    now: deps.now,
+    agentId: agentIdOf(deps.config, host),
+    host,
+    pid: deps.pid ?? process.pid,
+    clusters: deps.config.clusters.map((c) => c.name),
+    intervalSeconds: deps.intervalSeconds,
+    leaseMs: defaultLeaseMs(deps.intervalSeconds, a.shared, a.leaseSeconds),
+    shared: a.shared,
+    publishCopy: a.publishCopy,
+    onAcquired: () => gained?.(),
+  });
+  return {
+    agentId: agentIdOf(deps.config, host),
+    shared: a.shared,
+    keeper,
+    // Alone (the start lock is held) the leases are bookkeeping for the agent page: the agent does
+    // everything as before, even while a locked database keeps it from renewing them.
+    async pollOnly() {
+      await keeper.tick();
+      return a.shared ? keeper.heldClusters() : new Set(deps.config.clusters.map((c) => c.name));
+    },
+    fleetDuties: () => !a.shared || keeper.holds(SITE_LEASE),
+    buildsSite: () => !a.shared || a.publishCopy || keeper.holds(SITE_LEASE),
+    onGained: (fn) => (gained = fn),
+  };
+}
+
+/** The inbox's view of the fleet: claims go to the database, holding is the keeper's. */
+export function inboxFleet(fleet: Fleet, db: Kysely<Database>, now: () => number): InboxFleet {
+  return {
+    agentId: fleet.agentId,
+    claim: (id) => claimAction(db, id, fleet.agentId, now()),
+    holds: (cluster) => fleet.keeper.holds(cluster),
+  };
+}

@@ -1,0 +1,74 @@
+// Chooses the store from the config (issue 17 item 1): the SQLite file at paths.database by
+// default, PostgreSQL when `database.url` is set. Both give a Kysely<Database> with every
+// migration applied; `kind` says which, for the few features that differ (see UNSUPPORTED_ON_POSTGRES).
+import { Kysely } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/database-config.schema.ts';
+import { loadDatabasePassword } from '../config/load-database-password.ts';
+import { PmiError, errorMessage } from '../errors.ts';
+import type { Database } from './schema.ts';
+import { migrateToLatest } from './migrate.ts';
+import { openDatabase, type OpenOptions, type Store } from './open-database.ts';
+import { createPgDialect, createPgPool, redactUrl } from './pg-dialect.ts';
+import { AHEAD_SECONDS, ensurePartitions } from './pg-partitions.ts';
+
+export interface SqliteStore extends Store {
+  kind: 'sqlite';
+}
+
+export interface PgStore {
+  kind: 'postgres';
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  /** The URL without its password, for messages. */
+  url: string;
+  /** A new connection outside the pool, with the store's settings (the alert rules' reader). */
+  connectClient(): pg.Client;
+  close(): Promise<void>;
+}
+
+export type AnyStore = SqliteStore | PgStore;
+
+export interface StoreConfig {
+  paths: { database: string };
+  database?: DatabaseConfig | undefined;
+}
+
+export interface OpenStoreOptions extends OpenOptions {
+  /** `$CREDENTIALS_DIRECTORY`, for database.passwordCredential. */
+  credentialsDir?: string;
+  /** Clock for the partitions created at open (tests). */
+  now?: () => number;
+}
+
+/** Opens the configured store and applies pending migrations. */
+export async function openStore(config: StoreConfig, opts: OpenStoreOptions = {}): Promise<AnyStore> {
+  if (!config.database) return { ...(await openDatabase(config.paths.database, opts)), kind: 'sqlite' };
+  return openPgStore(config.database, opts);
+}
+
+export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFile' | 'passwordCredential'> & { poolSize?: number }, opts: OpenStoreOptions = {}): Promise<PgStore> {
+  const password = loadDatabasePassword(cfg, opts.credentialsDir);
+  const pool = createPgPool({ url: cfg.url, ...(password !== undefined && { password }), max: cfg.poolSize ?? 4 });
+  const db = new Kysely<Database>({ dialect: createPgDialect(pool) });
+  const url = redactUrl(cfg.url);
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await db.destroy();
+    throw new PmiError('CONFIG_INVALID', `database.url: cannot connect to ${url}: ${errorMessage(err)}`, { cause: err });
+  }
+  try {
+    if (opts.migrate !== false) {
+      await migrateToLatest(db);
+      const nowSec = Math.floor((opts.now?.() ?? Date.now()) / 1000);
+      // the partitions a fresh agent writes into (backfill reaches back a day at most), and a week ahead
+      await ensurePartitions(db, nowSec - 2 * 86_400, nowSec + AHEAD_SECONDS);
+    }
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const connectClient = () => new pg.Client({ connectionString: cfg.url, ...(password !== undefined && { password }), application_name: 'pmi-agent rules' });
+  return { kind: 'postgres', db, pool, url, connectClient, close: () => db.destroy() };
+}

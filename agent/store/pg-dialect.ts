@@ -1,0 +1,60 @@
+// The PostgreSQL side of the store (issue 17 item 1): kysely's PostgresDialect over a `pg` pool.
+// Values come back as the SQLite store returns them, so the repositories need no per-backend code:
+// bigint (int8) and numeric as JS numbers (our integers are epoch seconds, bytes and counts, far
+// below 2^53; numeric comes from `1.0 * a / b` in the views).
+import pg from 'pg';
+import { PostgresAdapter, PostgresDialect, type Kysely } from 'kysely';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => (v === null ? null : Number(v));
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export interface PgConnectOptions {
+  url: string;
+  /** Overrides the URL's password (read from a file or a systemd credential, see load-database-password.ts). */
+  password?: string;
+  /** Connections in the pool; the agent's writes are sequential, the site build reads alongside. */
+  max?: number;
+  applicationName?: string;
+}
+
+export function createPgPool(o: PgConnectOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: o.url,
+    ...(o.password !== undefined && { password: o.password }),
+    max: o.max ?? 4,
+    application_name: o.applicationName ?? 'pmi-agent',
+    types,
+  });
+  // An idle connection the server closed (restart, failover) must not crash the agent; the pool
+  // replaces it at the next query, which then fails or succeeds on its own.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export function createPgDialect(pool: pg.Pool): PostgresDialect {
+  return new PostgresDialect({ pool });
+}
+
+/** Whether `db` talks to PostgreSQL (the few places that must differ ask this). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/** The URL with its password replaced, for logs and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable database URL)';
+  }
+}

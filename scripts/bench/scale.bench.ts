@@ -1,0 +1,254 @@
+// Scale benchmark (issue 17 item 5): five real agents (`pmi-agent run`, from sources under tsx),
+// each with its own clusters (10,000 guests per agent, 50,000 in all; --quick: 1,000 per agent),
+// all on one throw-away PostgreSQL server (test/support/pg-server.ts, as the tests start it), and
+// one simulator process with 250 clusters (--quick 25). A sixth agent is configured for the first
+// agent's clusters and holds nothing until that agent is killed with SIGKILL: failoverSeconds is
+// from the kill to the first poll run the standby stored for them. Figures are measured, never typed in.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { startPgServer } from '../../test/support/pg-server.ts';
+import { startSimChild } from './poll.bench.ts';
+
+export interface ScaleBenchResult {
+  agents: number;
+  guests: number;
+  guestsPerAgent: number;
+  clusters: number;
+  intervalSeconds: number;
+  cyclesMeasured: number;
+  /** Median of the store stage (every held cluster's snapshot written) per agent, after its first cycle. */
+  ingestMsPerCycle: Record<string, number>;
+  ingestMsPerCycleMax: number;
+  /** Latest state of every guest (v_guest_latest, all 50,000 rows read), median of 5. */
+  fleetOverviewQueryMs: number;
+  fleetOverviewRows: number;
+  /** One guest's 30 days of 5-minute rollups (8,640 rows inserted for it), median of 5. */
+  guestSeriesQueryMs: number;
+  /** SIGKILL of an agent → first poll run of its clusters stored by the standby (poll_runs, 1 s resolution). */
+  failoverSeconds: number;
+  failoverIntervals: number;
+  /** pg_stat_wal.wal_bytes over the steady-state window, per day per 1,000 guests. */
+  dbBytesWrittenPerDayPer1000Guests: number;
+  dbBytesSource: string;
+  /** The data directory's growth over the same window, per day per 1,000 guests (tables and indexes, WAL excluded). */
+  dbSizeGrowthPerDayPer1000Guests: number;
+  windowSeconds: number;
+  metrics: string;
+  notes: string[];
+  loadAverage: number[];
+}
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface AgentProc {
+  id: string;
+  child?: ChildProcess;
+  out: string;
+  /** store stage ms of each 'cycle done' line. */
+  stores: number[];
+}
+
+/** Runs the scale scenario once. */
+export async function run(opts: { quick?: boolean; log: (line: string) => void }): Promise<ScaleBenchResult> {
+  const AGENTS = 5;
+  const perAgentClusters = opts.quick ? 5 : 50;
+  const guests = opts.quick ? 5000 : 50_000;
+  const interval = opts.quick ? 10 : 30;
+  const cycles = opts.quick ? 3 : 4;
+  const dir = mkdtempSync(join(tmpdir(), 'pmi-scale-'));
+  const notes: string[] = [
+    'measured on a shared 2-core machine under other engineers\' load: figures are noisy',
+    'agents run from sources under tsx (not the tsc build) with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
+    'PostgreSQL is the test server: fsync, synchronous_commit and full_page_writes off, so WAL bytes are below a durable server\'s (full-page images after checkpoints are missing)',
+    'four built-in alert rules that do not plan on PostgreSQL yet are disabled (the pg branch\'s work in progress)',
+  ];
+  opts.log(`PostgreSQL + simulator (${AGENTS * perAgentClusters} clusters, ${guests} guests)`);
+  // the server's directory must be reachable by the postgres user: the real temporary directory
+  const server = await startPgServer({ parentDir: '/tmp' });
+  const sim = await startSimChild({ clusters: AGENTS * perAgentClusters, nodesPerCluster: 4, guests }, 5, dir);
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query('create database pmi_scale');
+  const url = new URL(server.url);
+  url.pathname = '/pmi_scale';
+  const db = new pg.Client({ connectionString: url.toString() });
+  await db.connect();
+  const procs: AgentProc[] = [];
+  const secretFile = join(dir, 'token');
+  writeFileSync(secretFile, sim.secret + '\n', { mode: 0o600 });
+
+  const configFor = (id: string, clusterNames: string[]) => {
+    const d = join(dir, id);
+    mkdirSync(d);
+    const config = {
+      clusters: sim.config.clusters.filter((c) => clusterNames.includes(c.name)).map((c) => ({ name: c.name, endpoints: c.endpoints, tokenId: c.tokenId, tokenSecretFile: secretFile, tls: { fingerprint: c.fingerprint }, timeoutMs: 20_000 })),
+      pollIntervalSeconds: interval,
+      paths: { database: join(d, 'unused.sqlite'), site: join(d, 'site'), inbox: join(d, 'inbox') },
+      database: { url: url.toString() },
+      poll: { backfill: false },
+      metrics: { file: join(d, 'metrics') },
+      rules: { disabled: ['backup-overdue', 'disk-failing', 'node-api-errors', 'storage-full'] },
+      agent: { id, shared: true },
+    };
+    writeFileSync(join(d, 'config.json'), JSON.stringify(config));
+    return join(d, 'config.json');
+  };
+  const start = (id: string, configPath: string): AgentProc => {
+    const p: AgentProc = { id, out: '', stores: [] };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'agent/bin/pmi-agent.ts'), 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line.includes('"cycle done"')) {
+          try {
+            const o = JSON.parse(line) as { stages?: { store?: number } };
+            if (o.stages?.store !== undefined) p.stores.push(o.stages.store);
+          } catch {
+            // not JSON: kept in out only
+          }
+        }
+        p.out = (p.out + line + '\n').slice(-20_000);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (p.out = (p.out + d.toString()).slice(-20_000)));
+    p.child = child;
+    procs.push(p);
+    return p;
+  };
+  const until = async <T>(what: string, limitMs: number, pred: () => Promise<T | undefined | false>): Promise<T> => {
+    const end = Date.now() + limitMs;
+    for (;;) {
+      for (const p of procs) if (p.child && p.child.exitCode !== null) throw new Error(`agent ${p.id} exited (${p.child.exitCode}) while waiting for ${what}:\n${p.out.slice(-3000)}`);
+      const v = await pred().catch(() => undefined);
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`gave up waiting for ${what}\n${procs.map((p) => `== ${p.id}\n${p.out.slice(-2000)}`).join('\n')}`);
+      await sleep(250);
+    }
+  };
+  const one = async <T>(text: string, params: unknown[] = []) => (await db.query(text, params)).rows[0] as T;
+
+  try {
+    const names = sim.config.clusters.map((c) => c.name);
+    const groups = Array.from({ length: AGENTS }, (_, i) => names.slice(i * perAgentClusters, (i + 1) * perAgentClusters));
+    // agent-1 first, so it (not the standby) holds its clusters; the tables exist once it started
+    for (let i = 0; i < AGENTS; i++) {
+      const id = `agent-${i + 1}`;
+      start(id, configFor(id, groups[i]!));
+      if (i === 0) {
+        await until('agent-1 to migrate the database and hold its clusters', 300_000, async () => (await one<{ n: string }>(`select count(*) as n from cluster_leases where holder = 'agent-1'`)).n === String(perAgentClusters + 1));
+      }
+      opts.log(`${id} started`);
+    }
+    await until('every agent to hold its clusters', 300_000, async () => Number((await one<{ n: string }>(`select count(*) as n from cluster_leases where holder like 'agent-%' and cluster not like '*%'`)).n) === AGENTS * perAgentClusters);
+    const standby = start('standby', configFor('standby', groups[0]!));
+    opts.log(`waiting for ${cycles} cycles of every agent`);
+    await until(`${cycles} cycles of every agent`, (cycles + 6) * interval * 1000 * 4, async () => procs.filter((p) => p.id !== 'standby').every((p) => p.stores.length >= cycles + 1));
+
+    // steady-state write volume: WAL bytes and database size over a few intervals
+    const wal0 = await one<{ b: string }>('select wal_bytes::text as b from pg_stat_wal');
+    const size0 = await one<{ b: string }>(`select pg_database_size('pmi_scale')::text as b`);
+    const t0 = Date.now();
+    await sleep(2 * interval * 1000);
+    const wal1 = await one<{ b: string }>('select wal_bytes::text as b from pg_stat_wal');
+    const size1 = await one<{ b: string }>(`select pg_database_size('pmi_scale')::text as b`);
+    const windowSeconds = (Date.now() - t0) / 1000;
+    const perDayPer1000 = (bytes: number) => Math.round((bytes / windowSeconds) * 86_400 / (guests / 1000));
+
+    // queries at 50,000 guests
+    const overview: number[] = [];
+    let overviewRows = 0;
+    for (let k = 0; k < 5; k++) {
+      const s = performance.now();
+      const r = await db.query('select * from v_guest_latest');
+      overview.push(performance.now() - s);
+      overviewRows = r.rowCount ?? 0;
+    }
+    const g = await one<{ cluster_id: number; vmid: number }>('select cluster_id, vmid from guests order by cluster_id, vmid limit 1');
+    const nowSec = Math.floor(Date.now() / 1000);
+    const from = nowSec - 30 * 86_400;
+    await db.query(
+      `insert into guest_samples_5m (cluster_id, vmid, ts, samples, cpu_avg, cpu_max, mem_avg, mem_max)
+       select $1, $2, t, 5, 0.2, 0.4, 1e9, 2e9 from generate_series($3::bigint, $4::bigint, 300) as t on conflict do nothing`,
+      [g.cluster_id, g.vmid, Math.floor(from / 300) * 300, nowSec - 3600],
+    ).catch((err: unknown) => notes.push(`30 days of 5-minute rows for one guest could not be inserted (${String(err)}); guestSeriesQueryMs reads what there is`));
+    const series: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const s = performance.now();
+      await db.query('select ts, cpu_avg, cpu_max, mem_avg, mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3 order by ts', [g.cluster_id, g.vmid, from]);
+      series.push(performance.now() - s);
+    }
+
+    // failover: kill -9 agent-1, wait for the standby's first poll of agent-1's clusters
+    opts.log('kill -9 agent-1');
+    const victim = procs[0]!;
+    const exited = new Promise((r) => victim.child!.once('exit', r));
+    const killedAt = Date.now();
+    victim.child!.kill('SIGKILL');
+    await exited;
+    victim.child = undefined;
+    const killSec = Math.floor(killedAt / 1000);
+    const firstRun = await until('the standby to poll agent-1\'s clusters', 10 * interval * 1000, async () => {
+      const r = await one<{ t: string | null }>(`select min(p.started_at)::text as t from poll_runs p join clusters c on c.id = p.cluster_id join cluster_leases l on l.cluster = c.name where l.holder = 'standby' and p.started_at >= $1`, [killSec]);
+      return r.t === null ? undefined : Number(r.t);
+    });
+    const failoverSeconds = Math.max(0, firstRun - killedAt / 1000);
+    void standby;
+
+    const ingest: Record<string, number> = {};
+    for (const p of procs.filter((x) => x.id.startsWith('agent-'))) ingest[p.id] = Math.round(median(p.stores.slice(1)));
+    return {
+      agents: AGENTS,
+      guests,
+      guestsPerAgent: guests / AGENTS,
+      clusters: AGENTS * perAgentClusters,
+      intervalSeconds: interval,
+      cyclesMeasured: Math.min(...procs.filter((p) => p.id.startsWith('agent-')).map((p) => p.stores.length - 1)),
+      ingestMsPerCycle: ingest,
+      ingestMsPerCycleMax: Math.max(...Object.values(ingest)),
+      fleetOverviewQueryMs: Math.round(median(overview) * 10) / 10,
+      fleetOverviewRows: overviewRows,
+      guestSeriesQueryMs: Math.round(median(series) * 10) / 10,
+      failoverSeconds: Math.round(failoverSeconds * 10) / 10,
+      failoverIntervals: Math.round((failoverSeconds / interval) * 100) / 100,
+      dbBytesWrittenPerDayPer1000Guests: perDayPer1000(Number(wal1.b) - Number(wal0.b)),
+      dbBytesSource: 'pg_stat_wal.wal_bytes (cluster-wide WAL; the data pages follow at checkpoints)',
+      dbSizeGrowthPerDayPer1000Guests: perDayPer1000(Number(size1.b) - Number(size0.b)),
+      windowSeconds: Math.round(windowSeconds),
+      metrics: 'metricsFileMs and metricsFileBytes at 10,000 guests: the metrics part (npm run bench -- --only metrics); every agent writes its own file each cycle',
+      notes,
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    };
+  } finally {
+    for (const p of procs) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL');
+    await sleep(500);
+    await db.end().catch(() => undefined);
+    await admin.end().catch(() => undefined);
+    await sim.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function table(result: unknown): string {
+  const r = result as ScaleBenchResult;
+  const rows: Array<[string, string]> = [
+    ['agents × guests', `${r.agents} × ${r.guestsPerAgent} = ${r.guests} (${r.clusters} clusters), interval ${r.intervalSeconds} s, ${r.cyclesMeasured} cycles measured`],
+    ['ingestMsPerCycle (store stage, median per agent)', `${Object.entries(r.ingestMsPerCycle).map(([k, v]) => `${k} ${v}`).join(', ')} (max ${r.ingestMsPerCycleMax}; target ≤ 300)`],
+    ['fleetOverviewQueryMs (v_guest_latest)', `${r.fleetOverviewQueryMs} over ${r.fleetOverviewRows} rows (target ≤ 100)`],
+    ['guestSeriesQueryMs (30 days of 5 min)', `${r.guestSeriesQueryMs} (target ≤ 10)`],
+    ['failoverSeconds (kill -9 → first poll by the standby)', `${r.failoverSeconds} = ${r.failoverIntervals} intervals (target ≤ 2)`],
+    ['dbBytesWrittenPerDayPer1000Guests', `${r.dbBytesWrittenPerDayPer1000Guests} (${r.dbBytesSource}; size growth ${r.dbSizeGrowthPerDayPer1000Guests}; window ${r.windowSeconds} s)`],
+    ['metrics file', r.metrics],
+    ['load average', r.loadAverage.join(' ')],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(56)} ${v}`).join('\n') + '\n' + r.notes.map((n) => `note: ${n}`).join('\n');
+}
