@@ -12,6 +12,7 @@ import * as m0021 from './2026-12-07-0021-poll-errors.ts';
 import * as m0040 from './2026-12-07-0040-health.ts';
 import * as m0050 from './2026-12-07-0050-alerts.ts';
 import * as m0051 from './2026-12-07-0051-poll-errors-view.ts';
+import * as m0090 from './2026-12-07-0090-postgres-sqlite-compat.ts';
 
 /** Migration name (file name without .ts) → module, in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -24,4 +25,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07-0040-health': m0040,
   '2026-12-07-0050-alerts': m0050,
   '2026-12-07-0051-poll-errors-view': m0051,
+  '2026-12-07-0090-postgres-sqlite-compat': m0090,
 };
