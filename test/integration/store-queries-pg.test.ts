@@ -12,6 +12,7 @@ import { openPgStore } from '../../agent/store/open-store.ts';
 import { copySqliteToPostgres } from '../../agent/store/db-copy.ts';
 import { fillStore } from './store-fill.ts';
 import { createTestDatabase } from '../support/store-backends.ts';
+import { queryGuestTierSeries, queryNodeTierSeries, queryStorageTierSeries, type EncodedSeries } from '../../agent/store/site-series.repository.ts';
 
 const QUERIES = join(import.meta.dirname, '../../db/queries');
 const PG_QUERIES = join(QUERIES, 'postgres');
@@ -88,5 +89,39 @@ describe('db/queries through psql on PostgreSQL', () => {
     // the first column (a name or key) in the same order on both
     const first = Object.keys(a[0] ?? {})[0];
     if (first) expect(b.map((r) => r[first])).toEqual(a.map((r) => (r[first] === null ? '' : String(r[first]))));
+  });
+});
+
+describe('the site\'s tier series on PostgreSQL', () => {
+  /** The series as numbers: SQLite's %.3g may write 1.23e+03 where PostgreSQL writes 1230. */
+  const decoded = (list: EncodedSeries[]) => list.map((x) => ({ key: x.key, i: JSON.parse(`[${x.i}]`) as number[], metrics: Object.fromEntries(Object.entries(x.metrics).map(([k, v]) => [k, JSON.parse(`[${v}]`) as Array<number | null>])) }));
+  it.each([['1h', 3600], ['1h', 7200], ['5m', 300], ['5m', 3600]] as const)('tier %s grouped by %i s gives the same points as on SQLite', async (tier, group) => {
+    const src = await openDatabase(file);
+    const dst = await openPgStore({ url: target.url });
+    try {
+      const q = { tier, from: T0 + 86_400, group };
+      for (const fn of [
+        (db: typeof src.db) => queryGuestTierSeries(db, 1, 0, 1_000_000, q),
+        (db: typeof src.db) => queryNodeTierSeries(db, 1, q),
+        (db: typeof src.db) => queryStorageTierSeries(db, 1, q),
+      ]) {
+        const a = decoded(await fn(src.db));
+        const b = decoded(await fn(dst.db));
+        expect(a.length).toBeGreaterThan(0);
+        expect(b.map((x) => [x.key, x.i])).toEqual(a.map((x) => [x.key, x.i]));
+        b.forEach((x, i) => {
+          for (const [m, vals] of Object.entries(x.metrics)) {
+            vals.forEach((v, j) => {
+              const w = a[i]!.metrics[m]![j]!;
+              if (w === null || v === null) expect(v, `${x.key} ${m}[${j}]`).toBe(w);
+              else expect(Math.abs(v - w), `${x.key} ${m}[${j}]: ${v} vs ${w}`).toBeLessThanOrEqual(Math.abs(w) * 0.006 + 1e-9);
+            });
+          }
+        });
+      }
+    } finally {
+      await src.close();
+      await dst.close();
+    }
   });
 });
