@@ -1,8 +1,8 @@
 // The one place for SQLite-only code (issue 4 §6). Everything else goes through kysely so a
 // PostgreSQL backend can follow. SQLite-only things, each because nothing portable does the job:
 //  - pragmas (WAL, synchronous, busy_timeout, wal_autocheckpoint) — applyStorePragmas();
-//  - hot bulk inserts through a cached better-sqlite3 prepared statement — bulkInsert(); the
-//    fallback for any other dialect is a chunked multi-row kysely insert (same SQL semantics);
+//  - hot bulk inserts through a cached better-sqlite3 prepared statement — bulkInsert(); on
+//    PostgreSQL one unnest() statement per call, for any other dialect a chunked multi-row insert;
 //  - `without rowid` tables and the views' `ts / 300 * 300` integer-division bucketing (PostgreSQL
 //    integer division behaves the same; noted in db/README.md);
 //  - online backup (scripts/db-snapshot.ts) and VACUUM INTO.
