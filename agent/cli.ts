@@ -22,6 +22,8 @@ Commands:
   rules check    check the alert rules (pmi-agent rules --help)
   rules backtest RULE [--since 30d]
                  replay an alert rule over the stored history
+  db copy --from sqlite:FILE --to postgres://…
+                 copy a SQLite history into an empty PostgreSQL database (pmi-agent db --help)
   health         exit 0 when a cluster answered a poll within 3 poll intervals, else 1
                  (the container's health check; reads the database only)
 
@@ -88,6 +90,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Parse
 export async function runCli(argv: readonly string[], io: CliIo, commands: CliCommands = defaultCommands): Promise<number> {
   // alerts (#16): `rules …` has its own subcommands and options
   if (argv[0] === 'rules') return (await import('./alerts/rules-cli.ts')).runRulesCli(argv.slice(1), io, DEFAULT_CONFIG);
+  // PostgreSQL store (#17): `db copy` moves a SQLite history into PostgreSQL
+  if (argv[0] === 'db') return (await import('./db-cli.ts')).runDbCli(argv.slice(1), io);
   const p = parseCli(argv, io.env);
   switch (p.kind) {
     case 'help':

@@ -83,6 +83,11 @@ export async function runRulesCli(argv: readonly string[], io: Io, defaultConfig
       io.stderr(`pmi-agent rules backtest: --since "${values.since}" is not a duration like 7d, 12h\n`);
       return 2;
     }
+    // PostgreSQL store (#17): the backtest's time-travel views are SQLite-only for now
+    if (config.database) {
+      io.stderr('pmi-agent rules backtest: replays over the SQLite history only; with database.url (PostgreSQL) it is not available yet\n');
+      return 1;
+    }
     const bt = await openBacktestConnection(config.paths.database);
     try {
       io.stdout(`${formatBacktest(rule, backtestRule(bt, rule, { sinceSeconds: since, intervalSeconds: config.pollIntervalSeconds }))}\n`);

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { createPveClient } from '../pve/pve-client.ts';
 import { checkCluster, type ClientFactory, type ClusterCheck } from './check-cluster.ts';
 import { checkPaths } from './check-paths.ts';
+import { checkDatabase } from './check-database.ts'; // PostgreSQL store (#17)
 import { describePolicy } from '../inbox/policy.ts';
 import type { Finding } from './permission-findings.ts';
 
@@ -50,7 +51,7 @@ export async function checkConfig(configPath: string, deps: CheckConfigDeps): Pr
       return check;
     }),
   );
-  return { configPath, paths: checkPaths(config), clusters, policy: describePolicy(config.actions.policy) };
+  return { configPath, paths: [...checkPaths(config), ...(await checkDatabase(config, deps.credentialsDir))], clusters, policy: describePolicy(config.actions.policy) };
 }
 
 /** True when any finding is an error (the CLI then exits non-zero). */

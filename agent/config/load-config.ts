@@ -53,6 +53,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Read
   if (c.log.file) c.log.file.path = abs(c.log.file.path);
   if (c.log.auditFile) c.log.auditFile.path = abs(c.log.auditFile.path);
   c.metrics.file = abs(c.metrics.file);
+  if (c.database?.passwordFile) c.database.passwordFile = abs(c.database.passwordFile); // PostgreSQL store (#17)
   // alerts (#16): the rules directory and the targets' secret and CA files
   if (c.rules.directory) c.rules.directory = abs(c.rules.directory);
   for (const t of c.alerts.targets) {

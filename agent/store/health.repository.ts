@@ -7,6 +7,7 @@ import type { BackupJobRow, BackupTaskRow, HealthBatch, SignalResult } from '../
 import type { HealthKnowledge } from '../health/health-tier.ts';
 import { getClusterId } from './cluster.repository.ts';
 import type { Database } from './schema.ts';
+import { isPostgres } from './pg-dialect.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 type Row = Record<string, unknown>;
@@ -330,8 +331,9 @@ const HISTORY_TABLES: Array<[string, string]> = [
  */
 export async function pruneHealthHistory(db: Kysely<Database>, cutoff: number, limit = 2000): Promise<number> {
   let n = 0;
+  const rowId = isPostgres(db) ? sql`ctid` : sql`rowid`; // a row's physical address: rowid on SQLite, ctid on PostgreSQL (#17)
   for (const [table, col] of HISTORY_TABLES) {
-    const r = await sql`delete from ${sql.ref(table)} where rowid in (select rowid from ${sql.ref(table)} where ${sql.ref(col)} < ${cutoff} limit ${limit})`.execute(db);
+    const r = await sql`delete from ${sql.ref(table)} where ${rowId} in (select ${rowId} from ${sql.ref(table)} where ${sql.ref(col)} < ${cutoff} limit ${limit})`.execute(db);
     n += Number(r.numAffectedRows ?? 0);
   }
   return n;

@@ -8,6 +8,8 @@ import { pruneRaw, pruneSmall, pruneTierStep, seriesKeys } from './prune.ts';
 import { prunePollErrors } from './poll-errors.repository.ts';
 import { prunePressure } from './pressure.repository.ts';
 import { ROLLUPS, rollupWindow, type RollupKind, type Tier } from './rollup.ts';
+import { isPostgres } from './pg-dialect.ts';
+import { AHEAD_SECONDS, dropPartitionsBefore, ensurePartitions } from './pg-partitions.ts';
 import { sql } from 'kysely';
 
 export interface RetentionSettings {
@@ -88,6 +90,19 @@ export function createMaintenance(deps: MaintenanceDeps): { run(): Promise<Maint
   const o = { ...DEFAULT_MAINTENANCE, ...deps.options };
   if (o.windowSeconds % 3600 !== 0) throw new Error('maintenance windowSeconds must be a multiple of 3600 (whole 1-hour buckets)');
   const { db, log } = deps;
+  // PostgreSQL (#17): sample tables are time-partitioned; pruning drops whole partitions
+  // (pg-partitions.ts) instead of deleting rows, and partitions are created a week ahead.
+  const partitioned = isPostgres(db);
+  let partitionsUntil = 0;
+
+  async function prunePartitions(kind: RollupKind, rawCutoff: number, nowSec: number, s: MaintenanceSummary): Promise<void> {
+    const raw = ROLLUPS[kind].raw;
+    s.pruned[raw] = (await dropPartitionsBefore(db, raw, rawCutoff)).rows;
+    for (const tier of TIERS) {
+      const days = tier === '5m' ? deps.retention.fiveMinuteDays : deps.retention.hourlyDays;
+      s.pruned[`${raw}_${tier}`] = (await dropPartitionsBefore(db, `${raw}_${tier}`, nowSec - days * 86_400)).rows;
+    }
+  }
 
   async function rollupKind(kind: RollupKind, nowSec: number, s: MaintenanceSummary): Promise<number | undefined> {
     const key = rollupWatermarkKey(kind);
@@ -160,16 +175,27 @@ export function createMaintenance(deps: MaintenanceDeps): { run(): Promise<Maint
         rolledUp: { guest_5m: 0, guest_1h: 0, node_5m: 0, node_1h: 0, storage_5m: 0, storage_1h: 0 },
         pruned: {},
       };
+      if (partitioned && nowSec + AHEAD_SECONDS / 2 > partitionsUntil) {
+        await ensurePartitions(db, nowSec - 86_400, nowSec + AHEAD_SECONDS);
+        partitionsUntil = nowSec + AHEAD_SECONDS;
+      }
       for (const kind of KINDS) {
         const mark = await rollupKind(kind, nowSec, s);
         // Never prune raw rows that are not rolled up yet.
         const rawCutoff = Math.min(nowSec - deps.retention.rawHours * 3600, mark ?? 0);
+        if (partitioned) {
+          await prunePartitions(kind, rawCutoff, nowSec, s);
+          continue;
+        }
         s.pruned[ROLLUPS[kind].raw] = await pruneRaw(db, kind, rawCutoff, o.rawPruneSpanSeconds, o.rawPruneSlackSeconds);
         await pruneTiers(kind, nowSec, s);
       }
       s.pruned.poll_runs = await pruneSmall(db, 'poll_runs', nowSec - (deps.retention.pollRunsDays ?? 30) * 86_400, o.smallPruneLimit);
       s.pruned.poll_errors = await prunePollErrors(db, nowSec - (deps.retention.pollRunsDays ?? 30) * 86_400, o.smallPruneLimit);
-      s.pruned.pressure_samples = await prunePressure(db, nowSec - deps.retention.rawHours * 3600, o.smallPruneLimit);
+      s.pruned.pressure_samples = partitioned
+        ? (await dropPartitionsBefore(db, 'guest_pressure_samples', nowSec - deps.retention.rawHours * 3600)).rows
+          + (await dropPartitionsBefore(db, 'node_pressure_samples', nowSec - deps.retention.rawHours * 3600)).rows
+        : await prunePressure(db, nowSec - deps.retention.rawHours * 3600, o.smallPruneLimit);
       s.pruned.tasks = await pruneSmall(db, 'tasks', nowSec - (deps.retention.taskDays ?? deps.retention.hourlyDays) * 86_400, o.smallPruneLimit);
       s.pruned.guest_status_changes = await pruneSmall(db, 'guest_status_changes', nowSec - deps.retention.hourlyDays * 86_400, o.smallPruneLimit);
       if (deps.sqlite && s.windows.guest > 0) deps.sqlite.pragma('optimize');

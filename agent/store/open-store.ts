@@ -9,7 +9,7 @@ import { PmiError, errorMessage } from '../errors.ts';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
 import { openDatabase, type OpenOptions, type Store } from './open-database.ts';
-import { createPgDialect, createPgPool, redactUrl } from './pg-dialect.ts';
+import { createPgDialect, createPgPool, redactUrl, withPassword } from './pg-dialect.ts';
 import { AHEAD_SECONDS, ensurePartitions } from './pg-partitions.ts';
 
 export interface SqliteStore extends Store {
@@ -69,6 +69,6 @@ export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFil
     await db.destroy();
     throw err;
   }
-  const connectClient = () => new pg.Client({ connectionString: cfg.url, ...(password !== undefined && { password }), application_name: 'pmi-agent rules' });
+  const connectClient = () => new pg.Client({ connectionString: withPassword(cfg.url, password), application_name: 'pmi-agent rules' });
   return { kind: 'postgres', db, pool, url, connectClient, close: () => db.destroy() };
 }

@@ -24,10 +24,20 @@ export interface PgConnectOptions {
   applicationName?: string;
 }
 
+/**
+ * The URL with `password` put in: node-postgres lets the connection string's fields override the
+ * separate `password` option (even with none in the URL), so a password from a file goes here.
+ */
+export function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 export function createPgPool(o: PgConnectOptions): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: o.url,
-    ...(o.password !== undefined && { password: o.password }),
+    connectionString: withPassword(o.url, o.password),
     max: o.max ?? 4,
     application_name: o.applicationName ?? 'pmi-agent',
     types,

@@ -2,6 +2,10 @@
 // only from rrddata (backfill) and live in their own series-major tables (2026-12-07-0020).
 import { sql, type Kysely } from 'kysely';
 import type { Database, GuestPressureSamplesTable, NodePressureSamplesTable } from './schema.ts';
+import { isPostgres } from './pg-dialect.ts';
+
+/** SQLite's CROSS JOIN … ON fixes the join order; PostgreSQL has no such form (and has statistics): a plain join there (#17). */
+const orderedJoin = (db: Kysely<Database>) => (isPostgres(db) ? sql`join` : sql`cross join`);
 
 export type NodePressureRow = NodePressureSamplesTable;
 export type GuestPressureRow = GuestPressureSamplesTable & { memhost: number | null };
@@ -12,7 +16,7 @@ export async function latestNodePressure(db: Kysely<Database>, sinceTs: number):
   // CROSS JOIN keeps SQLite from starting at the ts index instead (it has no statistics here)
   const r = await sql<NodePressureRow>`
     select p.* from nodes n
-    cross join node_pressure_samples p on p.cluster_id = n.cluster_id and p.node = n.node
+    ${orderedJoin(db)} node_pressure_samples p on p.cluster_id = n.cluster_id and p.node = n.node
      and p.ts = (select max(q.ts) from node_pressure_samples q where q.cluster_id = n.cluster_id and q.node = n.node)
     where p.ts >= ${sinceTs}`.execute(db);
   return r.rows;
@@ -24,7 +28,7 @@ export async function latestGuestPressure(db: Kysely<Database>, sinceTs: number)
   // guests is 14 million rows, which a GROUP BY would scan at every site build (CROSS JOIN: as above)
   const r = await sql<GuestPressureRow>`
     select p.*, s.memhost from guests g
-    cross join guest_pressure_samples p on p.cluster_id = g.cluster_id and p.vmid = g.vmid
+    ${orderedJoin(db)} guest_pressure_samples p on p.cluster_id = g.cluster_id and p.vmid = g.vmid
      and p.ts = (select max(q.ts) from guest_pressure_samples q where q.cluster_id = g.cluster_id and q.vmid = g.vmid)
     left join guest_samples s on s.ts = p.ts and s.cluster_id = p.cluster_id and s.vmid = p.vmid
     where g.removed_at is null and p.ts >= ${sinceTs}`.execute(db);

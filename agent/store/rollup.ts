@@ -3,6 +3,7 @@
 // window's rows for one guest land together: one page write per guest per tier per window.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
+import { isPostgres } from './pg-dialect.ts';
 
 type Trx = Transaction<Database> | Kysely<Database>;
 
@@ -105,20 +106,22 @@ export async function rollupWindow(trx: Trx, kind: RollupKind, from: number, to:
   const srcs = [...new Set(d.aggs.map((a) => a.src))];
   const keys = d.keys.join(', ');
   const tmp = `rollup_${kind}_window`;
-  await sql`drop table if exists ${sql.raw(`temp.${tmp}`)}`.execute(trx);
+  // the temp schema is `temp` on SQLite and `pg_temp` on PostgreSQL (#17)
+  const tempTable = `${isPostgres(trx) ? 'pg_temp' : 'temp'}.${tmp}`;
+  await sql`drop table if exists ${sql.raw(tempTable)}`.execute(trx);
   await sql`create temp table ${sql.raw(tmp)} as
     select ${sql.raw(keys)}, ts / 300 * 300 as b5, ts / 3600 * 3600 as b1, count(*) as n,
       ${sql.raw(srcs.map((c) => `sum(${c}) as s_${c}, count(${c}) as c_${c}, max(${c}) as m_${c}`).join(', '))}
     from ${sql.table(d.raw)}
     where ts >= ${from} and ts < ${to} and ${inSlice}
-    group by ${sql.raw(keys)}, ts / 300 * 300`.execute(trx);
+    group by ${sql.raw(keys)}, ts / 300 * 300, ts / 3600 * 3600`.execute(trx); // b1 follows from b5, but PostgreSQL wants it grouped by name
   const cols = [...d.keys, 'ts', 'samples', ...d.aggs.map((a) => a.col)].join(', ');
   const fromPartials = (a: Agg, grouped: boolean): string => {
     const S = grouped ? `sum(s_${a.src})` : `s_${a.src}`;
     const C = grouped ? `sum(c_${a.src})` : `c_${a.src}`;
     const M = grouped ? `max(m_${a.src})` : `m_${a.src}`;
     const mean = `cast(${S} as double precision) / nullif(${C}, 0)`;
-    return a.fn === 'max' ? M : a.fn === 'avg' ? mean : `cast(round(${mean}) as integer)`;
+    return a.fn === 'max' ? M : a.fn === 'avg' ? mean : `cast(round(${mean}) as bigint)`;
   };
   const out = { '5m': 0, '1h': 0 } as Record<Tier, number>;
   const r5 = await sql`insert into ${sql.table(`${d.raw}_5m`)} (${sql.raw(cols)})
@@ -134,7 +137,7 @@ export async function rollupWindow(trx: Trx, kind: RollupKind, from: number, to:
     order by ${sql.raw(keys)}, b1
     ${sql.raw(upsertTail(kind, '1h'))}`.execute(trx);
   out['1h'] = Number(r1.numAffectedRows ?? 0);
-  await sql`drop table ${sql.raw(`temp.${tmp}`)}`.execute(trx);
+  await sql`drop table ${sql.raw(tempTable)}`.execute(trx);
   return out;
 }
 

@@ -4,6 +4,7 @@
 // Numbers are rounded to display precision here (3 significant digits, MiB for memory).
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.ts';
+import { isPostgres } from './pg-dialect.ts';
 
 /** One encoded series: timestamps are t0 + i[k] * step; metric arrays are JSON array bodies. */
 export interface EncodedSeries {
@@ -31,6 +32,19 @@ export const GUEST_TIER_METRICS: Record<string, string> = {
 };
 const GUEST_ENCODE: Record<string, (e: string) => string> = { cpu: sig, mem: mib, disk: mib, ni: kib, no: kib, dr: kib, dw: kib };
 
+// PostgreSQL (#17): no printf('%.3g'), and coalesce does not mix numbers with 'null' text. The
+// same numbers, written plainly: 3 significant digits by rounding at the value's magnitude
+// (1234 → 1230 where %.3g writes 1.23e+03: the same JSON number), whole MiB as text.
+const pgSig = (expr: string) =>
+  `(select case when v is null then 'null' when v = 0 then '0' else trim_scale(round(v, (2 - floor(log(abs(v))))::int))::text end from (select cast(${expr} as numeric) as v) x)`;
+const pgKib = (expr: string) => pgSig(`(${expr}) / 1024.0`);
+const pgMib = (expr: string) => `coalesce(cast(round((${expr}) / 1048576.0) as bigint)::text, 'null')`;
+const PG_ENCODE: Record<string, (e: string) => string> = { pct: pgSig, cpu: pgSig, io: pgSig, load: pgSig, mem: pgMib, avail: pgMib, disk: pgMib, ni: pgKib, no: pgKib, dr: pgKib, dw: pgKib };
+/** The encoder of metric `n` on this database. */
+const encoderFor = (db: Kysely<Database>, own: Record<string, (e: string) => string>) => (n: string) => (isPostgres(db) ? PG_ENCODE[n]! : own[n]!);
+/** Comma-joined in point order: SQLite's group_concat follows the rows' order, PostgreSQL is told it. */
+const joinAgg = (db: Kysely<Database>, expr: string, orderBy: string) => (isPostgres(db) ? `string_agg((${expr})::text, ',' order by ${orderBy})` : `group_concat(${expr})`);
+
 export const NODE_TIER_METRICS: Record<string, string> = {
   cpu: 'avg(s.cpu_avg) * 100',
   io: 'avg(s.iowait_avg) * 100',
@@ -55,13 +69,15 @@ export interface TierQuery {
 }
 
 function build(
+  db: Kysely<Database>,
   inner: RawBuilder<unknown>,
   metrics: Record<string, string>,
   encode: Record<string, (e: string) => string>,
 ): RawBuilder<Record<string, string | number>> {
   const names = Object.keys(metrics);
-  const outer = names.map((n) => `group_concat(${encode[n]!(`"${n}"`)}) AS "${n}"`).join(', ');
-  return sql<Record<string, string | number>>`SELECT k, group_concat(b) AS i, ${sql.raw(outer)} FROM (${inner}) GROUP BY k ORDER BY k`;
+  const enc = encoderFor(db, encode);
+  const outer = names.map((n) => `${joinAgg(db, enc(n)(`"${n}"`), 'b')} AS "${n}"`).join(', ');
+  return sql<Record<string, string | number>>`SELECT k, ${sql.raw(joinAgg(db, 'b', 'b'))} AS i, ${sql.raw(outer)} FROM (${inner}) AS x GROUP BY k ORDER BY k`;
 }
 
 function toSeries(rows: Array<Record<string, string | number>>, q: TierQuery, names: string[]): EncodedSeries[] {
@@ -90,9 +106,9 @@ export async function queryGuestTierSeries(
   if (q.group === TIER_STEP[q.tier]) {
     // One row per point already: encode straight from the index range, no grouping sort.
     const cols = Object.entries(GUEST_TIER_METRICS)
-      .map(([n, e]) => `group_concat(${GUEST_ENCODE[n]!(e.replace(/avg\((s\.[a-z_]+)\)/g, '$1'))}) AS "${n}"`)
+      .map(([n, e]) => `${joinAgg(db, encoderFor(db, GUEST_ENCODE)(n)(e.replace(/avg\((s\.[a-z_]+)\)/g, '$1')), 's.ts')} AS "${n}"`)
       .join(', ');
-    const r = await sql<Record<string, string | number>>`SELECT g.vmid AS k, group_concat(CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER)) AS i, ${sql.raw(cols)}
+    const r = await sql<Record<string, string | number>>`SELECT g.vmid AS k, ${sql.raw(joinAgg(db, `CAST((s.ts - ${Math.trunc(q.from)}) / ${Math.trunc(q.group)} AS INTEGER)`, 's.ts'))} AS i, ${sql.raw(cols)}
       FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
       WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
       GROUP BY g.vmid ORDER BY g.vmid`.execute(db);
@@ -103,7 +119,7 @@ export async function queryGuestTierSeries(
     FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
     WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
     GROUP BY g.vmid, b ORDER BY g.vmid, b`;
-  const r = await build(inner, GUEST_TIER_METRICS, GUEST_ENCODE).execute(db);
+  const r = await build(db, inner, GUEST_TIER_METRICS, GUEST_ENCODE).execute(db);
   return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));
 }
 
@@ -115,7 +131,7 @@ export async function queryNodeTierSeries(db: Kysely<Database>, clusterId: numbe
     FROM nodes n JOIN ${table} s ON s.cluster_id = n.cluster_id AND s.node = n.node AND s.ts >= ${q.from}
     WHERE n.cluster_id = ${clusterId}
     GROUP BY n.node, b ORDER BY n.node, b`;
-  const r = await build(inner, NODE_TIER_METRICS, NODE_ENCODE).execute(db);
+  const r = await build(db, inner, NODE_TIER_METRICS, NODE_ENCODE).execute(db);
   return toSeries(r.rows, q, Object.keys(NODE_TIER_METRICS));
 }
 
@@ -135,6 +151,6 @@ export async function queryStorageTierSeries(db: Kysely<Database>, clusterId: nu
       FROM storage_samples r WHERE r.cluster_id = ${clusterId} AND r.ts >= ${q.from}
         AND r.ts >= coalesce((SELECT max(a.ts) FROM ${table} a WHERE a.cluster_id = ${clusterId}) + ${bucket}, ${q.from})
     ) GROUP BY k, b ORDER BY k, b`;
-  const r = await build(inner, { pct: '' }, { pct: sig }).execute(db);
+  const r = await build(db, inner, { pct: '' }, { pct: sig }).execute(db);
   return toSeries(r.rows, q, ['pct']);
 }

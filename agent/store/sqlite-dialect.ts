@@ -1,13 +1,14 @@
 // The one place for SQLite-only code (issue 4 §6). Everything else goes through kysely so a
 // PostgreSQL backend can follow. SQLite-only things, each because nothing portable does the job:
 //  - pragmas (WAL, synchronous, busy_timeout, wal_autocheckpoint) — applyStorePragmas();
-//  - hot bulk inserts through a cached better-sqlite3 prepared statement — bulkInsert(); the
-//    fallback for any other dialect is a chunked multi-row kysely insert (same SQL semantics);
+//  - hot bulk inserts through a cached better-sqlite3 prepared statement — bulkInsert(); on
+//    PostgreSQL one unnest() statement per call, for any other dialect a chunked multi-row insert;
 //  - `without rowid` tables and the views' `ts / 300 * 300` integer-division bucketing (PostgreSQL
 //    integer division behaves the same; noted in db/README.md);
 //  - online backup (scripts/db-snapshot.ts) and VACUUM INTO.
 import type SqliteDatabase from 'better-sqlite3';
-import { SqliteDialect, SqliteDriver, type DatabaseConnection, type Kysely, type Transaction } from 'kysely';
+import { SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Kysely, type Transaction } from 'kysely';
+import { isPostgres } from './pg-dialect.ts';
 
 // Table names are dynamic here, so the schema type cannot help: any is deliberate.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -91,6 +92,7 @@ export async function bulkInsert(
     for (const row of rows) changes += stmt.run(row).changes;
     return changes;
   }
+  if (isPostgres(db)) return pgUnnestInsert(trx, table, columns, rows, tail);
   const chunk = Math.max(1, Math.floor(30_000 / columns.length));
   let changes = 0;
   for (let i = 0; i < rows.length; i += chunk) {
@@ -101,6 +103,32 @@ export async function bulkInsert(
     changes += Number(res.numInsertedOrUpdatedRows ?? 0);
   }
   return changes;
+}
+
+const pgTypes = new Map<string, Map<string, string>>();
+
+/**
+ * PostgreSQL (#17): one statement per call whatever the row count, the rows passed as one array
+ * per column and expanded by unnest() — a 10,000-row cycle is one parse and one round trip,
+ * instead of chunks of a multi-row VALUES with 120,000 parameters.
+ */
+async function pgUnnestInsert(trx: Db, table: string, columns: readonly string[], rows: readonly unknown[][], tail: string): Promise<number> {
+  let types = pgTypes.get(table);
+  if (!types) {
+    const r = await sql<{ column_name: string; udt_name: string }>`select column_name, udt_name from information_schema.columns
+      where table_schema = current_schema() and table_name = ${table}`.execute(trx);
+    types = new Map(r.rows.map((x) => [x.column_name, x.udt_name]));
+    pgTypes.set(table, types);
+  }
+  const arrays = columns.map((_, j) => rows.map((r) => r[j] ?? null));
+  const casts = columns.map((c, j) => {
+    const t = types.get(c);
+    if (!t) throw new Error(`bulkInsert: no column "${c}" in table "${table}"`);
+    return sql`${arrays[j]}::${sql.raw(`${t}[]`)}`;
+  });
+  const res = await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})
+    select * from unnest(${sql.join(casts)})${sql.raw(tail)}`.execute(trx);
+  return Number(res.numAffectedRows ?? 0);
 }
 
 /** A prepared statement cached per connection (better-sqlite3 does not cache them itself). */

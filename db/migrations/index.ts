@@ -12,6 +12,7 @@ import * as m0021 from './2026-12-07-0021-poll-errors.ts';
 import * as m0040 from './2026-12-07-0040-health.ts';
 import * as m0050 from './2026-12-07-0050-alerts.ts';
 import * as m0051 from './2026-12-07-0051-poll-errors-view.ts';
+import * as m0052 from './2026-12-07-0052-postgres-sqlite-compat.ts';
 import * as m0065 from './2026-12-07-0065-certificate-handshake.ts';
 import * as m0066 from './2026-12-07-0066-backup-status-unknown.ts';
 import * as m0067 from './2026-12-07-0067-pbs.ts';
@@ -29,6 +30,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07-0040-health': m0040,
   '2026-12-07-0050-alerts': m0050,
   '2026-12-07-0051-poll-errors-view': m0051,
+  '2026-12-07-0052-postgres-sqlite-compat': m0052,
   '2026-12-07-0065-certificate-handshake': m0065,
   '2026-12-07-0066-backup-status-unknown': m0066,
   '2026-12-07-0067-pbs': m0067,

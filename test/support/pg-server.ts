@@ -42,8 +42,9 @@ function asServerUser(): { uid: number; gid: number; wrap: (cmd: string, args: s
   if (process.getuid?.() !== 0) return undefined;
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  // setpriv execs the command itself (no session wrapper between us and postgres), so our signals reach it
-  return { uid, gid, wrap: (cmd, args) => ['setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', cmd, ...args]] };
+  // setpriv execs the command itself (no session wrapper between us and postgres), so our signals
+  // reach it; --pdeathsig stops the server (fast shutdown) if the test run itself is killed
+  return { uid, gid, wrap: (cmd, args) => ['setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--pdeathsig', 'INT', '--', cmd, ...args]] };
 }
 
 /** Starts a fresh server; rejects with the server's log when it does not accept connections within `timeoutMs`. */

@@ -74,3 +74,17 @@ export async function openTestStore(backend: Backend, opts: OpenStoreOptions = {
     },
   });
 }
+
+/**
+ * Runs SQL text with `?` placeholders on either backend (tests' assertions): better-sqlite3 on
+ * SQLite, the pool with `$n` placeholders on PostgreSQL. Counts and integers come back as numbers on both.
+ */
+export async function rawQuery<T = Record<string, unknown>>(store: AnyStore, text: string, params: unknown[] = []): Promise<T[]> {
+  if (store.kind === 'sqlite') {
+    const stmt = store.sqlite.prepare(text);
+    return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
+  }
+  let i = 0;
+  const res = await store.pool.query(text.replace(/\?/g, () => `$${++i}`), params);
+  return res.rows as T[];
+}

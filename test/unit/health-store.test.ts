@@ -2,14 +2,16 @@
 // clock, job → guest coverage with the RPO override, pruning in bounded steps.
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Store } from '../../agent/store/open-database.ts';
+import { openTestStore, STORE_BACKENDS, type TestStore } from '../support/store-backends.ts';
 import { ensureCluster } from '../../agent/store/cluster.repository.ts';
 import { pruneHealthHistory, writeHealthBatch } from '../../agent/store/health.repository.ts';
 import type { DiskRow, SignalResult } from '../../agent/health/health-rows.ts';
 
-let store: Store;
+// Issue 17: on SQLite and on PostgreSQL (test/support/store-backends.ts).
+describe.each(STORE_BACKENDS)('on %s', (backend) => {
+let store: TestStore;
 beforeEach(async () => {
-  store = await openDatabase(':memory:');
+  store = await openTestStore(backend);
   await ensureCluster(store.db, 'c1', 1000);
 });
 afterEach(async () => store.close());
@@ -75,4 +77,5 @@ describe('pruneHealthHistory', () => {
     expect(await q('select ts from lvm_thin_samples order by ts')).toEqual([{ ts: 1008 }, { ts: 1009 }]);
     expect(await q('select count(*) n from lvm_thin_pools')).toEqual([{ n: 1 }]);
   });
+});
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/log/logger.ts';
-import { openDatabase, type Store } from '../../agent/store/open-database.ts';
+import { openTestStore, rawQuery, STORE_BACKENDS, type TestStore } from '../support/store-backends.ts';
 import { writeSnapshot } from '../../agent/store/snapshot.repository.ts';
 import { writeBackfill } from '../../agent/store/backfill.repository.ts';
 import { createMaintenance, type MaintenanceOptions, type RetentionSettings } from '../../agent/store/maintenance.ts';
@@ -12,12 +12,14 @@ import { syntheticSnapshot } from '../../scripts/bench/store-synthetic.ts';
 const T0 = 1_764_201_600; // 2025-11-27T00:00:00Z, an hour boundary
 const log = createLogger({ level: 'silent' });
 
+// Issue 17: on SQLite and on PostgreSQL (test/support/store-backends.ts).
+describe.each(STORE_BACKENDS)('on %s', (backend) => {
 let dir: string;
-let store: Store;
+let store: TestStore;
 let clock = T0 * 1000;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pmi-maint-'));
-  store = await openDatabase(join(dir, 'pmi.db'));
+  store = await openTestStore(backend, { now: () => T0 * 1000 });
   clock = T0 * 1000;
 });
 afterEach(async () => {
@@ -25,11 +27,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const q = <T = Record<string, unknown>>(text: string, ...p: unknown[]) => store.sqlite.prepare(text).all(...p) as T[];
-const one = <T = Record<string, unknown>>(text: string, ...p: unknown[]) => store.sqlite.prepare(text).get(...p) as T;
+const q = <T = Record<string, unknown>>(text: string, ...p: unknown[]) => rawQuery<T>(store, text, p);
+const one = async <T = Record<string, unknown>>(text: string, ...p: unknown[]) => (await rawQuery<T>(store, text, p))[0]!;
 
 function maintenance(retention: Partial<RetentionSettings> = {}, options: Partial<MaintenanceOptions> = {}) {
-  return createMaintenance({ db: store.db, sqlite: store.sqlite, log, now: () => clock, retention: { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 400, ...retention }, options: { windowSeconds: 3600, rawPruneSlackSeconds: 600, ...options } });
+  return createMaintenance({ db: store.db, ...(store.kind === 'sqlite' && { sqlite: store.sqlite }), log, now: () => clock, retention: { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 400, ...retention }, options: { windowSeconds: 3600, rawPruneSlackSeconds: 600, ...options } });
 }
 
 /** Polls every 60 s from `from` for `minutes`, running maintenance after each cycle like the agent. */
@@ -47,10 +49,10 @@ describe('maintenance rollups', () => {
     const m = maintenance();
     await simulate(m, T0, 125);
     // Hours [T0, T0+3600) and [T0+3600, T0+7200) are complete (+ grace) by minute 124.
-    expect(one('select value from agent_state where key = ?', 'rollup.guest.until')).toEqual({ value: String(T0 + 7200) });
-    const raw5 = q(`select vmid, ts / 300 * 300 as b, count(*) n, avg(cpu) a, max(cpu) mx, cast(round(avg(mem)) as integer) mem
+    expect(await one('select value from agent_state where key = ?', 'rollup.guest.until')).toEqual({ value: String(T0 + 7200) });
+    const raw5 = await q(`select vmid, ts / 300 * 300 as b, count(*) n, avg(cpu) a, max(cpu) mx, cast(round(avg(mem)) as integer) mem
       from guest_samples where ts < ${T0 + 7200} group by vmid, b order by vmid, b`);
-    const tier5 = q(`select vmid, ts as b, samples n, cpu_avg a, cpu_max mx, mem_avg mem from guest_samples_5m order by vmid, ts`);
+    const tier5 = await q(`select vmid, ts as b, samples n, cpu_avg a, cpu_max mx, mem_avg mem from guest_samples_5m order by vmid, ts`);
     expect(tier5.length).toBe(raw5.length);
     expect(tier5.length).toBe(8 * 24); // 8 sampled guests × 24 buckets
     tier5.forEach((r, i) => {
@@ -58,10 +60,10 @@ describe('maintenance rollups', () => {
       expect(r.a as number).toBeCloseTo(raw5[i]!.a as number, 12);
       expect(r).toMatchObject({ vmid: raw5[i]!.vmid, b: raw5[i]!.b, mx: raw5[i]!.mx, mem: raw5[i]!.mem });
     });
-    const h = q(`select ts, samples from guest_samples_1h where vmid = 100 order by ts`);
+    const h = await q(`select ts, samples from guest_samples_1h where vmid = 100 order by ts`);
     expect(h).toEqual([{ ts: T0, samples: 60 }, { ts: T0 + 3600, samples: 60 }]);
-    expect(one(`select count(*) n from node_samples_1h`)).toEqual({ n: 4 });
-    expect(one(`select count(*) n from storage_samples_1h`)).toEqual({ n: 16 });
+    expect(await one(`select count(*) n from node_samples_1h`)).toEqual({ n: 4 });
+    expect(await one(`select count(*) n from storage_samples_1h`)).toEqual({ n: 16 });
   });
 
   it('catches up a backlog a bounded number of windows per run', async () => {
@@ -73,7 +75,7 @@ describe('maintenance rollups', () => {
     expect((await m.run()).windows.guest).toBe(2);
     expect((await m.run()).windows.guest).toBe(1);
     expect((await m.run()).windows.guest).toBe(0);
-    expect(one(`select count(distinct ts) n from guest_samples_1h`)).toEqual({ n: 5 });
+    expect(await one(`select count(distinct ts) n from guest_samples_1h`)).toEqual({ n: 5 });
   });
 
   it('skips empty stretches (agent down for a day) without walking them hour by hour', async () => {
@@ -81,35 +83,36 @@ describe('maintenance rollups', () => {
     await simulate(m, T0, 10, 3);
     await simulate(m, T0 + 86_400, 70, 3);
     // The first hour was rolled in one run after the restart, then the next one after it completed.
-    expect(q(`select ts from guest_samples_1h where vmid = 100 order by ts`)).toEqual([{ ts: T0 }, { ts: T0 + 86_400 }]);
+    expect(await q(`select ts from guest_samples_1h where vmid = 100 order by ts`)).toEqual([{ ts: T0 }, { ts: T0 + 86_400 }]);
   });
 });
 
-describe('maintenance pruning', () => {
+// Row-by-row pruning is SQLite's; PostgreSQL drops whole partitions (store-pg-partitions.test.ts).
+describe.skipIf(backend !== 'sqlite')('maintenance pruning', () => {
   it('prunes raw rows past retention but never before they are rolled up', async () => {
     const m = maintenance({ rawHours: 1 }, { rawPruneSlackSeconds: 0 });
     await simulate(m, T0, 150, 4);
-    const oldest = one<{ ts: number }>('select min(ts) ts from guest_samples').ts;
+    const oldest = (await one<{ ts: number }>('select min(ts) ts from guest_samples')).ts;
     expect(oldest).toBeGreaterThanOrEqual(T0 + 149 * 60 - 3600);
     // The hour that expired from raw still lives in the tiers.
-    expect(one(`select count(*) n from guest_samples_5m where ts < ${oldest}`)).not.toEqual({ n: 0 });
+    expect(await one(`select count(*) n from guest_samples_5m where ts < ${oldest}`)).not.toEqual({ n: 0 });
 
     // Stop rolling up (watermark frozen): raw must not be pruned past it.
-    store.sqlite.prepare(`update agent_state set value = ? where key = 'rollup.guest.until'`).run(String(T0 + 3600));
-    store.sqlite.prepare(`insert into guest_samples (ts, cluster_id, vmid) values (${T0 + 3700}, 1, 9999)`).run();
+    await q(`update agent_state set value = ? where key = 'rollup.guest.until'`, String(T0 + 3600));
+    await q(`insert into guest_samples (ts, cluster_id, vmid) values (${T0 + 3700}, 1, 9999)`);
     clock += 10 * 3600 * 1000;
     const m2 = maintenance({ rawHours: 1 }, { maxWindowsPerRun: 0, rawPruneSlackSeconds: 0 });
     await m2.run();
-    expect(one(`select count(*) n from guest_samples where vmid = 9999`)).toEqual({ n: 1 });
+    expect(await one(`select count(*) n from guest_samples where vmid = 9999`)).toEqual({ n: 1 });
   });
 
   it('prunes tiers by retention in bounded passes and poll_runs by age', async () => {
     const m = maintenance({ fiveMinuteDays: 1 / 24, hourlyDays: 400 }, { pruneSeriesPerRun: 3, tierPruneEverySeconds: 600 });
     await simulate(m, T0, 200, 10);
-    const oldest5m = one<{ ts: number }>('select min(ts) ts from guest_samples_5m').ts;
+    const oldest5m = (await one<{ ts: number }>('select min(ts) ts from guest_samples_5m')).ts;
     // Retention 1 h + one pass period (600 s) + bucket width.
     expect(oldest5m).toBeGreaterThanOrEqual(T0 + 199 * 60 - 3600 - 600 - 300 - 3600);
-    expect(one('select count(*) n from guest_samples_1h')).toEqual({ n: 8 * 3 });
+    expect(await one('select count(*) n from guest_samples_1h')).toEqual({ n: 8 * 3 });
   });
 });
 
@@ -124,12 +127,12 @@ describe('writeBackfill', () => {
     expect(first).toEqual({ guests: 120, nodes: 1 }); // the 10 polled minutes were left alone
     expect(await writeBackfill(store.db, { cluster: 'lab', guests, nodes })).toEqual({ guests: 0, nodes: 0 });
     for (let i = 0; i < 3; i++) await m.run();
-    expect(q(`select ts, samples, cpu_avg from guest_samples_1h where vmid = 100 order by ts`)).toEqual([
+    expect(await q(`select ts, samples, cpu_avg from guest_samples_1h where vmid = 100 order by ts`)).toEqual([
       { ts: T0, samples: 60, cpu_avg: 0.5 },
       { ts: T0 + 3600, samples: 60, cpu_avg: 0.5 },
       { ts: T0 + 7200, samples: 60, cpu_avg: expect.any(Number) },
     ]);
-    expect(one(`select samples from node_samples_1h where node = 'pve1' and ts = ${T0}`)).toEqual({ samples: 1 });
+    expect(await one(`select samples from node_samples_1h where node = 'pve1' and ts = ${T0}`)).toEqual({ samples: 1 });
   });
 });
 
@@ -142,8 +145,9 @@ describe('rollup slices', () => {
     for (let i = 0; i < 12; i++) runs.push((await m.run()).windows.guest);
     // 23 guests in slices of 5 → 5 runs per window, two complete windows.
     expect(runs).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0]);
-    const raw = q(`select vmid, ts / 3600 * 3600 as ts, count(*) as samples, max(cpu) as cpu_max from guest_samples where ts < ${T0 + 7200} group by vmid, ts / 3600 * 3600 order by vmid, ts`);
-    expect(q('select vmid, ts, samples, cpu_max from guest_samples_1h order by vmid, ts')).toEqual(raw);
-    expect(one(`select value from agent_state where key = 'rollup.guest.until'`)).toEqual({ value: String(T0 + 7200) });
+    const raw = await q(`select vmid, ts / 3600 * 3600 as ts, count(*) as samples, max(cpu) as cpu_max from guest_samples where ts < ${T0 + 7200} group by vmid, ts / 3600 * 3600 order by vmid, ts`);
+    expect(await q('select vmid, ts, samples, cpu_max from guest_samples_1h order by vmid, ts')).toEqual(raw);
+    expect(await one(`select value from agent_state where key = 'rollup.guest.until'`)).toEqual({ value: String(T0 + 7200) });
   });
+});
 });

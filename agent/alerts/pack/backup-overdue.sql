@@ -17,7 +17,7 @@ with jobbed as (
 )
 select c.name as cluster, g.vmid, g.name,
        case when j.last_ok_end is null then 'never' else 'overdue' end as status,
-       coalesce(round((c.last_sample_ts - j.last_ok_end) / 3600.0, 1), '-') as age_h, coalesce(round(j.rpo_s / 3600.0, 1), '?') as rpo_h
+       coalesce(cast(round((c.last_sample_ts - j.last_ok_end) / 3600.0, 1) as text), '-') as age_h, coalesce(cast(round(j.rpo_s / 3600.0, 1) as text), '?') as rpo_h
 from jobbed j
 join guests g on g.cluster_id = j.cluster_id and g.vmid = j.vmid and g.removed_at is null and g.template = 0
 join clusters c on c.id = j.cluster_id

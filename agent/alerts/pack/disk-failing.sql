@@ -3,4 +3,4 @@
 -- for: 0
 -- labels: cluster, node, devpath
 -- summary: Disk {{devpath}} ({{model}}) on {{node}} of {{cluster}}: SMART {{health}}, wearout {{wearout}} %
-select cluster, node, devpath, model, health, coalesce(wearout, '?') as wearout from v_disk_latest where failing = 1
+select cluster, node, devpath, model, health, coalesce(cast(wearout as text), '?') as wearout from v_disk_latest where failing = 1

@@ -11,7 +11,7 @@ with last10 as (
   select cluster_id, started_at from (
     select r.cluster_id, r.started_at, row_number() over (partition by r.cluster_id order by r.started_at desc) as n
     from poll_runs r where r.ok = 1 and r.started_at <= :now and r.started_at > :now - 20 * :interval
-  ) where n <= 10
+  ) ranked where n <= 10
 ), per_node as (
   select e.cluster_id, e.cluster, coalesce(e.node, '') as node, count(distinct e.ts) as failing_polls, max(e.id) as last_id
   from v_poll_errors e join last10 l on l.cluster_id = e.cluster_id and l.started_at = e.ts

@@ -22,7 +22,7 @@ with pts as (
   from fit where n >= 12 and slope > 0
 )
 select f.cluster, f.node, f.storage, round(f.used_fraction * 100, 1) as used_pct,
-       case when t.days_left is not null and t.days_left <= 7 then ', full in ' || round(max(t.days_left, 0), 1) || ' days at the current rate' else '' end as days_note
+       case when t.days_left is not null and t.days_left <= 7 then ', full in ' || round(case when t.days_left > 0 then t.days_left else 0 end, 1) || ' days at the current rate' else '' end as days_note
 from v_storage_fill f
-left join trend t on t.cluster_id = f.cluster_id and t.storage = f.storage and t.node is f.node
+left join trend t on t.cluster_id = f.cluster_id and t.storage = f.storage and t.node is not distinct from f.node
 where f.used_fraction >= 0.9 or (t.days_left is not null and t.days_left <= 7)

@@ -5,7 +5,9 @@
 // and put SQLite-only SQL in one clearly separated statement with its twin here.
 import type { Migration } from 'kysely';
 import * as m0040 from './2026-12-07-0040-health.ts';
+import * as m0052 from './2026-12-07-0052-postgres-sqlite-compat.ts';
 
 export const postgresTwins: Readonly<Record<string, Migration>> = {
   '2026-12-07-0040-health': m0040,
+  '2026-12-07-0052-postgres-sqlite-compat': m0052,
 };
