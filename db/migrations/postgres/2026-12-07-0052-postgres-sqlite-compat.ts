@@ -6,7 +6,8 @@
 //    ('2026-12-07 04:05:06' / '2026-12-07'); any other modifier is refused, not guessed;
 //  - max(a, b) / min(a, b), SQLite's two-argument scalar forms (NULL when either is NULL);
 //  - round(double precision, n): PostgreSQL rounds only numeric to n places;
-//  - group_concat(text): comma-joined, like SQLite's one-argument form.
+//  - group_concat(text): comma-joined, like SQLite's one-argument form; group_concat(text, sep)
+//    like its two-argument form (views of later migrations use it, e.g. 0066's v_backup_guest).
 // Queries that need more than this ship a twin under db/queries/postgres/.
 import { sql, type Kysely } from 'kysely';
 
@@ -27,6 +28,9 @@ const FUNCTIONS = [
   `create function pmi_group_concat_step(acc text, v text) returns text language sql immutable as
      $$ select case when v is null then acc when acc is null then v else acc || ',' || v end $$`,
   `create aggregate group_concat(text) (sfunc = pmi_group_concat_step, stype = text)`,
+  `create function pmi_group_concat_sep_step(acc text, v text, sep text) returns text language sql immutable as
+     $$ select case when v is null then acc when acc is null then v else acc || sep || v end $$`,
+  `create aggregate group_concat(text, text) (sfunc = pmi_group_concat_sep_step, stype = text)`,
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -38,6 +42,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   for (const f of [
+    'aggregate group_concat(text, text)', 'function pmi_group_concat_sep_step(text, text, text)',
     'aggregate group_concat(text)', 'function pmi_group_concat_step(text, text)', 'function round(double precision, integer)',
     'function min(double precision, double precision)', 'function max(double precision, double precision)',
     'function min(bigint, bigint)', 'function max(bigint, bigint)', 'function date(double precision, text)',
