@@ -130,7 +130,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   // PBS (#15, optional): one client per configured server, read in the health stage
   const pbs = setupPbs(config, { db: store.db, log: log.child({ module: 'pbs' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, ...(credentialsDir && { credentialsDir }), registerSecret: (k, s) => secrets.set(k, s) });
   const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, ...(pbs.tier && { pbs: pbs.tier }) });
-  const snapshotLists = createSnapshotStage({ clients, db: store.db, log: log.child({ module: 'snapshots' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds }); // issue 14 item 5 (pages)
+  const snapshotLists = createSnapshotStage({ clients, db: store.db, log: log.child({ module: 'snapshots' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, periodSeconds: config.health.every.snapshotLists }); // issue 14 item 5 (pages)
   const maintenance = createMaintenance({ db: store.db, ...(store.kind === 'sqlite' && { sqlite: store.sqlite }), log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   // alerts (#16): rules checked here (a broken rule file stops the start like a config error)

@@ -24,6 +24,10 @@ export const HealthEverySeconds = z
     includedVolumes: Seconds.default(21_600),
     /** Proxmox Backup Server datastores (config `pbs`): 1 + 2 per datastore per server. */
     pbs: Seconds.default(3600),
+    /** Each guest's snapshot list (1 request per guest; read out of turn after a snapshot task). */
+    snapshotLists: Seconds.default(86_400),
+    /** Each online node's network from its rrddata (the node status has none): 1 request per node. */
+    nodeNetwork: Seconds.default(3600),
   })
   .strict();
 

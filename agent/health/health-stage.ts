@@ -36,7 +36,7 @@ export interface HealthStage {
 export function createHealthStage(deps: HealthStageDeps): HealthStage {
   const tier = createHealthTier({ ...deps, knowledge: healthKnowledge(deps.db) });
   // charts (#14 item 4): node network from rrddata at a slow cadence, counted with the health requests
-  const net = createNodeNetTier({ clients: deps.clients, log: deps.log, intervalSeconds: deps.intervalSeconds, write: (c, n, rows) => fillNodeNetwork(deps.db, c, n, rows) });
+  const net = createNodeNetTier({ clients: deps.clients, log: deps.log, intervalSeconds: deps.intervalSeconds, everySeconds: deps.config.every.nodeNetwork, write: (c, n, rows) => fillNodeNetwork(deps.db, c, n, rows) });
   let lastPrune = -Infinity;
   return {
     async run(outcomes, opts = {}) {

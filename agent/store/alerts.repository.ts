@@ -256,7 +256,7 @@ export async function firingIntervals(db: AlertsDb, since: number, limit: number
       select t.rule, t.labels, t.severity, t.ts as from_ts,
              (select n.ts from alert_transitions n where n.rule = t.rule and n.fingerprint = t.fingerprint and n.id > t.id order by n.id limit 1) as to_ts
       from alert_transitions t where t.to_state = 'firing'
-    ) where to_ts is null or to_ts >= ${since}
+    ) f where to_ts is null or to_ts >= ${since}
     order by from_ts desc limit ${limit}`.execute(db);
   return r.rows.reverse().map((x) => ({ rule: x.rule, labels: x.labels, severity: x.severity, from: x.from_ts, to: x.to_ts }));
 }

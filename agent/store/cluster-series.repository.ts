@@ -50,7 +50,7 @@ export async function queryGuestRunDeltas(db: Kysely<Database>, clusterId: numbe
         AND (to_status = 'running') <> (coalesce(from_status, '') = 'running')
       UNION ALL
       SELECT removed_at AS ts, -1 AS delta FROM guests
-      WHERE cluster_id = ${clusterId} AND removed_at > ${after} AND status = 'running' AND template = 0)
-    ORDER BY ts`.execute(db);
+      WHERE cluster_id = ${clusterId} AND removed_at > ${after} AND status = 'running' AND template = 0) d
+    ORDER BY ts`.execute(db); // the alias: PostgreSQL before 16 wants one
   return r.rows;
 }

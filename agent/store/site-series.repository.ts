@@ -150,7 +150,7 @@ export async function queryStorageTierSeries(db: Kysely<Database>, clusterId: nu
       SELECT r.node || '/' || r.storage, CAST((r.ts - ${q.from}) / ${q.group} AS INTEGER), r.used * 100.0 / nullif(r.total, 0)
       FROM storage_samples r WHERE r.cluster_id = ${clusterId} AND r.ts >= ${q.from}
         AND r.ts >= coalesce((SELECT max(a.ts) FROM ${table} a WHERE a.cluster_id = ${clusterId}) + ${bucket}, ${q.from})
-    ) GROUP BY k, b ORDER BY k, b`;
+    ) u GROUP BY k, b ORDER BY k, b`; // the alias: PostgreSQL before 16 wants one
   const r = await build(db, inner, { pct: '' }, { pct: sig }).execute(db);
   return toSeries(r.rows, q, ['pct']);
 }

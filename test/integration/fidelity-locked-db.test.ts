@@ -1,7 +1,7 @@
 // Regressions (issue 12 item 9): a user's write transaction froze the agent (better-sqlite3's busy
 // timeout blocked the event loop 5 s per statement; cycles skipped, the store failed), and on a
 // full disk the real SQLITE_FULL was hidden behind "cannot rollback - no transaction is active".
-// A real second connection holds a write transaction; a real 1 MiB tmpfs fills up.
+// A real second connection holds a write transaction; a real 3 MiB tmpfs fills up (room for the schema, then full).
 import SqliteDatabase from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -97,9 +97,9 @@ describe('a full disk', () => {
     const mnt = join(dir, 'mnt');
     mkdirSync(mnt);
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', mnt]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m,mode=0700', 'tmpfs', mnt]);
     } catch (err) {
-      throw new Error(`this test needs root to mount a 1 MiB tmpfs at ${mnt}: ${(err as Error).message}`);
+      throw new Error(`this test needs root to mount a 3 MiB tmpfs at ${mnt}: ${(err as Error).message}`);
     }
     mounts.push(mnt);
     store = await openDatabase(join(mnt, 'pmi.sqlite'), { cacheKiB: 256 });
@@ -109,7 +109,7 @@ describe('a full disk', () => {
       const snap = syntheticSnapshot({ ts: T + 60 * i, guests: 2000, stoppedEvery: 0 });
       await q.submit(`cycle ${i}`, () => writeSnapshot(store!.db, snap)).catch((e: unknown) => (err = e));
     }
-    expect(err, 'the 1 MiB file system never filled up').toBeDefined();
+    expect(err, 'the 3 MiB file system never filled up').toBeDefined();
     expect((err as { code?: string }).code).toBe('SQLITE_FULL');
     expect((err as Error).message).toMatch(/database or disk is full/);
     expect((err as Error).message).not.toMatch(/cannot rollback/);

@@ -1,7 +1,7 @@
 // The REAL generated site (the agent's run against the simulator) behind the shipped nginx config,
 // loaded in Chromium: every kind of page renders, charts included, with no CSP violation and no
 // script error — i.e. the Content-Security-Policy in systemd/nginx-pmi-dashboard.conf fits the site.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,8 +40,12 @@ function pagesToVisit(): string[] {
   const cluster = readdirSync(join(root, 'clusters')).map((f) => `clusters/${f}`);
   const c = readdirSync(join(root, 'nodes'))[0]!;
   const node = `nodes/${c}/${readdirSync(join(root, 'nodes', c)).find((f) => f.endsWith('.html'))!}`;
-  const bucket = readdirSync(join(root, 'g', c))[0]!;
-  const guest = `g/${c}/${bucket}/${readdirSync(join(root, 'g', c, bucket)).find((f) => f.endsWith('.html'))!}`;
+  // a running guest: a stopped one or a template has no charts, only a line saying why (issue 14)
+  const status = JSON.parse(readFileSync(join(root, 'status.json'), 'utf8')) as { guest_fields: string[]; guests: unknown[][] };
+  const f = (k: string) => status.guest_fields.indexOf(k);
+  const running = status.guests.find((g) => g[f('cluster')] === c && g[f('status')] === 'running')!;
+  const vmid = running[f('vmid')] as number;
+  const guest = `g/${c}/${Math.floor(vmid / 100)}xx/${vmid}.html`;
   return [...top, cluster[0]!, node, guest];
 }
 

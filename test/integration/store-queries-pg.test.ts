@@ -85,7 +85,9 @@ describe('db/queries through psql on PostgreSQL', () => {
     const a = sqlite(join(QUERIES, rel));
     const b = psql(pgFile(rel));
     expect(b.length).toBe(a.length);
-    if (!rel.startsWith('health/')) expect(b.length).toBeGreaterThan(0);
+    // the filled history has no health or PBS rows: those queries run (same columns, no rows) here,
+    // and with rows through the sqlite3 CLI in health-e2e / health-pbs
+    if (!rel.startsWith('health/') && !rel.startsWith('pbs/')) expect(b.length).toBeGreaterThan(0);
     // the first column (a name or key) in the same order on both
     const first = Object.keys(a[0] ?? {})[0];
     if (first) expect(b.map((r) => r[first])).toEqual(a.map((r) => (r[first] === null ? '' : String(r[first]))));
