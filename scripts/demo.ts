@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { startSimulator } from './pve-sim/index.ts';
 import { startStaticServer } from './static-server.ts';
 import { runAgent } from '../agent/main.ts';
+import { demoLogDestination } from './demo-log.ts';
 import { healthEveryAll } from '../agent/config/health-config.schema.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -112,6 +113,7 @@ let server: Awaited<ReturnType<typeof startStaticServer>> | undefined;
 const started = Date.now();
 const code = await runAgent(configPath, {
   intervalSeconds: interval,
+  logDestination: demoLogDestination(), // readable lines; the service logs JSON
   ...(cycles && { maxCycles: cycles }),
   onCycle: (s, n) => {
     process.stderr.write(`demo: cycle ${n}${cycles ? `/${cycles}` : ''} done in ${s.ms} ms (${s.guests} guests, ${s.failed} cluster(s) failed)\n`);
