@@ -5,8 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseConfig } from './database-config.schema.ts';
-import { insecureModeReason } from './load-secrets.ts';
-import { PmiError, errorMessage } from '../errors.ts';
+import { fsReason, insecureModeReason } from './load-secrets.ts';
+import { PmiError } from '../errors.ts';
 
 export function loadDatabasePassword(db: Pick<DatabaseConfig, 'passwordFile' | 'passwordCredential'>, credentialsDir?: string): string | undefined {
   if (db.passwordFile !== undefined) {
@@ -17,7 +17,7 @@ export function loadDatabasePassword(db: Pick<DatabaseConfig, 'passwordFile' | '
       if (!st.isFile()) throw new Error('not a regular file');
       mode = st.mode;
     } catch (err) {
-      throw new PmiError('SECRET_UNREADABLE', `database.passwordFile: cannot read ${path}: ${reason(err)}`, { cause: err, details: { path } });
+      throw new PmiError('SECRET_UNREADABLE', `database.passwordFile: cannot read ${path}: ${fsReason(err)}`, { cause: err, details: { path } });
     }
     const bad = insecureModeReason(mode);
     if (bad) throw new PmiError('SECRET_INSECURE', `database.passwordFile ${path} is ${bad}; run chmod 600 ${path}`, { details: { path, mode: mode & 0o777 } });
@@ -42,15 +42,9 @@ function read(path: string, what: string): string {
   try {
     text = readFileSync(path, 'utf8').trimEnd();
   } catch (err) {
-    throw new PmiError('SECRET_UNREADABLE', `cannot read the database password from ${what}: ${reason(err)}`, { cause: err, details: { path } });
+    throw new PmiError('SECRET_UNREADABLE', `cannot read the database password from ${what}: ${fsReason(err)}`, { cause: err, details: { path } });
   }
   if (text.length === 0) throw new PmiError('SECRET_UNREADABLE', `the database password in ${what} is empty`, { details: { path } });
   return text;
 }
 
-function reason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied (the service user must be able to read it)';
-  return errorMessage(err);
-}

@@ -84,7 +84,8 @@ function nonEmpty(cluster: string, secret: string, what: string): string {
   return secret;
 }
 
-function fsReason(err: unknown): string {
+/** Why a secret file could not be read, in words an operator acts on (shared by every secret reader). */
+export function fsReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES') return 'permission denied (the service user must be able to read it)';
