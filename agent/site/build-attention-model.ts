@@ -113,6 +113,8 @@ export function daysUntilFull(points: ReadonlyArray<{ ts: number; used: number }
 const KIND_RANK: Record<AttentionKind, number> = { cluster: 0, poll: 1, node: 2, storage: 3, guest: 4, task: 5, health: 6, alerts: 7 };
 /** Failed tasks listed one by one up to this many; the rest as one line linking the tasks page. */
 const MAX_TASK_ITEMS = 10;
+/** Backup findings listed one by one; past that, one line per level links the Backups page (a fleet without backups is one finding, not a screenful). */
+const MAX_BACKUP_ITEMS = 5;
 const HA_BAD = new Set(['error', 'fence', 'recovery']);
 const PAUSED = new Set(['paused', 'suspended', 'prelaunch']);
 
@@ -216,11 +218,17 @@ export function buildAttention(a: AttentionInput): AttentionModel {
   if (a.failedTasks.length > MAX_TASK_ITEMS) push('crit', 'task', 'tasks', `${a.failedTasks.length - MAX_TASK_ITEMS} more failed tasks in the last 24 h`, paths.tasks, -1);
 
   // Health signals (#15), without the HA services already listed as guests.
+  const backups = { crit: 0, warn: 0 };
   for (const h of a.health) {
     const ha = h.signal === 'ha' ? /^HA (?:vm|ct):(\d+)/.exec(h.text) : null;
     if (ha && haGuests.has(`${h.cluster}/${ha[1]}`)) continue;
+    if (h.signal === 'backup' && ++backups[h.level === 'bad' ? 'crit' : 'warn'] > MAX_BACKUP_ITEMS) continue;
     const href = h.signal === 'backup' ? paths.backups : h.node ? paths.node(h.cluster, h.node) : paths.cluster(h.cluster);
     push(h.level === 'bad' ? 'crit' : 'warn', 'health', h.node ? `${h.cluster}/${h.node}` : h.cluster, `${h.signal}: ${h.text}`, href);
+  }
+  for (const level of ['crit', 'warn'] as const) {
+    const more = backups[level] - MAX_BACKUP_ITEMS;
+    if (more > 0) push(level, 'health', 'backups', `backup: ${more} more guest${more === 1 ? '' : 's'} ${level === 'crit' ? 'without a good backup in time' : 'in no backup job'}, on the Backups page`, paths.backups, -1);
   }
 
   // Firing alerts (#16): the count, linking the Alerts page.

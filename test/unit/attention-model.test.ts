@@ -117,6 +117,18 @@ describe('buildAttention', () => {
   });
 });
 
+describe('backup findings', () => {
+  it('lists five per level, then one line linking the Backups page', () => {
+    const health = Array.from({ length: 13 }, (_, k) => ({ level: 'bad' as const, cluster: 'c1', node: 'n1', signal: 'backup', text: `${101 + k} web-${k}: no successful backup known` }));
+    health.push({ level: 'bad', cluster: 'c1', node: 'n1', signal: 'disk', text: '/dev/sdb: SMART FAILED' });
+    const m = buildAttention(input({ health }));
+    const backup = m.items.filter((i) => i.text.startsWith('backup:'));
+    expect(backup).toHaveLength(6);
+    expect(backup[5]).toMatchObject({ level: 'crit', text: 'backup: 8 more guests without a good backup in time, on the Backups page', href: 'backups.html' });
+    expect(m.items.some((i) => i.text.includes('SMART FAILED'))).toBe(true);
+  });
+});
+
 describe('usage rule', () => {
   it('judges the number as displayed: 89.7 % shows as 90 % and counts as near full at 90', () => {
     expect(shownPct(0.897)).toBe(90);
