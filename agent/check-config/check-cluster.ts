@@ -43,7 +43,7 @@ interface StatusEntry {
   quorate?: number | string;
 }
 
-function tlsOk(cluster: ClusterConfig): TlsStatus {
+export function tlsOk(cluster: Pick<ClusterConfig, 'tls'>): TlsStatus {
   if (cluster.tls.fingerprint) return { kind: 'pinned', fingerprint: cluster.tls.fingerprint, ...(cluster.tls.caFile && { caFile: cluster.tls.caFile }) };
   if (cluster.tls.caFile) return { kind: 'ca', caFile: cluster.tls.caFile };
   return { kind: 'insecure' };
@@ -55,17 +55,22 @@ async function checkEndpoint(client: PveClient, cluster: ClusterConfig, url: str
     const v = await client.get<{ version?: string; release?: string }>('/version');
     return { url, ok: true, tls: tlsOk(cluster), version: `${v.version ?? '?'}${v.release ? ` (release ${v.release})` : ''}` };
   } catch (err) {
-    const e = err instanceof PmiError ? err : new PmiError('PVE_UNREACHABLE', errorMessage(err), { cause: err });
-    let tls: TlsStatus = { kind: 'not-reached' };
-    if (e.code === 'PVE_TLS') {
-      tls = typeof e.details.expected === 'string'
-        ? { kind: 'mismatch', expected: e.details.expected, seen: typeof e.details.seen === 'string' ? e.details.seen : null }
-        : { kind: 'failed', message: e.message };
-    } else if (e.code === 'PVE_AUTH' || e.code === 'PVE_FORBIDDEN' || e.code === 'PVE_HTTP') {
-      tls = tlsOk(cluster); // an HTTP answer means the TLS handshake passed
-    }
-    return { url, ok: false, tls, error: { code: e.code, message: e.message } };
+    return failedEndpoint(err, cluster, url);
   }
+}
+
+/** An endpoint whose request threw: how far TLS got and the error (a PBS server's endpoints too). */
+export function failedEndpoint(err: unknown, server: Pick<ClusterConfig, 'tls'>, url: string): EndpointCheck {
+  const e = err instanceof PmiError ? err : new PmiError('PVE_UNREACHABLE', errorMessage(err), { cause: err });
+  let tls: TlsStatus = { kind: 'not-reached' };
+  if (e.code === 'PVE_TLS') {
+    tls = typeof e.details.expected === 'string'
+      ? { kind: 'mismatch', expected: e.details.expected, seen: typeof e.details.seen === 'string' ? e.details.seen : null }
+      : { kind: 'failed', message: e.message };
+  } else if (e.code === 'PVE_AUTH' || e.code === 'PVE_FORBIDDEN' || e.code === 'PVE_HTTP') {
+    tls = tlsOk(server); // an HTTP answer means the TLS handshake passed
+  }
+  return { url, ok: false, tls, error: { code: e.code, message: e.message } };
 }
 
 /** Checks one cluster end to end; never throws (problems become findings). */
@@ -118,7 +123,8 @@ export async function checkCluster(cluster: ClusterConfig, secret: string, polic
   }
 }
 
-function endpointFindings(check: EndpointCheck, cluster: ClusterConfig): Finding[] {
+/** Insecure TLS, a pin mismatch, a rejected token, any other failure of one endpoint (a PBS server's too). */
+export function endpointFindings(check: EndpointCheck, cluster: Pick<ClusterConfig, 'tokenId'>): Finding[] {
   const out: Finding[] = [];
   if (check.tls.kind === 'insecure' && check.ok) {
     out.push({ level: 'warn', message: `${check.url}: TLS is NOT verified ("insecure": true); pin the fingerprint instead` });

@@ -22,12 +22,12 @@ function tlsText(t: TlsStatus): string {
   }
 }
 
-function endpointLine(e: EndpointCheck): string {
-  const state = e.ok ? `reachable, PVE ${e.version ?? '?'}` : `NOT usable (${e.error?.code ?? 'error'})`;
+function endpointLine(e: EndpointCheck, product = 'PVE'): string {
+  const state = e.ok ? `reachable, ${product} ${e.version ?? '?'}` : `NOT usable (${e.error?.code ?? 'error'})`;
   return `    ${e.url}: ${state}; TLS ${tlsText(e.tls)}`;
 }
 
-/** The human report: the folders, then per cluster its endpoints, TLS, what it is, the token's privileges and every finding, then a verdict line. */
+/** The human report: the folders, then per cluster its endpoints, TLS, what it is, the token's privileges and every finding, then per PBS server its endpoints and datastores, then a verdict line. */
 export function formatReport(report: CheckReport): string {
   const lines: string[] = [`config ${report.configPath}: valid`, ''];
   let errors = 0;
@@ -45,7 +45,7 @@ export function formatReport(report: CheckReport): string {
   if (report.policy) lines.push('actions policy (who may do what where):', ...report.policy.map((l) => `    ${l}`), '');
   for (const c of report.clusters) {
     lines.push(`cluster "${c.name}" (token ${c.tokenId})`);
-    if (c.endpoints.length) lines.push('  endpoints:', ...c.endpoints.map(endpointLine));
+    if (c.endpoints.length) lines.push('  endpoints:', ...c.endpoints.map((e) => endpointLine(e)));
     if (c.status) {
       const what = c.status.pveName ? `PVE cluster "${c.status.pveName}", quorate: ${c.status.quorate ? 'yes' : 'NO'}` : 'standalone node';
       lines.push(`  ${what}; nodes online ${c.status.online}/${c.status.nodes}`);
@@ -58,10 +58,22 @@ export function formatReport(report: CheckReport): string {
     }
     lines.push('');
   }
+  // optional PBS (#15): what the token reads on each datastore
+  for (const p of report.pbs) {
+    lines.push(`PBS server "${p.name}" (token ${p.tokenId})`);
+    if (p.endpoints.length) lines.push('  endpoints:', ...p.endpoints.map((e) => endpointLine(e, 'PBS,')));
+    lines.push('  findings:');
+    for (const f of p.findings) {
+      count(f.level);
+      lines.push(`    ${MARK[f.level]} ${f.message}`);
+    }
+    lines.push('');
+  }
+  const pbsChecked = report.pbs.length ? `, ${report.pbs.length} PBS server${report.pbs.length === 1 ? '' : 's'}` : '';
   lines.push(
     errors > 0
       ? `FAILED: ${errors} problem${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`
-      : `OK: ${report.clusters.length} cluster${report.clusters.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}`,
+      : `OK: ${report.clusters.length} cluster${report.clusters.length === 1 ? '' : 's'}${pbsChecked} checked, ${warnings} warning${warnings === 1 ? '' : 's'}`,
   );
   return lines.join('\n') + '\n';
 }

@@ -9,6 +9,14 @@ export interface SecretSource {
   credentialsDir?: string;
   /** Gets the warning about an inline secret. */
   log?: Pick<Logger, 'warn'>;
+  /** Whose secret the messages name; default `cluster "NAME"` (a PBS server passes `PBS server "NAME"`). */
+  owner?: string;
+}
+
+/** The subject of a secret's messages: its config name and how a person reads it. */
+interface Owner {
+  name: string;
+  label: string;
 }
 
 /**
@@ -19,17 +27,18 @@ export interface SecretSource {
  * group or others may access and SECRET_UNREADABLE for anything missing or empty. Error messages
  * name paths, never the secret.
  */
-export function loadSecret(cluster: ClusterConfig, src: SecretSource = {}): string {
-  if (cluster.tokenSecretFile !== undefined) return readSecretFile(cluster.name, cluster.tokenSecretFile);
-  if (cluster.tokenSecretCredential !== undefined) return readCredential(cluster.name, cluster.tokenSecretCredential, src.credentialsDir);
+export function loadSecret(cluster: Pick<ClusterConfig, 'name' | 'tokenSecretFile' | 'tokenSecretCredential' | 'tokenSecret'>, src: SecretSource = {}): string {
+  const owner: Owner = { name: cluster.name, label: src.owner ?? `cluster "${cluster.name}"` };
+  if (cluster.tokenSecretFile !== undefined) return readSecretFile(owner, cluster.tokenSecretFile);
+  if (cluster.tokenSecretCredential !== undefined) return readCredential(owner, cluster.tokenSecretCredential, src.credentialsDir);
   if (cluster.tokenSecret !== undefined) {
     src.log?.warn(
       { cluster: cluster.name },
-      `cluster "${cluster.name}": the token secret is written in the config file; move it to a file (tokenSecretFile, mode 0600) or a systemd credential (tokenSecretCredential)`,
+      `${owner.label}: the token secret is written in the config file; move it to a file (tokenSecretFile, mode 0600) or a systemd credential (tokenSecretCredential)`,
     );
-    return nonEmpty(cluster.name, cluster.tokenSecret.trimEnd(), 'the inline tokenSecret');
+    return nonEmpty(owner, cluster.tokenSecret.trimEnd(), 'the inline tokenSecret');
   }
-  throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster.name}": no token secret configured (set tokenSecretFile, tokenSecretCredential or tokenSecret)`);
+  throw new PmiError('SECRET_UNREADABLE', `${owner.label}: no token secret configured (set tokenSecretFile, tokenSecretCredential or tokenSecret)`);
 }
 
 /** The reason a file mode is unsafe for a secret, or undefined when only the owner has access. */
@@ -40,47 +49,47 @@ export function insecureModeReason(mode: number): string | undefined {
   return `${what} by group/others (mode ${perm.toString(8).padStart(4, '0')})`;
 }
 
-function readSecretFile(cluster: string, path: string): string {
+function readSecretFile(owner: Owner, path: string): string {
   let mode: number;
   try {
     const st = statSync(path);
     if (!st.isFile()) throw new Error('not a regular file');
     mode = st.mode;
   } catch (err) {
-    throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster}": cannot read token secret file ${path}: ${fsReason(err)}`, { cause: err, details: { cluster, path } });
+    throw new PmiError('SECRET_UNREADABLE', `${owner.label}: cannot read token secret file ${path}: ${fsReason(err)}`, { cause: err, details: { cluster: owner.name, path } });
   }
   const reason = insecureModeReason(mode);
   if (reason) {
-    throw new PmiError('SECRET_INSECURE', `cluster "${cluster}": token secret file ${path} is ${reason}; run chmod 600 ${path}`, { details: { cluster, path, mode: mode & 0o777 } });
+    throw new PmiError('SECRET_INSECURE', `${owner.label}: token secret file ${path} is ${reason}; run chmod 600 ${path}`, { details: { cluster: owner.name, path, mode: mode & 0o777 } });
   }
-  return nonEmpty(cluster, readText(cluster, path, 'token secret file'), `token secret file ${path}`);
+  return nonEmpty(owner, readText(owner, path, 'token secret file'), `token secret file ${path}`);
 }
 
-function readCredential(cluster: string, name: string, dir: string | undefined): string {
+function readCredential(owner: Owner, name: string, dir: string | undefined): string {
   if (name.includes('/') || name === '.' || name === '..') {
-    throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster}": tokenSecretCredential "${name}" must be a plain credential name (no "/")`, { details: { cluster } });
+    throw new PmiError('SECRET_UNREADABLE', `${owner.label}: tokenSecretCredential "${name}" must be a plain credential name (no "/")`, { details: { cluster: owner.name } });
   }
   if (!dir) {
     throw new PmiError(
       'SECRET_UNREADABLE',
-      `cluster "${cluster}": tokenSecretCredential "${name}" needs $CREDENTIALS_DIRECTORY, which is not set; run under systemd with "LoadCredential=${name}:/etc/pmi-agent/secrets/${name}" (or set CREDENTIALS_DIRECTORY for a manual run)`,
-      { details: { cluster, credential: name } },
+      `${owner.label}: tokenSecretCredential "${name}" needs $CREDENTIALS_DIRECTORY, which is not set; run under systemd with "LoadCredential=${name}:/etc/pmi-agent/secrets/${name}" (or set CREDENTIALS_DIRECTORY for a manual run)`,
+      { details: { cluster: owner.name, credential: name } },
     );
   }
   const path = join(dir, name);
-  return nonEmpty(cluster, readText(cluster, path, `systemd credential "${name}"`), `systemd credential "${name}" (${path})`);
+  return nonEmpty(owner, readText(owner, path, `systemd credential "${name}"`), `systemd credential "${name}" (${path})`);
 }
 
-function readText(cluster: string, path: string, what: string): string {
+function readText(owner: Owner, path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8').trimEnd();
   } catch (err) {
-    throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster}": cannot read ${what} ${path}: ${fsReason(err)}`, { cause: err, details: { cluster, path } });
+    throw new PmiError('SECRET_UNREADABLE', `${owner.label}: cannot read ${what} ${path}: ${fsReason(err)}`, { cause: err, details: { cluster: owner.name, path } });
   }
 }
 
-function nonEmpty(cluster: string, secret: string, what: string): string {
-  if (secret.length === 0) throw new PmiError('SECRET_UNREADABLE', `cluster "${cluster}": ${what} is empty`, { details: { cluster } });
+function nonEmpty(owner: Owner, secret: string, what: string): string {
+  if (secret.length === 0) throw new PmiError('SECRET_UNREADABLE', `${owner.label}: ${what} is empty`, { details: { cluster: owner.name } });
   return secret;
 }
 

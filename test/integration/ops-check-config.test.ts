@@ -1,24 +1,30 @@
 // `pmi-agent check-config` against the real simulator over real HTTPS: a healthy cluster, a wrong
-// pin, a wrong token, a dead endpoint, an unsafe secret file, an invalid config, insecure TLS.
+// pin, a wrong token, a dead endpoint, an unsafe secret file, an invalid config, insecure TLS; and
+// a Proxmox Backup Server (the PBS simulator, same HTTPS pinning): a full token, a datastore without
+// DatastoreAudit, a missing secret file, a wrong pin.
 import { execFile } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../agent/cli.ts';
 import { startSimulator, type SimHandle } from '../../scripts/pve-sim/index.ts';
+import { startPbsSimulator, type PbsSimHandle } from '../../scripts/pve-sim/pbs-sim.ts';
 import { writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const WRONG_PIN = Array.from({ length: 32 }, () => 'AB').join(':');
 
 let sim: SimHandle;
+let pbs: PbsSimHandle;
 const dirs: AgentDirs[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 7, clusters: 1, nodesPerCluster: 2, guests: 6, authFailDelayMs: 50 });
+  pbs = await startPbsSimulator({ now: () => Date.now() });
 });
 afterAll(async () => {
+  await pbs?.stop();
   await sim?.stop();
   for (const d of dirs) rmSync(d.dir, { recursive: true, force: true });
 });
@@ -138,5 +144,51 @@ describe('pmi-agent check-config against the simulator', () => {
     // Asynchronously: the simulator answering it lives in this process.
     const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO, 'agent/bin/pmi-agent.ts'), 'check-config', '-c', d.configPath], { timeout: 30_000 });
     expect(r.stdout).toMatch(/OK: 1 cluster checked/);
+  });
+});
+
+describe('pmi-agent check-config with a Proxmox Backup Server (the PBS simulator)', () => {
+  /** A config with the healthy cluster and one PBS server "pbs1"; its secret file written unless `secretFile` is false. */
+  function pbsConfig(server: Record<string, unknown> = {}, secretFile = true): AgentDirs {
+    const d = config((c) => {
+      policy(c);
+      c.pbs = [{ name: 'pbs1', endpoints: [pbs.url], tokenId: pbs.tokenId, tokenSecretFile: 'pbs-token', tls: { fingerprint: pbs.fingerprint }, ...server }];
+    });
+    if (secretFile) writeFileSync(join(d.dir, 'pbs-token'), `${pbs.tokenSecret}\n`, { mode: 0o600 });
+    return d;
+  }
+
+  it('a full token: the server answers over pinned TLS and its datastore is readable, exit 0', async () => {
+    const r = await check(pbsConfig().configPath);
+    expect(r.err).toBe('');
+    expect(r.out).toContain(`PBS server "pbs1" (token ${pbs.tokenId})\n  endpoints:\n    ${pbs.url}: reachable, PBS, 1 datastore listed; TLS pinned fingerprint OK (${pbs.fingerprint})\n`);
+    expect(r.out).toContain('ok    datastore main: readable (4 backup groups)');
+    expect(r.out).not.toContain('datastore secret');
+    expect(r.out).toMatch(/OK: 1 cluster, 1 PBS server checked, 0 warnings\n$/);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain(pbs.tokenSecret);
+  });
+
+  it('a configured datastore the token may not audit: a warning with the exact grant line, still exit 0', async () => {
+    const r = await check(pbsConfig({ datastores: ['secret'] }).configPath);
+    expect(r.out).toContain('ok    datastore main: readable (4 backup groups)');
+    expect(r.out).toContain(`WARN  datastore secret: missing DatastoreAudit: its backups are not read; grant it with: proxmox-backup-manager acl update /datastore/secret DatastoreAudit --auth-id '${pbs.tokenId}'\n`);
+    expect(r.out).toMatch(/OK: 1 cluster, 1 PBS server checked, 1 warning\n$/);
+    expect(r.code).toBe(0);
+  });
+
+  it('a missing secret file: an error naming the server and the file, exit 1', async () => {
+    const d = pbsConfig({}, false);
+    const r = await check(d.configPath);
+    expect(r.out).toContain(`PBS server "pbs1" (token ${pbs.tokenId})\n  findings:\n    ERROR token secret: PBS server "pbs1": cannot read token secret file ${join(d.dir, 'pbs-token')}: no such file\n`);
+    expect(r.out).toMatch(/FAILED: 1 problem, 0 warnings\n$/);
+    expect(r.code).toBe(1);
+  });
+
+  it('a wrong pin: expected and seen fingerprints, the server unreachable, exit 1', async () => {
+    const r = await check(pbsConfig({ tls: { fingerprint: WRONG_PIN } }).configPath);
+    expect(r.out).toContain(`${pbs.url}: NOT usable (PVE_TLS); TLS fingerprint MISMATCH: expected ${WRONG_PIN}, seen ${pbs.fingerprint}`);
+    expect(r.out).toContain('ERROR no endpoint answered: no datastore of this server can be read');
+    expect(r.code).toBe(1);
   });
 });
