@@ -85,7 +85,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     attention: buildSiteAttention(d, frame, rootOf(paths.overview)), // attention (#14 item 1)
     summary: buildSummary(d, h),
     nodes: buildNodeRows(d, h),
-    guests: buildGuestRows(d, h),
+    guestCount: d.guests.length, // engine (#13): the table of every guest is on guests.html
     storage: sharedStorageOnce(buildStorageRows(d, h)), // attention (#14 item 8): shared storage once
     showCluster: d.clusters.length > 1,
   });

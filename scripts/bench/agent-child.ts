@@ -1,10 +1,24 @@
 // The whole agent in one process for the agent benchmark (agent.bench.ts): poll, store, site and
 // inbox as `pmi-agent run` wires them, bundled like production and started by plain `node` with
 // the systemd unit's node flags. Arguments: config path, cycles, interval seconds. Reports its
-// peak and final RSS over IPC once runAgent has returned.
+// peak and final RSS over IPC once runAgent has returned, with process.memoryUsage() at the
+// sampled peak (what holds the memory: V8 heap, buffers outside it, or the rest: SQLite's page
+// cache and malloc).
 import { runAgent } from '../../agent/main.ts';
 
+const MB = 2 ** 20;
+const breakdown = (m: NodeJS.MemoryUsage) => ({
+  rssMb: m.rss / MB, heapTotalMb: m.heapTotal / MB, heapUsedMb: m.heapUsed / MB, externalMb: m.external / MB, arrayBuffersMb: m.arrayBuffers / MB,
+  otherMb: (m.rss - m.heapTotal - m.external) / MB,
+});
+let peak = process.memoryUsage();
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > peak.rss) peak = m;
+}, 200);
+sampler.unref();
 const [configPath, cycles, interval] = process.argv.slice(2);
 const code = await runAgent(configPath!, { maxCycles: Number(cycles), intervalSeconds: Number(interval) });
+clearInterval(sampler);
 const mem = process.memoryUsage();
-process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20 }, () => process.disconnect());
+process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: breakdown(peak), atEnd: breakdown(mem) }, () => process.disconnect());

@@ -18,11 +18,16 @@ export interface AgentBenchRun {
   /** RSS once the last cycle is done. */
   rssEndMb: number;
   heapUsedEndMb: number;
+  /** process.memoryUsage() at the sampled peak and at the end (otherMb: rss − V8 heap − external: SQLite, malloc, code). */
+  memory: { atPeak: MemoryBreakdown; atEnd: MemoryBreakdown };
   seconds: number;
   loadAverage: [number, number];
 }
 
+interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number }
+
 const round = (x: number) => Math.round(x * 10) / 10;
+const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)])) as unknown as MemoryBreakdown;
 
 /** Runs the agent for `cycles` cycles at 10,000 guests (quick: 1,000 guests, 10 cycles). */
 export async function run(opts: { quick?: boolean; log: (line: string) => void }): Promise<AgentBenchRun> {
@@ -51,8 +56,8 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const t0 = performance.now();
     opts.log(`${s.guests} guests: agent child node ${productionNodeFlags().join(' ')}, ${cycles} cycles every ${interval} s`);
     const child = fork(file, [configPath, String(cycles), String(interval)], { execArgv: productionNodeFlags(), cwd: dir, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const report = await new Promise<{ code: number; peakRssMb: number; rssMb: number; heapUsedMb: number }>((res, rej) => {
-      let got: { code: number; peakRssMb: number; rssMb: number; heapUsedMb: number } | undefined;
+    const report = await new Promise<{ code: number; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown }>((res, rej) => {
+      let got: { code: number; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown } | undefined;
       const limit = setTimeout(() => {
         child.kill('SIGKILL');
         rej(new Error(`agent child did not finish ${cycles} cycles in 40 min`));
@@ -68,9 +73,10 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const r: AgentBenchRun = {
       guests: s.guests, cycles, intervalSeconds: interval,
       rssMb: round(report.peakRssMb), rssEndMb: round(report.rssMb), heapUsedEndMb: round(report.heapUsedMb),
+      memory: { atPeak: roundAll(report.atPeak), atEnd: roundAll(report.atEnd) },
       seconds: Math.round((performance.now() - t0) / 1000), loadAverage: [loadStart, round(loadavg()[0]!)],
     };
-    opts.log(`${s.guests} guests: peak RSS ${r.rssMb} MB after ${cycles} cycles (${r.seconds} s)`);
+    opts.log(`${s.guests} guests: peak RSS ${r.rssMb} MB after ${cycles} cycles (${r.seconds} s); at the sampled peak ${JSON.stringify(r.memory.atPeak)}, at the end ${JSON.stringify(r.memory.atEnd)}`);
     return r;
   } finally {
     await sim.stop();

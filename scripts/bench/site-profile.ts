@@ -1,6 +1,6 @@
 // Profiling aid (not part of `npm run bench`): one size's full build and a few cycles with the
 // builder's own log lines (phaseMs) on stdout. Run under the unit's flags, e.g.
-//   TMPDIR=/work/bench-ext4/engine node --max-semi-space-size=2 --heap-growing-percent=20 --cpu-prof --import tsx scripts/bench/site-profile.ts 1000 6
+//   TMPDIR=/work/bench-ext4/engine node --max-semi-space-size=2 --heap-growing-percent=20 --v8-pool-size=1 --cpu-prof --import tsx scripts/bench/site-profile.ts 1000 6
 import { createLogger } from '../../agent/log/logger.ts';
 import { createSiteBuilder } from '../../agent/site/site-builder.ts';
 import { fsWriter, type SiteWriter } from '../../agent/site/publish.ts';

@@ -238,7 +238,7 @@
     var when = document.getElementById('stale-time');
     if (when && generatedAt) { when.textContent = new Date(generatedAt * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; when.setAttribute('datetime', new Date(generatedAt * 1000).toISOString()); }
   }
-  /** Updates the overview's guest rows (CPU, memory, uptime, status) from status.json. */
+  /** Updates the live guest table's rows (guests.html: status, CPU, memory, uptime) from status.json. */
   function refreshOverview(status) {
     var table = document.querySelector('table.live-guests');
     if (!table) return;
@@ -313,7 +313,7 @@
           if (col.Uptime !== undefined) set('Uptime', fmtUptime(n.uptime));
           return;
         }
-        if (!guestsTable || table.classList.contains('live-guests')) return; // refreshOverview does the overview's
+        if (!guestsTable || table.classList.contains('live-guests')) return; // refreshOverview does the live guest table's
         var gm = /g\/([^/]+)\/\d+xx\/(\d+)\.html$/.exec(href || '');
         var g = gm && guests[gm[1] + '/' + gm[2]];
         var td = g && tr.cells[col.Status];

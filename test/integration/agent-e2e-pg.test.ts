@@ -51,7 +51,7 @@ describe('the agent on PostgreSQL against the simulator', () => {
     } finally {
       await c.end();
     }
-    const index = readFileSync(join(dirs.site, 'current', 'index.html'), 'utf8');
+    const index = readFileSync(join(dirs.site, 'current', 'guests.html'), 'utf8'); // engine (#13): every guest's row is there
     expect(index).toMatch(/&lt;img src=x onerror/i);
     const status = JSON.parse(readFileSync(join(dirs.site, 'current', 'status.json'), 'utf8')) as { clusters: Array<{ poll: Record<string, unknown> }> };
     expect(status.clusters[0]!.poll).toMatchObject({ ok: true, errors: 0 });

@@ -32,4 +32,37 @@ describe('index pages', () => {
     const second = build([guest(100, 'alpha'), guest(101, 'gamma')]);
     expect(items(second.get('search.json'))).toContain('gamma 101 prod n1 c1');
   });
+
+  it('engine (#13): guests.html carries no current values and is re-rendered only when the inventory changes', () => {
+    const render = createRenderer();
+    const frame = { siteTitle: 'PMI', generatedAt: 1_800_000_000, pollIntervalSeconds: 60, staleAfterIntervals: 3, assets: loadAssets().names };
+    const digests = new Map<string, string>();
+    const pageDue = (p: string, digest: string) => {
+      const due = digests.get(p) !== digest;
+      digests.set(p, digest);
+      return due;
+    };
+    const base = {
+      clusters: [{ id: 1, name: 'c1', pve_name: null, pve_version: null, quorate: 1, node_count: 1, endpoint: null, last_poll_at: null, last_ok_at: null, last_error: null, last_sample_ts: null }],
+      nodes: [{ cluster_id: 1, node: 'n1', status: 'online' }],
+      storages: [], failedTasks24h: 0, failedActions24h: 0, nearFullRatio: 0.85,
+    } as unknown as SiteData;
+    const now = (cpu: number) => new Map([['1/100', { ts: 1, cpu, mem: 512 * 1048576, disk: null, uptime: 4000, netin: null, netout: null, diskread: null, diskwrite: null }]]);
+    const build = (guests: GuestRow[], cpu: number, at: number) => {
+      const out = new Map<string, Entry>();
+      renderIndexPages({ ...base, guests, now: now(cpu) }, { ...frame, generatedAt: at }, render, (p, c) => out.set(p, c), { keep: KEEP, pageDue });
+      return out.get('guests.html');
+    };
+    const guests = [guest(100, 'alpha'), guest(101, 'beta')];
+    const first = String(build(guests, 0.42, frame.generatedAt));
+    // The live columns are there, empty: site.js fills them from status.json.
+    expect(first).toContain('live-guests');
+    expect(first).not.toContain('42');
+    expect(first).not.toMatch(/<span class="v">\d/);
+    // A cycle later only the values moved: the page is kept (same array, or an equal copy).
+    expect(build(guests, 0.55, frame.generatedAt + 60)).toBe(KEEP);
+    expect(build([...guests], 0.55, frame.generatedAt + 120)).toBe(KEEP);
+    // A renamed guest (its row's changed_at moves) re-renders it.
+    expect(String(build([guest(100, 'alpha'), { ...guest(101, 'gamma'), changed_at: 999 }], 0.55, frame.generatedAt + 180))).toContain('>gamma</a>');
+  });
 });

@@ -13,6 +13,7 @@ describe('productionNodeFlags', () => {
     const flags = productionNodeFlags();
     expect(flags).toContain('--max-semi-space-size=2');
     expect(flags).toContain('--heap-growing-percent=20');
+    expect(flags).toContain('--v8-pool-size=1');
   });
 
   it('refuses a unit without ExecStart', () => {

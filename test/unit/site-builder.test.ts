@@ -45,7 +45,7 @@ describe('site builder', () => {
       expect(String(c), p).not.toContain('<script>alert(1)</script>');
       expect(String(c), p).not.toContain('<img src=x');
     }
-    expect(text(files!, 'index.html')).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(text(files!, 'guests.html')).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(text(files!, 'g/bench1/1xx/100.html')).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(JSON.parse(text(files!, 'g/bench1/1xx/100.json')).name).toBe(HOSTILE);
     const status = JSON.parse(text(files!, 'status.json')) as { guests: unknown[][] };
@@ -61,7 +61,9 @@ describe('site builder', () => {
     syn = await makeSynthetic(250);
     const { builder } = setup();
     const { files } = await builder.build({ toMemory: true });
-    const overview = text(files!, 'index.html');
+    // engine (#13): the table of every guest is on guests.html; the overview links to it
+    expect(text(files!, 'index.html')).toContain('href="guests.html"');
+    const overview = text(files!, 'guests.html');
     const hrefs = [...overview.matchAll(/href="([^"]+\.html)"/g)].map((m) => m[1]!);
     for (const g of syn.clusters[0]!.guests) expect(hrefs).toContain(`g/bench1/${Math.floor(g.vmid / 100)}xx/${g.vmid}.html`);
     for (const h of new Set(hrefs)) expect(files!.has(h), h).toBe(true);
