@@ -65,7 +65,6 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     'measured on a shared 2-core machine under other engineers\' load: figures are noisy',
     'agents run from sources under tsx (not the tsc build) with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
     'PostgreSQL is the test server: fsync, synchronous_commit and full_page_writes off, so WAL bytes are below a durable server\'s (full-page images after checkpoints are missing)',
-    'four built-in alert rules that do not plan on PostgreSQL yet are disabled (the pg branch\'s work in progress)',
   ];
   opts.log(`PostgreSQL + simulator (${AGENTS * perAgentClusters} clusters, ${guests} guests)`);
   // the server's directory must be reachable by the postgres user: the real temporary directory
@@ -92,7 +91,6 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       database: { url: url.toString() },
       poll: { backfill: false },
       metrics: { file: join(d, 'metrics') },
-      rules: { disabled: ['backup-overdue', 'disk-failing', 'node-api-errors', 'storage-full'] },
       agent: { id, shared: true },
     };
     writeFileSync(join(d, 'config.json'), JSON.stringify(config));

@@ -54,7 +54,6 @@ function makeAgent(id: string): Agent {
     paths: { database: dbFile, site: join(dir, 'site'), inbox: join(dir, 'inbox') },
     ...(pg && { database: { url: pg.url } }),
     // the built-in rules that do not plan on PostgreSQL yet (the pg branch's work in progress)
-    ...(pg && { rules: { disabled: ['backup-overdue', 'disk-failing', 'node-api-errors', 'storage-full'] } }),
     poll: { retries: 0 },
     metrics: { file: join(dir, 'metrics') },
     actions: { policy: [{ actions: ['start'] }], taskPollIntervalMs: 200 },
