@@ -262,6 +262,8 @@ describe.skipIf(!NGINX_BIN)(`attention, phone layout and navigation in Chromium$
     const after = await page.locator('#nodes thead th button.sort').first().evaluate((b) => getComputedStyle(b, '::after').content);
     expect(after).toBe('none');
     await expect(page.locator('#nodes thead th').first().isVisible()).resolves.toBe(true);
+    // The node values say when they are from (issue 14 item 3), with the page's UTC time.
+    await expect(page.getByText(/^Values as of \d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC; with JavaScript they follow each cycle\.$/).isVisible()).resolves.toBe(true);
     await ctx.close();
     // With JavaScript they are there.
     const { page: js } = await open(`${faulty!.nginx.url}/index.html`);
