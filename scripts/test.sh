@@ -40,7 +40,9 @@ if ((${#missing[@]})); then
     || { echo "test.sh: could not install ${missing[*]}; install them and run again" >&2; exit 1; }
 fi
 
-[ -d node_modules ] || npm install
+# A checkout updated since the last install (a new dependency in package-lock.json) installs again;
+# npm keeps its own copy of the lock it installed in node_modules/.package-lock.json.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm install --no-audit --no-fund; fi
 
 status=0
 echo "== typecheck"; npx tsc --noEmit || status=1
