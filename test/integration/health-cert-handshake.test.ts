@@ -13,8 +13,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../scripts/pve-sim/index.ts';
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
-import { openAgent, type AgentParts } from '../../agent/main.ts';
-import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import type { AgentParts } from '../../agent/main.ts';
+import { writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import { runAgentCycles } from '../support/agent-cycles.ts';
 import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 
 type Row = Record<string, unknown>;
@@ -48,12 +49,7 @@ beforeAll(async () => {
     c.clusters = c.clusters.slice(0, 1);
     c.health = { every: healthEveryAll(5) };
   });
-  agent = await openAgent(dirs.configPath, { intervalSeconds: 5, logDestination: logSink().stream, now: () => now }, false);
-  for (let i = 0; i < 2; i++) {
-    await agent.runCycle();
-    now += 5000;
-  }
-  db = new Database(dirs.database, { readonly: true });
+  ({ agent, db } = await runAgentCycles(dirs, { cycles: 2, now: () => now, advance: (ms) => (now += ms) }));
 }, 120_000);
 
 afterAll(async () => {

@@ -3,12 +3,13 @@
 // itself is covered by test/unit/health-schedule.test.ts and the request budget test.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../scripts/pve-sim/index.ts';
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
-import { openAgent, type AgentParts } from '../../agent/main.ts';
-import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import type { AgentParts } from '../../agent/main.ts';
+import { writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import { runAgentCycles } from '../support/agent-cycles.ts';
 import { runSqlFile } from '../support/sql-cli.ts';
 import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 
@@ -26,12 +27,7 @@ beforeAll(async () => {
   dirs = writeAgentConfig(sim, (c) => {
     c.health = { every: EVERY_CYCLE, logsPerNodePerHour: 100_000, rpoOverrides: [{ vmids: [104], hours: 1 }] };
   });
-  agent = await openAgent(dirs.configPath, { intervalSeconds: 5, logDestination: logSink().stream, now: () => now }, false);
-  for (let i = 0; i < 3; i++) {
-    await agent.runCycle();
-    now += 5000;
-  }
-  db = new Database(dirs.database, { readonly: true });
+  ({ agent, db } = await runAgentCycles(dirs, { cycles: 3, now: () => now, advance: (ms) => (now += ms) }));
 }, 120_000);
 
 afterAll(async () => {

@@ -5,13 +5,14 @@
 // the token may not audit ("secret", named in the config: 403 with the exact grant line).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../scripts/pve-sim/index.ts';
 import { startPbsSimulator, type PbsSimHandle } from '../../scripts/pve-sim/pbs-sim.ts';
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
-import { openAgent, type AgentParts } from '../../agent/main.ts';
-import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import type { AgentParts } from '../../agent/main.ts';
+import { writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import { runAgentCycles } from '../support/agent-cycles.ts';
 import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 import { runSqlFile } from '../support/sql-cli.ts';
 
@@ -32,12 +33,7 @@ beforeAll(async () => {
     c.pbs = [{ name: 'pbs1', endpoints: [pbs.url], tokenId: pbs.tokenId, tokenSecretFile: 'pbs-token', tls: { fingerprint: pbs.fingerprint }, datastores: ['secret'] }];
   });
   writeFileSync(join(dirs.dir, 'pbs-token'), `${pbs.tokenSecret}\n`, { mode: 0o600 });
-  agent = await openAgent(dirs.configPath, { intervalSeconds: 5, logDestination: logSink().stream, now: () => now }, false);
-  for (let i = 0; i < 2; i++) {
-    await agent.runCycle();
-    now += 5000;
-  }
-  db = new Database(dirs.database, { readonly: true });
+  ({ agent, db } = await runAgentCycles(dirs, { cycles: 2, now: () => now, advance: (ms) => (now += ms) }));
 }, 120_000);
 
 afterAll(async () => {

@@ -4,13 +4,14 @@
 // with the exact pveum line, on the agent page, in status.json and in check-config.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../agent/cli.ts';
-import { openAgent, type AgentParts } from '../../agent/main.ts';
+import type { AgentParts } from '../../agent/main.ts';
 import { startSimulator } from '../../scripts/pve-sim/index.ts';
 import type { SimHandle } from '../../scripts/pve-sim/types.ts';
-import { logSink, writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import { writeAgentConfig, type AgentDirs } from '../support/agent-fixture.ts';
+import { runAgentCycles } from '../support/agent-cycles.ts';
 import { runSqlFile } from '../support/sql-cli.ts';
 import { healthEveryAll } from '../../agent/config/health-config.schema.ts';
 
@@ -29,12 +30,7 @@ beforeAll(async () => {
   dirs = writeAgentConfig(sim, (c) => {
     c.health = { every: EVERY_CYCLE, logsPerNodePerHour: 100_000 };
   });
-  agent = await openAgent(dirs.configPath, { intervalSeconds: 5, logDestination: logSink().stream, now: () => now }, false);
-  for (let i = 0; i < 3; i++) {
-    await agent.runCycle();
-    now += 5000;
-  }
-  db = new Database(dirs.database, { readonly: true });
+  ({ agent, db } = await runAgentCycles(dirs, { cycles: 3, now: () => now, advance: (ms) => (now += ms) }));
 }, 120_000);
 
 afterAll(async () => {
