@@ -44,50 +44,54 @@ export const ClusterTls = z
     not: { required: ['insecure'], properties: { insecure: { const: true } }, anyOf: [{ required: ['fingerprint'] }, { required: ['caFile'] }] },
   });
 
-export const ClusterConfig = z
-  .object({
-    /** Our name for the cluster: used in the database, file names and URLs. */
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_" (it becomes part of file names and URLs)'),
-    /** Any of the cluster's nodes; tried in order, the first that answers is used. */
-    endpoints: z.array(HttpsUrl).min(1, 'at least one endpoint is needed'),
-    tokenId: TokenId,
-    /** File holding the token secret (mode 0600 or 0400). Preferred. */
-    tokenSecretFile: z.string().min(1).optional(),
-    /** Name of a systemd credential (LoadCredential=) holding the secret, read from $CREDENTIALS_DIRECTORY. */
-    tokenSecretCredential: z.string().min(1).optional(),
-    /** The secret inline: works, but logs a warning at every start. */
-    tokenSecret: z.string().min(1).optional(),
-    tls: ClusterTls,
-    timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
-  })
-  .strict()
-  .refine((c) => [c.tokenSecretFile, c.tokenSecretCredential, c.tokenSecret].filter(Boolean).length === 1, {
-    message: 'give exactly one of "tokenSecretFile", "tokenSecretCredential" or "tokenSecret"',
-  })
-  .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
+/** The connection settings a PVE cluster and a PBS server share. */
+const ConnectionFields = {
+  /** Any of the cluster's nodes; tried in order, the first that answers is used. */
+  endpoints: z.array(HttpsUrl).min(1, 'at least one endpoint is needed'),
+  tokenId: TokenId,
+  /** File holding the token secret (mode 0600 or 0400). Preferred. */
+  tokenSecretFile: z.string().min(1).optional(),
+  /** Name of a systemd credential (LoadCredential=) holding the secret, read from $CREDENTIALS_DIRECTORY. */
+  tokenSecretCredential: z.string().min(1).optional(),
+  /** The secret inline: works, but logs a warning at every start. */
+  tokenSecret: z.string().min(1).optional(),
+  tls: ClusterTls,
+  timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+};
+
+/** Exactly one way to give the token secret: checked by zod, and said for JSON Schema. */
+function withOneSecret<S extends z.ZodType<{ tokenSecretFile?: string | undefined; tokenSecretCredential?: string | undefined; tokenSecret?: string | undefined }>>(schema: S): S {
+  return schema
+    .refine((c) => [c.tokenSecretFile, c.tokenSecretCredential, c.tokenSecret].filter(Boolean).length === 1, {
+      message: 'give exactly one of "tokenSecretFile", "tokenSecretCredential" or "tokenSecret"',
+    })
+    .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
+}
+
+export const ClusterConfig = withOneSecret(
+  z
+    .object({
+      /** Our name for the cluster: used in the database, file names and URLs. */
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_" (it becomes part of file names and URLs)'),
+      ...ConnectionFields,
+    })
+    .strict(),
+);
 
 /**
  * A Proxmox Backup Server read with a DatastoreAudit token (#15, optional): the same connection
  * settings as a cluster (secret from a file or systemd credential, TLS pinning), one endpoint list.
  */
-export const PbsServerConfig = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_"'),
-    endpoints: z.array(HttpsUrl).min(1, 'at least one endpoint is needed'),
-    tokenId: TokenId,
-    tokenSecretFile: z.string().min(1).optional(),
-    tokenSecretCredential: z.string().min(1).optional(),
-    tokenSecret: z.string().min(1).optional(),
-    tls: ClusterTls,
-    timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
-    /** Datastores to read even when GET /admin/datastore does not list them (it lists only those the token may audit): a 403 then names the missing grant. */
-    datastores: z.array(z.string().min(1)).default([]),
-  })
-  .strict()
-  .refine((c) => [c.tokenSecretFile, c.tokenSecretCredential, c.tokenSecret].filter(Boolean).length === 1, {
-    message: 'give exactly one of "tokenSecretFile", "tokenSecretCredential" or "tokenSecret"',
-  })
-  .meta({ oneOf: [{ required: ['tokenSecretFile'] }, { required: ['tokenSecretCredential'] }, { required: ['tokenSecret'] }] });
+export const PbsServerConfig = withOneSecret(
+  z
+    .object({
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_"'),
+      ...ConnectionFields,
+      /** Datastores to read even when GET /admin/datastore does not list them (it lists only those the token may audit): a 403 then names the missing grant. */
+      datastores: z.array(z.string().min(1)).default([]),
+    })
+    .strict(),
+);
 export type PbsServerConfig = z.infer<typeof PbsServerConfig>;
 
 export const PollConfig = z
