@@ -99,7 +99,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   const lock = config.agent.shared ? { release() {} } : acquireAgentLock(`${config.paths.database}.lock`);
   let store: Awaited<ReturnType<typeof openStore>>;
   try {
-    store = await openStore(config, { ...(credentialsDir && { credentialsDir }) });
+    store = await openStore(config, { ...(credentialsDir && { credentialsDir }), registerSecret: (k, v) => secrets.set(k, v) });
   } catch (err) {
     lock.release();
     throw err;

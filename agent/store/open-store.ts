@@ -39,6 +39,8 @@ export interface OpenStoreOptions extends OpenOptions {
   credentialsDir?: string;
   /** Clock for the partitions created at open (tests). */
   now?: () => number;
+  /** Hands the database password (from a file, a credential or the URL) to the log masker; keys start with "*" (no cluster name can). */
+  registerSecret?: (key: string, secret: string) => void;
 }
 
 /** Opens the configured store and applies pending migrations. */
@@ -49,6 +51,9 @@ export async function openStore(config: StoreConfig, opts: OpenStoreOptions = {}
 
 export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFile' | 'passwordCredential'> & { poolSize?: number }, opts: OpenStoreOptions = {}): Promise<PgStore> {
   const password = loadDatabasePassword(cfg, opts.credentialsDir);
+  if (password !== undefined) opts.registerSecret?.('*database', password);
+  const inUrl = urlPassword(cfg.url);
+  if (inUrl) opts.registerSecret?.('*database-url', inUrl);
   const pool = createPgPool({ url: cfg.url, ...(password !== undefined && { password }), max: cfg.poolSize ?? 4 });
   const db = new Kysely<Database>({ dialect: createPgDialect(pool) });
   const url = redactUrl(cfg.url);
@@ -71,4 +76,14 @@ export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFil
   }
   const connectClient = () => new pg.Client({ connectionString: withPassword(cfg.url, password), application_name: 'pmi-agent rules' });
   return { kind: 'postgres', db, pool, url, connectClient, close: () => db.destroy() };
+}
+
+/** The password a URL carries itself (user-info part or `?password=`), for the log masker. */
+function urlPassword(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return (u.password ? decodeURIComponent(u.password) : undefined) ?? u.searchParams.get('password') ?? undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -58,11 +58,15 @@ export function isPostgres(db: Kysely<any>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-/** The URL with its password replaced, for logs and messages. */
+/** Query parameters node-postgres reads as secrets (`?password=…` works like the user-info part). */
+const SECRET_PARAMS = ['password', 'sslpassword', 'sslkey'];
+
+/** The URL with its password replaced, in the user-info part and in the query, for logs and messages. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    for (const k of SECRET_PARAMS) if (u.searchParams.has(k)) u.searchParams.set(k, '***');
     return u.toString();
   } catch {
     return '(unparsable database URL)';
