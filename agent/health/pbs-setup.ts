@@ -1,5 +1,6 @@
 // Builds the PBS tier from the config (#15, optional PBS): one pinned HTTPS client per server with
 // its token secret from a file or a systemd credential (like the clusters'), PBS's token header.
+import { periodCycles } from './health-schedule.ts';
 import type { Kysely } from 'kysely';
 import type { Config, PbsServerConfig } from '../config/config.schema.ts';
 import { loadSecret } from '../config/load-secrets.ts';
@@ -32,7 +33,7 @@ export function setupPbs(config: Config, d: { db: Kysely<Database>; log: Logger;
     const client = createPbsClient(p, secret, d.log.child({ pbs: p.name }), 1, config.poll.retryBaseMs);
     return { name: p.name, tokenId: p.tokenId, datastores: p.datastores, client };
   });
-  const everyCycles = Math.max(1, Math.round(config.health.every.pbs / d.intervalSeconds));
+  const everyCycles = periodCycles(config.health.every.pbs, d.intervalSeconds);
   return {
     tier: clients.length && config.health.enabled ? createPbsTier({ servers: clients, db: d.db, log: d.log, now: d.now, everyCycles }) : undefined,
     clients,

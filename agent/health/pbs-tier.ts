@@ -2,6 +2,7 @@
 // then per datastore its groups and snapshots (2 requests), every `everyCycles` cycles (hourly by
 // default), each server in its own phase so no cycle carries them all. A 403 on a datastore
 // degrades that datastore alone (pbs_coverage, with the proxmox-backup-manager grant line).
+import { dueReads } from './health-schedule.ts';
 import type { Kysely } from 'kysely';
 import { PmiError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
@@ -74,13 +75,10 @@ export function createPbsTier(d: PbsTierDeps): PbsTier {
   return {
     async runCycle() {
       cycle++;
-      const every = Math.max(1, d.everyCycles);
+      // the servers spread over the period like every other slow read
+      const due = dueReads(cycle, d.servers.map((s) => ({ key: s.name, periodCycles: Math.max(1, d.everyCycles) })));
       let requests = 0;
-      for (const [i, s] of d.servers.entries()) {
-        // server i's phase: spread over the period
-        if (cycle % every !== Math.floor((i * every) / d.servers.length) % every) continue;
-        requests += await readServer(s);
-      }
+      for (const s of d.servers) if (due.has(s.name)) requests += await readServer(s);
       return requests;
     },
   };

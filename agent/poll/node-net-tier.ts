@@ -1,6 +1,6 @@
 // Node network for the charts (issue 14 item 4). Proxmox's node status has no network counters, so
 // a node's network chart was always empty for live data; only its rrddata has them (minute averages
-// of netin/netout, §8). One rrddata request per online node every NODE_NET_EVERY_SECONDS, spread
+// of netin/netout, §8). One rrddata request per online node every health.every.nodeNetwork seconds, spread
 // evenly over the period (health-schedule.ts), fills the network of the node's stored samples of
 // the hour it covers (~70 minutes). Hourly is what the request budget leaves: the health tiers use
 // ~107 of the 12N + 12C per hour (2 clusters × 4 nodes, test/integration/health-budget.test.ts);
@@ -13,9 +13,6 @@ import { RrdRow, parseItems } from '../pve/pve-schemas.ts';
 import type { PollResult } from './poll-cycle.ts';
 import { mapPool } from './promise-pool.ts';
 
-/** How often each node's network is read; the node page names it when the chart is empty. */
-export const NODE_NET_EVERY_SECONDS = 3600;
-
 import type { NodeNetRow } from '../store/node-network.repository.ts';
 
 export type { NodeNetRow };
@@ -24,7 +21,8 @@ export interface NodeNetTierDeps {
   clients: Map<string, PveClient>;
   log: Logger;
   intervalSeconds: number;
-  everySeconds?: number;
+  /** How often each node's network is read (config health.every.nodeNetwork). */
+  everySeconds: number;
   /** Store hook: fills the node's samples from the rows (agent/store: fillNodeNetwork). */
   write: (cluster: string, node: string, rows: NodeNetRow[]) => Promise<unknown>;
   /** Requests at once per cluster (default 4). */
@@ -46,7 +44,7 @@ export function netRowsFromRrd(rows: readonly RrdRow[]): NodeNetRow[] {
 }
 
 export function createNodeNetTier(deps: NodeNetTierDeps): NodeNetTier {
-  const period = periodCycles(deps.everySeconds ?? NODE_NET_EVERY_SECONDS, deps.intervalSeconds);
+  const period = periodCycles(deps.everySeconds, deps.intervalSeconds);
   let cycle = -1;
   let requests = 0;
   return {

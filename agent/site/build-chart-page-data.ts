@@ -5,7 +5,10 @@
 import type { GuestRow, NodeRow } from '../store/site-inventory.repository.ts';
 import type { TaskRow } from '../store/site-activity.repository.ts';
 import { annotationLabel } from './build-activity-model.ts';
-import { NODE_NET_EVERY_SECONDS } from '../poll/node-net-tier.ts';
+import { HealthEverySeconds } from '../config/health-config.schema.ts';
+
+/** The node network read period when the site is not told the configured one (its default). */
+const DEFAULT_NODE_NET_SECONDS = HealthEverySeconds.parse({}).nodeNetwork;
 
 /** A current value the page's JavaScript keeps live (charts #14 item 3; partials/live-attrs.eta). */
 export interface LiveValue {
@@ -46,7 +49,7 @@ export function guestChartData(cluster: string, g: GuestRow, root: string): Char
  * network chart can be empty: Proxmox's node status has no network counters, so a node's network
  * exists only where its rrddata (agent/poll/node-net-tier.ts, hourly) or backfill filled it in.
  */
-export function nodeChartData(cluster: string, n: NodeRow, tasks: TaskRow[], root: string): ChartPageData & { node: string; annotations: Array<{ ts: number; label: string; failed: boolean }>; netSource: string } {
+export function nodeChartData(cluster: string, n: NodeRow, tasks: TaskRow[], root: string, netEverySeconds = DEFAULT_NODE_NET_SECONDS): ChartPageData & { node: string; annotations: Array<{ ts: number; label: string; failed: boolean }>; netSource: string } {
   return {
     cluster,
     node: n.node,
@@ -58,6 +61,6 @@ export function nodeChartData(cluster: string, n: NodeRow, tasks: TaskRow[], roo
       .filter((t) => t.node === n.node)
       .map((t) => ({ ts: t.starttime, label: annotationLabel(t.vmid === null ? t.type : `${t.type.replace(/^(qm|vz)/, '')} ${t.vmid}`), failed: t.ok === 0 }))
       .sort((a, b) => a.ts - b.ts),
-    netSource: `no live source: a node's network comes from its rrddata, read every ${NODE_NET_EVERY_SECONDS / 60} minutes (Proxmox's node status has none).`,
+    netSource: `no live source: a node's network comes from its rrddata, read every ${Math.round(netEverySeconds / 60)} minutes (Proxmox's node status has none).`,
   };
 }

@@ -32,6 +32,8 @@ export interface SiteFrame {
   pollIntervalSeconds: number;
   staleAfterIntervals: number;
   assets: AssetNames;
+  /** How often a node's network is read (config health.every.nodeNetwork), for the node pages' empty network chart. */
+  nodeNetworkSeconds?: number;
   /** attention (#14): config site.attention (absent: its defaults). */
   attention?: { storageWarnPct: number; storageCritPct: number };
 }

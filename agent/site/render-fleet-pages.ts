@@ -166,7 +166,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
           kind: 'node',
           files: { raw: root + paths.nodeData(c, n.node), day: root + paths.nodeSeries(c, n.node, 'day'), long: root + paths.nodeSeries(c, n.node, 'long') },
           charts: NODE_CHARTS,
-          ...nodeChartData(c, n, tasksByNode.get(`${n.cluster_id}/${n.node}`) ?? [], root), // charts (#14) hook
+          ...nodeChartData(c, n, tasksByNode.get(`${n.cluster_id}/${n.node}`) ?? [], root, frame.nodeNetworkSeconds), // charts (#14) hook
         },
       }),
       name: n.node,

@@ -57,7 +57,7 @@ export interface SiteBuilderDeps {
   /** Milliseconds since the epoch. */
   now: () => number;
   outDir: string;
-  config: Pick<Config, 'pollIntervalSeconds'> & { site: Omit<Config['site'], 'attention'> & Partial<Pick<Config['site'], 'attention'>> } & Partial<Pick<Config, 'alerts'>>; // attention (#14): site.attention optional // alerts (#16): standing silences for the Alerts page
+  config: Pick<Config, 'pollIntervalSeconds'> & { site: Omit<Config['site'], 'attention'> & Partial<Pick<Config['site'], 'attention'>> } & Partial<Pick<Config, 'alerts' | 'health'>>; // attention (#14): site.attention optional // alerts (#16): standing silences for the Alerts page
   /** File-system calls of the publisher (tests inject failures). */
   writer?: SiteWriter;
   templatesDir?: string;
@@ -153,6 +153,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         staleAfterIntervals: config.site.staleAfterIntervals,
         assets: assets.names,
         ...(config.site.attention && { attention: config.site.attention }), // attention (#14)
+        ...(config.health && { nodeNetworkSeconds: config.health.every.nodeNetwork }),
       };
       // A real build hands each file to the publisher as soon as it is rendered, so writing
       // overlaps with rendering; dry runs and in-memory builds collect everything first.
