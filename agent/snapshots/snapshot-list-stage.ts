@@ -10,7 +10,7 @@ import type { PollResult } from '../poll/poll-cycle.ts';
 import type { PveClient, PveClientStats } from '../pve/pve-client.types.ts';
 import { querySnapshotFetchTimes, writeSnapshotLists, type SnapshotListResult } from '../store/guest-snapshots.repository.ts';
 import type { Database } from '../store/schema.ts';
-import { planSnapshotReads } from './snapshot-list-plan.ts';
+import { SNAPSHOT_TASK_TYPES, planSnapshotReads } from './snapshot-list-plan.ts';
 
 export interface SnapshotStageDeps {
   clients: Map<string, PveClient>;
@@ -64,7 +64,9 @@ export function createSnapshotStage(deps: SnapshotStageDeps): SnapshotStage {
         const snap = o.snapshot;
         const client = deps.clients.get(o.cluster);
         if (!snap || !client || opts.signal?.aborted) continue;
-        const fetchedAt = await querySnapshotFetchTimes(deps.db, o.cluster);
+        // only guests with a snapshot task in the list need their last read (not the whole cluster's)
+        const touched = [...new Set(snap.tasks.filter((t) => t.vmid !== null && SNAPSHOT_TASK_TYPES.has(t.type)).map((t) => t.vmid!))];
+        const fetchedAt = await querySnapshotFetchTimes(deps.db, o.cluster, touched);
         const plan = planSnapshotReads({
           cycle: thisCycle, intervalSeconds: deps.intervalSeconds, periodSeconds: deps.periodSeconds ?? 86_400,
           guests: snap.guests, tasks: snap.tasks, onlineNodes: new Set(snap.nodes.filter((n) => n.status === 'online').map((n) => n.node)), fetchedAt,

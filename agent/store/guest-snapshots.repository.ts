@@ -20,13 +20,15 @@ export interface SnapshotListResult {
   error?: string;
 }
 
-/** vmid → when its list was last read, for one cluster (by our name). */
-export async function querySnapshotFetchTimes(db: Kysely<Database>, cluster: string): Promise<Map<number, number>> {
+/** vmid → when its list was last read, for the given guests of one cluster (by our name). */
+export async function querySnapshotFetchTimes(db: Kysely<Database>, cluster: string, vmids: readonly number[]): Promise<Map<number, number>> {
+  if (!vmids.length) return new Map();
   const rows = await db
     .selectFrom('guest_snapshot_fetches as f')
     .innerJoin('clusters as c', 'c.id', 'f.cluster_id')
     .select(['f.vmid', 'f.fetched_at'])
     .where('c.name', '=', cluster)
+    .where('f.vmid', 'in', [...vmids])
     .execute();
   return new Map(rows.map((r) => [r.vmid, r.fetched_at]));
 }
