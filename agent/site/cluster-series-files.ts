@@ -27,19 +27,23 @@ export async function emitClusterSeriesFiles(d: ClusterSeriesDeps): Promise<void
     const cores = new Map(d.data.nodes.filter((n) => n.cluster_id === c.id).map((n) => [n.node, n.maxcpu ?? 1]));
     const rawFrom = d.nowSec - RAW_WINDOW_SECONDS;
     const raw = d.data.nodeRaw.filter((s) => s.cluster_id === c.id && s.ts >= rawFrom);
-    d.emit(paths.clusterData(c.name), clusterRawJson(c.name, raw, cores, await queryGuestRunDeltas(d.db, c.id, rawFrom), running));
+    const tierQuery = (src: keyof typeof SOURCE_TIERS) => {
+      const s = SOURCE_TIERS[src];
+      return { tier: s.tier, from: Math.floor((d.nowSec - s.seconds) / s.group) * s.group, group: s.group };
+    };
+    const longQueries = (['w', 'm', 'y'] as const).map((key) => [key, tierQuery(`long.${key}`)] as const);
+    // The run-count changes are read once, from the oldest start this cycle needs: runningAt()
+    // counts back from now, so changes before a file's own start do not alter its points.
+    const oldest = Math.min(rawFrom, ...(d.due.day ? [tierQuery('day').from] : []), ...(d.due.long ? longQueries.map(([, q]) => q.from) : []));
+    const deltas = await queryGuestRunDeltas(d.db, c.id, oldest);
+    d.emit(paths.clusterData(c.name), clusterRawJson(c.name, raw, cores, deltas, running));
     if (d.due.day) {
-      const s = SOURCE_TIERS.day;
-      const q = { tier: s.tier, from: Math.floor((d.nowSec - s.seconds) / s.group) * s.group, group: s.group };
-      d.emit(paths.clusterSeries(c.name, 'day'), clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), await queryGuestRunDeltas(d.db, c.id, q.from), running, q, d.nowSec));
+      const q = tierQuery('day');
+      d.emit(paths.clusterSeries(c.name, 'day'), clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), deltas, running, q, d.nowSec));
     } else d.emit(paths.clusterSeries(c.name, 'day'), null);
     if (d.due.long) {
       const parts: string[] = [];
-      for (const [key, src] of [['w', 'long.w'], ['m', 'long.m'], ['y', 'long.y']] as const) {
-        const s = SOURCE_TIERS[src];
-        const q = { tier: s.tier, from: Math.floor((d.nowSec - s.seconds) / s.group) * s.group, group: s.group };
-        parts.push(`"${key}":${clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), await queryGuestRunDeltas(d.db, c.id, q.from), running, q, d.nowSec)}`);
-      }
+      for (const [key, q] of longQueries) parts.push(`"${key}":${clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), deltas, running, q, d.nowSec)}`);
       d.emit(paths.clusterSeries(c.name, 'long'), `{${parts.join(',')}}`);
     } else d.emit(paths.clusterSeries(c.name, 'long'), null);
   }
