@@ -15,8 +15,7 @@ export interface GuestInput {
   now: GuestNow | undefined;
   tasks: TaskRow[];
   actions: ActionRow[];
-  /** Whether the tier files exist for this guest (written when it has history). */
-  hasDay: boolean;
+  /** Whether the long tier file exists for this guest (written when it has history); the day comes in shared chunks. */
   hasLong: boolean;
   nowSec: number;
 }

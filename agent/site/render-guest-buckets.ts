@@ -263,9 +263,8 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
         if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
       }
       const longPath = paths.guestSeries(c, g.vmid, 'long');
-      const hasDay = dayChunks.length > 0;
       const hasLong = emitTier(ctx, longPath, tierFor('long', long, g.vmid), String(g.vmid));
-      const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], hasDay, hasLong, nowSec };
+      const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], hasLong, nowSec };
       const jsonPath = paths.guestData(c, g.vmid);
       if (listed[partOf(g.vmid)] || missing(jsonPath)) {
         const p = partOf(g.vmid);
