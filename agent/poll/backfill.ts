@@ -59,6 +59,9 @@ interface GuestJob {
 }
 
 
+/** Cycles in a row a failed gap fill is tried (the first and two more). */
+const MAX_TRIES = 3;
+
 interface OutcomeLike {
   cluster: string;
   ok: boolean;
@@ -71,8 +74,10 @@ export function createBackfiller(deps: BackfillerDeps) {
   const write = deps.write ?? writeBackfill;
   const guestBudget = deps.guestCallsPerCycle ?? 100;
   const concurrency = deps.concurrency ?? 4;
-  /** Newest snapshot ts seen per cluster in this process. */
-  const seen = new Map<string, number>();
+  /** Newest snapshot ts seen per cluster in this process (undefined: a new cluster whose day is still to fill). */
+  const seen = new Map<string, number | undefined>();
+  /** Failed fills of a gap in a row, per cluster: the gap is tried again next cycle, up to MAX_TRIES times. */
+  const failures = new Map<string, number>();
   let queue: GuestJob[] = [];
 
   async function previousSampleTs(cluster: string, ts: number): Promise<number | undefined> {
@@ -170,8 +175,16 @@ export function createBackfiller(deps: BackfillerDeps) {
         log.info({ cluster: o.cluster, fromTs: from, toTs: snap.ts, gapSeconds: snap.ts - from, newCluster: prev === undefined }, `backfilling ${o.cluster}: ${snap.ts - from} s of history`);
         try {
           pending.push(await fillCluster(client, snap, from, counter));
+          failures.delete(o.cluster);
         } catch (err) {
-          log.warn({ cluster: o.cluster, endpoint: client.endpoint(), err: errorMessage(err) }, `backfill of ${o.cluster} failed; the gap stays`);
+          // a timeout under load must not leave the gap for good: keep its start for the next cycle
+          const tries = (failures.get(o.cluster) ?? 0) + 1;
+          const again = tries < MAX_TRIES;
+          if (again) {
+            failures.set(o.cluster, tries);
+            seen.set(o.cluster, prev);
+          } else failures.delete(o.cluster);
+          log.warn({ cluster: o.cluster, endpoint: client.endpoint(), err: errorMessage(err), tries }, again ? `backfill of ${o.cluster} failed; tried again next cycle` : `backfill of ${o.cluster} failed ${tries} times; the gap stays`);
         }
       }
       const guestRows = await drainGuests(counter);

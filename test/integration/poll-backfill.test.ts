@@ -51,6 +51,42 @@ describe('backfill', () => {
     await t.done();
   });
 
+  it('a fill that fails (timeout, 500) is tried again next cycle from the same gap start, at most three times', async () => {
+    const t = await setup(8, 10);
+    const [first] = await t.poller.pollAll();
+    const gapFrom = first!.snapshot!.ts - 600;
+    await writeSnapshot(t.store.db, { ...first!.snapshot!, ts: gapFrom });
+    const cluster = first!.cluster;
+    const bf = createBackfiller({ clients: t.clients, db: t.store.db, log: t.log, now: () => Date.now(), intervalSeconds: 60 });
+    const cycle = async () => {
+      const [o] = await t.poller.pollAll();
+      await writeSnapshot(t.store.db, o!.snapshot!);
+      return { s: await bf.fill([o!]), ts: o!.snapshot!.ts };
+    };
+    t.sim.faults.set({ cluster, path: '/cluster/metrics/export' }, { kind: 'error500', message: 'simulated' });
+    const failed = await cycle();
+    expect(failed.s).toMatchObject({ clusters: 1, nodeRows: 0 });
+    t.sim.faults.clear({ cluster });
+    const second = await cycle();
+    expect(second.s.clusters).toBe(1);
+    // the 10 minutes before the failed cycle are filled: the gap's start was kept
+    const inGap = await t.store.db.selectFrom('node_samples').select('ts').where('ts', '>', gapFrom).where('ts', '<', failed.ts).execute();
+    expect(inGap.length).toBeGreaterThanOrEqual(3 * 50);
+    // a gap that keeps failing is given up after three tries
+    const [o] = await t.poller.pollAll();
+    await writeSnapshot(t.store.db, { ...o!.snapshot!, ts: o!.snapshot!.ts + 600 });
+    t.sim.faults.set({ cluster, path: '/cluster/metrics/export' }, { kind: 'error500', message: 'simulated' });
+    const tries: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const [n] = await t.poller.pollAll();
+      const snap = { ...n!.snapshot!, ts: n!.snapshot!.ts + 1200 + i };
+      await writeSnapshot(t.store.db, snap);
+      tries.push((await bf.fill([{ ...n!, snapshot: snap }])).clusters);
+    }
+    expect(tries).toEqual([1, 1, 1, 0]);
+    await t.done();
+  });
+
   it('PVE 7: node rrddata at once, per-guest rrddata within the per-cycle budget, the rest next cycle', async () => {
     const t = await setup(7, 12);
     const [first] = await t.poller.pollAll();
