@@ -308,6 +308,7 @@
     el.setAttribute('data-series', series.map(function (s) { return s.name; }).join('|'));
     el.setAttribute('data-colors', opts.colors.join(' '));
     el.setAttribute('data-gaps', String(series.reduce(function (n, s) { return n + s.data.filter(function (x) { return x[1] === null; }).length; }, 0)));
+    el.setAttribute('data-points', series.map(function (s) { return s.data.filter(function (x) { return x[1] !== null; }).length; }).join('|'));
     el.setAttribute('data-limit', String(opts.annotations.yaxis.filter(function (a) { return a.borderColor === LIMIT_COLOR; }).map(function (a) { return a.y; })[0] || ''));
     el.setAttribute('data-tasks', String(p.marks.tasks.length));
     el.setAttribute('data-alerts', String(p.marks.alerts.length));

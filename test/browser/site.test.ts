@@ -119,10 +119,14 @@ describe.skipIf(!NGINX_BIN)(`the site in Chromium behind nginx${NGINX_BIN ? '' :
     await page.goto(`${nginx.url}/${await runningGuestPath()}`);
     await page.waitForSelector('#chart-cpu svg.apexcharts-svg', { timeout: 20_000 });
     // Three cycles: the first sample comes from the guest's raw chunk, the next two from the
-    // live file; all three are drawn (two line segments). A backfilled point far before them is
-    // its own piece of the line (charts #14: a gap is not drawn as a line), so all pieces count.
+    // live file; all three are in the chart's data. A gap longer than twice the interval beside it
+    // is not drawn as a line (charts #14), and a loaded machine can delay one cycle that much, so
+    // only one segment is certain: of two neighbouring intervals at most one is a gap. A
+    // backfilled point far before them is its own piece of the line, so all pieces count.
+    const points = (await page.locator('#chart-cpu').getAttribute('data-points'))!.split('|').map(Number);
+    expect(points[0]).toBeGreaterThanOrEqual(3);
     const d = (await page.locator('#chart-cpu .apexcharts-series path.apexcharts-line').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''))).join(' ');
-    expect(d.match(/L/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(d.match(/L/g)?.length ?? 0).toBeGreaterThanOrEqual(1);
     await expect(page.locator('[data-alt="cpu"]').textContent()).resolves.toMatch(/CPU now: CPU \d/);
     await page.click('button.range[data-range="24h"]');
     await expect(page.locator('button.range[data-range="24h"]').getAttribute('aria-pressed')).resolves.toBe('true');
