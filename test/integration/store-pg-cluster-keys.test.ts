@@ -72,6 +72,17 @@ describe('primary keys on PostgreSQL', () => {
     expect(keys.get('poll_errors')).toEqual(['cluster_id', 'id']);
   });
 
+  it('every other unique index of a cluster-keyed table includes cluster_id too (Citus requires it)', async () => {
+    store = await openTestStore('postgres');
+    const rows = await rawQuery<{ t: string; def: string; cols: string }>(store, `
+      select t.relname as t, pg_get_indexdef(ix.indexrelid) as def,
+        (select string_agg(a.attname, ',') from pg_attribute a where a.attrelid = t.oid and a.attnum = any(ix.indkey)) as cols
+      from pg_index ix join pg_class t on t.oid = ix.indrelid join pg_namespace n on n.oid = t.relnamespace
+      where n.nspname = current_schema() and ix.indisunique and not ix.indisprimary and not t.relispartition`);
+    const bad = rows.filter((r) => r.t !== 'clusters' && !(r.t in FLEET_WIDE_TABLES) && !(r.cols ?? '').split(',').includes('cluster_id'));
+    expect(bad.map((r) => r.def)).toEqual([]);
+  });
+
   it('db/README.md names every fleet-wide table', () => {
     const readme = readFileSync(new URL('../../db/README.md', import.meta.url), 'utf8');
     const section = readme.split(/^### Tables not keyed on the cluster$/m)[1]?.split(/^#{2,3} /m)[0];
