@@ -11,6 +11,8 @@ import { migrateTo, migrateToLatest } from '../../agent/store/migrate.ts';
 import { openDatabase } from '../../agent/store/open-database.ts';
 import { openPgStore } from '../../agent/store/open-store.ts';
 import { writeSnapshot } from '../../agent/store/snapshot.repository.ts';
+import { pruneSmall } from '../../agent/store/prune.ts';
+import { prunePollErrors } from '../../agent/store/poll-errors.repository.ts';
 import type { TaskRecord } from '../../agent/poll/cluster-snapshot.ts';
 import { syntheticSnapshot } from '../../scripts/bench/store-synthetic.ts';
 import { STORE_BACKENDS, openTestStore, pgAdminUrl, rawQuery, type TestStore } from '../support/store-backends.ts';
@@ -154,5 +156,24 @@ describe.each(STORE_BACKENDS)('tasks upsert on %s', (backend) => {
     await writeSnapshot(store.db, syntheticSnapshot({ cluster: 'c1', ts: T0 + 60, guests: 3, tasks: [task('OK', T0 + 30)] }));
     const rows = await rawQuery<{ status: string; endtime: number | null }>(store, 'select status, endtime from tasks');
     expect(rows).toEqual([{ status: 'OK', endtime: T0 + 30 }]);
+  });
+});
+
+describe.each(STORE_BACKENDS)('pruning the re-keyed tables on %s', (backend) => {
+  it('deletes rows older than the cut-off by their whole key, in bounded batches', async () => {
+    store = await openTestStore(backend);
+    for (const [cid, t] of [[1, T0 - 100], [2, T0 - 90], [1, T0 - 80], [2, T0 + 10]] as const) {
+      await rawQuery(store, 'insert into poll_runs (cluster_id, started_at, duration_ms, requests, errors, ok) values (?, ?, 1, 1, 0, 1)', [cid, t]);
+      await rawQuery(store, "insert into poll_errors (cluster_id, ts, code, message) values (?, ?, 'X', 'm')", [cid, t]);
+      await rawQuery(store, "insert into tasks (upid, cluster_id, node, type, starttime) values (?, ?, 'pve1', 'qmstart', ?)", [`UPID:${cid}:${t}`, cid, t]);
+    }
+    const count = async (table: string) => Number((await rawQuery<{ n: number }>(store!, `select count(*) as n from ${table}`))[0]!.n);
+    expect(await pruneSmall(store.db, 'poll_runs', T0, 2)).toBe(2);
+    expect(await pruneSmall(store.db, 'poll_runs', T0, 2)).toBe(1);
+    expect(await count('poll_runs')).toBe(1);
+    expect(await prunePollErrors(store.db, T0, 10)).toBe(3);
+    expect(await count('poll_errors')).toBe(1);
+    expect(await pruneSmall(store.db, 'tasks', T0, 10)).toBe(3);
+    expect(await rawQuery(store, 'select cluster_id, starttime from tasks')).toEqual([{ cluster_id: 2, starttime: T0 + 10 }]);
   });
 });
