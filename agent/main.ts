@@ -127,9 +127,11 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   const backfiller = config.poll.backfill
     ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, write: (db, b) => writes.submit(`backfill of ${b.cluster}`, () => writeBackfill(db, b)) })
     : undefined;
+  // leases (#17): built early, as the fleet-wide duties below ask it whether they are this agent's
+  const fleet = createFleet({ config, db: store.db, log: log.child({ module: 'fleet' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds });
   // PBS (#15, optional): one client per configured server, read in the health stage
   const pbs = setupPbs(config, { db: store.db, log: log.child({ module: 'pbs' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, ...(credentialsDir && { credentialsDir }), registerSecret: (k, s) => secrets.set(k, s) });
-  const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, ...(pbs.tier && { pbs: pbs.tier }) });
+  const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, prunes: () => fleet.fleetDuties(), ...(pbs.tier && { pbs: pbs.tier }) });
   const snapshotLists = createSnapshotStage({ clients, db: store.db, log: log.child({ module: 'snapshots' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, periodSeconds: config.health.every.snapshotLists }); // issue 14 item 5 (pages)
   const maintenance = createMaintenance({ db: store.db, ...(store.kind === 'sqlite' && { sqlite: store.sqlite }), log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
@@ -140,6 +142,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       rules: config.rules, alerts: config.alerts, configPath, db: store.db, sqlite: ruleSqlite, dbFile: config.paths.database,
       ...(store.kind === 'postgres' && { reader: createPgRuleReader({ connect: store.connectClient, timeoutMs: config.rules.evalTimeoutMs }) }),
       intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, now, log: log.child({ module: 'alerts' }),
+      delivers: () => fleet.fleetDuties(), // leases (#17): one agent sends the fleet's notifications
       ...(credentialsDir && { credentialsDir }), registerSecret: (name, secret) => secrets.set(name, secret),
     });
     // PostgreSQL store (#17): a rule that does not plan there stops the start, not every cycle
@@ -156,7 +159,6 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     lock.release();
     throw err;
   }
-  const fleet = createFleet({ config, db: store.db, log: log.child({ module: 'fleet' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds }); // leases (#17)
   const inbox = withInbox
     ? createInbox({ dir: config.paths.inbox, db: store.db, clients, log: log.child({ module: 'inbox' }), auditLog: loggers.auditLog, now, config: config.actions, ...(fleet.shared && { fleet: inboxFleet(fleet, store.db, now) }) })
     : undefined;

@@ -34,6 +34,8 @@ export interface AlertsServiceDeps {
   shippedDir?: string;
   /** The rules' reader when the store is not the SQLite file `dbFile` (PostgreSQL, #17). */
   reader?: RuleReader;
+  /** leases (#17): whether this agent delivers the fleet's notifications now (the site lease holder); default always. */
+  delivers?: () => boolean;
 }
 
 /** Builds the alert engine; throws PmiError CONFIG_INVALID listing every rule problem (file:line). */
@@ -54,6 +56,7 @@ export function createAlertsService(d: AlertsServiceDeps) {
   const dispatcher = createOutboxDispatcher({
     db: d.db, senders, routes: effectiveRoutes(d.alerts.routes, d.alerts.targets), now: d.now, log: d.log,
     retryBaseMs: d.alerts.retryBaseMs, retryMaxMs: d.alerts.retryMaxMs, intervalMs: d.alerts.dispatchIntervalMs,
+    ...(d.delivers && { delivers: d.delivers }),
   });
   d.log.info({ rules: set.rules.map((r) => r.name), disabled: set.disabled.map((r) => r.name), overridden: [...set.overridden.keys()], targets: [...senders.keys()] }, `alert rules loaded: ${set.rules.length} active`);
 

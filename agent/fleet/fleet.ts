@@ -17,7 +17,7 @@ export interface Fleet {
   keeper: LeaseKeeper;
   /** Clusters to poll this cycle (after the cycle's lease tick). */
   pollOnly(): Promise<Set<string>>;
-  /** Site, maintenance and alert rules run on the holder of the site lease only. */
+  /** Site, maintenance, health history pruning, alert rules and notification delivery run on the holder of the site lease only. */
   fleetDuties(): boolean;
   /** The site is built here: the fleet's publisher, or a copy asked for by agent.publishCopy. */
   buildsSite(): boolean;

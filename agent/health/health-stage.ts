@@ -24,6 +24,8 @@ export interface HealthStageDeps {
   tokenIds?: ReadonlyMap<string, string>;
   /** History (runs, samples, changes) older than this is pruned (config retention.hourlyDays). */
   retentionDays?: number;
+  /** leases (#17): whether this agent prunes the fleet's health history now (the site lease holder); default always. */
+  prunes?: () => boolean;
   /** Proxmox Backup Servers (#15, optional PBS), read after the clusters. */
   pbs?: PbsTier;
 }
@@ -53,7 +55,7 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
       }
       // history pruned hourly, in bounded steps
       const nowSec = Math.floor(deps.now() / 1000);
-      if (deps.retentionDays && nowSec - lastPrune >= 3600) {
+      if (deps.retentionDays && nowSec - lastPrune >= 3600 && (deps.prunes?.() ?? true)) {
         lastPrune = nowSec;
         await pruneHealthHistory(deps.db, nowSec - deps.retentionDays * 86_400).catch((err: unknown) => deps.log.error({ err }, `pruning health history failed: ${errorMessage(err)}`));
       }

@@ -172,7 +172,7 @@ export function createInbox(deps: InboxDeps): Inbox {
     }
     if (c.now() - lastPrune > PRUNE_EVERY_MS) {
       lastPrune = c.now();
-      const r = await pruneActions({ db: c.db, md: c.md, nowMs: c.now(), retentionDays: c.config.retentionDays, stopping: () => stopping });
+      const r = await pruneActions({ db: c.db, md: c.md, nowMs: c.now(), retentionDays: c.config.retentionDays, stopping: () => stopping, ...(deps.fleet && { agentId: deps.fleet.agentId }) }); // leases (#17): only this inbox's files
       if (r.rows || r.files) log.info(r, `pruned actions older than ${c.config.retentionDays} days`);
     }
     for (const [cur, r] of retries) if (!timersFor.has(cur)) await intake(cur, r.claimedAt);

@@ -17,8 +17,13 @@ export interface PruneResult {
 
 const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
 
-/** Prunes rows and result files finished before now − retentionDays. Stops early when `stopping()`. */
-export async function pruneActions(deps: { db: Kysely<InboxDatabase>; md: Maildir; nowMs: number; retentionDays: number; stopping?: () => boolean }): Promise<PruneResult> {
+/**
+ * Prunes rows and result files finished before now − retentionDays. Stops early when `stopping()`.
+ * In a fleet (`agentId`, #17) a row another agent took in names a result file in that agent's
+ * inbox, not this one (where the same name may be someone else's result): the row goes, and the
+ * file is left to that agent's own pass over its folders by age.
+ */
+export async function pruneActions(deps: { db: Kysely<InboxDatabase>; md: Maildir; nowMs: number; retentionDays: number; stopping?: () => boolean; agentId?: string }): Promise<PruneResult> {
   const cutoffMs = deps.nowMs - deps.retentionDays * 86_400_000;
   const out: PruneResult = { rows: 0, files: 0 };
   for (;;) {
@@ -26,7 +31,8 @@ export async function pruneActions(deps: { db: Kysely<InboxDatabase>; md: Maildi
     if (rows.length === 0) break;
     // The file first: a crash in between leaves a row without a file (pruned next time), never a
     // result file nobody accounts for.
-    for (const r of rows) if (r.result_file && (await removeResult(deps.md, r.result_file))) out.files++;
+    const ours = (r: { received_by: string | null }) => deps.agentId === undefined || r.received_by === deps.agentId;
+    for (const r of rows) if (r.result_file && ours(r) && (await removeResult(deps.md, r.result_file))) out.files++;
     out.rows += await deleteActions(deps.db, rows.map((r) => r.id));
     if (deps.stopping?.()) return out;
     if (rows.length < PRUNE_BATCH) break;

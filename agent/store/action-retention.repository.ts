@@ -2,11 +2,11 @@
 import type { Kysely } from 'kysely';
 import type { InboxDatabase } from '../inbox/action.repository.ts';
 
-/** Up to `limit` finished rows older than `beforeSec`: their id and result file (oldest first). */
-export async function listExpiredActions(db: Kysely<InboxDatabase>, beforeSec: number, limit: number): Promise<Array<{ id: string; result_file: string | null }>> {
+/** Up to `limit` finished rows older than `beforeSec`: their id, result file and the agent whose inbox holds it (oldest first). */
+export async function listExpiredActions(db: Kysely<InboxDatabase>, beforeSec: number, limit: number): Promise<Array<{ id: string; result_file: string | null; received_by: string | null }>> {
   return db
     .selectFrom('actions')
-    .select(['id', 'result_file'])
+    .select(['id', 'result_file', 'received_by'])
     .where('finished_at', '<', beforeSec)
     .where('outcome', 'is not', null)
     .orderBy('finished_at')

@@ -84,8 +84,9 @@ export async function writeAlertChanges(db: AlertsDb, w: AlertWrite): Promise<vo
       const res = await trx.insertInto('alert_transitions').values({
         ts: t.ts, rule: t.rule, fingerprint: t.fingerprint, labels: t.labels, from_state: t.from, to_state: t.to,
         severity: t.severity, summary: t.summary, muted: t.muted, silenced: t.silenced,
-      } as never).executeTakeFirst();
-      ids.push(Number(res.insertId));
+      } as never).returning('id').executeTakeFirstOrThrow();
+      // `returning` (SQLite 3.35+, PostgreSQL): the pg dialect sets no insertId (#17)
+      ids.push(Number(res.id));
     }
     for (const q of w.queue) {
       await trx.insertInto('alert_notify_queue').values({
@@ -191,8 +192,8 @@ export async function batchIntoOutbox(db: AlertsDb, g: DueGroup, eventIds: numbe
     const res = await trx.insertInto('alert_outbox').values({
       target: g.target, group_key: g.groupKey, idempotency_key: idempotencyKey, payload: JSON.stringify(payload),
       created_at: now, next_attempt_at: now, attempts: 0, delivered_at: null, last_error: null,
-    } as never).executeTakeFirst();
-    const id = Number(res.insertId);
+    } as never).returning('id').executeTakeFirstOrThrow();
+    const id = Number(res.id);
     await trx.updateTable('alert_notify_queue').set({ batched_into: id }).where('id', 'in', eventIds).execute();
     return id;
   });

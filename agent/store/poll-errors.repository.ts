@@ -46,6 +46,7 @@ export async function recentPollErrors(db: Kysely<Database>, sinceTs: number, li
 
 /** Deletes up to `limit` problems older than `before` (kept as long as poll_runs). */
 export async function prunePollErrors(db: Kysely<Database>, before: number, limit: number): Promise<number> {
-  const res = await sql`delete from poll_errors where id in (select id from poll_errors where ts < ${before} limit ${limit})`.execute(db);
+  // by the whole key (cluster_id first on PostgreSQL, migration 0105): a lookup per row, not a scan
+  const res = await sql`delete from poll_errors where (cluster_id, id) in (select cluster_id, id from poll_errors where ts < ${before} limit ${limit})`.execute(db);
   return Number(res.numAffectedRows ?? 0);
 }

@@ -60,9 +60,10 @@ export async function pruneTierStep(
 export async function pruneSmall(db: Db, table: 'poll_runs' | 'tasks' | 'guest_status_changes', before: number, limit: number): Promise<number> {
   const res =
     table === 'poll_runs'
-      ? await sql`delete from poll_runs where id in (select id from poll_runs where started_at < ${before} order by id limit ${limit})`.execute(db)
+      // by the whole key (cluster_id first on PostgreSQL, migration 0105): a lookup per row, not a scan
+      ? await sql`delete from poll_runs where (cluster_id, id) in (select cluster_id, id from poll_runs where started_at < ${before} order by id limit ${limit})`.execute(db)
       : table === 'tasks'
-        ? await sql`delete from tasks where upid in (select upid from tasks where starttime < ${before} limit ${limit})`.execute(db)
+        ? await sql`delete from tasks where (cluster_id, upid) in (select cluster_id, upid from tasks where starttime < ${before} limit ${limit})`.execute(db)
         : await sql`delete from guest_status_changes where (cluster_id, vmid, ts) in
             (select cluster_id, vmid, ts from guest_status_changes where ts < ${before} limit ${limit})`.execute(db);
   return Number(res.numAffectedRows ?? 0);

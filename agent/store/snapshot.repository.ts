@@ -245,7 +245,7 @@ async function upsertTasks(trx: Trx, clusterId: number, snap: ClusterSnapshot): 
       .values(rows.slice(i, i + 2000))
       .onConflict((oc) =>
         oc
-          .column('upid')
+          .columns(['cluster_id', 'upid']) // the primary key on PostgreSQL, a unique index on SQLite (migration 0105)
           .doUpdateSet((eb) => ({ endtime: eb.ref('excluded.endtime'), status: eb.ref('excluded.status'), ok: eb.ref('excluded.ok') }))
           .where((eb) =>
             eb.or([

@@ -6,6 +6,11 @@
 // queue retries with backoff between event-loop turns; a write still locked out after that is
 // kept, in order, and tried again at the next cycle before newer data (a newer cycle written
 // before an older one would look like a backward clock step to the store).
+//
+// On PostgreSQL (#17) the agents sharing the database can run into each other: a serialization
+// failure, a deadlock or a lock not available aborts one transaction, which may simply run again.
+// Such a write is retried a few times with a short, jittered backoff (the agents must not meet
+// again in step), then kept for later like a locked SQLite write; other errors pass through.
 import type { Logger } from '../log/logger.ts';
 
 /** What SQLite may spend waiting for a lock inside one statement (blocking the event loop). */
@@ -23,11 +28,28 @@ export function isFull(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_FULL');
 }
 
+/** SQLSTATEs of a transaction PostgreSQL aborted because of another one: it may simply run again. */
+export const PG_CONFLICT_CODES: ReadonlySet<string> = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
+]);
+
+/** A PostgreSQL serialization failure, deadlock or lock not available (another agent's transaction). */
+export function isPgConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && PG_CONFLICT_CODES.has(code);
+}
+
 export interface WriteQueueDeps {
   log: Logger;
   sleep?: (ms: number) => Promise<void>;
   /** Waits between attempts of one write while the database is locked. */
   retryDelaysMs?: readonly number[];
+  /** Waits between attempts of one write that conflicted with another agent's transaction (PostgreSQL). */
+  conflictDelaysMs?: readonly number[];
+  /** 0 ≤ x < 1, for the conflict backoff's jitter (tests). */
+  random?: () => number;
   /** Writes kept for later at most; beyond it the oldest is dropped (and said so). */
   maxPending?: number;
 }
@@ -43,19 +65,34 @@ interface Job {
 export function createWriteQueue(deps: WriteQueueDeps) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const delays = deps.retryDelaysMs ?? [100, 200, 400, 800, 1600];
+  const conflictDelays = deps.conflictDelaysMs ?? [20, 50, 100, 200, 400];
+  const random = deps.random ?? Math.random;
   const maxPending = deps.maxPending ?? 100;
   const pending: Job[] = [];
+  let lastRefusal = 'the database is locked by another writer';
 
-  /** One write with async backoff while locked. Resolves false when still locked after the last try. */
+  /**
+   * One write with async backoff while locked (SQLite) or conflicting (PostgreSQL). Resolves false
+   * when still refused after the last try; any other error is thrown.
+   */
   async function attempt(job: Job): Promise<boolean> {
-    for (let i = 0; ; i++) {
+    for (let locked = 0, conflicts = 0; ;) {
       try {
         await job.run();
         return true;
       } catch (err) {
+        if (isPgConflict(err)) {
+          lastRefusal = `it conflicted with another transaction ${conflicts + 1} times (${(err as { code: string }).code})`;
+          if (conflicts >= conflictDelays.length) return false;
+          const base = conflictDelays[conflicts++]!;
+          deps.log.debug({ write: job.label, code: (err as { code: string }).code, attempt: conflicts }, `database write ${job.label} conflicted with another transaction: trying again`);
+          await sleep(Math.round(base * (0.5 + random())));
+          continue;
+        }
         if (!isLocked(err)) throw err;
-        if (i >= delays.length) return false;
-        await sleep(delays[i]!);
+        lastRefusal = 'the database is locked by another writer';
+        if (locked >= delays.length) return false;
+        await sleep(delays[locked++]!);
       }
     }
   }
@@ -100,7 +137,7 @@ export function createWriteQueue(deps: WriteQueueDeps) {
         if (!isFull(err)) throw err;
       });
       if (pending.length) {
-        keep(job, 'the database is still locked by another writer');
+        keep(job, `earlier writes are still waiting: ${lastRefusal}`);
         return 'deferred';
       }
       try {
@@ -109,7 +146,7 @@ export function createWriteQueue(deps: WriteQueueDeps) {
         if (isFull(err)) keep(job, 'disk full');
         throw err;
       }
-      keep(job, 'the database is locked by another writer');
+      keep(job, lastRefusal);
       return 'deferred';
     },
     /** Tries the writes kept from earlier once more (at stop); resolves with how many are still waiting. */

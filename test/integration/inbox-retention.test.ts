@@ -49,4 +49,26 @@ describe('action retention', () => {
     expect((await readdir(md.path('rejected'))).sort()).toEqual(Array.from({ length: 5 }, (_, i) => `young-${i}.json`).sort());
     expect(await readdir(md.path('failed'))).toEqual([]);
   });
+
+  // Regression (#17): agents sharing a database each pruned every expired row, and removed the
+  // row's result file name from their own inbox — where that name may be another user's fresh result.
+  it('in a fleet, a row another agent took in goes without touching this inbox\'s file of the same name', async () => {
+    const root = await tempDir('pmi-retention-fleet-');
+    const store = await openTestDb(root);
+    closers.push(() => store.close());
+    const db = inboxDb(store.db);
+    const { md } = await openMaildir(join(root, 'inbox'));
+    const now = Date.UTC(2026, 11, 7);
+    const old = now / 1000 - 91 * 86_400;
+    const row = (id: string, by: string) => ({ id, request_id: 'restart-web', state: 'done' as const, outcome: 'done' as const, received_at: old, finished_at: old, updated_at: old, result_file: `done/${id}.json`, received_by: by });
+    await db.insertInto('actions').values(row('restart-web', 'a')).execute(); // agent a's, its file is on a's host
+    await db.insertInto('actions').values(row('mine', 'b')).execute();
+    await writeFile(md.path('done', 'restart-web.json'), '{}'); // b's inbox: another user's fresh result of that name
+    await writeFile(md.path('done', 'mine.json'), '{}');
+    await utimes(md.path('done', 'mine.json'), new Date(old * 1000), new Date(old * 1000));
+    const r = await pruneActions({ db, md, nowMs: now, retentionDays: 90, agentId: 'b' });
+    expect(r).toEqual({ rows: 2, files: 1 });
+    expect(await db.selectFrom('actions').select('id').execute()).toEqual([]);
+    expect(await readdir(md.path('done'))).toEqual(['restart-web.json']);
+  });
 });

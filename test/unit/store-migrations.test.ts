@@ -27,7 +27,9 @@ describe('migrations', () => {
     await migrateTo(old.db, '2026-11-27-0001-initial');
     expect(old.sqlite.prepare("select count(*) n from sqlite_schema where type = 'view'").get()).toEqual({ n: 0 });
     // Data written by the store code as it was for the first schema.
-    await writeSnapshot(old.db, syntheticSnapshot({ ts: T0, guests: 25, tasks: [{ upid: 'UPID:pve1:1:2:3:qmstart:100:root@pam:', node: 'pve1', type: 'qmstart', objectId: '100', vmid: 100, user: 'root@pam', tokenid: null, starttime: T0 - 5, endtime: T0 - 1, status: 'OK', ok: true }] }));
+    await writeSnapshot(old.db, syntheticSnapshot({ ts: T0, guests: 25 }));
+    // today's task upsert names the (cluster_id, upid) key of migration 0105: the first schema's task row by hand
+    old.sqlite.prepare("insert into tasks (upid, cluster_id, node, type, object_id, vmid, user, tokenid, starttime, endtime, status, ok) values ('UPID:pve1:1:2:3:qmstart:100:root@pam:', 1, 'pve1', 'qmstart', '100', 100, 'root@pam', null, ?, ?, 'OK', 1)").run(T0 - 5, T0 - 1);
     await writeSnapshot(old.db, syntheticSnapshot({ ts: T0 + 60, guests: 25 }));
     old.sqlite.prepare("insert into actions (id, cluster, vmid, action, state, received_at, updated_at) values ('a1', 'lab', 100, 'start', 'queued', ?, ?)").run(T0, T0);
     old.sqlite.prepare("insert into poll_runs (cluster_id, started_at, duration_ms, requests, errors, ok) values (1, ?, 10, 5, 0, 1)").run(T0);

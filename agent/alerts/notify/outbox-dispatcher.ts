@@ -28,6 +28,11 @@ export interface DispatcherDeps {
   intervalMs: number;
   /** Called when a notification was delivered (the bench measures latency with it). */
   onDelivered?: (n: Notification, target: string) => void;
+  /**
+   * leases (#17): whether this agent delivers the fleet's outbox now (the holder of the site
+   * lease); the others leave it alone, so a notification is not sent once per agent. Default: always.
+   */
+  delivers?: () => boolean;
 }
 
 export function backoffMs(attempts: number, baseMs: number, maxMs: number): number {
@@ -81,6 +86,7 @@ export function createOutboxDispatcher(d: DispatcherDeps) {
   };
 
   const tick = async () => {
+    if (d.delivers && !d.delivers()) return;
     await batch(Math.floor(d.now() / 1000));
     const heads = await outboxHeads(db);
     await Promise.all(heads.map((h) => deliverTarget(h)));
