@@ -59,7 +59,10 @@ const HARD_EXIT_MS = 25_000;
 
 /** The agent's parts, built and wired but not scheduled: runAgent and runOnce drive them. */
 export interface AgentParts {
+  /** The config as loaded, with the poll interval override (RunOptions.intervalSeconds) applied. */
   config: Readonly<Config>;
+  /** The poll interval every part runs on, resolved once. */
+  intervalSeconds: number;
   log: Logger;
   /** One full cycle (poll, store, backfill, maintain, inbox rescan, site). */
   runCycle: () => Promise<CycleSummary>;
@@ -72,10 +75,19 @@ export interface AgentParts {
   onLeasesGained: (fn: () => void) => void;
 }
 
+/**
+ * The poll interval is resolved here, once: the CLI's --interval (the demo's short cycles) over the
+ * config's pollIntervalSeconds. Every part, the site's status.json and stale banner included, gets it.
+ */
+function withIntervalOverride(config: Readonly<Config>, intervalSeconds: number | undefined): Readonly<Config> {
+  return intervalSeconds === undefined ? config : Object.freeze({ ...config, pollIntervalSeconds: intervalSeconds });
+}
+
 /** Loads the config and secrets and builds every part; throws PmiError for config/secret problems. */
 export async function openAgent(configPath: string, opts: RunOptions = {}, withInbox = true): Promise<AgentParts> {
   const env = opts.env ?? process.env;
-  const config = loadConfig(configPath);
+  const config = withIntervalOverride(loadConfig(configPath), opts.intervalSeconds);
+  const intervalSeconds = config.pollIntervalSeconds;
   const secrets = new Map<string, string>();
   const loggers = await createAgentLoggers(config.log, {
     ...(opts.logDestination && { stdout: opts.logDestination }),
@@ -125,14 +137,14 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
   const writes = createWriteQueue({ log: log.child({ module: 'store' }) });
   const poller = createPoller({ clients, log: log.child({ module: 'poll' }), now, concurrency: config.poll.concurrency, taskRetentionDays: config.retention.taskDays });
   const backfiller = config.poll.backfill
-    ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, write: (db, b) => writes.submit(`backfill of ${b.cluster}`, () => writeBackfill(db, b)) })
+    ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds, write: (db, b) => writes.submit(`backfill of ${b.cluster}`, () => writeBackfill(db, b)) })
     : undefined;
   // leases (#17): built early, as the fleet-wide duties below ask it whether they are this agent's
-  const fleet = createFleet({ config, db: store.db, log: log.child({ module: 'fleet' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds });
+  const fleet = createFleet({ config, db: store.db, log: log.child({ module: 'fleet' }), now, intervalSeconds });
   // PBS (#15, optional): one client per configured server, read in the health stage
-  const pbs = setupPbs(config, { db: store.db, log: log.child({ module: 'pbs' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, ...(credentialsDir && { credentialsDir }), registerSecret: (k, s) => secrets.set(k, s) });
-  const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, prunes: () => fleet.fleetDuties(), ...(pbs.tier && { pbs: pbs.tier }) });
-  const snapshotLists = createSnapshotStage({ clients, db: store.db, log: log.child({ module: 'snapshots' }), now, intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, periodSeconds: config.health.every.snapshotLists }); // issue 14 item 5 (pages)
+  const pbs = setupPbs(config, { db: store.db, log: log.child({ module: 'pbs' }), now, intervalSeconds, ...(credentialsDir && { credentialsDir }), registerSecret: (k, s) => secrets.set(k, s) });
+  const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, prunes: () => fleet.fleetDuties(), ...(pbs.tier && { pbs: pbs.tier }) });
+  const snapshotLists = createSnapshotStage({ clients, db: store.db, log: log.child({ module: 'snapshots' }), now, intervalSeconds, periodSeconds: config.health.every.snapshotLists }); // issue 14 item 5 (pages)
   const maintenance = createMaintenance({ db: store.db, ...(store.kind === 'sqlite' && { sqlite: store.sqlite }), log: log.child({ module: 'store' }), now, retention: config.retention });
   const site = createSiteBuilder({ db: store.db, log: log.child({ module: 'site' }), now, outDir: config.paths.site, config });
   // alerts (#16): rules checked here (a broken rule file stops the start like a config error)
@@ -141,7 +153,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     alerts = createAlertsService({
       rules: config.rules, alerts: config.alerts, configPath, db: store.db, sqlite: ruleSqlite, dbFile: config.paths.database,
       ...(store.kind === 'postgres' && { reader: createPgRuleReader({ connect: store.connectClient, timeoutMs: config.rules.evalTimeoutMs }) }),
-      intervalSeconds: opts.intervalSeconds ?? config.pollIntervalSeconds, now, log: log.child({ module: 'alerts' }),
+      intervalSeconds, now, log: log.child({ module: 'alerts' }),
       delivers: () => fleet.fleetDuties(), // leases (#17): one agent sends the fleet's notifications
       ...(credentialsDir && { credentialsDir }), registerSecret: (name, secret) => secrets.set(name, secret),
     });
@@ -202,6 +214,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
 
   return {
     config,
+    intervalSeconds,
     log,
     runCycle: cycle,
     abortPoll: () => stopPolling.abort(),
@@ -249,14 +262,13 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
   } catch (err) {
     return startupFailure(err);
   }
-  const { config, log } = parts;
-  const interval = opts.intervalSeconds ?? config.pollIntervalSeconds;
+  const { config, log, intervalSeconds } = parts;
   let cycles = 0;
   let stopRequested!: () => void;
   const stopped = new Promise<void>((r) => (stopRequested = r));
 
   const scheduler = createCycleScheduler({
-    intervalSeconds: interval,
+    intervalSeconds,
     log: log.child({ module: 'scheduler' }),
     run: async () => {
       const summary = await parts.runCycle();
@@ -279,7 +291,7 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
   process.on('SIGINT', sigint);
   opts.signal?.addEventListener('abort', () => onSignal('abort'), { once: true });
 
-  log.info({ clusters: config.clusters.map((c) => c.name), intervalSeconds: interval, database: config.paths.database, site: config.paths.site, inbox: config.paths.inbox }, 'pmi-agent starting');
+  log.info({ clusters: config.clusters.map((c) => c.name), intervalSeconds, database: config.paths.database, site: config.paths.site, inbox: config.paths.inbox }, 'pmi-agent starting');
   let exitCode: number = EXIT.OK;
   try {
     await parts.startInbox();

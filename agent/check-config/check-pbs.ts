@@ -3,8 +3,9 @@
 // good one GET /admin/datastore/{store}/groups per datastore, listed or configured — what the PBS tier
 // reads. Only reads: nothing here needs, or asks for, a write right.
 import type { PbsServerConfig } from '../config/config.schema.ts';
-import { PmiError, errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
 import { pbsGrant } from '../health/pbs-privileges.ts';
+import { datastoreFailure, datastoresToRead, listDatastores, readDatastoreGroups } from '../health/pbs-datastores.ts';
 import type { PveClient } from '../pve/pve-client.types.ts';
 import { endpointFindings, failedEndpoint, tlsOk, type EndpointCheck } from './check-cluster.ts';
 import type { Finding } from './permission-findings.ts';
@@ -28,13 +29,6 @@ export interface PbsCheck {
 /** Makes a client for one endpoint of a PBS server with no retries (the check wants the first answer). */
 export type PbsClientFactory = (server: PbsServerConfig, secret: string) => PveClient;
 
-const enc = encodeURIComponent;
-
-function storeNames(data: unknown): string[] {
-  if (!Array.isArray(data)) throw new PmiError('PVE_BAD_RESPONSE', '/admin/datastore: not a list');
-  return data.flatMap((x: unknown) => (x && typeof x === 'object' && typeof (x as { store?: unknown }).store === 'string' ? [(x as { store: string }).store] : []));
-}
-
 /**
  * Checks one PBS server; never throws (problems become findings). An unreachable server is an
  * error; a datastore the token cannot read is a warning (that datastore alone goes unread, as
@@ -52,7 +46,7 @@ export async function checkPbsServer(server: PbsServerConfig, secret: string, cr
       clients.push(client);
       let check: EndpointCheck;
       try {
-        const names = storeNames(await client.get('/admin/datastore'));
+        const names = await listDatastores(client);
         check = { url, ok: true, tls: tlsOk(server), version: `${names.length} datastore${names.length === 1 ? '' : 's'} listed` };
         if (!good) {
           good = client;
@@ -69,21 +63,20 @@ export async function checkPbsServer(server: PbsServerConfig, secret: string, cr
       return result;
     }
     if (!healthEnabled) findings.push({ level: 'warn', message: 'health.enabled is false: the agent does not read this server' });
-    const stores = [...new Set([...listed, ...server.datastores])].sort();
+    const stores = datastoresToRead(listed, server.datastores);
     if (!stores.length) {
       findings.push({ level: 'warn', message: `the token sees no datastore: grant it DatastoreAudit on each (${pbsGrant('NAME', server.tokenId)}), or name them in "datastores"` });
     }
     for (const store of stores) {
       const isListed = listed.includes(store);
       try {
-        const groups = await good.get(`/admin/datastore/${enc(store)}/groups`);
-        const n = Array.isArray(groups) ? groups.length : 0;
+        const n = (await readDatastoreGroups(good, store)).length;
         result.datastores.push({ store, listed: isListed, state: 'ok', groups: n });
         findings.push({ level: 'ok', message: `datastore ${store}: readable (${n} backup group${n === 1 ? '' : 's'})` });
       } catch (err) {
-        const forbidden = err instanceof PmiError && err.code === 'PVE_FORBIDDEN';
-        result.datastores.push({ store, listed: isListed, state: forbidden ? 'forbidden' : 'error' });
-        findings.push(forbidden
+        const state = datastoreFailure(err);
+        result.datastores.push({ store, listed: isListed, state });
+        findings.push(state === 'forbidden'
           ? { level: 'warn', message: `datastore ${store}: missing DatastoreAudit: its backups are not read; grant it with: ${pbsGrant(store, server.tokenId)}` }
           : { level: 'warn', message: `datastore ${store}: not read: ${errorMessage(err)}` });
       }

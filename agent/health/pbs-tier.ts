@@ -4,13 +4,13 @@
 // degrades that datastore alone (pbs_coverage, with the proxmox-backup-manager grant line).
 import { dueReads } from './health-schedule.ts';
 import type { Kysely } from 'kysely';
-import { PmiError, errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PveClient } from '../pve/pve-client.types.ts';
 import { writePbsStore } from '../store/pbs.repository.ts';
 import type { Database } from '../store/schema.ts';
-import { mapPbsGroups, PbsGroupItem, PbsSnapshotItem, PbsStoreItem } from './pbs-rows.ts';
-import type { z } from 'zod';
+import { mapPbsGroups } from './pbs-rows.ts';
+import { datastoreFailure, datastoresToRead, listDatastores, readDatastoreGroups, readDatastoreSnapshots } from './pbs-datastores.ts';
 
 export interface PbsServerClient {
   name: string;
@@ -34,40 +34,30 @@ export interface PbsTier {
   runCycle(): Promise<number>;
 }
 
-const enc = encodeURIComponent;
-
 export function createPbsTier(d: PbsTierDeps): PbsTier {
   let cycle = -1;
-  const list = async <T>(client: PveClient, schema: z.ZodType<T>, path: string): Promise<T[]> => {
-    const data = await client.get(path);
-    if (!Array.isArray(data)) throw new PmiError('PVE_BAD_RESPONSE', `${path}: not a list`);
-    return data.flatMap((x) => {
-      const r = schema.safeParse(x);
-      return r.success ? [r.data] : [];
-    });
-  };
   async function readServer(s: PbsServerClient): Promise<number> {
     let requests = 1;
     const ts = Math.floor(d.now() / 1000);
     let listed: string[];
     try {
-      listed = (await list(s.client, PbsStoreItem, '/admin/datastore')).map((x) => x.store);
+      listed = await listDatastores(s.client);
     } catch (err) {
       d.log.warn({ server: s.name, err: errorMessage(err) }, `PBS ${s.name}: datastore list failed`);
       return requests;
     }
-    for (const store of [...new Set([...listed, ...s.datastores])].sort()) {
+    for (const store of datastoresToRead(listed, s.datastores)) {
       try {
         requests++;
-        const groups = await list(s.client, PbsGroupItem, `/admin/datastore/${enc(store)}/groups`);
+        const groups = await readDatastoreGroups(s.client, store);
         requests++;
-        const snaps = await list(s.client, PbsSnapshotItem, `/admin/datastore/${enc(store)}/snapshots`);
+        const snaps = await readDatastoreSnapshots(s.client, store);
         await writePbsStore(d.db, { server: s.name, store, tokenId: s.tokenId, ts, state: 'ok', groups: mapPbsGroups(groups, snaps) });
       } catch (err) {
-        const forbidden = err instanceof PmiError && err.code === 'PVE_FORBIDDEN';
+        const state = datastoreFailure(err);
         const message = errorMessage(err);
-        d.log.warn({ server: s.name, store }, `PBS ${s.name}: datastore ${store} ${forbidden ? 'not readable (DatastoreAudit missing)' : 'failed'}: ${message}`);
-        await writePbsStore(d.db, { server: s.name, store, tokenId: s.tokenId, ts, state: forbidden ? 'forbidden' : 'error', message });
+        d.log.warn({ server: s.name, store }, `PBS ${s.name}: datastore ${store} ${state === 'forbidden' ? 'not readable (DatastoreAudit missing)' : 'failed'}: ${message}`);
+        await writePbsStore(d.db, { server: s.name, store, tokenId: s.tokenId, ts, state, message });
       }
     }
     return requests;

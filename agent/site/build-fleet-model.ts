@@ -197,6 +197,20 @@ export function buildStorageRows(f: Fleet, href: Href, filter?: (s: StorageRow) 
   });
 }
 
+/**
+ * Storages near full, judged on the number the tables show (attention #14). A shared storage
+ * (NFS, Ceph) is reported by every node of its cluster: it counts once per cluster, when any of its
+ * node rows is near full.
+ */
+export function countStorageNearFull(f: Pick<Fleet, 'storages' | 'nearFullRatio'>): number {
+  const keys = new Set<string>();
+  for (const s of f.storages) {
+    if (shownPct(ratio(s.used, s.total) ?? 0) < f.nearFullRatio * 100) continue;
+    keys.add(s.shared === 1 ? `${s.cluster_id}/*/${s.storage}` : `${s.cluster_id}/${s.node}/${s.storage}`);
+  }
+  return keys.size;
+}
+
 /** The fleet summary cards of the overview. */
 export function buildSummary(f: Fleet, href: Href): Summary {
   let running = 0;
@@ -221,7 +235,7 @@ export function buildSummary(f: Fleet, href: Href): Summary {
     guestsRunning: running,
     guestsStopped: stopped,
     guestsOther: other,
-    storageNearFull: f.storages.filter((s) => shownPct(ratio(s.used, s.total) ?? 0) >= f.nearFullRatio * 100).length, // attention (#14): as the table shows it
+    storageNearFull: countStorageNearFull(f),
     failedTasks24h: f.failedTasks24h,
     failedActions24h: f.failedActions24h,
   };

@@ -1,6 +1,5 @@
 // Pure: the fleet → status.json, the documented machine-readable snapshot (DATA-FORMAT.md).
-import { shownPct } from './build-attention-model.ts'; // attention (#14)
-import { clusterNames, type Fleet } from './build-fleet-model.ts';
+import { clusterNames, countStorageNearFull, type Fleet } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
 import type { PollRunRow } from '../store/site-activity.repository.ts';
 import type { pollErrorsForStatus } from './build-fidelity-model.ts';
@@ -25,7 +24,7 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     const r = lastRun.get(id);
     return r ? { last_cycle_at: r.started_at, duration_ms: r.duration_ms, requests: r.requests, errors: r.errors, endpoint: r.endpoint, ok: r.ok === 1, error: r.error } : null;
   };
-  const counts = { clusters: f.clusters.length, nodes_online: 0, nodes_offline: 0, guests_running: 0, guests_stopped: 0, guests_other: 0, templates: 0, storage_near_full: 0, tasks_failed_24h: f.failedTasks24h, actions_failed_24h: f.failedActions24h };
+  const counts = { clusters: f.clusters.length, nodes_online: 0, nodes_offline: 0, guests_running: 0, guests_stopped: 0, guests_other: 0, templates: 0, storage_near_full: countStorageNearFull(f), tasks_failed_24h: f.failedTasks24h, actions_failed_24h: f.failedActions24h };
   for (const n of f.nodes) if (n.status === 'online') counts.nodes_online++; else counts.nodes_offline++;
   const guests = f.guests.map((g) => {
     if (g.template === 1) counts.templates++;
@@ -36,11 +35,7 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     const n = f.now.get(`${g.cluster_id}/${g.vmid}`);
     return [c, g.vmid, g.name, g.type, g.node, g.status, r3(n?.cpu), n?.mem ?? null, g.maxmem, n?.uptime ?? null, n?.netin ?? null, n?.netout ?? null];
   });
-  const storage = f.storages.map((s) => {
-    const ratio = s.used != null && s.total ? s.used / s.total : null;
-    if (ratio !== null && shownPct(ratio) >= f.nearFullRatio * 100) counts.storage_near_full++; // attention (#14): judged like the tables show it
-    return { cluster: names.get(s.cluster_id) ?? '?', node: s.node, storage: s.storage, type: s.type, shared: s.shared === 1, status: s.status, used: s.used, total: s.total };
-  });
+  const storage = f.storages.map((s) => ({ cluster: names.get(s.cluster_id) ?? '?', node: s.node, storage: s.storage, type: s.type, shared: s.shared === 1, status: s.status, used: s.used, total: s.total }));
   const doc = {
     v: 1,
     generated_at: generatedAt,

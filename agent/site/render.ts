@@ -1,15 +1,22 @@
 // eta set up once: templates in site-templates/, auto-escaping on (`<%= %>` escapes; `<%~ %>`
 // is used only to include our own partials and the pre-escaped page-data JSON).
 import { Eta } from 'eta';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../site-templates');
 
 export type Render = (template: string, model: object) => string;
 
+/** Partials a table includes in every row, included as `@name`. */
+const CELL_PARTIALS = ['usage-bar'] as const;
+
 /** Creates the renderer; templates are compiled once and cached. */
 export function createRenderer(dir = TEMPLATES_DIR): Render {
   const eta = new Eta({ views: dir, cache: true, autoEscape: true, autoTrim: false });
+  // Partials included once per table cell are registered by name ("@…"): an include by path costs
+  // a path resolution each time (~10 µs, 0.1 s for a 5,000-guest table).
+  for (const name of CELL_PARTIALS) eta.loadTemplate(`@${name}`, readFileSync(join(dir, 'partials', `${name}.eta`), 'utf8'));
   return (template, model) => eta.render(template, model);
 }
 

@@ -10,6 +10,8 @@ export interface AssetNames {
   css: string;
   theme: string;
   js: string;
+  /** The formatting shared by site.js and charts.js (loaded before them). */
+  format: string;
   apex: string;
   apexCss: string;
   charts: string; // charts (#14): chart drawing, loaded after site.js
@@ -34,6 +36,7 @@ export function loadAssets(templatesDir = TEMPLATES_DIR): SiteAssets {
     css: [join(templatesDir, 'assets/site.css'), 'site', 'css'],
     theme: [join(templatesDir, 'assets/theme.js'), 'theme', 'js'],
     js: [join(templatesDir, 'assets/site.js'), 'site', 'js'],
+    format: [join(templatesDir, 'assets/format.js'), 'format', 'js'],
     apex: [join(apexDir, 'apexcharts.min.js'), 'apexcharts', 'min.js'],
     apexCss: [join(apexDir, 'apexcharts.css'), 'apexcharts', 'css'],
     charts: [join(templatesDir, 'assets/charts.js'), 'charts', 'js'], // charts (#14)

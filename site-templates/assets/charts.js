@@ -26,31 +26,12 @@
   var lastStatus = null;
 
   // ---- formatting -----------------------------------------------------------------------------
-  function bytesText(bytes, suffix) {
-    var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-    var i = 0;
-    while (Math.abs(bytes) >= 1024 && i < units.length - 1) { bytes /= 1024; i++; }
-    var n = i === 0 || Number.isInteger(bytes) ? String(Math.round(bytes)) : bytes.toFixed(bytes < 10 ? 1 : 0);
-    return n + ' ' + units[i] + (suffix || '');
-  }
-  /** A value of a chart's unit as text: pct percent, load plain, mib MiB, rate KiB/s. */
-  function fmtUnit(unit, v) {
-    if (v === null || v === undefined || isNaN(v)) return '–';
-    if (unit === 'pct') return (v < 10 ? v.toFixed(1) : String(Math.round(v))) + ' %';
-    if (unit === 'load') return v.toFixed(2);
-    if (unit === 'count') return String(Math.round(v)); // the cluster page's guests running (#14 item 5)
-    if (unit === 'mib') return bytesText(v * MIB);
-    if (unit === 'rate') return bytesText(v * 1024, '/s');
-    return String(v);
-  }
+  var F = window.PMIFormat; // format.js: the formatting shared with site.js and the build
   /** Axis labels: the same units, without decimals a round tick does not need. */
   function fmtTick(unit, v) {
     if (unit === 'pct') return (Number.isInteger(v) ? v : +v.toFixed(1)) + ' %';
     if (unit === 'load') return String(+v.toFixed(2));
-    return fmtUnit(unit, v);
-  }
-  function utcText(ms) {
-    return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+    return F.unit(unit, v, true);
   }
   // ApexCharts renders series names and annotation labels as HTML: Proxmox text is escaped first.
   function esc(s) {
@@ -179,7 +160,7 @@
     }));
     var ya = [];
     var limit = spec.limit && page.limits ? page.limits[spec.limit] : null;
-    if (limit) ya.push({ y: limit / MIB, borderColor: LIMIT_COLOR, strokeDashArray: 6, label: { text: 'limit ' + bytesText(limit), position: 'right', textAnchor: 'end', offsetX: -4, borderColor: LIMIT_COLOR, style: { background: LIMIT_COLOR, color: '#fff', fontSize: '11px' } } });
+    if (limit) ya.push({ y: limit / MIB, borderColor: LIMIT_COLOR, strokeDashArray: 6, label: { text: 'limit ' + F.bytes(limit), position: 'right', textAnchor: 'end', offsetX: -4, borderColor: LIMIT_COLOR, style: { background: LIMIT_COLOR, color: '#fff', fontSize: '11px' } } });
     if (spec.unit === 'pct' && spec.id !== 'fill' && scale.max >= 100) ya.push({ y: 100, borderColor: FAILED_COLOR, strokeDashArray: 4, label: { text: '100 %', position: 'right', textAnchor: 'end', offsetX: -4, borderColor: FAILED_COLOR, style: { background: FAILED_COLOR, color: '#fff', fontSize: '11px' } } });
     return { xaxis: xa, yaxis: ya };
   }
@@ -205,7 +186,7 @@
       xaxis: { type: 'datetime', min: xMin, max: xMax, labels: { datetimeUTC: true, hideOverlappingLabels: true }, tooltip: { enabled: false } },
       yaxis: { min: scale.min, max: scale.max, tickAmount: scale.tickAmount, forceNiceScale: false, labels: { formatter: function (v) { return fmtTick(spec.unit, v); } } },
       // A shared tooltip, kept inside the chart (no clipping at the page's right edge).
-      tooltip: { shared: true, intersect: false, followCursor: false, fixed: { enabled: false }, x: { formatter: function (v) { return utcText(v); } }, y: { formatter: function (v) { return fmtUnit(spec.unit, v); } } },
+      tooltip: { shared: true, intersect: false, followCursor: false, fixed: { enabled: false }, x: { formatter: function (v) { return F.utc(v); } }, y: { formatter: function (v) { return F.unit(spec.unit, v); } } },
       annotations: annotationsFor(spec, marks, xMin, xMax, width, scale),
       noData: { text: '' },
       _pmi: { xMin: xMin, xMax: xMax, scale: scale, marks: marks }
@@ -217,7 +198,7 @@
   function emptyReason(spec, series, r) {
     var any = series.some(function (s) { return s.data.some(function (p) { return p[1] !== null; }); });
     if (any) return null;
-    var since = page.since ? ' since ' + utcText(page.since * 1000) : '';
+    var since = page.since ? ' since ' + F.utc(page.since * 1000) : '';
     if (page.kind === 'guest' && page.status && page.status !== 'running') return 'No data in the last ' + r.id + ': ' + page.status + since + '.';
     if (page.kind === 'node' && spec.id === 'net' && page.netSource) return 'No data in the last ' + r.id + ': ' + page.netSource;
     if (page.kind === 'node' && page.status && page.status !== 'online') return 'No data in the last ' + r.id + ': node ' + page.status + since + '.';
@@ -261,14 +242,14 @@
         return p ? p[1] : null;
       });
       if (vals.every(function (v) { return v === null; })) return;
-      var text = vals.map(function (v) { return fmtUnit(unit, v); }).join(' / ');
+      var text = vals.map(function (v) { return F.unit(unit, v); }).join(' / ');
       var of = td.getAttribute('data-of');
-      if (of) text += ' / ' + bytesText(Number(of));
+      if (of) text += ' / ' + F.bytes(Number(of));
       td.textContent = text;
       td.setAttribute('data-v', vals.join(','));
     });
     var asOf = document.querySelector('[data-live-asof]');
-    if (asOf && lastTs) asOf.textContent = utcText(lastTs);
+    if (asOf && lastTs) asOf.textContent = F.utc(lastTs);
   }
   /** Status, uptime and heading of this guest or node from status.json (every cycle). */
   function syncStatus(status) {
@@ -291,8 +272,7 @@
     });
     Array.prototype.forEach.call(document.querySelectorAll('[data-live-uptime]'), function (el) {
       if (row.uptime === null || row.uptime === undefined) return;
-      var s = row.uptime, d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-      el.textContent = d > 0 ? d + 'd ' + h + 'h' : h > 0 ? h + 'h ' + m + 'm' : m + 'm ' + Math.floor(s % 60) + 's';
+      el.textContent = F.duration(row.uptime);
     });
     if (row.status !== page.status && page.kind === 'guest') page.status = row.status;
   }
@@ -317,10 +297,10 @@
   function describe(el, spec, series, r, marks) {
     var alt = document.querySelector('[data-alt="' + spec.id + '"]');
     if (!alt || page.kind === 'storage') return;
-    var last = series.map(function (s) { var p = lastValue(s.data); return s.name + ' ' + fmtUnit(spec.unit, p ? p[1] : null); });
+    var last = series.map(function (s) { var p = lastValue(s.data); return s.name + ' ' + F.unit(spec.unit, p ? p[1] : null); });
     var text = spec.title + ' now: ' + last.join(', ');
-    if (marks.tasks.length) text += '. Tasks: ' + marks.tasks.map(function (m) { return utcText(m.x).slice(11) + ' ' + m.text + (m.failed ? ' (failed)' : ''); }).join(', ');
-    if (marks.alerts.length) text += '. Alerts: ' + marks.alerts.map(function (m) { return m.text + ' from ' + utcText(m.x) + (m.firing ? ', firing' : ' to ' + utcText(m.x2)); }).join('; ');
+    if (marks.tasks.length) text += '. Tasks: ' + marks.tasks.map(function (m) { return F.utc(m.x).slice(11) + ' ' + m.text + (m.failed ? ' (failed)' : ''); }).join(', ');
+    if (marks.alerts.length) text += '. Alerts: ' + marks.alerts.map(function (m) { return m.text + ' from ' + F.utc(m.x) + (m.firing ? ', firing' : ' to ' + F.utc(m.x2)); }).join('; ');
     alt.textContent = text;
     el.setAttribute('aria-label', spec.title + ' chart, ' + r.id + '. ' + text);
   }

@@ -4,6 +4,7 @@
 (function () {
   'use strict';
   var root = document.documentElement;
+  var F = window.PMIFormat; // format.js: numbers, bytes, durations and times as the build writes them
   var MAX_POINTS = 600;
 
   // ---- theme --------------------------------------------------------------------------------
@@ -141,17 +142,6 @@
       return r.json();
     });
   }
-  function fmtUnit(unit, v) {
-    if (v === null || v === undefined || isNaN(v)) return '–';
-    if (unit === 'pct') return (v < 10 ? v.toFixed(1) : Math.round(v)) + ' %';
-    if (unit === 'load') return v.toFixed(2);
-    if (unit === 'count') return String(Math.round(v)); // issue 14 item 5 (pages): guests running
-    var bytes = unit === 'mib' ? v * 1048576 : unit === 'rate' ? v * 1024 : v;
-    var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    var i = 0;
-    while (Math.abs(bytes) >= 1024 && i < units.length - 1) { bytes /= 1024; i++; }
-    return (i === 0 ? Math.round(bytes) : bytes.toFixed(bytes < 10 ? 1 : 0)) + ' ' + units[i] + (unit === 'rate' ? '/s' : '');
-  }
   /** Loads the files a range needs; resolves to { source: seriesObject }. */
   function loadSources(r) {
     // A guest's JSON lists its part's chunk files (raw: the last hour; day: the last 24 h): read it first.
@@ -236,7 +226,7 @@
     if (banner) banner.hidden = Date.now() / 1000 - generatedAt <= after;
     // attention (#14 item 8): the banner names the time of the last data
     var when = document.getElementById('stale-time');
-    if (when && generatedAt) { when.textContent = new Date(generatedAt * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; when.setAttribute('datetime', new Date(generatedAt * 1000).toISOString()); }
+    if (when && generatedAt) { when.textContent = F.utc(generatedAt * 1000); when.setAttribute('datetime', new Date(generatedAt * 1000).toISOString()); }
   }
   /** Updates the live guest table's rows (guests.html: status, CPU, memory, uptime) from status.json. */
   function refreshOverview(status) {
@@ -266,9 +256,9 @@
         set('Status', g[idx.status]);
         tr.cells[col.Status].className = 'st-' + g[idx.status];
       }
-      set('CPU', cpu === null ? '–' : fmtUnit('pct', cpu * 100), undefined, cpu);
-      set('Memory', (mem === null ? '–' : fmtUnit('b', mem)) + ' / ' + fmtUnit('b', g[idx.maxmem]), undefined, mem === null || !g[idx.maxmem] ? null : mem / g[idx.maxmem]);
-      set('Uptime', fmtUptime(up));
+      set('CPU', cpu === null ? '–' : F.unit('pct', cpu * 100), undefined, cpu);
+      set('Memory', (mem === null ? '–' : F.unit('b', mem)) + ' / ' + F.unit('b', g[idx.maxmem]), undefined, mem === null || !g[idx.maxmem] ? null : mem / g[idx.maxmem]);
+      set('Uptime', F.duration(up));
     });
   }
   // charts (#14 item 3): node rows (any table linking to a node page) and guest status cells in
@@ -306,11 +296,11 @@
           set('Status', n.status);
           tr.cells[col.Status].className = 'st-' + n.status;
           if (n.status !== 'online') return;
-          set('CPU', n.cpu === null ? '–' : fmtUnit('pct', n.cpu * 100), n.cpu);
-          set('Memory', fmtUnit('b', n.mem_used) + ' / ' + fmtUnit('b', n.mem_total), n.mem_total ? n.mem_used / n.mem_total : null);
+          set('CPU', n.cpu === null ? '–' : F.unit('pct', n.cpu * 100), n.cpu);
+          set('Memory', F.unit('b', n.mem_used) + ' / ' + F.unit('b', n.mem_total), n.mem_total ? n.mem_used / n.mem_total : null);
           var load = col.Load !== undefined && tr.cells[col.Load];
           if (load && n.load1 !== null) load.textContent = [n.load1.toFixed(2)].concat(load.textContent.split(' ').slice(1)).join(' ');
-          if (col.Uptime !== undefined) set('Uptime', fmtUptime(n.uptime));
+          if (col.Uptime !== undefined) set('Uptime', F.duration(n.uptime));
           return;
         }
         if (!guestsTable || table.classList.contains('live-guests')) return; // refreshOverview does the live guest table's
@@ -321,19 +311,12 @@
       });
     });
   }
-  function fmtUptime(s) {
-    if (s === null || s === undefined) return '–';
-    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-    if (d > 0) return d + 'd ' + h + 'h';
-    if (h > 0) return h + 'h ' + m + 'm';
-    return m + 'm ' + Math.floor(s % 60) + 's';
-  }
   function refresh() {
     var url = root.getAttribute('data-status');
     fetchJson(url).then(function (status) {
       checkStale(status.generated_at);
       var gen = document.getElementById('generated');
-      if (gen) gen.textContent = new Date(status.generated_at * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+      if (gen) gen.textContent = F.utc(status.generated_at * 1000);
       refreshOverview(status);
       refreshRows(status); // charts (#14 item 3)
       notify('pmi:status', status); // issue 14: charts.js redraws and updates current values

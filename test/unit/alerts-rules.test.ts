@@ -49,6 +49,17 @@ describe('rule files', () => {
     expect(text).toContain('/r/x.sql:1: no "-- labels:" line');
   });
 
+  it('refuses a header key it would have read as description: underscores, digits, a capital letter', () => {
+    const p = parseRuleFile('/r/y.sql', 'y', `-- Stale data.\n-- labels: cluster\n-- summary: s\n-- keep_firing_for: 10m\n-- Severity: critical\n-- for2: 5m\n-- Note: a description line may say "Note:"\nselect 1 as cluster`);
+    expect(p.ok).toBe(false);
+    if (p.ok) return;
+    const text = formatProblems(p.problems);
+    expect(text).toContain('/r/y.sql:4: unknown header key "keep_firing_for"');
+    expect(text).toContain('/r/y.sql:5: header keys are lower-case: "Severity" is "severity"');
+    expect(text).toContain('/r/y.sql:6: unknown header key "for2"');
+    expect(p.problems).toHaveLength(3);
+  });
+
   it('checks the SQL: syntax error on its line, writes refused, missing columns, unknown parameters', () => {
     const prep = prepareRuleInfo(store.sqlite);
     const rule = (sql: string, extra = '') => {

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterConfig } from '../../agent/config/config.schema.ts';
-import { insecureModeReason, loadSecret } from '../../agent/config/load-secrets.ts';
+import { loadSecret } from '../../agent/config/load-secrets.ts';
+import { insecureModeReason } from '../../agent/config/read-secret.ts';
 import { PmiError } from '../../agent/errors.ts';
+import { loadDatabasePassword } from '../../agent/config/load-database-password.ts';
+import { loadTargetSecret } from '../../agent/alerts/notify/target-secrets.ts';
 
 const SECRET = '5b1c2d3e-0000-4000-8000-123456789abc';
 
@@ -116,4 +119,35 @@ describe('insecureModeReason', () => {
     [0o100644, 'readable by group/others (mode 0644)'],
     [0o100602, 'writable by group/others (mode 0602)'],
   ])('%o → %s', (mode, reason) => expect(insecureModeReason(mode)).toBe(reason));
+});
+
+// Review finding: the token, database and alert-target secrets were read by three copies with three
+// message formats (the target's said "ENOENT"). One reader now: `<owner>: <problem> <source>`.
+describe('one secret reader, one message format naming the source', () => {
+  type Reader = (loc: { file?: string; credential?: string }, credentialsDir?: string) => unknown;
+  const readers: Array<[string, string, string, Reader]> = [
+    ['cluster "lab"', 'token secret', 'tokenSecretCredential', (l, d) => loadSecret(cluster(l.file ? { tokenSecretFile: l.file } : { tokenSecretCredential: l.credential }), { ...(d && { credentialsDir: d }) })],
+    ['PBS server "pbs1"', 'token secret', 'tokenSecretCredential', (l, d) => loadSecret({ name: 'pbs1', tokenSecretFile: l.file, tokenSecretCredential: l.credential }, { ...(d && { credentialsDir: d }), owner: 'PBS server "pbs1"' })],
+    ['database', 'password', 'passwordCredential', (l, d) => loadDatabasePassword({ passwordFile: l.file, passwordCredential: l.credential }, d)],
+    ['alerts target "ops"', 'secret', 'secretCredential', (l, d) => loadTargetSecret({ name: 'ops', type: 'webhook', url: 'https://hooks.example/x', timeoutMs: 1000, ...(l.file ? { secretFile: l.file } : { secretCredential: l.credential! }) }, { ...(d && { credentialsDir: d }) })],
+  ];
+
+  it.each(readers)('%s', (owner, what, credKey, read) => {
+    const f = join(dir, 'secret');
+    expect(thrown(() => read({ file: f })).message).toBe(`${owner}: cannot read ${what} file ${f}: no such file`);
+    writeFileSync(f, `${SECRET}\n`);
+    chmodSync(f, 0o640);
+    const insecure = thrown(() => read({ file: f }));
+    expect([insecure.code, insecure.message]).toEqual(['SECRET_INSECURE', `${owner}: ${what} file ${f} is readable by group/others (mode 0640); run chmod 600 ${f}`]);
+    chmodSync(f, 0o600);
+    expect(read({ file: f })).toBe(SECRET);
+    writeFileSync(f, '\n');
+    expect(thrown(() => read({ file: f })).message).toBe(`${owner}: ${what} file ${f} is empty`);
+    expect(thrown(() => read({ credential: 'pmi-x' })).message).toMatch(new RegExp(`^${owner.replace(/"/g, '"')}: ${credKey} "pmi-x" needs \\$CREDENTIALS_DIRECTORY`));
+    expect(thrown(() => read({ credential: '..' }, dir)).message).toBe(`${owner}: ${credKey} ".." must be a plain credential name (no "/")`);
+    const c = join(dir, 'pmi-x');
+    expect(thrown(() => read({ credential: 'pmi-x' }, dir)).message).toBe(`${owner}: cannot read systemd credential "pmi-x" ${c}: no such file`);
+    writeFileSync(c, `${SECRET}\r\n`);
+    expect(read({ credential: 'pmi-x' }, dir)).toBe(SECRET);
+  });
 });

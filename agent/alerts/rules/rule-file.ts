@@ -72,8 +72,15 @@ export function parseRuleFile(file: string, name: string, text: string): ParsedR
     if (l === '') continue;
     if (!l.startsWith('--')) break;
     const body = l.slice(2).trim();
-    // A lower-case word followed by a colon is a header key; anything else is description text.
-    const kv = /^([a-z][a-zA-Z-]*):\s*(.*)$/.exec(body);
+    // A lower-case word followed by a colon is a header key (an unknown one is an error, typos with
+    // "_" or digits too); a capitalised known key is an error; anything else is description text.
+    const kv = /^([A-Za-z][A-Za-z0-9_-]*):\s*(.*)$/.exec(body);
+    if (kv && /^[A-Z]/.test(kv[1]!)) {
+      const lower = kv[1]!.toLowerCase();
+      if ((KEYS as readonly string[]).includes(lower)) bad(i + 1, `header keys are lower-case: "${kv[1]}" is "${lower}"`);
+      else description.push(body);
+      continue;
+    }
     if (kv) {
       const k = kv[1] === 'keepFiringFor' || kv[1] === 'keepfiringfor' ? 'keep-firing-for' : kv[1]!;
       if (!(KEYS as readonly string[]).includes(k)) {
