@@ -9,7 +9,8 @@ import { TASKS_LIMIT, type SiteData } from './collect-site-data.ts';
 import { guestNameMap, taskFilterOptions } from './build-task-filters.ts'; // issue 14 item 6 (pages)
 import { CLUSTER_CHARTS } from './build-cluster-series.ts'; // issue 14 item 5 (pages)
 import { buildAgentsModel } from './build-agents-model.ts'; // leases (#17) hook
-import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
+import { RANGES, kib, sig3, mib } from './encode-series.ts';
+import { pointSeries, toJson } from './encode-json.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
 import { paths, rootOf } from './site-paths.ts';
@@ -275,19 +276,14 @@ function nodeAlt(id: string, n: SiteData['nodes'][number]): string {
 
 /** Node JSON: state plus the raw series of the last ~90 min (grouped to ≤ 600 points). */
 function nodeJson(cluster: string, node: string, status: string, raw: SiteData['nodeRaw']): string {
-  const pts = groupPoints(raw.map((s) => ({
+  const pts = raw.map((s) => ({
     ts: s.ts,
     v: [s.cpu, s.iowait, s.load1, s.mem_used, s.mem_total != null && s.mem_available != null ? s.mem_total - s.mem_available : null, s.netin_bps, s.netout_bps],
-  })));
-  const t0 = pts[0]?.ts ?? 0;
-  const col = (k: number, f: (x: number | null) => string) => pts.map((p) => f(p.v[k] ?? null)).join(',');
-  const pct = (x: number | null) => sig3(x === null ? null : x * 100);
-  const offsets = pts.map((p) => p.ts - t0);
-  const step = offsets.length > 1 ? offsets[1]! : 1;
-  const regular = step > 0 && offsets.every((o, k) => o === k * step);
-  const series = `{"t0":${t0},"step":${regular ? step : 1},"n":${pts.length}${regular ? '' : `,"i":[${offsets.join(',')}]`},"cpu":[${col(0, pct)}],"io":[${col(1, pct)}],"load":[${col(2, sig3)}],"mem":[${col(3, mib)}],"avail":[${col(4, mib)}],"ni":[${col(5, kib)}],"no":[${col(6, kib)}]}`;
-  return `${JSON.stringify({ v: 1, cluster, node, status }).slice(0, -1)},"raw":${series}}`;
+  }));
+  return toJson({ v: 1, cluster, node, status, raw: pointSeries(pts, NODE_RAW_METRICS) });
 }
+const pct = (x: number | null) => sig3(x === null ? null : x * 100);
+const NODE_RAW_METRICS = [['cpu', pct], ['io', pct], ['load', sig3], ['mem', mib], ['avail', mib], ['ni', kib], ['no', kib]] as const;
 
 function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V) {
   const a = m.get(k);
