@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from '../store/schema.ts';
 import { writeAgentState } from '../store/site-activity.repository.ts';
+import type { StorageTrendCache } from '../store/site-attention.repository.ts';
 import type { SiteFrame } from './build-layout-model.ts';
 import { collectSiteData, type GuestRowsCache, type NodeWindow, type SiteData } from './collect-site-data.ts';
 import { seriesJson, type SOURCE_TIERS } from './encode-series.ts';
@@ -87,6 +88,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   const cache = createRecentCache();
   const nodeWindow: NodeWindow = { rows: [], mark: 0 };
   const guestRows: GuestRowsCache = { signature: '', rows: [] };
+  const storageTrend: StorageTrendCache = { hour: -1, rows: [] };
   const periods = { ...DEFAULT_PERIODS, ...deps.periods };
   let publisher: Publisher | null = null;
   let { buckets: states, ...fleetState }: SiteState = emptySiteState();
@@ -141,6 +143,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         ...(config.site.attention && { thresholds: config.site.attention }),
         nodeWindow,
         guestRows,
+        storageTrend,
         pending: pending.splice(0),
         publishedUpTo: (cluster, vmids) => publishedUpTo(states, partsFor(periods, config.pollIntervalSeconds), cluster, vmids),
       });
