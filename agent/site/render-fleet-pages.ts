@@ -13,7 +13,7 @@ import { RANGES, kib, sig3, mib } from './encode-series.ts';
 import { pointSeries, toJson } from './encode-json.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
-import { paths, rootOf } from './site-paths.ts';
+import { hrefFrom, paths, rootOf } from './site-paths.ts';
 import type { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
@@ -45,42 +45,26 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     emit(path, render(template, model));
     pages++;
   };
-  // Hash the view model, not the HTML: cheaper than rendering, and the same model renders the same
-  // bytes. The generated time is left out of pages that do not show it (layout.live false).
-  const modelPage = <M extends { layout: LayoutVM }>(path: string, template: string, model: M) => {
-    const l = model.layout;
-    const keyed = l.live ? model : { ...model, layout: { ...l, generatedAt: 0, generatedIso: '', generatedText: '' } };
-    const digest = createHash('sha1').update(template).update(JSON.stringify(keyed)).digest('base64url');
-    if (opts.pageDue && !opts.pageDue(path, digest)) {
-      emit(path, opts.keep);
-      pages++;
-      return;
-    }
-    page(path, template, model);
-  };
   /**
-   * Like modelPage for pages with big tables: the digest is taken over `key` (what the page
-   * shows, cheaply summarised) and the model is built only when the page is due.
+   * A page without live values: rendered only when the digest of `key` (what the page shows;
+   * cheaper to hash than its HTML) moved, so `build` runs only then.
    */
   const keyedPage = (path: string, template: string, key: unknown, build: () => object) => {
     const digest = createHash('sha1').update(template).update(JSON.stringify([{ ...frame, generatedAt: 0 }, key])).digest('base64url');
     if (opts.pageDue && !opts.pageDue(path, digest)) {
       emit(path, opts.keep);
       pages++;
-      return;
-    }
-    page(path, template, build());
+    } else page(path, template, build());
   };
+  // The generated time is left out of the key of pages that do not show it (layout.live false).
+  const modelPage = <M extends { layout: LayoutVM }>(path: string, template: string, model: M) =>
+    keyedPage(path, template, model.layout.live ? model : { ...model, layout: { ...model.layout, generatedAt: 0, generatedIso: '', generatedText: '' } }, () => model);
   const names = clusterNames(d);
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
   const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
-  const hrefFor = (path: string) => {
-    const root = rootOf(path);
-    return (p: string) => root + p;
-  };
 
-  let h = hrefFor(paths.overview);
+  let h = hrefFrom(paths.overview);
   page(paths.overview, 'overview', {
     layout: buildLayout(frame, paths.overview, 'Overview'),
     attention: buildSiteAttention(d, frame, rootOf(paths.overview)), // attention (#14 item 1)
@@ -93,7 +77,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   for (const c of d.clusters) {
     const path = paths.cluster(c.name);
-    const ch = hrefFor(path);
+    const ch = hrefFrom(path);
     // Without the live values the page does not show (a 5,000-row page must not be rebuilt every
     // cycle for them); a guest row's changed_at moves whenever the store changes the row.
     const nodes = buildNodeRows(d, ch, (n) => n.cluster_id === c.id).map(({ cpu: _c, mem: _m, disk: _d, load: _l, uptime: _u, ...row }) => row);
@@ -122,24 +106,15 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     }));
   }
 
-  const nodeRawByKey = new Map<string, SiteData['nodeRaw']>();
-  for (const s of d.nodeRaw) {
-    const k = `${s.cluster_id}/${s.node}`;
-    let a = nodeRawByKey.get(k);
-    if (!a) nodeRawByKey.set(k, (a = []));
-    a.push(s);
-  }
   // Guests and storages per node, grouped once (not one scan of the fleet per node).
-  const guestsByNode = new Map<string, SiteData['guests']>();
-  for (const g of d.guests) pushTo(guestsByNode, `${g.cluster_id}/${g.node}`, g);
-  const storagesByNode = new Map<string, SiteData['storages']>();
-  for (const s of d.storages) pushTo(storagesByNode, `${s.cluster_id}/${s.node}`, s);
-  const tasksByNode = new Map<string, SiteData['tasks']>(); // newest first, as collected
-  for (const t of d.tasks) pushTo(tasksByNode, `${t.cluster_id}/${t.node}`, t);
+  const nodeRawByKey = byNode(d.nodeRaw);
+  const guestsByNode = byNode(d.guests);
+  const storagesByNode = byNode(d.storages);
+  const tasksByNode = byNode(d.tasks); // newest first, as collected
   d.nodes.forEach((n, index) => {
     const c = names.get(n.cluster_id) ?? '?';
     const path = paths.node(c, n.node);
-    h = hrefFor(path);
+    h = hrefFrom(path);
     const root = rootOf(path);
     const raw = nodeRawByKey.get(`${n.cluster_id}/${n.node}`) ?? [];
     emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, raw));
@@ -188,7 +163,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     });
   });
 
-  h = hrefFor(paths.storage);
+  h = hrefFrom(paths.storage);
   const storageKeys = d.storages.map((s) => `${names.get(s.cluster_id)}:${s.node}/${s.storage}`);
   page(paths.storage, 'storage', {
     layout: buildLayout(frame, paths.storage, 'Storage', {
@@ -200,7 +175,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   // issue 14 item 6 (pages): 7 days of tasks with filters, guest names; actions with details
-  h = hrefFor(paths.tasks);
+  h = hrefFrom(paths.tasks);
   const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
   modelPage(paths.tasks, 'tasks', {
     layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
@@ -211,7 +186,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     pagesAsset: h(frame.assets.pages),
   });
 
-  h = hrefFor(paths.actions);
+  h = hrefFrom(paths.actions);
   const actionDetails = { guestNames, now: frame.generatedAt };
   modelPage(paths.actions, 'actions', {
     layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
@@ -221,7 +196,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   // health (#15) hook: the Backups page
-  h = hrefFor(paths.backups);
+  h = hrefFrom(paths.backups);
   const bh = h;
   modelPage(paths.backups, 'backups', {
     layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
@@ -231,7 +206,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   pages += renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
 
-  h = hrefFor(paths.agent);
+  h = hrefFrom(paths.agent);
   page(paths.agent, 'agent', {
     layout: buildLayout(frame, paths.agent, 'Agent status'),
     site: [
@@ -285,8 +260,14 @@ function nodeJson(cluster: string, node: string, status: string, raw: SiteData['
 const pct = (x: number | null) => sig3(x === null ? null : x * 100);
 const NODE_RAW_METRICS = [['cpu', pct], ['io', pct], ['load', sig3], ['mem', mib], ['avail', mib], ['ni', kib], ['no', kib]] as const;
 
-function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V) {
-  const a = m.get(k);
-  if (a) a.push(v);
-  else m.set(k, [v]);
+/** Rows grouped by `<cluster_id>/<node>`, in their order (one pass, not one scan of the fleet per node). */
+function byNode<T extends { cluster_id: number; node: string }>(rows: T[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = `${r.cluster_id}/${r.node}`;
+    const a = m.get(k);
+    if (a) a.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
 }
