@@ -20,7 +20,7 @@ export interface Manifest {
   /** The release `current` points to (0: none). Unchanged files are linked from it only: a
    * higher-numbered directory may be the half-written leftover of a crash. */
   live: number;
-  root: Map<string, Hash>;
+  /** Every unit of the live release; the root unit "" has the release's number as its version. */
   units: Map<string, UnitState>;
 }
 
@@ -45,9 +45,13 @@ export function hashFile(path: string): Hash {
   }
 }
 
-export function treeDir(outDir: string, unit: string, version: number): string {
+export const releaseName = (n: number) => String(n).padStart(8, '0');
+
+/** The directory of a version of a unit: the release's own for the root unit, else an immutable tree. */
+export function unitDir(outDir: string, unit: string, version: number): string {
+  if (unit === '') return join(outDir, 'releases', releaseName(version));
   const [, c, b] = unit.split('/');
-  return join(outDir, 'trees', c!, `${b}.${String(version).padStart(8, '0')}`);
+  return join(outDir, 'trees', c!, `${b}.${releaseName(version)}`);
 }
 
 export function safeReaddir(dir: string): string[] {
@@ -65,14 +69,14 @@ export function readManifestOrRebuild(outDir: string): Manifest {
   try {
     return readManifest(outDir);
   } catch {
-    const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
+    const m: Manifest = { release: 0, live: 0, units: new Map() };
     for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
     return m;
   }
 }
 
 function readManifest(outDir: string): Manifest {
-  const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
+  const m: Manifest = { release: 0, live: 0, units: new Map() };
   let target: string;
   try {
     target = fs.readlinkSync(join(outDir, 'current'));
@@ -82,6 +86,7 @@ function readManifest(outDir: string): Manifest {
     return m;
   }
   const releaseDir = join(outDir, target);
+  const root = new Map<string, Hash>();
   m.live = Number(target.split('/').pop()) || 0;
   m.release = m.live;
   for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
@@ -103,9 +108,10 @@ function readManifest(outDir: string): Manifest {
         walkUnit(full, '');
         m.units.set(rel, { version, files });
       } else if (ent.isDirectory()) walk(full, rel);
-      else m.root.set(rel, null);
+      else root.set(rel, null);
     }
   };
+  m.units.set('', { version: m.live, files: root });
   walk(releaseDir, '');
   return m;
 }
@@ -118,7 +124,7 @@ export const STATE_VERSION = 1;
  */
 export function readState(outDir: string, m: Manifest, warn?: (msg: string, err?: unknown) => void, validate?: (state: unknown) => string | undefined): unknown {
   if (m.live === 0) return undefined;
-  const file = join(outDir, 'state', `${String(m.live).padStart(8, '0')}.json`);
+  const file = join(outDir, 'state', `${releaseName(m.live)}.json`);
   try {
     const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { v?: unknown; release?: unknown; state?: unknown };
     if (doc.v !== STATE_VERSION || doc.release !== m.live || !('state' in doc)) throw new Error(`${file}: not a version ${STATE_VERSION} state of release ${m.live}`);
