@@ -66,53 +66,35 @@ export function safeReaddir(dir: string): string[] {
  * tree) every file is written anew instead of failing every later build.
  */
 export function readManifestOrRebuild(outDir: string): Manifest {
-  try {
-    return readManifest(outDir);
-  } catch {
-    const m: Manifest = { release: 0, live: 0, units: new Map() };
-    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-    return m;
-  }
-}
-
-function readManifest(outDir: string): Manifest {
   const m: Manifest = { release: 0, live: 0, units: new Map() };
+  // New releases are numbered after any release directory, even a crash's half-written leftover.
+  for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
   let target: string;
   try {
     target = fs.readlinkSync(join(outDir, 'current'));
   } catch {
-    // No live release yet: start numbering after any leftover release directories.
-    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-    return m;
+    return m; // no live release yet
   }
-  const releaseDir = join(outDir, target);
-  const root = new Map<string, Hash>();
-  m.live = Number(target.split('/').pop()) || 0;
-  m.release = m.live;
-  for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-  const walk = (dir: string, prefix: string) => {
-    for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
-      const rel = prefix ? `${prefix}/${ent.name}` : ent.name;
-      const full = join(dir, ent.name);
-      if (ent.isSymbolicLink()) {
-        const t = fs.readlinkSync(full);
-        const version = Number(t.split('.').pop());
-        const files = new Map<string, Hash>();
-        const walkUnit = (d: string, p: string) => {
-          for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const r = p ? `${p}/${e.name}` : e.name;
-            if (e.isDirectory()) walkUnit(join(d, e.name), r);
-            else files.set(r, null);
-          }
-        };
-        walkUnit(full, '');
-        m.units.set(rel, { version, files });
-      } else if (ent.isDirectory()) walk(full, rel);
-      else root.set(rel, null);
-    }
-  };
-  m.units.set('', { version: m.live, files: root });
-  walk(releaseDir, '');
+  try {
+    const root = new Map<string, Hash>();
+    const walk = (dir: string, prefix: string, into: Map<string, Hash>) => {
+      for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+        const rel = prefix ? `${prefix}/${ent.name}` : ent.name;
+        const full = join(dir, ent.name);
+        if (ent.isSymbolicLink() && into === root) {
+          const files = new Map<string, Hash>();
+          walk(full, '', files);
+          m.units.set(rel, { version: Number(fs.readlinkSync(full).split('.').pop()), files });
+        } else if (ent.isDirectory()) walk(full, rel, into);
+        else into.set(rel, null);
+      }
+    };
+    walk(join(outDir, target), '', root);
+    m.live = Number(target.split('/').pop()) || 0;
+    m.units.set('', { version: m.live, files: root });
+  } catch {
+    m.units = new Map();
+  }
   return m;
 }
 
