@@ -1,7 +1,7 @@
 // Render stage for the fleet-level pages (overview, clusters, nodes, storage, tasks, actions,
 // agent) and status.json. These are rewritten every cycle; unchanged bytes are not written.
 import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-activity-model.ts';
-import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
+import { buildClusterFacts, groupBy, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
 import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
 import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
@@ -260,14 +260,4 @@ function nodeJson(cluster: string, node: string, status: string, raw: SiteData['
 const pct = (x: number | null) => sig3(x === null ? null : x * 100);
 const NODE_RAW_METRICS = [['cpu', pct], ['io', pct], ['load', sig3], ['mem', mib], ['avail', mib], ['ni', kib], ['no', kib]] as const;
 
-/** Rows grouped by `<cluster_id>/<node>`, in their order (one pass, not one scan of the fleet per node). */
-function byNode<T extends { cluster_id: number; node: string }>(rows: T[]): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = `${r.cluster_id}/${r.node}`;
-    const a = m.get(k);
-    if (a) a.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
+const byNode = <T extends { cluster_id: number; node: string }>(rows: T[]) => groupBy(rows, (r) => `${r.cluster_id}/${r.node}`);
