@@ -6,6 +6,7 @@ import type { ActionRow, TaskRow } from '../store/site-activity.repository.ts';
 import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 import type { GuestRow } from '../store/site-inventory.repository.ts';
 import { bucketOf, paths } from './site-paths.ts';
+import { toJson } from './encode-json.ts';
 
 export interface GuestInput {
   cluster: string;
@@ -123,5 +124,5 @@ export function buildGuestJson(i: GuestInput, rawChunks: string[], dayChunks: st
     actions: i.actions.slice(0, 20).map((a) => ({ id: a.id, action: a.action, state: a.state, outcome: a.outcome, received: a.received_at, finished: a.finished_at })),
     annotations: guestAnnotations(i.tasks, i.actions),
   };
-  return JSON.stringify(doc);
+  return toJson(doc);
 }

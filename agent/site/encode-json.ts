@@ -11,10 +11,24 @@ export class RawJson {
   }
 }
 
-/** JSON text of `v`; RawJson property values are embedded as they are; undefined properties are left out. */
+const isPlain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
+
+/** Whether a RawJson stands among the (nested) properties of `v`. */
+function hasRaw(v: Record<string, unknown>): boolean {
+  for (const k in v) {
+    const x = v[k];
+    if (x instanceof RawJson || (isPlain(x) && hasRaw(x))) return true;
+  }
+  return false;
+}
+
+/**
+ * JSON text of `v`; RawJson property values are embedded as they are, undefined properties left
+ * out. Values without RawJson go to JSON.stringify whole (the guest documents of a full build).
+ */
 export function toJson(v: unknown): string {
   if (v instanceof RawJson) return v.text;
-  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return JSON.stringify(v) ?? 'null';
+  if (!isPlain(v) || !hasRaw(v)) return JSON.stringify(v) ?? 'null';
   let out = '';
   for (const [k, x] of Object.entries(v)) {
     if (x === undefined || typeof x === 'function') continue;

@@ -23,6 +23,7 @@ import { dirname, join, relative } from 'node:path';
 import { PmiError, errorMessage } from '../errors.ts';
 import { STATE_VERSION, hashFile, hashOf, readManifestOrRebuild, readState, releaseName, safeReaddir, unitDir, unitOf, type Hash, type UnitState } from './release-manifest.ts';
 import { createWriteQueue, fsWriter, type SiteWriter } from './site-writer.ts';
+import { toJson } from './encode-json.ts';
 
 export { fsWriter, type SiteWriter } from './site-writer.ts';
 export { unitOf } from './release-manifest.ts';
@@ -294,7 +295,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
           await sink.settle();
           // Beside the release, written before the switch: a live release always has its state.
           ensureDir(join(outDir, 'state'));
-          const body = JSON.stringify({ v: STATE_VERSION, release: n, state });
+          const body = toJson({ v: STATE_VERSION, release: n, state });
           await writer.writeFile(join(outDir, 'state', `${releaseName(n)}.json`), body);
           result.stateBytes = Buffer.byteLength(body);
           const tmp = join(outDir, `current.tmp-${n}`);

@@ -2,6 +2,7 @@
 // is used only to include our own partials and the pre-escaped page-data JSON).
 import { Eta } from 'eta';
 import { resolve } from 'node:path';
+import { toJson } from './encode-json.ts';
 
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../site-templates');
 
@@ -15,7 +16,7 @@ export function createRenderer(dir = TEMPLATES_DIR): Render {
 
 /** JSON safe to place inside <script type="application/json">: no "<", ">" or "&" survive. */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
+  return toJson(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
