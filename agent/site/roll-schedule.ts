@@ -97,8 +97,10 @@ export interface FleetPlanState {
 }
 
 export interface FleetPlan {
-  /** Whether the day and long tier files are due this build (a missing file is asked for by the caller). */
+  /** Whether the day and long tier files are due this build. */
   tiers: { day: boolean; long: boolean };
+  /** The same for one group of tier files (a cluster's nodes, the clusters): all of them when one's day file is missing. */
+  tiersFor(dayPaths: string[]): { day: boolean; long: boolean };
   /** Whether node page `path` (position `index`, model digest `digest`) is rendered now (else kept). */
   nodePage(path: string, index: number, digest: string): boolean;
   /** Whether a page whose model hashes to `digest` is rendered now (else kept). */
@@ -127,6 +129,10 @@ export function planFleet(state: FleetPlanState, o: { nowSec: number; intervalSe
   const slot = Math.floor(nowSec / o.intervalSeconds);
   return {
     tiers,
+    tiersFor(dayPaths) {
+      const missing = dayPaths.some((p) => !has(p));
+      return { day: tiers.day || missing, long: tiers.long || missing };
+    },
     next,
     nodePage(path, index, digest) {
       const last = state.nodePages.get(path);

@@ -181,7 +181,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       });
 
       lap('fleet');
-      await renderTierFiles(data, nowSec, plan.tiers, has, emit);
+      await renderTierFiles(data, nowSec, plan, emit);
       lap('tiers');
       // alerts (#16): alerts.html and the Atom feeds, from the alert engine's own models and renderers
       await emitAlertPages({ db, frame, render, emit, clusters: data.clusters.map((c) => c.name), nowSec, standing: config.alerts?.silences ?? [] });
@@ -236,24 +236,24 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   }
 
   /** Node and storage tier files (all at once, when the plan says) and the cluster chart files. */
-  async function renderTierFiles(data: SiteData, nowSec: number, due: FleetPlan['tiers'], has: (p: string) => boolean, emit: (p: string, c: Entry) => void) {
+  async function renderTierFiles(data: SiteData, nowSec: number, plan: FleetPlan, emit: (p: string, c: Entry) => void) {
     const storage: Record<string, RawJson> = {};
     const byNode = async (clusterId: number, src: keyof typeof SOURCE_TIERS) => new Map((await queryNodeTierSeries(db, clusterId, tierQuery(src, nowSec))).map((e) => [e.key, new RawJson(seriesJson(e))]));
     for (const c of data.clusters) {
       const nodes = data.nodes.filter((n) => n.cluster_id === c.id);
-      const newNode = nodes.some((n) => !has(paths.nodeSeries(c.name, n.node, 'day')));
-      const day = due.day || newNode ? await byNode(c.id, 'day') : null;
-      if (due.day) for (const e of await queryStorageTierSeries(db, c.id, tierQuery('day', nowSec))) storage[`${c.name}:${e.key}`] = new RawJson(seriesJson(e));
-      const [w, m, y] = due.long || newNode ? await Promise.all((['long.w', 'long.m', 'long.y'] as const).map((src) => byNode(c.id, src))) : [];
+      const due = plan.tiersFor(nodes.map((n) => paths.nodeSeries(c.name, n.node, 'day')));
+      const day = due.day ? await byNode(c.id, 'day') : null;
+      if (plan.tiers.day) for (const e of await queryStorageTierSeries(db, c.id, tierQuery('day', nowSec))) storage[`${c.name}:${e.key}`] = new RawJson(seriesJson(e));
+      const [w, m, y] = due.long ? await Promise.all((['long.w', 'long.m', 'long.y'] as const).map((src) => byNode(c.id, src))) : [];
       for (const n of nodes) {
         emit(paths.nodeSeries(c.name, n.node, 'day'), day ? (day.get(n.node)?.text ?? '{}') : KEEP);
         emit(paths.nodeSeries(c.name, n.node, 'long'), w ? toJson({ w: w.get(n.node) ?? null, m: m!.get(n.node) ?? null, y: y!.get(n.node) ?? null }) : KEEP);
       }
     }
-    emit(paths.storageSeries, due.day ? toJson({ v: 1, series: storage }) : KEEP);
+    emit(paths.storageSeries, plan.tiers.day ? toJson({ v: 1, series: storage }) : KEEP);
     // issue 14 item 5 (pages): cluster chart files, on the node tier files' schedule
-    const newCluster = data.clusters.some((c) => !has(paths.clusterSeries(c.name, 'day')));
-    await emitClusterSeriesFiles({ db, data, nowSec, due: { day: due.day || newCluster, long: due.long || newCluster }, emit: (p, content) => emit(p, content ?? KEEP) });
+    const due = plan.tiersFor(data.clusters.map((c) => paths.clusterSeries(c.name, 'day')));
+    await emitClusterSeriesFiles({ db, data, nowSec, due, emit: (p, content) => emit(p, content ?? KEEP) });
   }
 
   return {

@@ -48,6 +48,13 @@ describe('plan of the fleet files (pure: state + what exists + clock)', () => {
     expect(planFleet(state(0), opts(60, { has: (p) => p !== paths.storageSeries })).tiers.day).toBe(true);
   });
 
+  it('brings a group of tier files in at once when one of its day files is missing', () => {
+    const p = planFleet(state(1000), opts(1060, { has: (x) => x !== 'data/nodes/c/new.day.json' }));
+    expect(p.tiersFor(['data/nodes/c/old.day.json'])).toEqual({ day: false, long: false });
+    expect(p.tiersFor(['data/nodes/c/old.day.json', 'data/nodes/c/new.day.json'])).toEqual({ day: true, long: true });
+    expect(p.next.nodeRoll).toEqual({ day: 1000, long: 1000 });
+  });
+
   it('aligns tier queries to their buckets', () => {
     expect(tierQuery('day', 100_000)).toEqual({ tier: '5m', from: 13_500, group: 300 });
   });
