@@ -4,7 +4,9 @@
 import { buildHealthAttention, EMPTY_HEALTH } from '../health/build-health-model.ts';
 import { attentionForPage, buildAttention, DEFAULT_THRESHOLDS, type AttentionModel } from './build-attention-model.ts';
 import type { SiteFrame } from './build-layout-model.ts';
-import type { StorageRowVM } from './build-fleet-model.ts';
+import type { buildStorageRows } from './build-fleet-model.ts';
+
+type StorageRowVM = ReturnType<typeof buildStorageRows>[number];
 import type { HealthSiteRows } from '../store/health-site.query.ts';
 import type { SiteData } from './collect-site-data.ts';
 

@@ -7,24 +7,6 @@ import type { Href } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
 import { actionDuration, formatActionParams, splitUpid, upidShort, type GuestNames } from './build-activity-details.ts'; // issue 14 item 6 (pages)
 
-export interface TaskRowVM {
-  cluster: string;
-  clusterHref: string;
-  node: string;
-  nodeHref: string;
-  vmid: number | null;
-  guestHref: string | null;
-  type: string;
-  user: string;
-  start: { text: string; v: number };
-  duration: { text: string; v: number };
-  status: string;
-  /** "ok" | "failed" | "running" — for styling. */
-  state: string;
-  /** issue 14 item 6 (pages): the guest's name (empty when unknown). */
-  guestName?: string;
-}
-
 export interface ActionRowVM {
   id: string;
   cluster: string;
@@ -47,23 +29,8 @@ export interface ActionRowVM {
   upidShort?: string;
 }
 
-export interface ClusterAgentVM {
-  cluster: string;
-  href: string;
-  runs: number;
-  okRuns: number;
-  lastDuration: string;
-  avgDuration: string;
-  maxDuration: string;
-  requests: number;
-  errors: number;
-  endpoint: string;
-  lastError: string;
-  lastRun: string;
-}
-
 /** Task rows; `now` (epoch s) is used for the duration of running tasks. */
-export function buildTaskRows(tasks: TaskRow[], names: Map<number, string>, knownGuests: Set<string>, href: Href, now: number, guestNames?: GuestNames): TaskRowVM[] {
+export function buildTaskRows(tasks: TaskRow[], names: Map<number, string>, knownGuests: Set<string>, href: Href, now: number, guestNames?: GuestNames) {
   return tasks.map((t) => {
     const c = names.get(t.cluster_id) ?? '?';
     const running = t.endtime === null;
@@ -120,8 +87,10 @@ function withDetails(a: ActionRow, details: { guestNames: GuestNames; now: numbe
   };
 }
 
+export type TaskRowVM = ReturnType<typeof buildTaskRows>[number];
+
 /** Per-cluster cycle timings, requests and errors over the poll runs given. */
-export function buildClusterAgentRows(clusters: ClusterRow[], runs: PollRunRow[], href: Href): ClusterAgentVM[] {
+export function buildClusterAgentRows(clusters: ClusterRow[], runs: PollRunRow[], href: Href) {
   return clusters.map((c) => {
     const mine = runs.filter((r) => r.cluster_id === c.id);
     const last = mine[0];

@@ -7,6 +7,7 @@ import type { FailedTaskRow, StorageTrendPoint, UnexplainedStopRow } from '../st
 import type { PollErrorRow } from '../store/poll-errors.repository.ts';
 import { fmtDuration, fmtPct, fmtTime, isoTime } from './format.ts';
 import { paths } from './site-paths.ts';
+import { groupBy } from './build-fleet-model.ts';
 
 export type AttentionLevel = 'crit' | 'warn';
 export type UsageLevel = 'ok' | AttentionLevel;
@@ -140,14 +141,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
   }
 
   // Nodes: offline, or some of their API calls failing in the latest cycles.
-  const apiErrors = new Map<string, PollErrorRow[]>();
-  for (const e of a.pollErrors) {
-    if (e.node === null || a.now - e.ts > a.recentSeconds) continue;
-    const k = `${e.cluster_id}/${e.node}`;
-    const l = apiErrors.get(k);
-    if (l) l.push(e);
-    else apiErrors.set(k, [e]);
-  }
+  const apiErrors = groupBy(a.pollErrors.filter((e) => e.node !== null && a.now - e.ts <= a.recentSeconds), (e) => `${e.cluster_id}/${e.node}`);
   for (const n of a.nodes) {
     const c = names.get(n.cluster_id) ?? '?';
     const href = paths.node(c, n.node);
@@ -157,13 +151,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
   }
 
   // Storage: shared storage once per cluster (its worst node row), the rest per node.
-  const trend = new Map<string, Array<{ ts: number; used: number }>>();
-  for (const p of a.storageTrend) {
-    const k = `${p.cluster_id}/${p.node}/${p.storage}`;
-    const l = trend.get(k);
-    if (l) l.push(p);
-    else trend.set(k, [p]);
-  }
+  const trend = groupBy(a.storageTrend, (p) => `${p.cluster_id}/${p.node}/${p.storage}`);
   const storageItems = new Map<string, AttentionItem & { score: number }>();
   for (const s of a.storages) {
     const c = names.get(s.cluster_id) ?? '?';

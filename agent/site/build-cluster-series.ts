@@ -4,7 +4,8 @@
 import type { ClusterTierRow, RunDelta } from '../store/cluster-series.repository.ts';
 import type { TierQuery } from '../store/site-series.repository.ts';
 import type { RawNodeSample } from '../store/site-samples.repository.ts';
-import { groupPoints, kib, mib, seriesJson, sig3 } from './encode-series.ts';
+import { kib, mib, seriesJson, sig3 } from './encode-series.ts';
+import { pointSeries, toJson } from './encode-json.ts';
 
 /** The charts of a cluster page (drawn by the site's chart code like node charts). */
 export const CLUSTER_CHARTS = [
@@ -80,12 +81,5 @@ export function clusterRawJson(cluster: string, raw: RawNodeSample[], cores: Map
     const cpu = coreSum ? withCpu.reduce((t, s) => t + s.cpu! * (cores.get(s.node) ?? 1), 0) / coreSum : null;
     return { ts, v: [cpu, sum(a, (s) => s.mem_used), sum(a, (s) => s.mem_total), sum(a, (s) => s.netin_bps), sum(a, (s) => s.netout_bps), run(ts)] };
   });
-  const g = groupPoints(pts);
-  const t0 = g[0]?.ts ?? 0;
-  const offsets = g.map((p) => p.ts - t0);
-  const step = offsets.length > 1 ? offsets[1]! : 1;
-  const regular = step > 0 && offsets.every((o, k) => o === k * step);
-  const c = (k: number, f: (x: number | null) => string) => g.map((p) => f(p.v[k] ?? null)).join(',');
-  const series = `{"t0":${t0},"step":${regular ? step : 1},"n":${g.length}${regular ? '' : `,"i":[${offsets.join(',')}]`},"cpu":[${c(0, (x) => sig3(x === null ? null : x * 100))}],"mem":[${c(1, mib)}],"mt":[${c(2, mib)}],"ni":[${c(3, kib)}],"no":[${c(4, kib)}],"run":[${c(5, int)}]}`;
-  return `${JSON.stringify({ v: 1, cluster }).slice(0, -1)},"raw":${series}}`;
+  return toJson({ v: 1, cluster, raw: pointSeries(pts, [['cpu', (x) => sig3(x === null ? null : x * 100)], ['mem', mib], ['mt', mib], ['ni', kib], ['no', kib], ['run', int]]) });
 }

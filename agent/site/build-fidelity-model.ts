@@ -15,15 +15,18 @@ export interface PressureVM {
 /** PSI avg10 is a percentage already (pve-api.md §8). */
 const pct = (v: number | null) => (v === null ? '–' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)} %`);
 
+const AS_OF = (ts: number) => `As of ${fmtTime(ts)} (from Proxmox's RRD history; these values are not in the live API)`;
+const someFull = (label: string, some: number | null, full: number | null) => ({ label: `${label} pressure (some / full)`, text: `${pct(some)} / ${pct(full)}` });
+
 /** A node's latest pressure/ARC values, or null when none were ever fetched (PVE ≤ 8, no backfill yet). */
 export function buildNodePressure(row: NodePressureRow | undefined): PressureVM | null {
   if (!row) return null;
   return {
-    asOf: `As of ${fmtTime(row.ts)} (from Proxmox's RRD history; these values are not in the live API)`,
+    asOf: AS_OF(row.ts),
     rows: [
       { label: 'CPU pressure (some)', text: pct(row.cpu_some) },
-      { label: 'I/O pressure (some / full)', text: `${pct(row.io_some)} / ${pct(row.io_full)}` },
-      { label: 'Memory pressure (some / full)', text: `${pct(row.memory_some)} / ${pct(row.memory_full)}` },
+      someFull('I/O', row.io_some, row.io_full),
+      someFull('Memory', row.memory_some, row.memory_full),
       { label: 'ZFS ARC size', text: fmtBytes(row.arcsize) },
     ],
   };
@@ -32,36 +35,14 @@ export function buildNodePressure(row: NodePressureRow | undefined): PressureVM 
 /** A guest's latest pressure values (and host memory, QEMU), or null when none were fetched. */
 export function buildGuestPressure(row: GuestPressureRow | undefined): PressureVM | null {
   if (!row) return null;
-  const rows = [
-    { label: 'CPU pressure (some / full)', text: `${pct(row.cpu_some)} / ${pct(row.cpu_full)}` },
-    { label: 'I/O pressure (some / full)', text: `${pct(row.io_some)} / ${pct(row.io_full)}` },
-    { label: 'Memory pressure (some / full)', text: `${pct(row.memory_some)} / ${pct(row.memory_full)}` },
-  ];
+  const rows = [someFull('CPU', row.cpu_some, row.cpu_full), someFull('I/O', row.io_some, row.io_full), someFull('Memory', row.memory_some, row.memory_full)];
   if (row.memhost !== null) rows.push({ label: 'Memory on the host', text: fmtBytes(row.memhost) });
-  return { asOf: `As of ${fmtTime(row.ts)} (from Proxmox's RRD history; these values are not in the live API)`, rows };
-}
-
-export interface PollErrorVM {
-  when: string;
-  ts: number;
-  cluster: string;
-  node: string;
-  code: string;
-  endpoint: string;
-  path: string;
-  message: string;
-}
-
-export interface PollErrorsVM {
-  id: string;
-  title: string;
-  rows: PollErrorVM[];
-  emptyText: string;
+  return { asOf: AS_OF(row.ts), rows };
 }
 
 /** Poll errors for a page: those of one cluster and/or node, newest first, at most `limit`. */
-export function buildPollErrors(rows: readonly PollErrorRow[], id: string, filter: { cluster?: string; node?: string }, opts: { windowText: string; limit?: number }): PollErrorsVM {
-  const out: PollErrorVM[] = [];
+export function buildPollErrors(rows: readonly PollErrorRow[], id: string, filter: { cluster?: string; node?: string }, opts: { windowText: string; limit?: number }) {
+  const out = [];
   for (const r of rows) {
     if (filter.cluster !== undefined && r.cluster !== filter.cluster) continue;
     if (filter.node !== undefined && r.node !== filter.node) continue;
@@ -71,9 +52,11 @@ export function buildPollErrors(rows: readonly PollErrorRow[], id: string, filte
   return { id, title: `Poll errors (last ${opts.windowText})`, rows: out, emptyText: `No poll errors in the last ${opts.windowText}.` };
 }
 
+type NodeError = { node: string | null; at: number; code: string; endpoint: string | null; path: string | null; message: string };
+
 /** Per cluster for status.json: errors in the window and the latest cycle's per-node errors. */
-export function pollErrorsForStatus(rows: readonly PollErrorRow[]): Map<string, { errors_24h: number; last_error_at: number | null; node_errors: Array<{ node: string | null; at: number; code: string; endpoint: string | null; path: string | null; message: string }> }> {
-  const out = new Map<string, { errors_24h: number; last_error_at: number | null; node_errors: Array<{ node: string | null; at: number; code: string; endpoint: string | null; path: string | null; message: string }> }>();
+export function pollErrorsForStatus(rows: readonly PollErrorRow[]): Map<string, { errors_24h: number; last_error_at: number | null; node_errors: NodeError[] }> {
+  const out = new Map<string, { errors_24h: number; last_error_at: number | null; node_errors: NodeError[] }>();
   for (const r of rows) {
     let e = out.get(r.cluster);
     if (!e) out.set(r.cluster, (e = { errors_24h: 0, last_error_at: r.ts, node_errors: [] }));

@@ -48,86 +48,24 @@ export interface UsageBar {
   level: UsageLevel;
 }
 
-export interface GuestRowVM {
-  key: string;
-  href: string;
-  name: string;
-  vmid: number;
-  type: string;
-  cluster: string;
-  clusterHref: string;
-  node: string;
-  nodeHref: string;
-  status: string;
-  template: boolean;
-  tags: string[];
-  cpu: Cell;
-  mem: Cell;
-  uptime: Cell;
-  maxmem: Cell;
-}
-
-export interface NodeRowVM {
-  href: string;
-  node: string;
-  cluster: string;
-  clusterHref: string;
-  status: string;
-  cpu: Cell;
-  mem: Cell;
-  disk: Cell;
-  load: Cell;
-  uptime: Cell;
-  guests: number;
-}
-
-export interface StorageRowVM {
-  storage: string;
-  node: string;
-  nodeHref: string;
-  cluster: string;
-  clusterHref: string;
-  type: string;
-  shared: boolean;
-  status: string;
-  used: Cell;
-  total: Cell;
-  pct: Cell;
-  nearFull: boolean;
-}
-
-export interface Summary {
-  clusters: Array<{ name: string; href: string; quorate: string; ok: boolean; lastError: string | null }>;
-  nodesOnline: number;
-  nodesOffline: number;
-  guestsRunning: number;
-  guestsStopped: number;
-  guestsOther: number;
-  storageNearFull: number;
-  failedTasks24h: number;
-  failedActions24h: number;
-}
-
 /** Root-relative link helper: every href in a page is relative so the site works under any prefix. */
 export type Href = (path: string) => string;
 
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b ? a / b : null);
 
-const NO_VALUE = { text: '–', v: -1 };
+const NO_VALUE: Cell = { text: '–', v: -1 };
 
 /**
  * Guest table rows (live guests, templates last within their cluster order). `live: false` for
  * tables that do not show current values: their rows then stay equal from cycle to cycle.
  */
-export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => boolean, opts: { live?: boolean } = {}): GuestRowVM[] {
+export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => boolean, opts: { live?: boolean } = {}) {
   const live = opts.live !== false;
   const names = clusterNames(f);
-  const out: GuestRowVM[] = [];
-  for (const g of f.guests) {
-    if (filter && !filter(g)) continue;
+  return f.guests.filter((g) => !filter || filter(g)).map((g) => {
     const c = names.get(g.cluster_id) ?? '?';
     const now = live ? f.now.get(`${g.cluster_id}/${g.vmid}`) : undefined;
-    out.push({
+    return {
       key: `${c}/${g.vmid}`,
       href: href(paths.guest(c, g.vmid)),
       name: g.name ?? `vm ${g.vmid}`,
@@ -144,13 +82,12 @@ export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => b
       mem: now ? withBar({ text: `${fmtBytes(now.mem)} / ${fmtBytes(g.maxmem)}`, v: now.mem === null ? -1 : Math.round(now.mem / 1048576) }, ratio(now.mem, g.maxmem), f.thresholds) : live ? { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 } : NO_VALUE,
       uptime: now ? { text: fmtDuration(now.uptime), v: now.uptime ?? -1 } : NO_VALUE,
       maxmem: { text: fmtBytes(g.maxmem), v: g.maxmem === null ? -1 : Math.round(g.maxmem / 1048576) },
-    });
-  }
-  return out;
+    };
+  });
 }
 
 /** Node table rows. */
-export function buildNodeRows(f: Fleet, href: Href, filter?: (n: NodeRow) => boolean): NodeRowVM[] {
+export function buildNodeRows(f: Fleet, href: Href, filter?: (n: NodeRow) => boolean) {
   const names = clusterNames(f);
   const perNode = new Map<string, number>();
   for (const g of f.guests) perNode.set(`${g.cluster_id}/${g.node}`, (perNode.get(`${g.cluster_id}/${g.node}`) ?? 0) + 1);
@@ -164,18 +101,18 @@ export function buildNodeRows(f: Fleet, href: Href, filter?: (n: NodeRow) => boo
       cluster: c,
       clusterHref: href(paths.cluster(c)),
       status: n.status,
-      cpu: online ? withBar({ text: fmtPct(n.cpu), v: round3(n.cpu) }, n.cpu, f.thresholds) : { text: '–', v: -1 },
-      mem: online ? withBar({ text: `${fmtBytes(memUsed)} / ${fmtBytes(n.mem_total)}`, v: ratio(memUsed, n.mem_total) ?? -1 }, ratio(memUsed, n.mem_total), f.thresholds) : { text: '–', v: -1 },
-      disk: online ? withBar({ text: `${fmtBytes(n.rootfs_used)} / ${fmtBytes(n.rootfs_total)}`, v: ratio(n.rootfs_used, n.rootfs_total) ?? -1 }, ratio(n.rootfs_used, n.rootfs_total), f.thresholds) : { text: '–', v: -1 },
-      load: online && n.load1 != null ? { text: `${n.load1.toFixed(2)} ${n.load5?.toFixed(2) ?? '–'} ${n.load15?.toFixed(2) ?? '–'}`, v: n.load1 } : { text: '–', v: -1 },
-      uptime: online ? { text: fmtDuration(n.uptime), v: n.uptime ?? -1 } : { text: '–', v: -1 },
+      cpu: online ? withBar({ text: fmtPct(n.cpu), v: round3(n.cpu) }, n.cpu, f.thresholds) : NO_VALUE,
+      mem: online ? withBar({ text: `${fmtBytes(memUsed)} / ${fmtBytes(n.mem_total)}`, v: ratio(memUsed, n.mem_total) ?? -1 }, ratio(memUsed, n.mem_total), f.thresholds) : NO_VALUE,
+      disk: online ? withBar({ text: `${fmtBytes(n.rootfs_used)} / ${fmtBytes(n.rootfs_total)}`, v: ratio(n.rootfs_used, n.rootfs_total) ?? -1 }, ratio(n.rootfs_used, n.rootfs_total), f.thresholds) : NO_VALUE,
+      load: online && n.load1 != null ? { text: `${n.load1.toFixed(2)} ${n.load5?.toFixed(2) ?? '–'} ${n.load15?.toFixed(2) ?? '–'}`, v: n.load1 } : NO_VALUE,
+      uptime: online ? { text: fmtDuration(n.uptime), v: n.uptime ?? -1 } : NO_VALUE,
       guests: perNode.get(`${n.cluster_id}/${n.node}`) ?? 0,
     };
   });
 }
 
 /** Storage table rows; near full = used/total ≥ nearFullRatio. */
-export function buildStorageRows(f: Fleet, href: Href, filter?: (s: StorageRow) => boolean): StorageRowVM[] {
+export function buildStorageRows(f: Fleet, href: Href, filter?: (s: StorageRow) => boolean) {
   const names = clusterNames(f);
   return f.storages.filter((s) => !filter || filter(s)).map((s) => {
     const c = names.get(s.cluster_id) ?? '?';
@@ -212,7 +149,7 @@ export function countStorageNearFull(f: Pick<Fleet, 'storages' | 'nearFullRatio'
 }
 
 /** The fleet summary cards of the overview. */
-export function buildSummary(f: Fleet, href: Href): Summary {
+export function buildSummary(f: Fleet, href: Href) {
   let running = 0;
   let stopped = 0;
   let other = 0;
@@ -226,7 +163,7 @@ export function buildSummary(f: Fleet, href: Href): Summary {
     clusters: f.clusters.map((c) => ({
       name: c.name,
       href: href(paths.cluster(c.name)),
-      quorate: c.quorate === null ? 'standalone' : c.quorate ? 'quorate' : 'NOT quorate',
+      quorate: quorumText(c),
       ok: c.last_error === null && c.quorate !== 0,
       lastError: c.last_error,
     })),
@@ -245,7 +182,7 @@ export function buildSummary(f: Fleet, href: Href): Summary {
 export function buildClusterFacts(c: ClusterRow): Array<{ label: string; text: string }> {
   return [
     { label: 'Proxmox cluster name', text: c.pve_name ?? '(standalone host)' },
-    { label: 'Quorum', text: c.quorate === null ? 'standalone' : c.quorate ? 'quorate' : 'NOT quorate' },
+    { label: 'Quorum', text: quorumText(c) },
     { label: 'Nodes', text: String(c.node_count ?? '–') },
     { label: 'Version', text: c.pve_version ?? '–' },
     { label: 'Endpoint', text: c.endpoint ?? '–' },
@@ -276,6 +213,21 @@ export function buildNodeFacts(n: NodeRow): Array<{ label: string; text: string 
     { label: 'PVE version', text: n.pve_version ?? '–' },
     { label: 'Last seen', text: fmtTime(n.last_seen) },
   ];
+}
+
+/** A cluster's quorum as the pages show it. */
+export const quorumText = (c: Pick<ClusterRow, 'quorate'>) => (c.quorate === null ? 'standalone' : c.quorate ? 'quorate' : 'NOT quorate');
+
+/** Rows grouped by a key, each group in the rows' order (one pass, not one scan per group). */
+export function groupBy<T>(rows: Iterable<T>, key: (r: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const a = m.get(k);
+    if (a) a.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
 }
 
 export function clusterNames(f: Pick<Fleet, 'clusters'>): Map<number, string> {

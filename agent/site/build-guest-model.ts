@@ -1,12 +1,12 @@
 // Pure: one guest's inventory row, current values, tasks and actions → its page model and its
 // machine-readable JSON (format in site-templates/DATA-FORMAT.md).
-import type { LiveValue } from './build-chart-page-data.ts'; // charts (#14)
-import { annotationLabel, buildActionRows, buildTaskRows, type ActionRowVM, type TaskRowVM } from './build-activity-model.ts';
+import { annotationLabel, buildActionRows, buildTaskRows } from './build-activity-model.ts';
 import { splitTags, type GuestNow, type Href } from './build-fleet-model.ts';
 import type { ActionRow, TaskRow } from '../store/site-activity.repository.ts';
 import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 import type { GuestRow } from '../store/site-inventory.repository.ts';
 import { bucketOf, paths } from './site-paths.ts';
+import { toJson } from './encode-json.ts';
 
 export interface GuestInput {
   cluster: string;
@@ -29,23 +29,6 @@ export interface ChartSpec {
   alt: string;
 }
 
-export interface GuestPageVM {
-  name: string;
-  vmid: number;
-  cluster: string;
-  clusterHref: string;
-  node: string;
-  nodeHref: string;
-  status: string;
-  tags: string[];
-  facts: Array<{ label: string; text: string }>;
-  current: Array<{ label: string; text: string } & LiveValue>;
-  asOf: string;
-  charts: ChartSpec[];
-  tasks: TaskRowVM[];
-  actions: ActionRowVM[];
-}
-
 /** The chart set of a guest, with current values as text alternatives. */
 export function guestCharts(g: GuestRow, now: GuestNow | undefined): ChartSpec[] {
   const charts: ChartSpec[] = [
@@ -59,7 +42,7 @@ export function guestCharts(g: GuestRow, now: GuestNow | undefined): ChartSpec[]
 }
 
 /** The guest page's view model. */
-export function buildGuestPage(i: GuestInput, href: Href, knownGuests: Set<string>, clusters: Set<string>): GuestPageVM {
+export function buildGuestPage(i: GuestInput, href: Href, knownGuests: Set<string>, clusters: Set<string>) {
   const g = i.guest;
   const n = i.now;
   const names = new Map([[i.clusterId, i.cluster]]);
@@ -141,5 +124,5 @@ export function buildGuestJson(i: GuestInput, rawChunks: string[], dayChunks: st
     actions: i.actions.slice(0, 20).map((a) => ({ id: a.id, action: a.action, state: a.state, outcome: a.outcome, received: a.received_at, finished: a.finished_at })),
     annotations: guestAnnotations(i.tasks, i.actions),
   };
-  return JSON.stringify(doc);
+  return toJson(doc);
 }

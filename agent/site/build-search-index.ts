@@ -3,6 +3,7 @@
 // with the haystack lowercased (name, vmid, tags, node, cluster), so the browser only tests substrings.
 import { clusterNames, splitTags, type Fleet } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
+import { toJson } from './encode-json.ts';
 
 export type SearchRow = [kind: 'guest' | 'node' | 'cluster', label: string, detail: string, href: string, haystack: string];
 
@@ -26,5 +27,5 @@ export function buildSearchIndex(f: Pick<Fleet, 'clusters' | 'nodes' | 'guests'>
 
 /** search.json's text (documented in site-templates/DATA-FORMAT.md). */
 export function searchIndexJson(f: Pick<Fleet, 'clusters' | 'nodes' | 'guests'>): string {
-  return JSON.stringify({ v: 1, fields: ['kind', 'label', 'detail', 'href', 'haystack'], items: buildSearchIndex(f) });
+  return toJson({ v: 1, fields: ['kind', 'label', 'detail', 'href', 'haystack'], items: buildSearchIndex(f) });
 }

@@ -3,6 +3,7 @@ import { clusterNames, countStorageNearFull, type Fleet } from './build-fleet-mo
 import { paths } from './site-paths.ts';
 import type { PollRunRow } from '../store/site-activity.repository.ts';
 import type { pollErrorsForStatus } from './build-fidelity-model.ts';
+import { toJson } from './encode-json.ts';
 
 /** issue 12 item 3 (fidelity), added compatibly: per-node poll errors of the cluster (DATA-FORMAT.md). */
 const pollErrorFields = (e: ReturnType<ReturnType<typeof pollErrorsForStatus>['get']>, lastCycleAt: number | undefined) => ({
@@ -49,5 +50,5 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     guest_page: 'g/<cluster>/<bucket>/<vmid>.html, bucket = floor(vmid / 100) + "xx"',
     guests,
   };
-  return JSON.stringify(doc);
+  return toJson(doc);
 }

@@ -6,9 +6,10 @@ import type { Database } from '../store/schema.ts';
 import { queryClusterNodeTier, queryGuestRunDeltas } from '../store/cluster-series.repository.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { RAW_WINDOW_SECONDS } from './collect-site-data.ts';
-import { SOURCE_TIERS } from './encode-series.ts';
+import { tierQuery } from './roll-schedule.ts';
 import { clusterRawJson, clusterTierJson } from './build-cluster-series.ts';
 import { paths } from './site-paths.ts';
+import { RawJson, toJson } from './encode-json.ts';
 
 export interface ClusterSeriesDeps {
   db: Kysely<Database>;
@@ -27,24 +28,21 @@ export async function emitClusterSeriesFiles(d: ClusterSeriesDeps): Promise<void
     const cores = new Map(d.data.nodes.filter((n) => n.cluster_id === c.id).map((n) => [n.node, n.maxcpu ?? 1]));
     const rawFrom = d.nowSec - RAW_WINDOW_SECONDS;
     const raw = d.data.nodeRaw.filter((s) => s.cluster_id === c.id && s.ts >= rawFrom);
-    const tierQuery = (src: keyof typeof SOURCE_TIERS) => {
-      const s = SOURCE_TIERS[src];
-      return { tier: s.tier, from: Math.floor((d.nowSec - s.seconds) / s.group) * s.group, group: s.group };
-    };
-    const longQueries = (['w', 'm', 'y'] as const).map((key) => [key, tierQuery(`long.${key}`)] as const);
+    const tq = (src: 'day' | 'long.w' | 'long.m' | 'long.y') => tierQuery(src, d.nowSec);
+    const longQueries = (['w', 'm', 'y'] as const).map((key) => [key, tq(`long.${key}`)] as const);
     // The run-count changes are read once, from the oldest start this cycle needs: runningAt()
     // counts back from now, so changes before a file's own start do not alter its points.
-    const oldest = Math.min(rawFrom, ...(d.due.day ? [tierQuery('day').from] : []), ...(d.due.long ? longQueries.map(([, q]) => q.from) : []));
+    const oldest = Math.min(rawFrom, ...(d.due.day ? [tq('day').from] : []), ...(d.due.long ? longQueries.map(([, q]) => q.from) : []));
     const deltas = await queryGuestRunDeltas(d.db, c.id, oldest);
     d.emit(paths.clusterData(c.name), clusterRawJson(c.name, raw, cores, deltas, running));
     if (d.due.day) {
-      const q = tierQuery('day');
+      const q = tq('day');
       d.emit(paths.clusterSeries(c.name, 'day'), clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), deltas, running, q, d.nowSec));
     } else d.emit(paths.clusterSeries(c.name, 'day'), null);
     if (d.due.long) {
-      const parts: string[] = [];
-      for (const [key, q] of longQueries) parts.push(`"${key}":${clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), deltas, running, q, d.nowSec)}`);
-      d.emit(paths.clusterSeries(c.name, 'long'), `{${parts.join(',')}}`);
+      const parts: Record<string, RawJson> = {};
+      for (const [key, q] of longQueries) parts[key] = new RawJson(clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), deltas, running, q, d.nowSec));
+      d.emit(paths.clusterSeries(c.name, 'long'), toJson(parts));
     } else d.emit(paths.clusterSeries(c.name, 'long'), null);
   }
 }

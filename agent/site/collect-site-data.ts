@@ -10,8 +10,7 @@ import { valueAt, type RecentCache, type WindowColumn } from './recent-cache.ts'
 import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { collectFidelityData, type FidelityData } from '../store/site-fidelity.repository.ts';
-import { collectAttentionRows } from './attention.query.ts'; // attention (#14)
-import type { AttentionRows } from '../store/site-attention.repository.ts'; // attention (#14)
+import { collectAttentionRows, type AttentionRows, type StorageTrendCache } from '../store/site-attention.repository.ts'; // attention (#14)
 import type { AttentionThresholds } from './build-attention-model.ts'; // attention (#14)
 
 /** issue 14 item 6 (pages): the tasks page covers 7 days (at most this many tasks, newest first). */
@@ -66,6 +65,8 @@ export interface CollectOptions {
   guestRows?: GuestRowsCache;
   /** Node samples kept between builds (absent: the hour is read every time). */
   nodeWindow?: NodeWindow;
+  /** attention (#14): the storage trend kept between builds (absent: read every time). */
+  storageTrend?: StorageTrendCache;
   /**
    * Snapshots recorded before the clusters' ids were known (the first build): added to the cache
    * after their cluster's first fill (older samples arriving after newer ones would be ignored).
@@ -133,7 +134,7 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     queryAgentState(db, 'site.'),
     collectFidelityData(db, nowSec), // issue 12 items 2, 3 (fidelity)
   ]);
-  const attention = await collectAttentionRows(db, nowSec); // attention (#14)
+  const attention = await collectAttentionRows(db, nowSec, opts.storageTrend); // attention (#14)
   let nodeRaw = newNodeRows;
   if (nw) {
     nw.rows = nw.rows.filter((r) => r.ts >= nodeFrom).concat(newNodeRows);

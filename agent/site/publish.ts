@@ -21,8 +21,9 @@
 import * as fs from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { PmiError, errorMessage } from '../errors.ts';
-import { STATE_VERSION, hashFile, hashOf, readManifestOrRebuild, readState, safeReaddir, treeDir, unitOf, type Hash, type UnitState } from './release-manifest.ts';
+import { STATE_VERSION, hashFile, hashOf, readManifestOrRebuild, readState, releaseName, safeReaddir, unitDir, unitOf, type Hash, type UnitState } from './release-manifest.ts';
 import { createWriteQueue, fsWriter, type SiteWriter } from './site-writer.ts';
+import { toJson } from './encode-json.ts';
 
 export { fsWriter, type SiteWriter } from './site-writer.ts';
 export { unitOf } from './release-manifest.ts';
@@ -94,7 +95,6 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
   if (loaded === undefined) {
     // Without its state the live release is not trusted to be what a build would keep: the next
     // build writes every file anew (and links nothing from it).
-    manifest.root = new Map();
     manifest.units = new Map();
   }
   let background: Promise<void> = Promise.resolve();
@@ -102,7 +102,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
 
   function has(path: string): boolean {
     const { unit, name } = unitOf(path);
-    return unit === '' ? manifest.root.has(name) : (manifest.units.get(unit)?.files.has(name) ?? false);
+    return manifest.units.get(unit)?.files.has(name) ?? false;
   }
 
   function plan(entries: Map<string, Entry>): PublishResult {
@@ -110,13 +110,13 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
     for (const [path, entry] of entries) {
       const { unit, name } = unitOf(path);
       const prevUnit = manifest.units.get(unit);
-      const was = unit === '' ? manifest.root.get(name) : prevUnit?.files.get(name);
+      const was = prevUnit?.files.get(name);
       if (entry === KEEP) {
         if (was === undefined) throw keepError(path);
         r.unchanged++;
         continue;
       }
-      const file = unit === '' ? join(currentDir, name) : join(treeDir(outDir, unit, prevUnit?.version ?? 0), name);
+      const file = join(unitDir(outDir, unit, prevUnit?.version ?? 0), name);
       if (was !== undefined && (was ?? hashFile(file)) === hashOf(entry)) r.unchanged++;
       else {
         r.written++;
@@ -132,12 +132,9 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
     await background.catch(() => {});
     open = true;
     const n = manifest.release + 1;
-    const releaseName = String(n).padStart(8, '0');
-    const releaseDir = join(outDir, 'releases', releaseName);
-    const prevReleaseDir = manifest.live > 0 ? join(outDir, 'releases', String(manifest.live).padStart(8, '0')) : null;
+    const releaseDir = unitDir(outDir, '', n);
     const createdTrees: string[] = [];
     const result: PublishResult = { files: 0, written: 0, unchanged: 0, bytes: 0, release: n };
-    const nextRoot = new Map<string, Hash>();
     const nextUnits = new Map<string, UnitState>();
     /** Bucket units being handed in: files are written (or linked) as they arrive, not kept. */
     const openUnits = new Map<string, OpenUnit>();
@@ -167,35 +164,8 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
       open = false;
       throw fail(err);
     }
-
-    function putRoot(name: string, entry: Entry) {
-      const prev = manifest.root.get(name);
-      if (nextRoot.has(name)) throw new Error(`publish: ${name} handed in twice`);
-      const p = join(releaseDir, name);
-      ensureDir(dirname(p));
-      if (entry === KEEP) {
-        nextRoot.set(name, prev!);
-        result.unchanged++;
-        sink.link(join(prevReleaseDir!, name), p);
-        return;
-      }
-      if (prev === undefined) {
-        // A new file: written whatever its hash, which is taken when it is next compared.
-        nextRoot.set(name, null);
-        result.written++;
-        result.bytes += sink.write(p, entry);
-        return;
-      }
-      const h = hashOf(entry);
-      nextRoot.set(name, h);
-      if ((prev ?? hashFile(join(prevReleaseDir!, name))) === h) {
-        result.unchanged++;
-        sink.link(join(prevReleaseDir!, name), p);
-      } else {
-        result.written++;
-        result.bytes += sink.write(p, entry);
-      }
-    }
+    // The root unit is the release directory itself: always new, its unchanged files hard-linked.
+    openUnits.set('', { unit: '', prev: manifest.units.get(''), next: new Map(), dir: releaseDir, linkLater: [] });
 
     function openUnit(unit: string): OpenUnit {
       let u = openUnits.get(unit);
@@ -209,13 +179,13 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
     function linkFromPrev(u: OpenUnit, name: string) {
       const p = join(u.dir!, name);
       ensureDir(dirname(p));
-      sink.link(join(treeDir(outDir, u.unit, u.prev!.version), name), p);
+      sink.link(join(unitDir(outDir, u.unit, u.prev!.version), name), p);
     }
 
     /** The unit differs from the live one: it gets a new version directory (earlier unchanged files linked). */
     function materialize(u: OpenUnit) {
       if (u.dir) return;
-      const dir = treeDir(outDir, u.unit, n);
+      const dir = unitDir(outDir, u.unit, n);
       writer.rm(dir);
       createdTrees.push(dir);
       writer.mkdir(dir);
@@ -244,7 +214,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
       }
       const h = entry === KEEP ? prevHash! : hashOf(entry);
       u.next.set(name, h);
-      if (entry === KEEP || (prevHash ?? hashFile(join(treeDir(outDir, unit, u.prev!.version), name))) === h) {
+      if (entry === KEEP || (prevHash ?? hashFile(join(unitDir(outDir, unit, u.prev!.version), name))) === h) {
         result.unchanged++;
         if (u.dir) linkFromPrev(u, name);
         else u.linkLater.push(name);
@@ -267,14 +237,14 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
       if (!u.dir && u.prev && u.prev.files.size === u.next.size) version = u.prev.version;
       else materialize(u);
       nextUnits.set(unit, { version, files: u.next });
-      linkUnit(unit, version);
+      if (unit !== '') linkUnit(unit, version);
     }
 
     function linkUnit(unit: string, version: number) {
       const link = join(releaseDir, unit);
       const parent = dirname(link);
       ensureDir(parent);
-      writer.symlink(relative(parent, treeDir(outDir, unit, version)), link);
+      writer.symlink(relative(parent, unitDir(outDir, unit, version)), link);
     }
 
     async function abort(): Promise<void> {
@@ -299,7 +269,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
         result.files++;
         const { unit, name } = unitOf(path);
         if (entry === KEEP && !has(path)) throw keepError(path);
-        guarded(() => (unit === '' ? putRoot(name, entry) : putUnit(unit, name, entry)));
+        guarded(() => putUnit(unit, name, entry));
       },
       keepUnit(path) {
         if (done) throw new Error('publish: release already finished');
@@ -313,7 +283,8 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
         guarded(() => linkUnit(unit, prev.version));
       },
       flushUnit(path) {
-        guarded(() => closeUnit(unitOf(path).unit));
+        const { unit } = unitOf(path);
+        if (unit !== '') guarded(() => closeUnit(unit));
         // Backpressure: the renderer goes on once the writes waiting to start are few.
         return sink.drain(WAITING_WRITES_MAX);
       },
@@ -324,12 +295,12 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
           await sink.settle();
           // Beside the release, written before the switch: a live release always has its state.
           ensureDir(join(outDir, 'state'));
-          const body = JSON.stringify({ v: STATE_VERSION, release: n, state });
-          await writer.writeFile(join(outDir, 'state', `${releaseName}.json`), body);
+          const body = toJson({ v: STATE_VERSION, release: n, state });
+          await writer.writeFile(join(outDir, 'state', `${releaseName(n)}.json`), body);
           result.stateBytes = Buffer.byteLength(body);
           const tmp = join(outDir, `current.tmp-${n}`);
           writer.rm(tmp);
-          writer.symlink(join('releases', releaseName), tmp);
+          writer.symlink(join('releases', releaseName(n)), tmp);
           writer.rename(tmp, currentDir);
         } catch (err) {
           await abort();
@@ -341,7 +312,6 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
         const prevLive = manifest.live;
         manifest.release = n;
         manifest.live = n;
-        manifest.root = nextRoot;
         manifest.units = nextUnits;
         // In the background: the next begin() and stop() wait for it.
         background = collectGarbage(prevUnits, prevLive || n).catch(() => {
@@ -375,8 +345,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
       }
     }
     const live = new Set<string>();
-    for (const [unit, s] of manifest.units) live.add(treeDir(outDir, unit, s.version));
-    for (const [unit, s] of prevUnits) live.add(treeDir(outDir, unit, s.version));
+    for (const units of [manifest.units, prevUnits]) for (const [unit, s] of units) if (unit !== '') live.add(unitDir(outDir, unit, s.version));
     const treesRoot = join(outDir, 'trees');
     for (const c of safeReaddir(treesRoot)) {
       for (const v of safeReaddir(join(treesRoot, c))) {

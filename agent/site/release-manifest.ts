@@ -20,7 +20,7 @@ export interface Manifest {
   /** The release `current` points to (0: none). Unchanged files are linked from it only: a
    * higher-numbered directory may be the half-written leftover of a crash. */
   live: number;
-  root: Map<string, Hash>;
+  /** Every unit of the live release; the root unit "" has the release's number as its version. */
   units: Map<string, UnitState>;
 }
 
@@ -45,9 +45,13 @@ export function hashFile(path: string): Hash {
   }
 }
 
-export function treeDir(outDir: string, unit: string, version: number): string {
+export const releaseName = (n: number) => String(n).padStart(8, '0');
+
+/** The directory of a version of a unit: the release's own for the root unit, else an immutable tree. */
+export function unitDir(outDir: string, unit: string, version: number): string {
+  if (unit === '') return join(outDir, 'releases', releaseName(version));
   const [, c, b] = unit.split('/');
-  return join(outDir, 'trees', c!, `${b}.${String(version).padStart(8, '0')}`);
+  return join(outDir, 'trees', c!, `${b}.${releaseName(version)}`);
 }
 
 export function safeReaddir(dir: string): string[] {
@@ -62,51 +66,35 @@ export function safeReaddir(dir: string): string[] {
  * tree) every file is written anew instead of failing every later build.
  */
 export function readManifestOrRebuild(outDir: string): Manifest {
-  try {
-    return readManifest(outDir);
-  } catch {
-    const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
-    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-    return m;
-  }
-}
-
-function readManifest(outDir: string): Manifest {
-  const m: Manifest = { release: 0, live: 0, root: new Map(), units: new Map() };
+  const m: Manifest = { release: 0, live: 0, units: new Map() };
+  // New releases are numbered after any release directory, even a crash's half-written leftover.
+  for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
   let target: string;
   try {
     target = fs.readlinkSync(join(outDir, 'current'));
   } catch {
-    // No live release yet: start numbering after any leftover release directories.
-    for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-    return m;
+    return m; // no live release yet
   }
-  const releaseDir = join(outDir, target);
-  m.live = Number(target.split('/').pop()) || 0;
-  m.release = m.live;
-  for (const name of safeReaddir(join(outDir, 'releases'))) m.release = Math.max(m.release, Number(name) || 0);
-  const walk = (dir: string, prefix: string) => {
-    for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
-      const rel = prefix ? `${prefix}/${ent.name}` : ent.name;
-      const full = join(dir, ent.name);
-      if (ent.isSymbolicLink()) {
-        const t = fs.readlinkSync(full);
-        const version = Number(t.split('.').pop());
-        const files = new Map<string, Hash>();
-        const walkUnit = (d: string, p: string) => {
-          for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const r = p ? `${p}/${e.name}` : e.name;
-            if (e.isDirectory()) walkUnit(join(d, e.name), r);
-            else files.set(r, null);
-          }
-        };
-        walkUnit(full, '');
-        m.units.set(rel, { version, files });
-      } else if (ent.isDirectory()) walk(full, rel);
-      else m.root.set(rel, null);
-    }
-  };
-  walk(releaseDir, '');
+  try {
+    const root = new Map<string, Hash>();
+    const walk = (dir: string, prefix: string, into: Map<string, Hash>) => {
+      for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+        const rel = prefix ? `${prefix}/${ent.name}` : ent.name;
+        const full = join(dir, ent.name);
+        if (ent.isSymbolicLink() && into === root) {
+          const files = new Map<string, Hash>();
+          walk(full, '', files);
+          m.units.set(rel, { version: Number(fs.readlinkSync(full).split('.').pop()), files });
+        } else if (ent.isDirectory()) walk(full, rel, into);
+        else into.set(rel, null);
+      }
+    };
+    walk(join(outDir, target), '', root);
+    m.live = Number(target.split('/').pop()) || 0;
+    m.units.set('', { version: m.live, files: root });
+  } catch {
+    m.units = new Map();
+  }
   return m;
 }
 
@@ -118,7 +106,7 @@ export const STATE_VERSION = 1;
  */
 export function readState(outDir: string, m: Manifest, warn?: (msg: string, err?: unknown) => void, validate?: (state: unknown) => string | undefined): unknown {
   if (m.live === 0) return undefined;
-  const file = join(outDir, 'state', `${String(m.live).padStart(8, '0')}.json`);
+  const file = join(outDir, 'state', `${releaseName(m.live)}.json`);
   try {
     const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { v?: unknown; release?: unknown; state?: unknown };
     if (doc.v !== STATE_VERSION || doc.release !== m.live || !('state' in doc)) throw new Error(`${file}: not a version ${STATE_VERSION} state of release ${m.live}`);

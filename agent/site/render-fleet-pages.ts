@@ -1,7 +1,7 @@
 // Render stage for the fleet-level pages (overview, clusters, nodes, storage, tasks, actions,
 // agent) and status.json. These are rewritten every cycle; unchanged bytes are not written.
 import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-activity-model.ts';
-import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
+import { buildClusterFacts, groupBy, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
 import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
 import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
@@ -9,10 +9,11 @@ import { TASKS_LIMIT, type SiteData } from './collect-site-data.ts';
 import { guestNameMap, taskFilterOptions } from './build-task-filters.ts'; // issue 14 item 6 (pages)
 import { CLUSTER_CHARTS } from './build-cluster-series.ts'; // issue 14 item 5 (pages)
 import { buildAgentsModel } from './build-agents-model.ts'; // leases (#17) hook
-import { RANGES, groupPoints, kib, sig3, mib } from './encode-series.ts';
+import { RANGES, kib, sig3, mib } from './encode-series.ts';
+import { pointSeries, toJson } from './encode-json.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
-import { paths, rootOf } from './site-paths.ts';
+import { hrefFrom, paths, rootOf } from './site-paths.ts';
 import type { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
@@ -44,42 +45,26 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     emit(path, render(template, model));
     pages++;
   };
-  // Hash the view model, not the HTML: cheaper than rendering, and the same model renders the same
-  // bytes. The generated time is left out of pages that do not show it (layout.live false).
-  const modelPage = <M extends { layout: LayoutVM }>(path: string, template: string, model: M) => {
-    const l = model.layout;
-    const keyed = l.live ? model : { ...model, layout: { ...l, generatedAt: 0, generatedIso: '', generatedText: '' } };
-    const digest = createHash('sha1').update(template).update(JSON.stringify(keyed)).digest('base64url');
-    if (opts.pageDue && !opts.pageDue(path, digest)) {
-      emit(path, opts.keep);
-      pages++;
-      return;
-    }
-    page(path, template, model);
-  };
   /**
-   * Like modelPage for pages with big tables: the digest is taken over `key` (what the page
-   * shows, cheaply summarised) and the model is built only when the page is due.
+   * A page without live values: rendered only when the digest of `key` (what the page shows;
+   * cheaper to hash than its HTML) moved, so `build` runs only then.
    */
   const keyedPage = (path: string, template: string, key: unknown, build: () => object) => {
     const digest = createHash('sha1').update(template).update(JSON.stringify([{ ...frame, generatedAt: 0 }, key])).digest('base64url');
     if (opts.pageDue && !opts.pageDue(path, digest)) {
       emit(path, opts.keep);
       pages++;
-      return;
-    }
-    page(path, template, build());
+    } else page(path, template, build());
   };
+  // The generated time is left out of the key of pages that do not show it (layout.live false).
+  const modelPage = <M extends { layout: LayoutVM }>(path: string, template: string, model: M) =>
+    keyedPage(path, template, model.layout.live ? model : { ...model, layout: { ...model.layout, generatedAt: 0, generatedIso: '', generatedText: '' } }, () => model);
   const names = clusterNames(d);
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
   const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
-  const hrefFor = (path: string) => {
-    const root = rootOf(path);
-    return (p: string) => root + p;
-  };
 
-  let h = hrefFor(paths.overview);
+  let h = hrefFrom(paths.overview);
   page(paths.overview, 'overview', {
     layout: buildLayout(frame, paths.overview, 'Overview'),
     attention: buildSiteAttention(d, frame, rootOf(paths.overview)), // attention (#14 item 1)
@@ -92,7 +77,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   for (const c of d.clusters) {
     const path = paths.cluster(c.name);
-    const ch = hrefFor(path);
+    const ch = hrefFrom(path);
     // Without the live values the page does not show (a 5,000-row page must not be rebuilt every
     // cycle for them); a guest row's changed_at moves whenever the store changes the row.
     const nodes = buildNodeRows(d, ch, (n) => n.cluster_id === c.id).map(({ cpu: _c, mem: _m, disk: _d, load: _l, uptime: _u, ...row }) => row);
@@ -121,24 +106,15 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     }));
   }
 
-  const nodeRawByKey = new Map<string, SiteData['nodeRaw']>();
-  for (const s of d.nodeRaw) {
-    const k = `${s.cluster_id}/${s.node}`;
-    let a = nodeRawByKey.get(k);
-    if (!a) nodeRawByKey.set(k, (a = []));
-    a.push(s);
-  }
   // Guests and storages per node, grouped once (not one scan of the fleet per node).
-  const guestsByNode = new Map<string, SiteData['guests']>();
-  for (const g of d.guests) pushTo(guestsByNode, `${g.cluster_id}/${g.node}`, g);
-  const storagesByNode = new Map<string, SiteData['storages']>();
-  for (const s of d.storages) pushTo(storagesByNode, `${s.cluster_id}/${s.node}`, s);
-  const tasksByNode = new Map<string, SiteData['tasks']>(); // newest first, as collected
-  for (const t of d.tasks) pushTo(tasksByNode, `${t.cluster_id}/${t.node}`, t);
+  const nodeRawByKey = byNode(d.nodeRaw);
+  const guestsByNode = byNode(d.guests);
+  const storagesByNode = byNode(d.storages);
+  const tasksByNode = byNode(d.tasks); // newest first, as collected
   d.nodes.forEach((n, index) => {
     const c = names.get(n.cluster_id) ?? '?';
     const path = paths.node(c, n.node);
-    h = hrefFor(path);
+    h = hrefFrom(path);
     const root = rootOf(path);
     const raw = nodeRawByKey.get(`${n.cluster_id}/${n.node}`) ?? [];
     emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, raw));
@@ -187,7 +163,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     });
   });
 
-  h = hrefFor(paths.storage);
+  h = hrefFrom(paths.storage);
   const storageKeys = d.storages.map((s) => `${names.get(s.cluster_id)}:${s.node}/${s.storage}`);
   page(paths.storage, 'storage', {
     layout: buildLayout(frame, paths.storage, 'Storage', {
@@ -199,7 +175,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   // issue 14 item 6 (pages): 7 days of tasks with filters, guest names; actions with details
-  h = hrefFor(paths.tasks);
+  h = hrefFrom(paths.tasks);
   const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
   modelPage(paths.tasks, 'tasks', {
     layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
@@ -210,7 +186,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     pagesAsset: h(frame.assets.pages),
   });
 
-  h = hrefFor(paths.actions);
+  h = hrefFrom(paths.actions);
   const actionDetails = { guestNames, now: frame.generatedAt };
   modelPage(paths.actions, 'actions', {
     layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
@@ -220,7 +196,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   // health (#15) hook: the Backups page
-  h = hrefFor(paths.backups);
+  h = hrefFrom(paths.backups);
   const bh = h;
   modelPage(paths.backups, 'backups', {
     layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
@@ -230,7 +206,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
 
   pages += renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
 
-  h = hrefFor(paths.agent);
+  h = hrefFrom(paths.agent);
   page(paths.agent, 'agent', {
     layout: buildLayout(frame, paths.agent, 'Agent status'),
     site: [
@@ -275,22 +251,13 @@ function nodeAlt(id: string, n: SiteData['nodes'][number]): string {
 
 /** Node JSON: state plus the raw series of the last ~90 min (grouped to ≤ 600 points). */
 function nodeJson(cluster: string, node: string, status: string, raw: SiteData['nodeRaw']): string {
-  const pts = groupPoints(raw.map((s) => ({
+  const pts = raw.map((s) => ({
     ts: s.ts,
     v: [s.cpu, s.iowait, s.load1, s.mem_used, s.mem_total != null && s.mem_available != null ? s.mem_total - s.mem_available : null, s.netin_bps, s.netout_bps],
-  })));
-  const t0 = pts[0]?.ts ?? 0;
-  const col = (k: number, f: (x: number | null) => string) => pts.map((p) => f(p.v[k] ?? null)).join(',');
-  const pct = (x: number | null) => sig3(x === null ? null : x * 100);
-  const offsets = pts.map((p) => p.ts - t0);
-  const step = offsets.length > 1 ? offsets[1]! : 1;
-  const regular = step > 0 && offsets.every((o, k) => o === k * step);
-  const series = `{"t0":${t0},"step":${regular ? step : 1},"n":${pts.length}${regular ? '' : `,"i":[${offsets.join(',')}]`},"cpu":[${col(0, pct)}],"io":[${col(1, pct)}],"load":[${col(2, sig3)}],"mem":[${col(3, mib)}],"avail":[${col(4, mib)}],"ni":[${col(5, kib)}],"no":[${col(6, kib)}]}`;
-  return `${JSON.stringify({ v: 1, cluster, node, status }).slice(0, -1)},"raw":${series}}`;
+  }));
+  return toJson({ v: 1, cluster, node, status, raw: pointSeries(pts, NODE_RAW_METRICS) });
 }
+const pct = (x: number | null) => sig3(x === null ? null : x * 100);
+const NODE_RAW_METRICS = [['cpu', pct], ['io', pct], ['load', sig3], ['mem', mib], ['avail', mib], ['ni', kib], ['no', kib]] as const;
 
-function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V) {
-  const a = m.get(k);
-  if (a) a.push(v);
-  else m.set(k, [v]);
-}
+const byNode = <T extends { cluster_id: number; node: string }>(rows: T[]) => groupBy(rows, (r) => `${r.cluster_id}/${r.node}`);

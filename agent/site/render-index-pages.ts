@@ -1,29 +1,17 @@
 // The index pages of the menu (issue #14 item 8): Clusters, Nodes, Guests, and search.json for the
 // fleet-wide search. Hooked into renderFleetPages with one marked line.
 import { createHash } from 'node:crypto';
-import { buildGuestRows, buildNodeRows, clusterNames, type Href } from './build-fleet-model.ts';
+import { buildGuestRows, buildNodeRows, clusterNames, quorumText, type Href } from './build-fleet-model.ts';
 import { buildLayout, type SiteFrame } from './build-layout-model.ts';
 import { searchIndexJson } from './build-search-index.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { fmtTime } from './format.ts';
 import type { Render } from './render.ts';
 import type { Emit, FleetPageOptions } from './render-fleet-pages.ts';
-import { paths, rootOf } from './site-paths.ts';
-
-export interface ClusterIndexRow {
-  name: string;
-  href: string;
-  quorum: string;
-  ok: boolean;
-  nodes: { text: string; v: number };
-  guests: { text: string; v: number };
-  version: string;
-  lastOk: string;
-  lastError: string;
-}
+import { hrefFrom, paths } from './site-paths.ts';
 
 /** Pure: one row per cluster with its quorum, node and guest counts and poll state. */
-export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>, href: Href): ClusterIndexRow[] {
+export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>, href: Href) {
   // Counted in one pass over the fleet (not one pass per cluster).
   const count = new Map<number, { nodes: number; online: number; guests: number; running: number }>();
   const of = (id: number) => {
@@ -47,7 +35,7 @@ export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | '
     return {
       name: c.name,
       href: href(paths.cluster(c.name)),
-      quorum: c.quorate === null ? 'standalone' : c.quorate ? 'quorate' : 'NOT quorate',
+      quorum: quorumText(c),
       ok: c.last_error === null && c.quorate !== 0 && online === nodes,
       nodes: { text: `${online} / ${nodes} online`, v: nodes },
       guests: { text: `${running} / ${guests} running`, v: guests },
@@ -60,20 +48,16 @@ export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | '
 
 /** Renders clusters.html, nodes.html, guests.html and search.json; returns the page count. */
 export function renderIndexPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: Pick<FleetPageOptions, 'pageDue' | 'keep'>): number {
-  const hrefFor = (path: string): Href => {
-    const root = rootOf(path);
-    return (p: string) => root + p;
-  };
-  let h = hrefFor(paths.clustersIndex);
+  let h = hrefFrom(paths.clustersIndex);
   emit(paths.clustersIndex, render('clusters-index', { layout: buildLayout(frame, paths.clustersIndex, 'Clusters'), clusters: buildClusterIndexRows(d, h) }));
 
-  h = hrefFor(paths.nodesIndex);
+  h = hrefFrom(paths.nodesIndex);
   emit(paths.nodesIndex, render('nodes-index', { layout: buildLayout(frame, paths.nodesIndex, 'Nodes'), nodes: buildNodeRows(d, h) }));
 
   // engine (#13): the one table of every guest (the overview only links here). Its live columns
   // are rendered empty and filled from status.json by site.js, so the page changes only with the
   // inventory and is re-rendered only then (2.7 MB of HTML at 10,000 guests).
-  h = hrefFor(paths.guestsIndex);
+  h = hrefFrom(paths.guestsIndex);
   const digest = guestsIndexDigest(d, frame);
   if (opts.pageDue && !opts.pageDue(paths.guestsIndex, digest)) emit(paths.guestsIndex, opts.keep);
   else {

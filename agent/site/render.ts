@@ -3,6 +3,7 @@
 import { Eta } from 'eta';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { toJson } from './encode-json.ts';
 
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../site-templates');
 
@@ -22,7 +23,7 @@ export function createRenderer(dir = TEMPLATES_DIR): Render {
 
 /** JSON safe to place inside <script type="application/json">: no "<", ">" or "&" survive. */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
+  return toJson(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')

@@ -1,7 +1,11 @@
-// Pure: which guest buckets refresh which files this cycle. Spreading the refreshes of 10,000
+// The plan stage, pure: (persisted state, what the live release has, clock) → which files are due.
+// planFleet covers the fleet files (node pages, digest-keyed pages, node/storage/cluster tier
+// files); dueFor the guest buckets: which guest buckets refresh which files this cycle. Spreading the refreshes of 10,000
 // guest pages and series files over several cycles (each bucket at its own offset) is what keeps
 // an ordinary cycle's writes near 1 KB per guest; live values reach the browser through the small
 // per-bucket live files instead.
+import { SOURCE_TIERS } from './encode-series.ts';
+import { paths } from './site-paths.ts';
 
 export interface RollPeriods {
   /** Guest JSON with the raw (1 h) series. */
@@ -80,4 +84,71 @@ export function dueFor(opts: { nowSec: number; intervalSeconds: number; index: n
     due.html = true;
   }
   return due;
+}
+
+/** What the plan of the fleet files keeps between builds (persisted with each release). */
+export interface FleetPlanState {
+  /** When the node, storage and cluster tier files were last written (day: 24 h file; long: 7 d/30 d/1 y). */
+  nodeRoll: { day: number; long: number };
+  /** Node pages: when last rendered and the digest of what they showed. */
+  nodePages: Map<string, { ts: number; digest: string }>;
+  /** Pages without live values: the digest of the model they were rendered from. */
+  pageDigests: Map<string, string>;
+}
+
+export interface FleetPlan {
+  /** Whether the day and long tier files are due this build. */
+  tiers: { day: boolean; long: boolean };
+  /** The same for one group of tier files (a cluster's nodes, the clusters): all of them when one's day file is missing. */
+  tiersFor(dayPaths: string[]): { day: boolean; long: boolean };
+  /** Whether node page `path` (position `index`, model digest `digest`) is rendered now (else kept). */
+  nodePage(path: string, index: number, digest: string): boolean;
+  /** Whether a page whose model hashes to `digest` is rendered now (else kept). */
+  page(path: string, digest: string): boolean;
+  /** The state to persist once this build is published (filled in as the pages are asked for). */
+  next: FleetPlanState;
+}
+
+/**
+ * Plans the fleet files of one build. `full`: everything is due (no state, or an in-memory build);
+ * `has`: whether the live release has a file. Node pages are staggered over half the html period
+ * (each at its own slot) and rendered at once when what they show changed.
+ */
+export function planFleet(state: FleetPlanState, o: { nowSec: number; intervalSeconds: number; periods: RollPeriods; full: boolean; has: (path: string) => boolean }): FleetPlan {
+  const { nowSec, periods, full, has } = o;
+  const tiers = {
+    day: full || nowSec - state.nodeRoll.day >= periods.daySeconds || !has(paths.storageSeries),
+    long: full || nowSec - state.nodeRoll.long >= periods.longSeconds,
+  };
+  const next: FleetPlanState = {
+    nodeRoll: { day: tiers.day ? nowSec : state.nodeRoll.day, long: tiers.long ? nowSec : state.nodeRoll.long },
+    nodePages: new Map(),
+    pageDigests: new Map(),
+  };
+  const nodeEvery = Math.max(1, Math.round(periods.htmlSeconds / 2 / o.intervalSeconds));
+  const slot = Math.floor(nowSec / o.intervalSeconds);
+  return {
+    tiers,
+    tiersFor(dayPaths) {
+      const missing = dayPaths.some((p) => !has(p));
+      return { day: tiers.day || missing, long: tiers.long || missing };
+    },
+    next,
+    nodePage(path, index, digest) {
+      const last = state.nodePages.get(path);
+      const due = full || !has(path) || !last || last.digest !== digest || (slot + index) % nodeEvery === 0 || nowSec - last.ts >= periods.htmlSeconds;
+      next.nodePages.set(path, due ? { ts: nowSec, digest } : last!);
+      return due;
+    },
+    page(path, digest) {
+      next.pageDigests.set(path, digest);
+      return full || !has(path) || state.pageDigests.get(path) !== digest;
+    },
+  };
+}
+
+/** The tier query behind a file-level source, for a build at nowSec (bucket-aligned start). */
+export function tierQuery(src: keyof typeof SOURCE_TIERS, nowSec: number): { tier: '5m' | '1h'; from: number; group: number } {
+  const s = SOURCE_TIERS[src];
+  return { tier: s.tier, from: Math.floor((nowSec - s.seconds) / s.group) * s.group, group: s.group };
 }

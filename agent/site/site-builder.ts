@@ -9,17 +9,19 @@ import type { Logger } from '../log/logger.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from '../store/schema.ts';
 import { writeAgentState } from '../store/site-activity.repository.ts';
+import type { StorageTrendCache } from '../store/site-attention.repository.ts';
 import type { SiteFrame } from './build-layout-model.ts';
-import { collectSiteData, type GuestRowsCache, type NodeWindow } from './collect-site-data.ts';
-import { SOURCE_TIERS, seriesJson } from './encode-series.ts';
+import { collectSiteData, type GuestRowsCache, type NodeWindow, type SiteData } from './collect-site-data.ts';
+import { seriesJson, type SOURCE_TIERS } from './encode-series.ts';
 import { fmtTime } from './format.ts';
 import { KEEP, createPublisher, type Entry, type Publisher, type ReleaseWriter, type SiteWriter } from './publish.ts';
-import { emptySiteState, parseSiteState, serializeSiteState } from './site-state.ts';
+import { emptySiteState, parseSiteState, serializeSiteState, type SiteState } from './site-state.ts';
 import { createRecentCache } from './recent-cache.ts';
 import { renderFleetPages } from './render-fleet-pages.ts';
 import { renderGuestBuckets } from './render-guest-buckets.ts';
 import { createRenderer } from './render.ts';
-import { DEFAULT_PERIODS, partsFor, type RollPeriods } from './roll-schedule.ts';
+import { DEFAULT_PERIODS, partsFor, planFleet, tierQuery, type FleetPlan, type RollPeriods } from './roll-schedule.ts';
+import { RawJson, toJson } from './encode-json.ts';
 import { queryNodeTierSeries, queryStorageTierSeries } from '../store/site-series.repository.ts';
 import { loadAssets } from './site-assets.ts';
 import { bucketOf, paths } from './site-paths.ts';
@@ -86,9 +88,10 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   const cache = createRecentCache();
   const nodeWindow: NodeWindow = { rows: [], mark: 0 };
   const guestRows: GuestRowsCache = { signature: '', rows: [] };
+  const storageTrend: StorageTrendCache = { hour: -1, rows: [] };
   const periods = { ...DEFAULT_PERIODS, ...deps.periods };
   let publisher: Publisher | null = null;
-  let { buckets: states, nodeRoll, nodePages, pageDigests } = emptySiteState();
+  let { buckets: states, ...fleetState }: SiteState = emptySiteState();
   let clusterIds = new Map<string, number>();
   const pending: ClusterSnapshot[] = [];
   const dayWritten = new Set<string>();
@@ -114,7 +117,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       },
     });
     const parsed = publisher.loadedState ? parseSiteState(publisher.loadedState) : undefined;
-    if (parsed?.ok) ({ buckets: states, nodeRoll, nodePages, pageDigests } = parsed.state);
+    if (parsed?.ok) ({ buckets: states, ...fleetState } = parsed.state);
     return publisher;
   }
 
@@ -140,6 +143,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         ...(config.site.attention && { thresholds: config.site.attention }),
         nodeWindow,
         guestRows,
+        storageTrend,
         pending: pending.splice(0),
         publishedUpTo: (cluster, vmids) => publishedUpTo(states, partsFor(periods, config.pollIntervalSeconds), cluster, vmids),
       });
@@ -167,28 +171,17 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       const lastErrorRaw = data.siteState.get(STATE_LAST_ERROR)?.value;
       const lastError = lastErrorRaw ? (JSON.parse(lastErrorRaw) as { ts: number; message: string }) : null;
       const has = (p: string) => !opts.toMemory && pub.has(p);
-      const nextNodePages = new Map<string, { ts: number; digest: string }>();
-      const nextPageDigests = new Map<string, string>();
-      const nodeEvery = Math.max(1, Math.round(periods.htmlSeconds / 2 / config.pollIntervalSeconds));
-      const slot = Math.floor(nowSec / config.pollIntervalSeconds);
+      const plan = planFleet(fleetState, { nowSec, intervalSeconds: config.pollIntervalSeconds, periods, full, has });
       let pages = renderFleetPages(data, frame, render, emit, {
         ...(lastBuild && { lastBuild: describeBuild(lastBuild) }),
         lastError: lastError ? { when: fmtTime(lastError.ts), message: lastError.message } : null,
         keep: KEEP,
-        nodeDue: (path, index, digest) => {
-          const last = nodePages.get(path);
-          const due = full || !has(path) || !last || last.digest !== digest || (slot + index) % nodeEvery === 0 || nowSec - last.ts >= periods.htmlSeconds;
-          nextNodePages.set(path, due ? { ts: nowSec, digest } : last!);
-          return due;
-        },
-        pageDue: (path, digest) => {
-          nextPageDigests.set(path, digest);
-          return full || !has(path) || pageDigests.get(path) !== digest;
-        },
+        nodeDue: plan.nodePage,
+        pageDue: plan.page,
       });
 
       lap('fleet');
-      const nextNodeRoll = await renderTierFiles(data, nowSec, full, has, emit);
+      await renderTierFiles(data, nowSec, plan, emit);
       lap('tiers');
       // alerts (#16): alerts.html and the Atom feeds, from the alert engine's own models and renderers
       await emitAlertPages({ db, frame, render, emit, clusters: data.clusters.map((c) => c.name), nowSec, standing: config.alerts?.silences ?? [] });
@@ -213,14 +206,12 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         const plan = pub.plan(entries);
         result = { pages, written: plan.written, unchanged: plan.unchanged, bytes: plan.bytes, ms: 0 };
       } else {
-        const r = await rel!.commit(serializeSiteState({ buckets: guests.nextStates, nodeRoll: nextNodeRoll, nodePages: nextNodePages, pageDigests: nextPageDigests }));
+        const r = await rel!.commit(serializeSiteState({ buckets: guests.nextStates, ...plan.next }));
         // The persisted state is written with every release: its bytes count.
         result = { pages, written: r.written, unchanged: r.unchanged, bytes: r.bytes + (r.stateBytes ?? 0), ms: 0 };
         // Commit the roll schedule only now: a failed publish must redo this cycle's refreshes.
         states = guests.nextStates;
-        nodeRoll = nextNodeRoll;
-        nodePages = nextNodePages;
-        pageDigests = nextPageDigests;
+        fleetState = plan.next;
       }
       lap('write');
       result.ms = Math.round(performance.now() - started);
@@ -244,42 +235,25 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     }
   }
 
-  /** Node and storage tier files: all at once, hourly (day) and twice a day (long). */
-  async function renderTierFiles(data: Awaited<ReturnType<typeof collectSiteData>>, nowSec: number, full: boolean, has: (p: string) => boolean, emit: (p: string, c: Entry) => void) {
-    const next = { ...nodeRoll };
-    const dayDue = full || nowSec - nodeRoll.day >= periods.daySeconds || !has(paths.storageSeries);
-    const longDue = full || nowSec - nodeRoll.long >= periods.longSeconds;
-    const storageSeries: string[] = [];
+  /** Node and storage tier files (all at once, when the plan says) and the cluster chart files. */
+  async function renderTierFiles(data: SiteData, nowSec: number, plan: FleetPlan, emit: (p: string, c: Entry) => void) {
+    const storage: Record<string, RawJson> = {};
+    const byNode = async (clusterId: number, src: keyof typeof SOURCE_TIERS) => new Map((await queryNodeTierSeries(db, clusterId, tierQuery(src, nowSec))).map((e) => [e.key, new RawJson(seriesJson(e))]));
     for (const c of data.clusters) {
       const nodes = data.nodes.filter((n) => n.cluster_id === c.id);
-      const newNode = nodes.some((n) => !has(paths.nodeSeries(c.name, n.node, 'day')));
-      if (dayDue || newNode) {
-        const s = SOURCE_TIERS.day;
-        const from = Math.floor((nowSec - s.seconds) / s.group) * s.group;
-        const series = new Map((await queryNodeTierSeries(db, c.id, { tier: s.tier, from, group: s.group })).map((e) => [e.key, seriesJson(e)]));
-        for (const n of nodes) emit(paths.nodeSeries(c.name, n.node, 'day'), series.get(n.node) ?? '{}');
-        if (dayDue) for (const e of await queryStorageTierSeries(db, c.id, { tier: s.tier, from, group: s.group })) storageSeries.push(`${JSON.stringify(`${c.name}:${e.key}`)}:${seriesJson(e)}`);
-      } else for (const n of nodes) emit(paths.nodeSeries(c.name, n.node, 'day'), KEEP);
-      if (longDue || newNode) {
-        const parts: Record<string, Map<string, string>> = {};
-        for (const src of ['long.w', 'long.m', 'long.y'] as const) {
-          const s = SOURCE_TIERS[src];
-          const from = Math.floor((nowSec - s.seconds) / s.group) * s.group;
-          parts[src] = new Map((await queryNodeTierSeries(db, c.id, { tier: s.tier, from, group: s.group })).map((e) => [e.key, seriesJson(e)]));
-        }
-        for (const n of nodes) {
-          emit(paths.nodeSeries(c.name, n.node, 'long'), `{"w":${parts['long.w']!.get(n.node) ?? 'null'},"m":${parts['long.m']!.get(n.node) ?? 'null'},"y":${parts['long.y']!.get(n.node) ?? 'null'}}`);
-        }
-      } else for (const n of nodes) emit(paths.nodeSeries(c.name, n.node, 'long'), KEEP);
+      const due = plan.tiersFor(nodes.map((n) => paths.nodeSeries(c.name, n.node, 'day')));
+      const day = due.day ? await byNode(c.id, 'day') : null;
+      if (plan.tiers.day) for (const e of await queryStorageTierSeries(db, c.id, tierQuery('day', nowSec))) storage[`${c.name}:${e.key}`] = new RawJson(seriesJson(e));
+      const [w, m, y] = due.long ? await Promise.all((['long.w', 'long.m', 'long.y'] as const).map((src) => byNode(c.id, src))) : [];
+      for (const n of nodes) {
+        emit(paths.nodeSeries(c.name, n.node, 'day'), day ? (day.get(n.node)?.text ?? '{}') : KEEP);
+        emit(paths.nodeSeries(c.name, n.node, 'long'), w ? toJson({ w: w.get(n.node) ?? null, m: m!.get(n.node) ?? null, y: y!.get(n.node) ?? null }) : KEEP);
+      }
     }
-    if (dayDue) emit(paths.storageSeries, `{"v":1,"series":{${storageSeries.join(',')}}}`);
-    else emit(paths.storageSeries, KEEP);
+    emit(paths.storageSeries, plan.tiers.day ? toJson({ v: 1, series: storage }) : KEEP);
     // issue 14 item 5 (pages): cluster chart files, on the node tier files' schedule
-    const newCluster = data.clusters.some((c) => !has(paths.clusterSeries(c.name, 'day')));
-    await emitClusterSeriesFiles({ db, data, nowSec, due: { day: dayDue || newCluster, long: longDue || newCluster }, emit: (p, content) => emit(p, content ?? KEEP) });
-    if (dayDue) next.day = nowSec;
-    if (longDue) next.long = nowSec;
-    return next;
+    const due = plan.tiersFor(data.clusters.map((c) => paths.clusterSeries(c.name, 'day')));
+    await emitClusterSeriesFiles({ db, data, nowSec, due, emit: (p, content) => emit(p, content ?? KEEP) });
   }
 
   return {

@@ -51,3 +51,9 @@ export function rootOf(path: string): string {
   const depth = path.split('/').length - 1;
   return '../'.repeat(depth);
 }
+
+/** Links from the page at `path`: every href is relative, so the site works under any prefix. */
+export function hrefFrom(path: string): (p: string) => string {
+  const root = rootOf(path);
+  return (p) => root + p;
+}

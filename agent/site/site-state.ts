@@ -3,6 +3,7 @@
 // same roll marks, chunk lists and page digests as if the process had kept running.
 import { z } from 'zod';
 import type { BucketState } from './render-guest-buckets.ts';
+import type { FleetPlanState } from './roll-schedule.ts';
 
 const Part = z.object({
   raw: z.number(), html: z.number(), day: z.number(), long: z.number(), rawCut: z.number(),
@@ -18,11 +19,8 @@ const SiteStateSchema = z.object({
   pageDigests: z.record(z.string(), z.string()),
 });
 
-export interface SiteState {
+export interface SiteState extends FleetPlanState {
   buckets: Map<string, BucketState>;
-  nodeRoll: { day: number; long: number };
-  nodePages: Map<string, { ts: number; digest: string }>;
-  pageDigests: Map<string, string>;
 }
 
 /** The state of a site never built: everything is due. */

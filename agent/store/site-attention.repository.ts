@@ -86,3 +86,25 @@ export async function queryStorageTrendPoints(db: Kysely<Database>, since: numbe
     ORDER BY cluster_id, node, storage, ts`.execute(db);
   return r.rows;
 }
+
+/** The storage trend read last (a week of the hourly tier changes once an hour): kept by its reader between builds. */
+export interface StorageTrendCache {
+  hour: number;
+  rows: StorageTrendPoint[];
+}
+
+/**
+ * Failed tasks of the last 24 h, unexplained stops of the last 7 days, the 7-day hourly storage
+ * fill; the trend is read again only when the hour moved since `trend` was filled.
+ */
+export async function collectAttentionRows(db: Kysely<Database>, nowSec: number, trend: StorageTrendCache = { hour: -1, rows: [] }): Promise<AttentionRows> {
+  const hour = Math.floor(nowSec / 3600);
+  const [failedTasks, unexplainedStops, storageTrend] = await Promise.all([
+    queryFailedTasksSince(db, nowSec - 86_400),
+    queryUnexplainedStops(db, nowSec - 7 * 86_400),
+    trend.hour === hour ? trend.rows : queryStorageTrendPoints(db, nowSec - 7 * 86_400),
+  ]);
+  trend.hour = hour;
+  trend.rows = storageTrend;
+  return { failedTasks, unexplainedStops, storageTrend };
+}

@@ -2,8 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Store } from '../../agent/store/open-database.ts';
 import { ensureCluster } from '../../agent/store/cluster.repository.ts';
-import { queryFailedTasksSince, queryStorageTrendPoints, queryUnexplainedStops } from '../../agent/store/site-attention.repository.ts';
-import { collectAttentionRows } from '../../agent/site/attention.query.ts';
+import { collectAttentionRows, queryFailedTasksSince, queryStorageTrendPoints, queryUnexplainedStops, type StorageTrendCache } from '../../agent/store/site-attention.repository.ts';
 
 const NOW = 1_800_000_000;
 let store: Store;
@@ -46,9 +45,10 @@ describe('attention reads', () => {
     for (const k of [3, 1, 2]) ins.run(cid, 'n1', 'local', NOW - k * 3600, k, k);
     expect((await queryStorageTrendPoints(store.db, NOW - 7 * 86_400)).map((p) => p.used)).toEqual([3, 2, 1]);
     const hourStart = Math.floor(NOW / 3600) * 3600;
-    const first = await collectAttentionRows(store.db, hourStart + 10);
+    const trend: StorageTrendCache = { hour: -1, rows: [] };
+    const first = await collectAttentionRows(store.db, hourStart + 10, trend);
     ins.run(cid, 'n1', 'local', NOW - 5 * 3600, 5, 5);
-    expect((await collectAttentionRows(store.db, hourStart + 20)).storageTrend).toBe(first.storageTrend);
-    expect((await collectAttentionRows(store.db, hourStart + 3600)).storageTrend).toHaveLength(4);
+    expect((await collectAttentionRows(store.db, hourStart + 20, trend)).storageTrend).toBe(first.storageTrend);
+    expect((await collectAttentionRows(store.db, hourStart + 3600, trend)).storageTrend).toHaveLength(4);
   });
 });
