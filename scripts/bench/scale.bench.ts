@@ -166,7 +166,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     await until('every agent to hold its clusters', 300_000, async () => Number((await one<{ n: string }>(`select count(*) as n from cluster_leases where holder like 'agent-%' and cluster not like '*%'`)).n) === AGENTS * perAgentClusters);
     const standby = start('standby', configFor('standby', groups[0]!));
     opts.log(`waiting for ${cycles} cycles of every agent`);
-    await until(`${cycles} cycles of every agent`, (cycles + 6) * interval * 1000 * 4, async () => procs.filter((p) => p.id !== 'standby').every((p) => p.stores.length >= cycles + 1));
+    await until(`${cycles} cycles of every agent`, (cycles + 6) * interval * 1000 * 8, async () => procs.filter((p) => p.id !== 'standby').every((p) => p.stores.length >= cycles + 1));
 
     // steady-state write volume: WAL bytes and database size over a few intervals
     const wal0 = await one<{ b: string }>('select wal_bytes::text as b from pg_stat_wal');
