@@ -39,11 +39,21 @@ try {
   const names = Array.from({ length: clusters }, (_, i) => `c${String(i + 1).padStart(3, '0')}`);
   const t0 = Math.floor(Date.now() / 1000) - cycles * 30;
   const agentShare = names.slice(0, 50);
+  let shareWall = 0;
+  let shareCpu = { user: 0, system: 0 };
   for (let c = 0; c < cycles; c++) {
     const ts = t0 + c * 30;
     const last = c === cycles - 1;
     const s = performance.now();
     for (const name of names) {
+      if (last && name === agentShare[0]) {
+        shareWall = performance.now();
+        shareCpu = process.cpuUsage();
+      }
+      if (last && name === names[agentShare.length]) {
+        shareWall = performance.now() - shareWall;
+        shareCpu = process.cpuUsage(shareCpu);
+      }
       if (last && agentShare.includes(name)) logging = true;
       const snap = syntheticSnapshot({ cluster: name, ts, guests: perCluster, nodes: 4 });
       await writeSnapshot(db, snap);
@@ -54,7 +64,7 @@ try {
   }
   // the timed share: the last cycle of the first 50 clusters
   const total = [...times.values()].reduce((a, b) => a + b.ms, 0);
-  console.log(`\nlast cycle, ${agentShare.length} clusters × ${perCluster} guests: ${Math.round(total)} ms in statements`);
+  console.log(`\nlast cycle, ${agentShare.length} clusters × ${perCluster} guests: ${Math.round(total)} ms in statements; ${Math.round(shareWall)} ms wall, this process's CPU ${Math.round((shareCpu.user + shareCpu.system) / 1000)} ms (snapshots synthesized in the loop included)`);
   for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) console.log(`${v.ms.toFixed(1).padStart(8)} ms ${String(v.n).padStart(5)}× ${k}`);
   if (lastCycleSql) {
     // the last cluster's cycle statement again (guard reset, samples already there), planned and run, rolled back
