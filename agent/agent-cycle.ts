@@ -14,6 +14,12 @@ export interface CycleParts {
   /** Stores one cluster's snapshot in one transaction. */
   store: (snapshot: ClusterSnapshot) => Promise<void>;
   recordRun: (run: ClusterPollOutcome, startedAtSec: number) => Promise<void>;
+  /**
+   * Clusters stored at once (default 1). PostgreSQL: each on its own pooled connection, so one
+   * cluster's round trip overlaps another's; SQLite has one writer and stays at 1. A cluster's
+   * snapshot and its run are always written in that order.
+   */
+  storeConcurrency?: number;
   /** Health tiers (issue #15): slower reads spread over cycles, after the store. */
   health?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
   /** issue 14 item 5 (pages): guests' snapshot lists, about daily and right after a snapshot task. */
@@ -68,18 +74,31 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
   const outcomes = (await time('poll', p.poll)) ?? [];
   const snapshots: ClusterSnapshot[] = [];
   await time('store', async () => {
-    for (const o of outcomes) {
+    const stored: Array<ClusterSnapshot | undefined> = [];
+    const storeOne = async (o: ClusterPollOutcome, i: number) => {
       if (o.snapshot) {
         try {
           await p.store(o.snapshot);
-          snapshots.push(o.snapshot);
+          stored[i] = o.snapshot;
         } catch (err) {
           p.log.error({ err, cluster: o.cluster }, `storing cluster ${o.cluster} failed: ${errorMessage(err)}`);
           if (!failedStages.includes('store')) failedStages.push('store');
         }
       }
       await p.recordRun(o, startedAtSec);
-    }
+    };
+    let next = 0;
+    let failure: { err: unknown } | undefined;
+    const worker = async () => {
+      while (next < outcomes.length && !failure) {
+        const i = next++;
+        await storeOne(outcomes[i]!, i).catch((err: unknown) => (failure ??= { err }));
+      }
+    };
+    const workers = Math.max(1, Math.min(p.storeConcurrency ?? 1, outcomes.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    for (const s of stored) if (s) snapshots.push(s);
+    if (failure) throw failure.err;
   });
   if (p.health && !p.stopping?.()) await time('health', () => p.health!(outcomes));
   if (p.snapshots && !p.stopping?.()) await time('snapshots', () => p.snapshots!(outcomes)); // issue 14 item 5 (pages)

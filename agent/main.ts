@@ -193,6 +193,8 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       now,
       poll: async () => poller.pollAll({ signal: stopPolling.signal, only: await fleet.pollOnly() }), // leases (#17)
       store: async (s) => { await writes.submit(`cycle ${s.ts} of ${s.cluster}`, () => writeSnapshot(store.db, s)); },
+      // PostgreSQL (#17 item 5): clusters stored side by side, one pooled connection left for the rest
+      storeConcurrency: store.kind === 'postgres' ? Math.max(1, config.database!.poolSize - 1) : 1,
       recordRun: async (r, startedAt) => {
         await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt));
         // issue 12 item 3 (fidelity): per-node problems of the cycle, for the pages and status.json

@@ -15,7 +15,7 @@ export const DatabaseConfig = z
     passwordFile: z.string().min(1).optional(),
     /** Name of a systemd credential (LoadCredential=) holding the password, read from $CREDENTIALS_DIRECTORY. */
     passwordCredential: z.string().min(1).optional(),
-    /** Connections the agent keeps open (writes are sequential; the site build and alerts read alongside). */
+    /** Connections the agent keeps open: the store writes up to poolSize - 1 clusters at once; the site build, leases and alerts use the rest. */
     poolSize: z.number().int().min(2).max(64).default(4),
   })
   .strict()

@@ -1,4 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { isPostgres } from './pg-dialect.ts';
 import type { Database } from './schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -42,6 +43,7 @@ export async function writePollRun(db: Kysely<Database>, run: PollRunRecord, sta
   const startedAt = startedAtSec ?? run.startedAt;
   if (startedAt === undefined) throw new Error('writePollRun needs the start time (startedAt or startedAtSec)');
   const error = run.error == null ? null : typeof run.error === 'string' ? run.error : `${run.error.code}: ${run.error.message}`;
+  if (isPostgres(db)) return writePollRunStatement(db, run, startedAt, error);
   await db.transaction().execute(async (trx) => {
     const clusterId = await ensureCluster(trx, run.cluster, startedAt);
     await trx
@@ -67,4 +69,21 @@ export async function writePollRun(db: Kysely<Database>, run: PollRunRecord, sta
       .where('id', '=', clusterId)
       .execute();
   });
+}
+
+/**
+ * PostgreSQL (#17 item 5): the same as one statement — the cluster row upserted with the run's
+ * outcome and the poll_runs row inserted from its id — one round trip instead of six.
+ */
+async function writePollRunStatement(db: Kysely<Database>, run: PollRunRecord, startedAt: number, error: string | null): Promise<void> {
+  const ok = run.ok ? 1 : 0;
+  await sql`with c as (
+      insert into clusters (name, first_seen, last_poll_at, last_ok_at, last_error)
+      values (${run.cluster}, ${startedAt}, ${startedAt}, ${run.ok ? startedAt : null}, ${error})
+      on conflict (name) do update set last_poll_at = excluded.last_poll_at, last_error = excluded.last_error,
+        last_ok_at = case when ${ok} = 1 then excluded.last_poll_at else clusters.last_ok_at end
+      returning id
+    )
+    insert into poll_runs (cluster_id, started_at, duration_ms, requests, errors, endpoint, ok, error)
+    select id, ${startedAt}, ${Math.round(run.durationMs)}, ${run.requests}, ${run.errors}, ${run.endpoint ?? null}, ${ok}, ${error} from c`.execute(db);
 }

@@ -7,8 +7,9 @@
 //    integer division behaves the same; noted in db/README.md);
 //  - online backup (scripts/db-snapshot.ts) and VACUUM INTO.
 import type SqliteDatabase from 'better-sqlite3';
-import { SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Kysely, type Transaction } from 'kysely';
+import { SqliteDialect, SqliteDriver, type DatabaseConnection, type Kysely, type Transaction } from 'kysely';
 import { isPostgres } from './pg-dialect.ts';
+import { pgUnnestInsert } from './pg-unnest.ts';
 
 // Table names are dynamic here, so the schema type cannot help: any is deliberate.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -103,32 +104,6 @@ export async function bulkInsert(
     changes += Number(res.numInsertedOrUpdatedRows ?? 0);
   }
   return changes;
-}
-
-const pgTypes = new Map<string, Map<string, string>>();
-
-/**
- * PostgreSQL (#17): one statement per call whatever the row count, the rows passed as one array
- * per column and expanded by unnest() — a 10,000-row cycle is one parse and one round trip,
- * instead of chunks of a multi-row VALUES with 120,000 parameters.
- */
-async function pgUnnestInsert(trx: Db, table: string, columns: readonly string[], rows: readonly unknown[][], tail: string): Promise<number> {
-  let types = pgTypes.get(table);
-  if (!types) {
-    const r = await sql<{ column_name: string; udt_name: string }>`select column_name, udt_name from information_schema.columns
-      where table_schema = current_schema() and table_name = ${table}`.execute(trx);
-    types = new Map(r.rows.map((x) => [x.column_name, x.udt_name]));
-    pgTypes.set(table, types);
-  }
-  const arrays = columns.map((_, j) => rows.map((r) => r[j] ?? null));
-  const casts = columns.map((c, j) => {
-    const t = types.get(c);
-    if (!t) throw new Error(`bulkInsert: no column "${c}" in table "${table}"`);
-    return sql`${arrays[j]}::${sql.raw(`${t}[]`)}`;
-  });
-  const res = await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})
-    select * from unnest(${sql.join(casts)})${sql.raw(tail)}`.execute(trx);
-  return Number(res.numAffectedRows ?? 0);
 }
 
 /** A prepared statement cached per connection (better-sqlite3 does not cache them itself). */

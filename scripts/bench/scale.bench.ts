@@ -1,5 +1,5 @@
-// Scale benchmark (issue 17 item 5): five real agents (`pmi-agent run`, from sources under tsx),
-// each with its own clusters (10,000 guests per agent, 50,000 in all; --quick: 1,000 per agent),
+// Scale benchmark (issue 17 item 5): five real agents (`pmi-agent run`, compiled by
+// scripts/build.ts and started by plain node with the systemd unit's flags, as the service runs), each with its own clusters (10,000 guests per agent, 50,000 in all; --quick: 1,000 per agent),
 // all on one throw-away PostgreSQL server (test/support/pg-server.ts, as the tests start it), and
 // one simulator process with 250 clusters (--quick 25). A sixth agent is configured for the first
 // agent's clusters and holds nothing until that agent is killed with SIGKILL: failoverSeconds is
@@ -7,10 +7,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startPgServer } from '../../test/support/pg-server.ts';
-import { startSimChild } from './poll.bench.ts';
+import { AGENT_BIN, ROOT, buildApp } from '../build.ts';
+import { productionNodeFlags, startSimChild } from './poll.bench.ts';
 
 export interface ScaleBenchResult {
   agents: number;
@@ -22,14 +23,26 @@ export interface ScaleBenchResult {
   /** Median of the store stage (every held cluster's snapshot written) per agent, after its first cycle. */
   ingestMsPerCycle: Record<string, number>;
   ingestMsPerCycleMax: number;
-  /** Latest state of every guest (v_guest_latest, all 50,000 rows read), median of 5. */
+  /**
+   * The fleet overview's columns of every guest (v_guest_latest, the columns store.bench.ts reads
+   * at 10,000 guests), all 50,000 rows into the client (node-postgres), median of 5 after a warm-up.
+   */
   fleetOverviewQueryMs: number;
   fleetOverviewRows: number;
-  /** One guest's 30 days of 5-minute rollups (8,640 rows inserted for it), median of 5. */
+  /** The same query's execution in the server alone (EXPLAIN ANALYZE, no rows sent), median of 3. */
+  fleetOverviewServerMs: number;
+  /** `select *` from v_guest_latest (all 31 columns of 50,000 rows) into the client, median of 5. */
+  fleetOverviewAllColumnsMs: number;
+  /** One guest's 30 days of 5-minute rollups (8,640 rows inserted for it) into the client, median of 5 after a warm-up. */
   guestSeriesQueryMs: number;
+  guestSeriesRows: number;
+  /** The same query's execution in the server alone (EXPLAIN ANALYZE), median of 3. */
+  guestSeriesServerMs: number;
   /** SIGKILL of an agent → first poll run of its clusters stored by the standby (poll_runs, 1 s resolution). */
   failoverSeconds: number;
   failoverIntervals: number;
+  /** Clusters agent-1 held at the kill (of its 50; fewer: the failover figure is not one, see notes). */
+  failoverClustersHeldAtKill: number;
   /** pg_stat_wal.wal_bytes over the steady-state window, per day per 1,000 guests. */
   dbBytesWrittenPerDayPer1000Guests: number;
   dbBytesSource: string;
@@ -41,7 +54,6 @@ export interface ScaleBenchResult {
   loadAverage: number[];
 }
 
-const REPO = resolve(import.meta.dirname, '..', '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,9 +75,14 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   const dir = mkdtempSync(join(tmpdir(), 'pmi-scale-'));
   const notes: string[] = [
     'measured on a shared 2-core machine under other engineers\' load: figures are noisy',
-    'agents run from sources under tsx (not the tsc build) with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
+    'agents run compiled (scripts/build.ts) under plain node with the systemd unit\'s flags, as the service does, with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
+    'ingestMsPerCycle is the store stage of each agent\'s "cycle done" line (every held cluster\'s snapshot and poll run written), median over the cycles after the first (the first of a cluster reads its guests and takes the full path)',
     'PostgreSQL is the test server: fsync, synchronous_commit and full_page_writes off, so WAL bytes are below a durable server\'s (full-page images after checkpoints are missing)',
   ];
+  opts.log('building the application (scripts/build.ts)');
+  const appDir = join(ROOT, 'var', 'bench-scale-app');
+  await buildApp({ outDir: appDir });
+  const nodeFlags = productionNodeFlags();
   opts.log(`PostgreSQL + simulator (${AGENTS * perAgentClusters} clusters, ${guests} guests)`);
   // the server's directory must be reachable by the postgres user: the real temporary directory
   const server = await startPgServer({ parentDir: '/tmp' });
@@ -98,7 +115,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   };
   const start = (id: string, configPath: string): AgentProc => {
     const p: AgentProc = { id, out: '', stores: [] };
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'agent/bin/pmi-agent.ts'), 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, join(appDir, AGENT_BIN), 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -149,7 +166,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     await until('every agent to hold its clusters', 300_000, async () => Number((await one<{ n: string }>(`select count(*) as n from cluster_leases where holder like 'agent-%' and cluster not like '*%'`)).n) === AGENTS * perAgentClusters);
     const standby = start('standby', configFor('standby', groups[0]!));
     opts.log(`waiting for ${cycles} cycles of every agent`);
-    await until(`${cycles} cycles of every agent`, (cycles + 6) * interval * 1000 * 4, async () => procs.filter((p) => p.id !== 'standby').every((p) => p.stores.length >= cycles + 1));
+    await until(`${cycles} cycles of every agent`, (cycles + 6) * interval * 1000 * 8, async () => procs.filter((p) => p.id !== 'standby').every((p) => p.stores.length >= cycles + 1));
 
     // steady-state write volume: WAL bytes and database size over a few intervals
     const wal0 = await one<{ b: string }>('select wal_bytes::text as b from pg_stat_wal');
@@ -161,15 +178,27 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const windowSeconds = (Date.now() - t0) / 1000;
     const perDayPer1000 = (bytes: number) => Math.round((bytes / windowSeconds) * 86_400 / (guests / 1000));
 
-    // queries at 50,000 guests
-    const overview: number[] = [];
-    let overviewRows = 0;
-    for (let k = 0; k < 5; k++) {
-      const s = performance.now();
-      const r = await db.query('select * from v_guest_latest');
-      overview.push(performance.now() - s);
-      overviewRows = r.rowCount ?? 0;
-    }
+    // queries at 50,000 guests: a warm-up run each, then the median of 5 into the client, and the
+    // server's own execution time (EXPLAIN ANALYZE) to tell the query from the transfer
+    const timed = async (text: string, params: unknown[] = []) => {
+      await db.query(text, params);
+      const ms: number[] = [];
+      let rows = 0;
+      for (let k = 0; k < 5; k++) {
+        const s = performance.now();
+        const r = await db.query(text, params);
+        ms.push(performance.now() - s);
+        rows = r.rowCount ?? 0;
+      }
+      const server: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const r = await db.query(`explain (analyze, timing off, format json) ${text}`, params);
+        server.push((r.rows[0] as { 'QUERY PLAN': Array<{ 'Execution Time': number }> })['QUERY PLAN'][0]!['Execution Time']);
+      }
+      return { ms: Math.round(median(ms) * 10) / 10, rows, serverMs: Math.round(median(server) * 10) / 10 };
+    };
+    const overview = await timed('select cluster, vmid, name, type, node, status, tags, cpu, mem, maxmem, uptime, netin_bps, netout_bps from v_guest_latest');
+    const overviewAll = await timed('select * from v_guest_latest');
     const g = await one<{ cluster_id: number; vmid: number }>('select cluster_id, vmid from guests order by cluster_id, vmid limit 1');
     const nowSec = Math.floor(Date.now() / 1000);
     const from = nowSec - 30 * 86_400;
@@ -178,14 +207,16 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
        select $1, $2, t, 5, 0.2, 0.4, 1e9, 2e9 from generate_series($3::bigint, $4::bigint, 300) as t on conflict do nothing`,
       [g.cluster_id, g.vmid, Math.floor(from / 300) * 300, nowSec - 3600],
     ).catch((err: unknown) => notes.push(`30 days of 5-minute rows for one guest could not be inserted (${String(err)}); guestSeriesQueryMs reads what there is`));
-    const series: number[] = [];
-    for (let k = 0; k < 5; k++) {
-      const s = performance.now();
-      await db.query('select ts, cpu_avg, cpu_max, mem_avg, mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3 order by ts', [g.cluster_id, g.vmid, from]);
-      series.push(performance.now() - s);
-    }
+    await db.query('analyze guest_samples_5m');
+    const series = await timed('select ts, cpu_avg, cpu_max, mem_avg, mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3 order by ts', [g.cluster_id, g.vmid, from]);
 
-    // failover: kill -9 agent-1, wait for the standby's first poll of agent-1's clusters
+    // failover: kill -9 agent-1, wait for the standby's first poll of agent-1's clusters. Only a
+    // figure when agent-1 held them all at the kill: under heavy load a lease can lapse (an event
+    // loop stalled past the lease) and the standby may already poll some of them.
+    const heldAtKill = Number((await one<{ n: string }>(`select count(*) as n from cluster_leases where holder = 'agent-1' and cluster not like '*%'`)).n);
+    if (heldAtKill !== perAgentClusters) {
+      notes.push(`failoverSeconds is NOT a failover figure this run: agent-1 held ${heldAtKill} of its ${perAgentClusters} clusters when killed (the others' leases had lapsed to the standby before)`);
+    }
     opts.log('kill -9 agent-1');
     const victim = procs[0]!;
     const exited = new Promise((r) => victim.child!.once('exit', r));
@@ -212,11 +243,16 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       cyclesMeasured: Math.min(...procs.filter((p) => p.id.startsWith('agent-')).map((p) => p.stores.length - 1)),
       ingestMsPerCycle: ingest,
       ingestMsPerCycleMax: Math.max(...Object.values(ingest)),
-      fleetOverviewQueryMs: Math.round(median(overview) * 10) / 10,
-      fleetOverviewRows: overviewRows,
-      guestSeriesQueryMs: Math.round(median(series) * 10) / 10,
+      fleetOverviewQueryMs: overview.ms,
+      fleetOverviewRows: overview.rows,
+      fleetOverviewServerMs: overview.serverMs,
+      fleetOverviewAllColumnsMs: overviewAll.ms,
+      guestSeriesQueryMs: series.ms,
+      guestSeriesRows: series.rows,
+      guestSeriesServerMs: series.serverMs,
       failoverSeconds: Math.round(failoverSeconds * 10) / 10,
       failoverIntervals: Math.round((failoverSeconds / interval) * 100) / 100,
+      failoverClustersHeldAtKill: heldAtKill,
       dbBytesWrittenPerDayPer1000Guests: perDayPer1000(Number(wal1.b) - Number(wal0.b)),
       dbBytesSource: 'pg_stat_wal.wal_bytes (cluster-wide WAL; the data pages follow at checkpoints)',
       dbSizeGrowthPerDayPer1000Guests: perDayPer1000(Number(size1.b) - Number(size0.b)),
@@ -241,8 +277,8 @@ export function table(result: unknown): string {
   const rows: Array<[string, string]> = [
     ['agents × guests', `${r.agents} × ${r.guestsPerAgent} = ${r.guests} (${r.clusters} clusters), interval ${r.intervalSeconds} s, ${r.cyclesMeasured} cycles measured`],
     ['ingestMsPerCycle (store stage, median per agent)', `${Object.entries(r.ingestMsPerCycle).map(([k, v]) => `${k} ${v}`).join(', ')} (max ${r.ingestMsPerCycleMax}; target ≤ 300)`],
-    ['fleetOverviewQueryMs (v_guest_latest)', `${r.fleetOverviewQueryMs} over ${r.fleetOverviewRows} rows (target ≤ 100)`],
-    ['guestSeriesQueryMs (30 days of 5 min)', `${r.guestSeriesQueryMs} (target ≤ 10)`],
+    ['fleetOverviewQueryMs (v_guest_latest, overview columns)', `${r.fleetOverviewQueryMs} over ${r.fleetOverviewRows} rows, ${r.fleetOverviewServerMs} in the server (target ≤ 100); all columns ${r.fleetOverviewAllColumnsMs}`],
+    ['guestSeriesQueryMs (30 days of 5 min)', `${r.guestSeriesQueryMs} over ${r.guestSeriesRows} rows, ${r.guestSeriesServerMs} in the server (target ≤ 10)`],
     ['failoverSeconds (kill -9 → first poll by the standby)', `${r.failoverSeconds} = ${r.failoverIntervals} intervals (target ≤ 2)`],
     ['dbBytesWrittenPerDayPer1000Guests', `${r.dbBytesWrittenPerDayPer1000Guests} (${r.dbBytesSource}; size growth ${r.dbSizeGrowthPerDayPer1000Guests}; window ${r.windowSeconds} s)`],
     ['metrics file', r.metrics],

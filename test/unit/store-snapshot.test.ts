@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestStore, STORE_BACKENDS, type TestStore } from '../support/store-backends.ts';
 import { ensureCluster, getClusterId, writePollRun, writeSnapshot } from '../../agent/store/snapshot.repository.ts';
 import { migrateToLatest } from '../../agent/store/migrate.ts';
+import { openPgStore } from '../../agent/store/open-store.ts';
 import type { Database } from '../../agent/store/schema.ts';
 import { syntheticSnapshot } from '../../scripts/bench/store-synthetic.ts';
 
@@ -108,6 +109,42 @@ describe('writeSnapshot', () => {
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 120, guests: 12 }));
     expect(await count('guests')).toBe(12);
     expect(await count('guest_status_changes', 'vmid in (110, 111)')).toBe(2);
+  });
+
+  it('a clock stepped back after steady cycles removes the rows stamped by the clock that ran ahead', async () => {
+    // on PostgreSQL the second and third writes take the one-statement path; the step back must not
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 10 }));
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 60, guests: 10 }));
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 120, guests: 10 }));
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 90, guests: 10 }));
+    expect(await count('guest_samples', `ts = ${T0 + 120}`)).toBe(0);
+    expect(await count('guest_samples', `ts = ${T0 + 90}`)).toBeGreaterThan(0);
+    expect((await one('select last_sample_ts from clusters'))!.last_sample_ts).toBe(T0 + 90);
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 150, guests: 10 }));
+    expect((await one('select last_sample_ts from clusters'))!.last_sample_ts).toBe(T0 + 150);
+  });
+
+  it.skipIf(backend !== 'postgres')('regression: after another agent wrote the cluster (a lease handover), the next cycle starts from the database, not from what this agent wrote last', async () => {
+    const other = await openPgStore({ url: store.location }, { migrate: false });
+    try {
+      await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 10 }));
+      await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 60, guests: 10 }));
+      // the other agent holds the cluster for a cycle: vmid 100 stopped, vmid 109 gone
+      const theirs = syntheticSnapshot({ ts: T0 + 120, guests: 10, stopped: new Set([100]) });
+      theirs.guests = theirs.guests.filter((g) => g.vmid !== 109);
+      await writeSnapshot(other.db, theirs);
+      // back here: 100 runs again and 109 is back; this agent last saw both running
+      await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 180, guests: 10 }));
+      expect(await one('select status, changed_at from guests where vmid = 100')).toEqual({ status: 'running', changed_at: T0 + 180 });
+      expect(await one('select removed_at from guests where vmid = 109')).toEqual({ removed_at: null });
+      expect(await all('select from_status, to_status, ts from guest_status_changes where vmid = 100 and from_status is not null order by ts')).toEqual([
+        { from_status: 'running', to_status: 'stopped', ts: T0 + 120 },
+        { from_status: 'stopped', to_status: 'running', ts: T0 + 180 },
+      ]);
+      expect(await count('guest_samples', `ts = ${T0 + 180}`)).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
   });
 
   it.skipIf(backend !== 'sqlite')('works through plain kysely (no better-sqlite3 fast path), as another dialect would', async () => {
