@@ -148,7 +148,7 @@ async function writeResult(trx: Db, cid: number, cluster: string, ts: number, r:
           values (${cid}, ${node}, ${p.pool}, ${p.health}, ${i(p.sizeBytes)}, ${i(p.allocBytes)}, ${i(p.freeBytes)}, ${i(p.frag)}, ${p.dedup}, ${ts}, ${ts}, ${ts})
           on conflict (cluster_id, node, pool) do update set size_bytes = excluded.size_bytes, alloc_bytes = excluded.alloc_bytes,
             free_bytes = excluded.free_bytes, frag = excluded.frag, dedup = excluded.dedup, last_seen = excluded.last_seen,
-            changed_at = case when zfs_pools.health is excluded.health then zfs_pools.changed_at else excluded.changed_at end,
+            changed_at = case when zfs_pools.health is not distinct from excluded.health then zfs_pools.changed_at else excluded.changed_at end,
             health = excluded.health`.execute(trx);
         await zfsChange(trx, cid, node, p.pool, ts);
       }

@@ -35,6 +35,18 @@ describe('writeHealthBatch', () => {
     expect((await q('select devpath from disks')).map((r) => r.devpath)).toEqual(['/dev/sdb']);
   });
 
+  it('a ZFS pool keeps changed_at while its health stays, moves it when the health changes', async () => {
+    // the upsert compares health null-safely; SQLite's `a is b` is not PostgreSQL syntax
+    const zfs = (ts: number, health: string | null) => writeHealthBatch(store.db, { cluster: 'c1', ts, results: [{ signal: 'zfs', node: 'n1', state: 'ok', kind: 'zfs', rows: [{ pool: 'rpool', health, sizeBytes: 100, allocBytes: 10, freeBytes: 90, frag: 1, dedup: 1 }] }] });
+    await zfs(2000, 'ONLINE');
+    await zfs(3000, 'ONLINE');
+    expect(await q('select health, changed_at, last_seen from zfs_pools')).toEqual([{ health: 'ONLINE', changed_at: 2000, last_seen: 3000 }]);
+    await zfs(4000, 'DEGRADED');
+    await zfs(5000, null);
+    await zfs(6000, null);
+    expect(await q('select health, changed_at, last_seen from zfs_pools')).toEqual([{ health: null, changed_at: 5000, last_seen: 6000 }]);
+  });
+
   it('a forbidden signal keeps its rows and its last_ok; the coverage says which privilege and the pveum line', async () => {
     await writeHealthBatch(store.db, { cluster: 'c1', ts: 2000, tokenId: 'pmi@pve!m', results: [disks([disk()])] });
     await writeHealthBatch(store.db, { cluster: 'c1', ts: 3000, tokenId: 'pmi@pve!m', results: [{ signal: 'disks', node: 'n1', state: 'forbidden', privilege: 'Sys.Audit', aclPath: '/nodes/n1', kind: 'none' }] });
