@@ -4,6 +4,7 @@
 // peak and final RSS over IPC once runAgent has returned, with process.memoryUsage() at the
 // sampled peak (what holds the memory: V8 heap, buffers outside it, or the rest: SQLite's page
 // cache and malloc).
+import { writeHeapSnapshot } from 'node:v8';
 import { runAgent } from '../../agent/main.ts';
 
 const MB = 2 ** 20;
@@ -20,5 +21,7 @@ sampler.unref();
 const [configPath, cycles, interval] = process.argv.slice(2);
 const code = await runAgent(configPath!, { maxCycles: Number(cycles), intervalSeconds: Number(interval) });
 clearInterval(sampler);
+// AGENT_HEAP_SNAPSHOT=<file>: what the heap holds once the cycles are done (profiling aid).
+if (process.env.AGENT_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.AGENT_HEAP_SNAPSHOT);
 const mem = process.memoryUsage();
 process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: breakdown(peak), atEnd: breakdown(mem) }, () => process.disconnect());
