@@ -19,9 +19,10 @@ const sampler = setInterval(() => {
 }, 200);
 sampler.unref();
 const [configPath, cycles, interval] = process.argv.slice(2);
+// AGENT_HEAP_SNAPSHOT=<file>, AGENT_HEAP_SNAPSHOT_AT=<seconds>: what the heap holds while the agent
+// runs (profiling aid; the snapshot stops the process for a few seconds).
+if (process.env.AGENT_HEAP_SNAPSHOT) setTimeout(() => writeHeapSnapshot(process.env.AGENT_HEAP_SNAPSHOT!), Number(process.env.AGENT_HEAP_SNAPSHOT_AT ?? 240) * 1000).unref();
 const code = await runAgent(configPath!, { maxCycles: Number(cycles), intervalSeconds: Number(interval) });
 clearInterval(sampler);
-// AGENT_HEAP_SNAPSHOT=<file>: what the heap holds once the cycles are done (profiling aid).
-if (process.env.AGENT_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.AGENT_HEAP_SNAPSHOT);
 const mem = process.memoryUsage();
 process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: breakdown(peak), atEnd: breakdown(mem) }, () => process.disconnect());
