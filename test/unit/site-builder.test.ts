@@ -169,6 +169,34 @@ describe('site builder', () => {
     await again.builder.stop();
   });
 
+  it('a state from before per-part long files gets a long file for every part on the first cycle', async () => {
+    syn = await makeSynthetic(150);
+    const first = setup();
+    await first.builder.build();
+    await first.builder.stop();
+    // The state as an agent before revision 4 of DATA-FORMAT.md wrote it: parts without `longs`.
+    const stateDir = join(first.outDir, 'state');
+    const file = join(stateDir, readdirSync(stateDir).sort().pop()!);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { state: { buckets: Record<string, { parts: Array<{ longs?: number[] }> }> } };
+    for (const b of Object.values(saved.state.buckets)) for (const part of b.parts) delete part.longs;
+    writeFileSync(file, JSON.stringify(saved));
+    const again = setup();
+    again.clock.ms = first.clock.ms + 60_000;
+    again.builder.record(syn.cycle(again.clock.ms / 1000));
+    await again.builder.build();
+    expect(again.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    const at = again.clock.ms / 1000;
+    for (const g of syn.clusters[0]!.guests.filter((x) => x.running)) {
+      const dir = join(again.outDir, 'current', `g/bench1/${Math.floor(g.vmid / 100)}xx`);
+      const doc = JSON.parse(readFileSync(join(dir, `${g.vmid}.json`), 'utf8')) as { files: { long: string | null } };
+      expect(doc.files.long, `guest ${g.vmid}`).toMatch(new RegExp(`^l\\d+\\.${at}\\.json$`));
+      const long = JSON.parse(readFileSync(join(dir, doc.files.long!), 'utf8')) as { v: number; at: number; g: Record<string, { w: { n: number } }> };
+      expect(long.v).toBe(1);
+      expect(long.g[String(g.vmid)]!.w.n).toBeGreaterThan(0);
+    }
+    await again.builder.stop();
+  });
+
   it('a missing or corrupt state means one full build, with a warning', async () => {
     syn = await makeSynthetic(60);
     for (const damage of ['remove', 'corrupt', 'invalid'] as const) {
