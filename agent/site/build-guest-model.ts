@@ -15,8 +15,8 @@ export interface GuestInput {
   now: GuestNow | undefined;
   tasks: TaskRow[];
   actions: ActionRow[];
-  /** Whether the long tier file exists for this guest (written when it has history); the day comes in shared chunks. */
-  hasLong: boolean;
+  /** The long tier file of the guest's bucket part (relative to the guest's JSON), null while there is none; the day comes in shared chunks. */
+  longFile: string | null;
   nowSec: number;
 }
 
@@ -98,7 +98,7 @@ export function buildGuestJson(i: GuestInput, rawChunks: string[], dayChunks: st
   const g = i.guest;
   const n = i.now;
   const doc = {
-    v: 2,
+    v: 3,
     cluster: i.cluster,
     vmid: g.vmid,
     name: g.name,
@@ -117,7 +117,7 @@ export function buildGuestJson(i: GuestInput, rawChunks: string[], dayChunks: st
     files: {
       raw: rawChunks,
       day: dayChunks,
-      long: i.hasLong ? `${g.vmid}.long.json` : null,
+      long: i.longFile,
       live: `../../../${paths.live(i.cluster, bucketOf(g.vmid))}`,
     },
     tasks: i.tasks.slice(0, 20).map((t) => ({ upid: t.upid, type: t.type, user: t.user, start: t.starttime, end: t.endtime, status: t.status, ok: t.ok === null ? null : t.ok === 1 })),

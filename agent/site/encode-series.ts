@@ -180,26 +180,29 @@ export function groupPoints(points: Point[], max = MAX_POINTS): Point[] {
   return out;
 }
 
-const SEQUENCES: string[] = [];
-/** "0,1,…,n-1", cached: a gap-free series leaves out its offsets. */
-function sequence(n: number): string {
-  if (SEQUENCES[n] === undefined) SEQUENCES[n] = Array.from({ length: n }, (_, k) => k).join(',');
-  return SEQUENCES[n];
-}
 const ALL_ZERO = /^(?:0|null)(?:,(?:0|null))*$/;
 
 /**
  * Encodes a series as the JSON object the browser reads (see site-templates/DATA-FORMAT.md).
  * Offsets are left out when they are 0..n-1 (starting at the first point), metrics that are all
- * zero or null are left out (QEMU disk, idle devices).
+ * zero or null are left out (QEMU disk, idle devices). The offsets are scanned in place (no
+ * split into one string per point: a full build encodes some 30,000 series of up to 366 points).
  */
 export function seriesJson(s: Pick<EncodedSeries, 't0' | 'step' | 'i' | 'metrics'>): string {
-  const first = s.i === '' ? 0 : Number(s.i.slice(0, s.i.indexOf(',') === -1 ? undefined : s.i.indexOf(',')));
+  const i = s.i;
+  let n = i === '' ? 0 : 1;
+  for (let k = i.indexOf(','); k !== -1; k = i.indexOf(',', k + 1)) n++;
+  const comma = i.indexOf(',');
+  const first = n === 0 ? 0 : Number(comma === -1 ? i : i.slice(0, comma));
   const t0 = s.t0 + first * s.step;
-  const offsets = first === 0 ? s.i : s.i.split(',').map((x) => Number(x) - first).join(',');
-  const n = offsets === '' ? 0 : offsets.split(',').length;
   let out = `{"t0":${t0},"step":${s.step},"n":${n}`;
-  if (offsets !== sequence(n)) out += `,"i":[${offsets}]`;
-  for (const [name, v] of Object.entries(s.metrics)) if (!ALL_ZERO.test(v)) out += `,"${name}":[${v}]`;
+  // Offsets rise strictly (one point per step): they are 0..n-1 exactly when the last is n-1.
+  if (n > 0 && Number(i.slice(i.lastIndexOf(',') + 1)) - first !== n - 1) {
+    out += `,"i":[${first === 0 ? i : i.split(',').map((x) => Number(x) - first).join(',')}]`;
+  }
+  for (const name in s.metrics) {
+    const v = s.metrics[name]!;
+    if (!ALL_ZERO.test(v)) out += `,"${name}":[${v}]`;
+  }
   return `${out}}`;
 }

@@ -43,6 +43,8 @@ export const paths = {
   rawChunkName: (part: number, from: number, to: number) => `r${part}.${from}-${to}.json`,
   /** 5-minute points [from, to] of one part of a bucket (24 h range): written once, never changed. */
   dayChunkName: (part: number, from: number, to: number) => `d${part}.${from}-${to}.json`,
+  /** 7 d / 30 d / 1 y series of one part of a bucket, made at `at`: written once, never changed. */
+  longChunkName: (part: number, at: number) => `l${part}.${at}.json`,
   rawChunk: (c: string, vmid: number, name: string) => `g/${c}/${bucketOf(vmid)}/${name}`,
 };
 

@@ -10,6 +10,7 @@ const Part = z.object({
   chunks: z.array(z.tuple([z.number(), z.number()])),
   dayCut: z.number(),
   dayChunks: z.array(z.tuple([z.number(), z.number()])),
+  longs: z.array(z.number()).optional(),
 });
 
 const SiteStateSchema = z.object({

@@ -4,6 +4,7 @@
 // peak and final RSS over IPC once runAgent has returned, with process.memoryUsage() at the
 // sampled peak (what holds the memory: V8 heap, buffers outside it, or the rest: SQLite's page
 // cache and malloc).
+import { writeHeapSnapshot } from 'node:v8';
 import { runAgent } from '../../agent/main.ts';
 
 const MB = 2 ** 20;
@@ -18,6 +19,9 @@ const sampler = setInterval(() => {
 }, 200);
 sampler.unref();
 const [configPath, cycles, interval] = process.argv.slice(2);
+// AGENT_HEAP_SNAPSHOT=<file>, AGENT_HEAP_SNAPSHOT_AT=<seconds>: what the heap holds while the agent
+// runs (profiling aid; the snapshot stops the process for a few seconds).
+if (process.env.AGENT_HEAP_SNAPSHOT) setTimeout(() => writeHeapSnapshot(process.env.AGENT_HEAP_SNAPSHOT!), Number(process.env.AGENT_HEAP_SNAPSHOT_AT ?? 240) * 1000).unref();
 const code = await runAgent(configPath!, { maxCycles: Number(cycles), intervalSeconds: Number(interval) });
 clearInterval(sampler);
 const mem = process.memoryUsage();

@@ -51,8 +51,20 @@ const dumpWrites = () => {
 };
 const mk = () => createSiteBuilder({ writer, db: syn.store.db, log, now: () => clock, outDir: `${syn.dir}/site`, config: { pollIntervalSeconds: 60, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } } });
 const b = mk();
+// PROFILE_FULL=<file>: a CPU profile of the full build only.
+const fullSession = process.env.PROFILE_FULL ? new Session() : null;
+if (fullSession) {
+  fullSession.connect();
+  await fullSession.post('Profiler.enable');
+  await fullSession.post('Profiler.start');
+}
 await b.build();
+if (fullSession) {
+  writeFileSync(process.env.PROFILE_FULL!, JSON.stringify((await fullSession.post('Profiler.stop')).profile));
+  fullSession.disconnect();
+}
 dumpSql('full');
+dumpWrites();
 // PROFILE_CYCLES=<file>: a CPU profile of the ordinary cycles and the restart only.
 const session = process.env.PROFILE_CYCLES ? new Session() : null;
 if (session) {

@@ -172,7 +172,8 @@
     var jobs = Object.keys(need).filter(function (name) { return done.indexOf(name) === -1; }).map(function (name) {
       var url = page.files[name];
       if (!url) return Promise.resolve();
-      return fetchJson(url).then(function (doc) { cache[name] = doc; });
+      // A guest's long file is its bucket part's (DATA-FORMAT revision 4): its own series is in `g`.
+      return fetchJson(url).then(function (doc) { cache[name] = doc && doc.g && page.liveKey ? doc.g[page.liveKey] || null : doc; });
     });
     if (page.files.live) {
       jobs.push(fetchJson(page.files.live).then(function (doc) { cache.live = doc; }).catch(function () { cache.live = null; }));

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,8 +84,9 @@ describe('site builder', () => {
     expect(second.written).toBe(1);
     const third = await builder.build();
     expect(third.written).toBe(1);
-    // the agent page (with its health coverage and poll-error sections) and the state file
-    expect(third.bytes).toBeLessThan(8000);
+    // the agent page (with its health coverage and poll-error sections) and the state file (which
+    // lists each bucket part's chunks and long file)
+    expect(third.bytes).toBeLessThan(8400);
     expect(third.unchanged).toBe(first.written + first.unchanged - 1);
     const summaries = lines.filter((l) => l.msg === 'site built');
     expect(summaries).toHaveLength(3);
@@ -168,6 +169,34 @@ describe('site builder', () => {
     await again.builder.stop();
   });
 
+  it('a state from before per-part long files gets a long file for every part on the first cycle', async () => {
+    syn = await makeSynthetic(150);
+    const first = setup();
+    await first.builder.build();
+    await first.builder.stop();
+    // The state as an agent before revision 4 of DATA-FORMAT.md wrote it: parts without `longs`.
+    const stateDir = join(first.outDir, 'state');
+    const file = join(stateDir, readdirSync(stateDir).sort().pop()!);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { state: { buckets: Record<string, { parts: Array<{ longs?: number[] }> }> } };
+    for (const b of Object.values(saved.state.buckets)) for (const part of b.parts) delete part.longs;
+    writeFileSync(file, JSON.stringify(saved));
+    const again = setup();
+    again.clock.ms = first.clock.ms + 60_000;
+    again.builder.record(syn.cycle(again.clock.ms / 1000));
+    await again.builder.build();
+    expect(again.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    const at = again.clock.ms / 1000;
+    for (const g of syn.clusters[0]!.guests.filter((x) => x.running)) {
+      const dir = join(again.outDir, 'current', `g/bench1/${Math.floor(g.vmid / 100)}xx`);
+      const doc = JSON.parse(readFileSync(join(dir, `${g.vmid}.json`), 'utf8')) as { files: { long: string | null } };
+      expect(doc.files.long, `guest ${g.vmid}`).toMatch(new RegExp(`^l\\d+\\.${at}\\.json$`));
+      const long = JSON.parse(readFileSync(join(dir, doc.files.long!), 'utf8')) as { v: number; at: number; g: Record<string, { w: { n: number } }> };
+      expect(long.v).toBe(1);
+      expect(long.g[String(g.vmid)]!.w.n).toBeGreaterThan(0);
+    }
+    await again.builder.stop();
+  });
+
   it('a missing or corrupt state means one full build, with a warning', async () => {
     syn = await makeSynthetic(60);
     for (const damage of ['remove', 'corrupt', 'invalid'] as const) {
@@ -236,8 +265,9 @@ describe('site builder', () => {
 
   it('publishes each 5-minute point of the last 24 h once in immutable day chunks, across a restart', async () => {
     syn = await makeSynthetic(100);
-    // Day refreshes every 10 minutes (instead of hourly) so that 40 cycles see several chunks per part.
-    const periods = { rawSeconds: 120, htmlSeconds: 600, daySeconds: 600, longSeconds: 3600 };
+    // Day refreshes every 10 minutes (instead of hourly) so that 40 cycles see several chunks per
+    // part, long every 20 minutes so that they see each part's long file replaced.
+    const periods = { rawSeconds: 120, htmlSeconds: 600, daySeconds: 600, longSeconds: 1200 };
     const running = syn.clusters[0]!.guests.filter((g) => g.running).slice(0, 8);
     // One 5-minute point missing at first and stored during the restart (a backfill after an
     // outage): older than the chunks already published, it must still reach the day chunks.
@@ -251,6 +281,8 @@ describe('site builder', () => {
     const seen = new Map<string, string>();
     const stored = syn.store.sqlite.prepare('SELECT ts FROM guest_samples_5m WHERE cluster_id = 1 AND vmid = ? AND ts >= ? ORDER BY ts');
     let chunksSeen = 0;
+    const longListed = new Map<number, string>();
+    let longReplaced = 0;
     for (let cycle = 1; cycle <= 40; cycle++) {
       clock.ms += 60_000;
       if (cycle === 20) {
@@ -268,7 +300,7 @@ describe('site builder', () => {
       for (const g of running) {
         const dir = `g/bench1/${Math.floor(g.vmid / 100)}xx`;
         const doc = JSON.parse(readFileSync(join(outDir, 'current', dir, `${g.vmid}.json`), 'utf8')) as { v: number; files: { day: string[]; raw: string[] } };
-        expect(doc.v).toBe(2);
+        expect(doc.v).toBe(3);
         const ts: number[] = [];
         for (const name of doc.files.day) {
           const body = readFileSync(join(outDir, 'current', dir, name), 'utf8');
@@ -293,8 +325,20 @@ describe('site builder', () => {
         const live = (JSON.parse(readFileSync(join(outDir, 'current', 'data/live/bench1', `${Math.floor(g.vmid / 100)}xx.json`), 'utf8')) as { g: Record<string, { t0: number; step: number; n: number; i?: number[] }> }).g[String(g.vmid)];
         for (let k = 0; live && k < live.n; k++) raw.push(live.t0 + (live.i ? live.i[k]! : k) * live.step);
         expect(raw.filter((t) => t >= now - 3600), `raw hour of ${g.vmid}, cycle ${cycle}`).toEqual(Array.from({ length: 61 }, (_, k) => now - 3600 + k * 60));
+        // The long series are in the part's long file (one per part, named by when it was made):
+        // every hourly row of the last 7 days, and the file listed before stays one more period.
+        const longs = doc.files as unknown as { long: string | null };
+        expect(longs.long, `long file of ${g.vmid}`).toMatch(/^l\d+\.\d+\.json$/);
+        const lw = (JSON.parse(readFileSync(join(outDir, 'current', dir, longs.long!), 'utf8')) as { v: number; g: Record<string, { w: { t0: number; step: number; n: number; i?: number[] } }> }).g[String(g.vmid)]!.w;
+        const hourly = syn.store.sqlite.prepare('SELECT count(*) AS n FROM guest_samples_1h WHERE cluster_id = 1 AND vmid = ? AND ts >= ?').get(g.vmid, Math.floor((Number(longs.long!.split('.')[1]) - 7 * 86_400) / 3600) * 3600) as { n: number };
+        expect(lw.n, `hourly points of ${g.vmid}`).toBe(hourly.n);
+        const listedBefore = longListed.get(g.vmid);
+        if (listedBefore) expect(existsSync(join(outDir, 'current', dir, listedBefore)), `${listedBefore} kept one more period`).toBe(true);
+        if (listedBefore && listedBefore !== longs.long) longReplaced++;
+        longListed.set(g.vmid, longs.long!);
       }
     }
+    expect(longReplaced).toBeGreaterThan(0);
     expect(chunksSeen).toBeGreaterThan(2);
     expect(gapRow.ts).toBe(gap.ts);
     expect(site.lines.filter((l) => l.level === 'warn')).toEqual([]);
