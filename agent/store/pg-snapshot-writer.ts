@@ -72,7 +72,7 @@ export async function writeCycleStatement(db: Kysely<Database>, w: CycleWrite): 
   )}`);
   await insert('ss', 'storage_samples', STORAGE_SAMPLE_COLUMNS, storageSampleRows(clusterId, snap), nothing);
   // only rewrite a task whose outcome moved on: an unchanged row costs no page write
-  await insert('tk', 'tasks', TASK_COLUMNS, positional(TASK_COLUMNS, taskValues(clusterId, snap)), sql`on conflict (upid) do update set
+  await insert('tk', 'tasks', TASK_COLUMNS, positional(TASK_COLUMNS, taskValues(clusterId, snap)), sql`on conflict (cluster_id, upid) do update set
     endtime = excluded.endtime, status = excluded.status, ok = excluded.ok
     where tasks.endtime is distinct from excluded.endtime or tasks.status is distinct from excluded.status or tasks.ok is distinct from excluded.ok`);
 
