@@ -6,7 +6,7 @@
 // from the kill to the first poll run the standby stored for them. Figures are measured, never typed in.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPgServer } from '../../test/support/pg-server.ts';
@@ -74,7 +74,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   const cycles = opts.quick ? 3 : 4;
   const dir = mkdtempSync(join(tmpdir(), 'pmi-scale-'));
   const notes: string[] = [
-    'measured on a shared 2-core machine under other engineers\' load: figures are noisy',
+    `the five agents, the simulator and PostgreSQL share this machine's ${availableParallelism()} cores: a store stage's wall time includes waiting for CPU (see the load average)`,
     'agents run compiled (scripts/build.ts) under plain node with the systemd unit\'s flags, as the service does, with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
     'ingestMsPerCycle is the store stage of each agent\'s "cycle done" line (every held cluster\'s snapshot and poll run written), median over the cycles after the first (the first of a cluster reads its guests and takes the full path)',
     'PostgreSQL is the test server: fsync, synchronous_commit and full_page_writes off, so WAL bytes are below a durable server\'s (full-page images after checkpoints are missing)',
