@@ -11,7 +11,9 @@
 // `create or replace`: the columns are unchanged, so views built on these stay.
 import { sql, type Kysely } from 'kysely';
 
-const GUEST_LATEST = `
+// The columns and inventory joins as 2026-11-27-0002-views.ts has them; only how the samples of
+// the cluster's last cycle are joined differs (the old join is kept for down()).
+const GUEST_SELECT = `
     select c.name as cluster, g.cluster_id, g.vmid, g.type, g.node, g.name, g.status, g.template, g.tags, g.pool,
            g.lock, g.hastate, g.maxcpu, g.maxmem, g.maxdisk, g.first_seen, g.changed_at,
            s.ts as sample_ts, s.uptime, s.cpu, s.mem,
@@ -20,15 +22,9 @@ const GUEST_LATEST = `
            case when g.maxdisk > 0 and s.disk > 0 then 1.0 * s.disk / g.maxdisk end as disk_fraction,
            s.netin_bps, s.netout_bps, s.diskread_bps, s.diskwrite_bps
     from guests g
-    join clusters c on c.id = g.cluster_id
-    left join (
-      select l.* from clusters lc cross join lateral (
-        select * from guest_samples x where x.ts = lc.last_sample_ts and x.cluster_id = lc.id offset 0
-      ) l
-    ) s on s.cluster_id = g.cluster_id and s.vmid = g.vmid
-    where g.removed_at is null`;
+    join clusters c on c.id = g.cluster_id`;
 
-const NODE_LATEST = `
+const NODE_SELECT = `
     select c.name as cluster, n.cluster_id, n.node, n.status, n.nodeid, n.ip, n.maxcpu, n.cpu_model, n.kernel,
            n.pve_version, n.hastate, n.first_seen, n.last_seen,
            s.ts as sample_ts, s.uptime, s.cpu, s.iowait, s.load1, s.load5, s.load15,
@@ -38,38 +34,25 @@ const NODE_LATEST = `
            case when s.rootfs_total > 0 then 1.0 * s.rootfs_used / s.rootfs_total end as rootfs_fraction,
            s.netin_bps, s.netout_bps
     from nodes n
-    join clusters c on c.id = n.cluster_id
+    join clusters c on c.id = n.cluster_id`;
+
+/** The samples of each cluster's last cycle, read per cluster (see above). */
+const lastCycle = (table: string) => `
     left join (
       select l.* from clusters lc cross join lateral (
-        select * from node_samples x where x.ts = lc.last_sample_ts and x.cluster_id = lc.id offset 0
+        select * from ${table} x where x.ts = lc.last_sample_ts and x.cluster_id = lc.id offset 0
       ) l
-    ) s on s.cluster_id = n.cluster_id and s.node = n.node`;
+    )`;
+
+const GUEST_LATEST = `${GUEST_SELECT}${lastCycle('guest_samples')} s on s.cluster_id = g.cluster_id and s.vmid = g.vmid
+    where g.removed_at is null`;
+const NODE_LATEST = `${NODE_SELECT}${lastCycle('node_samples')} s on s.cluster_id = n.cluster_id and s.node = n.node`;
 
 // As 2026-11-27-0002-views.ts created them (for down()).
-const GUEST_LATEST_0002 = `
-    select c.name as cluster, g.cluster_id, g.vmid, g.type, g.node, g.name, g.status, g.template, g.tags, g.pool,
-           g.lock, g.hastate, g.maxcpu, g.maxmem, g.maxdisk, g.first_seen, g.changed_at,
-           s.ts as sample_ts, s.uptime, s.cpu, s.mem,
-           case when g.maxmem > 0 then 1.0 * s.mem / g.maxmem end as mem_fraction,
-           s.memhost, s.disk,
-           case when g.maxdisk > 0 and s.disk > 0 then 1.0 * s.disk / g.maxdisk end as disk_fraction,
-           s.netin_bps, s.netout_bps, s.diskread_bps, s.diskwrite_bps
-    from guests g
-    join clusters c on c.id = g.cluster_id
+const GUEST_LATEST_0002 = `${GUEST_SELECT}
     left join guest_samples s on s.ts = c.last_sample_ts and s.cluster_id = g.cluster_id and s.vmid = g.vmid
     where g.removed_at is null`;
-
-const NODE_LATEST_0002 = `
-    select c.name as cluster, n.cluster_id, n.node, n.status, n.nodeid, n.ip, n.maxcpu, n.cpu_model, n.kernel,
-           n.pve_version, n.hastate, n.first_seen, n.last_seen,
-           s.ts as sample_ts, s.uptime, s.cpu, s.iowait, s.load1, s.load5, s.load15,
-           s.mem_total, s.mem_used, s.mem_available,
-           case when s.mem_total > 0 then 1.0 * s.mem_used / s.mem_total end as mem_fraction,
-           s.swap_total, s.swap_used, s.rootfs_total, s.rootfs_used,
-           case when s.rootfs_total > 0 then 1.0 * s.rootfs_used / s.rootfs_total end as rootfs_fraction,
-           s.netin_bps, s.netout_bps
-    from nodes n
-    join clusters c on c.id = n.cluster_id
+const NODE_LATEST_0002 = `${NODE_SELECT}
     left join node_samples s on s.ts = c.last_sample_ts and s.cluster_id = n.cluster_id and s.node = n.node`;
 
 export async function up(db: Kysely<any>): Promise<void> {
