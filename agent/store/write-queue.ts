@@ -69,35 +69,37 @@ export function createWriteQueue(deps: WriteQueueDeps) {
   const random = deps.random ?? Math.random;
   const maxPending = deps.maxPending ?? 100;
   const pending: Job[] = [];
-  let lastRefusal = 'the database is locked by another writer';
+  /** Why the oldest kept write is still waiting. */
+  let waitingFor = '';
+  /** The drain running now: stores run side by side on PostgreSQL and must not run a kept write twice. */
+  let draining: Promise<void> | undefined;
 
   /**
-   * One write with async backoff while locked (SQLite) or conflicting (PostgreSQL). Resolves false
-   * when still refused after the last try; any other error is thrown.
+   * One write with async backoff while locked (SQLite) or conflicting (PostgreSQL). Resolves
+   * undefined once written, or why it was still refused after the last try; any other error is thrown.
    */
-  async function attempt(job: Job): Promise<boolean> {
+  async function attempt(job: Job): Promise<string | undefined> {
     for (let locked = 0, conflicts = 0; ;) {
       try {
         await job.run();
-        return true;
+        return undefined;
       } catch (err) {
         if (isPgConflict(err)) {
-          lastRefusal = `it conflicted with another transaction ${conflicts + 1} times (${(err as { code: string }).code})`;
-          if (conflicts >= conflictDelays.length) return false;
+          if (conflicts >= conflictDelays.length) return `it conflicted with another transaction ${conflicts + 1} times (${(err as { code: string }).code})`;
           const base = conflictDelays[conflicts++]!;
           deps.log.debug({ write: job.label, code: (err as { code: string }).code, attempt: conflicts }, `database write ${job.label} conflicted with another transaction: trying again`);
           await sleep(Math.round(base * (0.5 + random())));
           continue;
         }
         if (!isLocked(err)) throw err;
-        lastRefusal = 'the database is locked by another writer';
-        if (locked >= delays.length) return false;
+        if (locked >= delays.length) return 'the database is locked by another writer';
         await sleep(delays[locked++]!);
       }
     }
   }
 
   function keep(job: Job, reason: string): void {
+    if (!pending.length) waitingFor = reason;
     pending.push(job);
     while (pending.length > maxPending) {
       const lost = pending.shift()!;
@@ -106,20 +108,27 @@ export function createWriteQueue(deps: WriteQueueDeps) {
     deps.log.warn({ write: job.label, pending: pending.length, reason }, `database write ${job.label} kept for later (${reason}); ${pending.length} waiting`);
   }
 
-  /** Runs the writes kept from earlier cycles, oldest first; stops at the first still locked out. */
-  async function drain(): Promise<void> {
+  /** Runs the writes kept from earlier cycles, oldest first, one drain at a time; stops at the first still locked out. */
+  function drain(): Promise<void> {
+    return (draining ??= drainPending().finally(() => (draining = undefined)));
+  }
+
+  async function drainPending(): Promise<void> {
     while (pending.length) {
       const job = pending[0]!;
-      let ok: boolean;
+      let refused: string | undefined;
       try {
-        ok = await attempt(job);
+        refused = await attempt(job);
       } catch (err) {
         if (isFull(err)) throw err; // stays queued: space may come back
         pending.shift();
         deps.log.error({ write: job.label, err }, `database write ${job.label} kept from earlier failed for good: ${(err as Error).message}`);
         continue;
       }
-      if (!ok) return;
+      if (refused) {
+        waitingFor = refused;
+        return;
+      }
       pending.shift();
       deps.log.info({ write: job.label, pending: pending.length }, `database write ${job.label} kept from earlier is now stored`);
     }
@@ -137,16 +146,18 @@ export function createWriteQueue(deps: WriteQueueDeps) {
         if (!isFull(err)) throw err;
       });
       if (pending.length) {
-        keep(job, `earlier writes are still waiting: ${lastRefusal}`);
+        keep(job, `earlier writes are still waiting: ${waitingFor}`);
         return 'deferred';
       }
+      let refused: string | undefined;
       try {
-        if (await attempt(job)) return 'written';
+        refused = await attempt(job);
       } catch (err) {
         if (isFull(err)) keep(job, 'disk full');
         throw err;
       }
-      keep(job, lastRefusal);
+      if (!refused) return 'written';
+      keep(job, refused);
       return 'deferred';
     },
     /** Tries the writes kept from earlier once more (at stop); resolves with how many are still waiting. */
