@@ -2,6 +2,7 @@ import type { Logger } from './log/logger.ts';
 import type { ClusterSnapshot } from './poll/cluster-snapshot.ts';
 import type { PollResult } from './poll/poll-cycle.ts';
 import { errorMessage } from './errors.ts';
+import { mapPool } from './poll/promise-pool.ts';
 import type { CycleReport } from './metrics/metrics-exporter.ts';
 
 /** What the poller reports per cluster. */
@@ -74,29 +75,27 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
   const outcomes = (await time('poll', p.poll)) ?? [];
   const snapshots: ClusterSnapshot[] = [];
   await time('store', async () => {
-    const stored: Array<ClusterSnapshot | undefined> = [];
-    const storeOne = async (o: ClusterPollOutcome, i: number) => {
-      if (o.snapshot) {
-        try {
-          await p.store(o.snapshot);
-          stored[i] = o.snapshot;
-        } catch (err) {
-          p.log.error({ err, cluster: o.cluster }, `storing cluster ${o.cluster} failed: ${errorMessage(err)}`);
-          if (!failedStages.includes('store')) failedStages.push('store');
-        }
-      }
-      await p.recordRun(o, startedAtSec);
-    };
-    let next = 0;
+    // clusters side by side where the store allows it (PostgreSQL); after a failure none is started
     let failure: { err: unknown } | undefined;
-    const worker = async () => {
-      while (next < outcomes.length && !failure) {
-        const i = next++;
-        await storeOne(outcomes[i]!, i).catch((err: unknown) => (failure ??= { err }));
+    const stored = await mapPool(outcomes, p.storeConcurrency ?? 1, async (o) => {
+      if (failure) return undefined;
+      let ok = false;
+      try {
+        if (o.snapshot) {
+          try {
+            await p.store(o.snapshot);
+            ok = true;
+          } catch (err) {
+            p.log.error({ err, cluster: o.cluster }, `storing cluster ${o.cluster} failed: ${errorMessage(err)}`);
+            if (!failedStages.includes('store')) failedStages.push('store');
+          }
+        }
+        await p.recordRun(o, startedAtSec);
+      } catch (err) {
+        failure ??= { err };
       }
-    };
-    const workers = Math.max(1, Math.min(p.storeConcurrency ?? 1, outcomes.length));
-    await Promise.all(Array.from({ length: workers }, worker));
+      return ok ? o.snapshot : undefined;
+    });
     for (const s of stored) if (s) snapshots.push(s);
     if (failure) throw failure.err;
   });
