@@ -7,7 +7,7 @@ import type { FailedTaskRow, StorageTrendPoint, UnexplainedStopRow } from '../st
 import type { PollErrorRow } from '../store/poll-errors.repository.ts';
 import { fmtDuration, fmtPct, fmtTime, isoTime } from './format.ts';
 import { paths } from './site-paths.ts';
-import { groupBy } from './build-fleet-model.ts';
+import { groupBy } from './group-by.ts';
 
 export type AttentionLevel = 'crit' | 'warn';
 export type UsageLevel = 'ok' | AttentionLevel;

@@ -218,18 +218,6 @@ export function buildNodeFacts(n: NodeRow): Array<{ label: string; text: string 
 /** A cluster's quorum as the pages show it. */
 export const quorumText = (c: Pick<ClusterRow, 'quorate'>) => (c.quorate === null ? 'standalone' : c.quorate ? 'quorate' : 'NOT quorate');
 
-/** Rows grouped by a key, each group in the rows' order (one pass, not one scan per group). */
-export function groupBy<T>(rows: Iterable<T>, key: (r: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const a = m.get(k);
-    if (a) a.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
-
 export function clusterNames(f: Pick<Fleet, 'clusters'>): Map<number, string> {
   return new Map(f.clusters.map((c) => [c.id, c.name]));
 }

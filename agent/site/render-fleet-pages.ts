@@ -1,7 +1,8 @@
 // Render stage for the fleet-level pages (overview, clusters, nodes, storage, tasks, actions,
 // agent) and status.json. These are rewritten every cycle; unchanged bytes are not written.
 import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-activity-model.ts';
-import { buildClusterFacts, groupBy, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
+import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
+import { groupBy } from './group-by.ts';
 import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
 import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';

@@ -23,6 +23,7 @@ import { dueFor, partsFor, type BucketRoll, type Due, type RollPeriods } from '.
 import { queryGuestTierSeries, type EncodedSeries } from '../store/site-series.repository.ts';
 import { bucketOf, paths, rootOf } from './site-paths.ts';
 import { guestChartData } from './build-chart-page-data.ts'; // charts (#14) hook
+import { groupBy, pushTo } from './group-by.ts';
 
 export interface PartState extends BucketRoll {
   /** Samples up to this ts are in the part's raw chunks; later ones go to the live file. */
@@ -360,14 +361,3 @@ function alignDown(ts: number, step: number): number {
   return Math.floor(ts / step) * step;
 }
 
-function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V) {
-  const a = m.get(k);
-  if (a) a.push(v);
-  else m.set(k, [v]);
-}
-
-function groupBy<T>(rows: T[], key: (r: T) => number): Map<number, T[]> {
-  const m = new Map<number, T[]>();
-  for (const r of rows) pushTo(m, key(r), r);
-  return m;
-}
