@@ -19,7 +19,7 @@ import type { GuestRow } from '../store/site-inventory.repository.ts';
 import type { KEEP } from './publish.ts';
 import type { RecentCache } from './recent-cache.ts';
 import type { Render } from './render.ts';
-import { dueFor, partsFor, type BucketRoll, type Due, type RollPeriods } from './roll-schedule.ts';
+import { dueFor, partsFor, tierQuery, type BucketRoll, type Due, type RollPeriods } from './roll-schedule.ts';
 import { queryGuestTierSeries, type EncodedSeries } from '../store/site-series.repository.ts';
 import { bucketOf, paths, rootOf } from './site-paths.ts';
 import { guestChartData } from './build-chart-page-data.ts'; // charts (#14) hook
@@ -311,15 +311,14 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
  * store had no new point. Chunks are immutable: the name says what they hold.
  */
 async function emitDayChunk(ctx: GuestRenderContext, clusterId: number, guests: GuestRow[], parts: number, part: number, st: PartState, emit: (c: [number, number], body: string) => void): Promise<[number, number] | null> {
-  const s = SOURCE_TIERS.day;
-  const nowSec = ctx.frame.generatedAt;
-  const from = Math.max(st.dayCut + s.group, alignDown(nowSec - s.seconds, s.group));
-  const series = await queryGuestTierSeries(ctx.db, clusterId, guests[0]!.vmid, guests[guests.length - 1]!.vmid, { tier: s.tier, from, group: s.group }, { parts, due: [part] });
+  const q = tierQuery('day', ctx.frame.generatedAt);
+  const from = Math.max(st.dayCut + q.group, q.from);
+  const series = await queryGuestTierSeries(ctx.db, clusterId, guests[0]!.vmid, guests[guests.length - 1]!.vmid, { ...q, from }, { parts, due: [part] });
   let to = 0;
   let body = '';
   for (const e of series) {
     if (e.i === '') continue;
-    const last = from + Number(e.i.slice(e.i.lastIndexOf(',') + 1)) * s.group;
+    const last = from + Number(e.i.slice(e.i.lastIndexOf(',') + 1)) * q.group;
     if (last > to) to = last;
     body += `${body ? ',' : ''}"${e.key}":${seriesJson(e)}`;
   }
@@ -342,9 +341,7 @@ async function longSeries(ctx: GuestRenderContext, clusterId: number, guests: Gu
   const hi = guests[guests.length - 1]!.vmid;
   const series: Record<string, Map<string, EncodedSeries>> = {};
   for (const src of ['long.w', 'long.m', 'long.y'] as const) {
-    const s = SOURCE_TIERS[src];
-    const from = alignDown(nowSec - s.seconds, s.group);
-    series[src] = new Map((await queryGuestTierSeries(ctx.db, clusterId, lo, hi, { tier: s.tier, from, group: s.group }, part)).map((e) => [e.key, e]));
+    series[src] = new Map((await queryGuestTierSeries(ctx.db, clusterId, lo, hi, tierQuery(src, nowSec), part)).map((e) => [e.key, e]));
   }
   const out = new Map<number, string>();
   for (const g of guests) {
@@ -355,9 +352,5 @@ async function longSeries(ctx: GuestRenderContext, clusterId: number, guests: Gu
     if (w || m || y) out.set(g.vmid, `{"w":${w ? seriesJson(w) : 'null'},"m":${m ? seriesJson(m) : 'null'},"y":${y ? seriesJson(y) : 'null'}}`);
   }
   return out;
-}
-
-function alignDown(ts: number, step: number): number {
-  return Math.floor(ts / step) * step;
 }
 
