@@ -77,11 +77,7 @@ export async function writeCycleStatement(db: Kysely<Database>, w: CycleWrite): 
     where tasks.endtime is distinct from excluded.endtime or tasks.status is distinct from excluded.status or tasks.ok is distinct from excluded.ok`);
 
   const res = await sql<{ written: number }>`with c as (
-      update clusters set ${set([
-        sql`pve_name = ${cv.pve_name}`, sql`pve_version = ${cv.pve_version}`, sql`pve_release = ${cv.pve_release}`,
-        sql`quorate = ${cv.quorate}`, sql`node_count = ${cv.node_count}`, sql`endpoint = ${cv.endpoint}`,
-        sql`last_poll_at = ${ts}`, sql`last_ok_at = ${ts}`, sql`last_error = null`, sql`last_sample_ts = ${ts}`,
-      ])}
+      update clusters set ${set(Object.entries({ ...cv, last_sample_ts: ts }).map(([k, v]) => sql`${sql.ref(k)} = ${v}`))}
       where id = ${clusterId} and last_sample_ts = ${w.lastTs}
       returning id
     )${parts.length ? sql`, ${sql.join(parts, sql`, `)}` : sql``}
