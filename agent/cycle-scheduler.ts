@@ -1,10 +1,9 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from './log/logger.ts';
 
 /**
- * The cron expression (with seconds) that fires every `intervalSeconds`, aligned to the clock.
- * Intervals must divide a minute, or be whole minutes that divide an hour; anything else
- * cannot be expressed by cron and is refused by the config schema.
+ * The cron expression (with seconds) that fires every `intervalSeconds`, aligned to the clock:
+ * the schedule of an agent with phase 0 (nextFireMs). Intervals must divide a minute, or be whole
+ * minutes that divide an hour; anything else is refused by the config schema.
  */
 export function cronExpression(intervalSeconds: number): string {
   if (intervalSeconds < 60 && 60 % intervalSeconds === 0) return `*/${intervalSeconds} * * * * *`;
@@ -24,6 +23,19 @@ export function isSchedulableInterval(intervalSeconds: number): boolean {
   }
 }
 
+/**
+ * The next firing time (epoch ms) after `nowMs`: an interval boundary of the clock plus `phaseMs`
+ * (what cronExpression() fires on when the phase is 0). When `lastFireMs` is given the next one is
+ * at least half an interval after it, so a phase that moved (an agent joined or left the fleet)
+ * does not squeeze two cycles together.
+ */
+export function nextFireMs(nowMs: number, intervalMs: number, phaseMs: number, lastFireMs?: number): number {
+  const p = ((phaseMs % intervalMs) + intervalMs) % intervalMs;
+  let t = Math.floor((nowMs - p) / intervalMs) * intervalMs + p;
+  while (t <= nowMs || (lastFireMs !== undefined && t - lastFireMs < intervalMs / 2)) t += intervalMs;
+  return t;
+}
+
 export interface CycleScheduler {
   start(): void;
   /** Stops firing; resolves when a cycle in progress has finished. */
@@ -33,14 +45,40 @@ export interface CycleScheduler {
   readonly skipped: number;
 }
 
+export interface CycleSchedulerDeps {
+  intervalSeconds: number;
+  run: () => Promise<void>;
+  log: Logger;
+  /** Where in the interval cycles fire (ms, asked before each one; default 0: on the clock's boundaries). */
+  phaseMs?: () => number;
+  /** Epoch ms (default Date.now). */
+  now?: () => number;
+}
+
 /**
- * Fires `run` on the cron schedule. A cycle still running when the next is due makes that one
- * skip — logged and counted — so cycles never overlap and never pile up.
+ * Fires `run` every interval at the interval's boundaries plus the phase. A cycle still running
+ * when the next is due makes that one skip — logged and counted — so cycles never overlap and
+ * never pile up.
  */
-export function createCycleScheduler(deps: { intervalSeconds: number; run: () => Promise<void>; log: Logger }): CycleScheduler {
-  let task: ScheduledTask | undefined;
+export function createCycleScheduler(deps: CycleSchedulerDeps): CycleScheduler {
+  const now = deps.now ?? Date.now;
+  const intervalMs = deps.intervalSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let lastFire: number | undefined;
   let current: Promise<void> | undefined;
   let skipped = 0;
+
+  function arm(): void {
+    if (!running) return;
+    const t = now();
+    const at = nextFireMs(t, intervalMs, deps.phaseMs?.() ?? 0, lastFire);
+    timer = setTimeout(() => {
+      lastFire = at;
+      arm();
+      void trigger();
+    }, at - t);
+  }
 
   async function trigger(): Promise<'ran' | 'skipped'> {
     if (current) {
@@ -61,11 +99,13 @@ export function createCycleScheduler(deps: { intervalSeconds: number; run: () =>
 
   return {
     start() {
-      task = cron.schedule(cronExpression(deps.intervalSeconds), () => trigger(), { name: 'poll-cycle' });
+      running = true;
+      arm();
     },
     async stop() {
-      await task?.destroy();
-      task = undefined;
+      running = false;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
       await current;
     },
     trigger,

@@ -73,6 +73,8 @@ export interface AgentParts {
   close: () => Promise<void>;
   /** leases (#17): called when this agent took leases between cycles (runAgent polls at once). */
   onLeasesGained: (fn: () => void) => void;
+  /** Where in the interval the cycles fire (ms); see Fleet.phaseMs. */
+  phaseMs: () => number;
 }
 
 /**
@@ -222,6 +224,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     abortPoll: () => stopPolling.abort(),
     startInbox: async () => { alerts.start(); await inbox?.start(); },
     onLeasesGained: (fn) => fleet.onGained(fn), // leases (#17)
+    phaseMs: () => fleet.phaseMs(), // #17 item 5: agents of one database fire at different moments
     async close() {
       // Reverse order of start: inbox (persists in-flight state), clients, database, log files.
       if (inbox) await inbox.stop().catch((err: unknown) => log.error({ err }, 'inbox stop failed'));
@@ -271,6 +274,7 @@ export async function runAgent(configPath: string, opts: RunOptions = {}): Promi
 
   const scheduler = createCycleScheduler({
     intervalSeconds,
+    phaseMs: parts.phaseMs,
     log: log.child({ module: 'scheduler' }),
     run: async () => {
       const summary = await parts.runCycle();

@@ -15,6 +15,12 @@ export const AgentConfig = z
      * agent takes over within ~1.25 intervals of a death), three when alone (renewed every other cycle).
      */
     leaseSeconds: z.number().int().min(2).max(86_400).optional(),
+    /**
+     * Where in each poll interval this agent's cycles fire, in seconds after the clock's interval
+     * boundary (taken modulo the interval). Default: alone 0; shared, an even slot among the live
+     * agents in id order, so N agents on one database do not all poll and write in the same second.
+     */
+    phaseSeconds: z.number().min(0).optional(),
     /** Build and publish the site into paths.site even while another agent publishes the fleet's. */
     publishCopy: z.boolean().default(false),
   })

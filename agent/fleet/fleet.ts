@@ -10,6 +10,7 @@ import { SITE_LEASE } from '../store/fleet-schema.ts';
 import { claimAction } from '../store/action-claim.repository.ts';
 import type { InboxFleet } from '../inbox/inbox-context.ts';
 import { createLeaseKeeper, defaultLeaseMs, type LeaseKeeper } from './lease-keeper.ts';
+import { cyclePhaseMs } from './cycle-phase.ts';
 
 export interface Fleet {
   agentId: string;
@@ -23,6 +24,11 @@ export interface Fleet {
   buildsSite(): boolean;
   /** Called when leases were taken between cycles (main.ts triggers a cycle). */
   onGained(fn: () => void): void;
+  /**
+   * Where in the interval this agent's cycles fire (ms): agent.phaseSeconds when set; shared, this
+   * agent's even slot among the live agents (cycle-phase.ts); alone, 0 (the clock's boundaries).
+   */
+  phaseMs(): number;
 }
 
 export interface FleetDeps {
@@ -72,6 +78,11 @@ export function createFleet(deps: FleetDeps): Fleet {
     fleetDuties: () => !a.shared || keeper.holds(SITE_LEASE),
     buildsSite: () => !a.shared || a.publishCopy || keeper.holds(SITE_LEASE),
     onGained: (fn) => (gained = fn),
+    phaseMs: () => {
+      const intervalMs = deps.intervalSeconds * 1000;
+      if (a.phaseSeconds !== undefined) return Math.round(a.phaseSeconds * 1000) % intervalMs;
+      return a.shared ? cyclePhaseMs(agentIdOf(deps.config, host), keeper.liveAgents(), intervalMs) : 0;
+    },
   };
 }
 

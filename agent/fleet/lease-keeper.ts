@@ -11,6 +11,7 @@ import { SITE_LEASE } from '../store/fleet-schema.ts';
 import { acquireLease, markAgentStopped, readLeases, registerAgent, releaseLeases, renewLeases } from '../store/lease.repository.ts';
 import { errorMessage } from '../errors.ts';
 import { planLeases } from './lease-plan.ts';
+import { liveAgents } from './cycle-phase.ts';
 
 export interface LeaseKeeperDeps {
   db: Kysely<Database>;
@@ -41,6 +42,8 @@ export interface LeaseKeeper {
   holds(name: string): boolean;
   /** The configured clusters held now. */
   heldClusters(): Set<string>;
+  /** This agent and the holders of unexpired leases at the last tick, sorted by id. */
+  liveAgents(): string[];
 }
 
 /** The default lease: one interval when shared (failover within two), three alone (renewed every other cycle). */
@@ -57,6 +60,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  let live = [me];
 
   let registered = false;
   async function register(): Promise<void> {
@@ -69,6 +73,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
     if (!registered) await register();
     const t = now();
     const leases = await readLeases(db);
+    live = liveAgents(me, leases, t);
     const plan = planLeases({ me, wanted, leases, nowMs: t, leaseMs, force: !deps.shared });
     const lost = [...held.keys()].filter((n) => !plan.held.includes(n) && !plan.acquire.some((a) => a.name === n && a.prev?.holder === me));
     for (const n of lost) {
@@ -136,5 +141,6 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
     tick,
     holds,
     heldClusters: () => new Set(deps.clusters.filter(holds)),
+    liveAgents: () => live,
   };
 }

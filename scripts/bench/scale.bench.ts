@@ -23,6 +23,10 @@ export interface ScaleBenchResult {
   /** Median of the store stage (every held cluster's snapshot written) per agent, after its first cycle. */
   ingestMsPerCycle: Record<string, number>;
   ingestMsPerCycleMax: number;
+  /** Beside ingestMsPerCycle, not instead: every stage of the "cycle done" lines, median per agent after its first cycle (ms). */
+  stageMsPerCycle: Record<string, Record<string, number>>;
+  /** Second of the interval at which each agent's cycles started (from the "cycle done" lines: time − ms), median. */
+  cycleStartSecondInInterval: Record<string, number>;
   /**
    * The fleet overview's columns of every guest (v_guest_latest, the columns store.bench.ts reads
    * at 10,000 guests), all 50,000 rows into the client (node-postgres), median of 5 after a warm-up.
@@ -63,6 +67,8 @@ interface AgentProc {
   out: string;
   /** store stage ms of each 'cycle done' line. */
   stores: number[];
+  /** every stage of each 'cycle done' line, and the cycle's start (epoch ms). */
+  cycles: Array<{ stages: Record<string, number>; startMs: number }>;
 }
 
 /** Runs the scale scenario once. */
@@ -114,7 +120,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     return join(d, 'config.json');
   };
   const start = (id: string, configPath: string): AgentProc => {
-    const p: AgentProc = { id, out: '', stores: [] };
+    const p: AgentProc = { id, out: '', stores: [], cycles: [] };
     const child = spawn(process.execPath, [...nodeFlags, join(appDir, AGENT_BIN), 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -125,8 +131,9 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
         buf = buf.slice(i + 1);
         if (line.includes('"cycle done"')) {
           try {
-            const o = JSON.parse(line) as { stages?: { store?: number } };
+            const o = JSON.parse(line) as { stages?: { store?: number }; time?: number; ms?: number };
             if (o.stages?.store !== undefined) p.stores.push(o.stages.store);
+            if (o.stages) p.cycles.push({ stages: o.stages as Record<string, number>, startMs: (o.time ?? Date.now()) - (o.ms ?? 0) });
           } catch {
             // not JSON: kept in out only
           }
@@ -233,7 +240,15 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     void standby;
 
     const ingest: Record<string, number> = {};
-    for (const p of procs.filter((x) => x.id.startsWith('agent-'))) ingest[p.id] = Math.round(median(p.stores.slice(1)));
+    const stageMs: Record<string, Record<string, number>> = {};
+    const startSecond: Record<string, number> = {};
+    for (const p of procs.filter((x) => x.id.startsWith('agent-'))) {
+      ingest[p.id] = Math.round(median(p.stores.slice(1)));
+      const later = p.cycles.slice(1);
+      const names = [...new Set(later.flatMap((c) => Object.keys(c.stages)))];
+      stageMs[p.id] = Object.fromEntries(names.map((n) => [n, Math.round(median(later.map((c) => c.stages[n] ?? 0)))]));
+      startSecond[p.id] = Math.round(median(later.map((c) => (c.startMs / 1000) % interval)) * 10) / 10;
+    }
     return {
       agents: AGENTS,
       guests,
@@ -243,6 +258,8 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       cyclesMeasured: Math.min(...procs.filter((p) => p.id.startsWith('agent-')).map((p) => p.stores.length - 1)),
       ingestMsPerCycle: ingest,
       ingestMsPerCycleMax: Math.max(...Object.values(ingest)),
+      stageMsPerCycle: stageMs,
+      cycleStartSecondInInterval: startSecond,
       fleetOverviewQueryMs: overview.ms,
       fleetOverviewRows: overview.rows,
       fleetOverviewServerMs: overview.serverMs,
@@ -277,6 +294,8 @@ export function table(result: unknown): string {
   const rows: Array<[string, string]> = [
     ['agents × guests', `${r.agents} × ${r.guestsPerAgent} = ${r.guests} (${r.clusters} clusters), interval ${r.intervalSeconds} s, ${r.cyclesMeasured} cycles measured`],
     ['ingestMsPerCycle (store stage, median per agent)', `${Object.entries(r.ingestMsPerCycle).map(([k, v]) => `${k} ${v}`).join(', ')} (max ${r.ingestMsPerCycleMax}; target ≤ 300)`],
+    ['stages (median ms per agent, beside the figure above)', Object.entries(r.stageMsPerCycle).map(([k, v]) => `${k}: ${Object.entries(v).map(([n, ms]) => `${n} ${ms}`).join(' ')}`).join('; ')],
+    ['cycles start at second of the interval', Object.entries(r.cycleStartSecondInInterval).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['fleetOverviewQueryMs (v_guest_latest, overview columns)', `${r.fleetOverviewQueryMs} over ${r.fleetOverviewRows} rows, ${r.fleetOverviewServerMs} in the server (target ≤ 100); all columns ${r.fleetOverviewAllColumnsMs}`],
     ['guestSeriesQueryMs (30 days of 5 min)', `${r.guestSeriesQueryMs} over ${r.guestSeriesRows} rows, ${r.guestSeriesServerMs} in the server (target ≤ 10)`],
     ['failoverSeconds (kill -9 → first poll by the standby)', `${r.failoverSeconds} = ${r.failoverIntervals} intervals (target ≤ 2)`],

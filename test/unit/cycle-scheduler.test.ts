@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Writable } from 'node:stream';
 import { createCycleScheduler, cronExpression } from '../../agent/cycle-scheduler.ts';
 import { createLogger } from '../../agent/log/logger.ts';
@@ -57,5 +57,27 @@ describe('cycle scheduler', () => {
     void s.trigger();
     await s.stop();
     expect(done).toBe(true);
+  });
+});
+
+describe('cycle scheduler phase (issue 17 item 5)', () => {
+  it('fires at the interval boundaries plus the phase it is given, the phase asked again when each next cycle is planned', async () => {
+    vi.useFakeTimers({ now: 1_800_000_001_000 });
+    try {
+      const { log } = sink();
+      const fired: number[] = [];
+      let phase = 12_000;
+      const s = createCycleScheduler({ intervalSeconds: 30, log, phaseMs: () => phase, now: () => Date.now(), run: async () => { fired.push(Date.now()); } });
+      s.start();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(fired).toEqual([1_800_000_012_000, 1_800_000_042_000]);
+      phase = 18_000;
+      await vi.advanceTimersByTimeAsync(50_000);
+      await s.stop();
+      // :72 was planned at :42 with the old phase; then the boundary :90 + 18 s
+      expect(fired.slice(2)).toEqual([1_800_000_072_000, 1_800_000_108_000]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -13,6 +13,7 @@ import type { Database } from '../../agent/store/schema.ts';
 import { STORE_BACKENDS, createTestDatabase, type Backend } from '../support/store-backends.ts';
 import { createLeaseKeeper, type LeaseKeeper } from '../../agent/fleet/lease-keeper.ts';
 import { planLeases, type LeaseRow } from '../../agent/fleet/lease-plan.ts';
+import { cyclePhaseMs } from '../../agent/fleet/cycle-phase.ts';
 import { readFleet, readLeases } from '../../agent/store/lease.repository.ts';
 import { claimAction } from '../../agent/store/action-claim.repository.ts';
 import { SITE_LEASE } from '../../agent/store/fleet-schema.ts';
@@ -108,6 +109,23 @@ describe.each(STORE_BACKENDS)('lease keepers on one database (%s)', (b) => {
       [null, 'a', 'acquired'],
     ]);
     expect(fleet.agents.find((x) => x.id === 'a')?.stoppedMs).toBe(stoppedAt);
+  });
+
+  it('the keepers see each other as live agents and so take different cycle phases; a dead one drops out once its leases expired', async () => {
+    const a = await keeper('a', ['c1']);
+    const b = await keeper('b', ['c2']);
+    await a.tick();
+    expect(a.liveAgents()).toEqual(['a', 'b']);
+    expect(b.liveAgents()).toEqual(['a', 'b']);
+    const pa = cyclePhaseMs('a', a.liveAgents(), 30_000);
+    const pb = cyclePhaseMs('b', b.liveAgents(), 30_000);
+    expect(pa).not.toBe(pb);
+    for (const p of [pa, pb]) expect(p >= 0 && p < 30_000).toBe(true);
+    keepers.splice(keepers.indexOf(a), 1); // "killed"
+    clock += LEASE;
+    await b.tick();
+    expect(b.liveAgents()).toEqual(['b']);
+    expect(cyclePhaseMs('b', b.liveAgents(), 30_000)).toBe(0);
   });
 
   it('a silent holder (killed: no release) loses its clusters once its lease expired, not before', async () => {

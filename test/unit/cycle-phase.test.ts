@@ -1,0 +1,55 @@
+// Cycle phases (issue 17 item 5): agents of one database fire at different moments of the interval.
+import { describe, expect, it } from 'vitest';
+import { cyclePhaseMs, liveAgents } from '../../agent/fleet/cycle-phase.ts';
+import type { LeaseRow } from '../../agent/fleet/lease-plan.ts';
+import { nextFireMs } from '../../agent/cycle-scheduler.ts';
+
+const lease = (cluster: string, holder: string, expiresMs: number, releasedMs: number | null = null): LeaseRow => ({ cluster, holder, acquiredMs: 0, renewedMs: 0, expiresMs, releasedMs });
+
+describe('cyclePhaseMs', () => {
+  it('alone an agent fires on the clock\'s boundaries', () => expect(cyclePhaseMs('a', ['a'], 30_000)).toBe(0));
+
+  it('five agents at 30 s take five different slots 6 s apart, each within the interval', () => {
+    const ids = ['agent-1', 'agent-2', 'agent-3', 'agent-4', 'agent-5'];
+    const phases = ids.map((id) => cyclePhaseMs(id, ids, 30_000));
+    expect(phases).toEqual([0, 6000, 12_000, 18_000, 24_000]);
+  });
+
+  it('two agents with different ids get different phases, whatever order each sees the other in', () => {
+    const a = cyclePhaseMs('zeta', ['alpha', 'zeta'], 60_000);
+    const b = cyclePhaseMs('alpha', ['zeta'], 60_000); // not yet among the leases it read: counted anyway
+    expect(a).not.toBe(b);
+    for (const p of [a, b]) expect(p >= 0 && p < 60_000).toBe(true);
+  });
+
+  it.each([1, 2, 3, 7, 50])('with %i agents every phase is in [0, interval)', (n) => {
+    const ids = Array.from({ length: n }, (_, i) => `x${i}`);
+    const phases = ids.map((id) => cyclePhaseMs(id, ids, 10_000));
+    expect(new Set(phases).size).toBe(n);
+    for (const p of phases) expect(p >= 0 && p < 10_000).toBe(true);
+  });
+});
+
+describe('liveAgents', () => {
+  it('counts holders of unexpired, unreleased leases and this agent, once each, in id order', () => {
+    const leases = [lease('c1', 'b', 2000), lease('c2', 'b', 2000), lease('c3', 'dead', 999), lease('c4', 'gone', 5000, 900), lease('*site', 'c', 1500)];
+    expect(liveAgents('me', leases, 1000)).toEqual(['b', 'c', 'me']);
+  });
+});
+
+describe('nextFireMs', () => {
+  const I = 30_000;
+  it('phase 0 fires on the clock\'s interval boundaries, as the cron schedule did', () => {
+    expect(nextFireMs(1_800_000_007_000, I, 0)).toBe(1_800_000_030_000);
+    expect(nextFireMs(1_800_000_000_000, I, 0)).toBe(1_800_000_030_000);
+  });
+  it('a phase moves every firing by that much after the boundary', () => {
+    expect(nextFireMs(1_800_000_007_000, I, 12_000)).toBe(1_800_000_012_000);
+    expect(nextFireMs(1_800_000_013_000, I, 12_000)).toBe(1_800_000_042_000);
+  });
+  it('a phase that moved does not squeeze two cycles together: at least half an interval after the last', () => {
+    // fired at :00 with phase 0; the phase became 6 s (an agent joined): not at :06 but at :36
+    expect(nextFireMs(1_800_000_000_010, I, 6000, 1_800_000_000_000)).toBe(1_800_000_036_000);
+    expect(nextFireMs(1_800_000_000_010, I, 24_000, 1_800_000_000_000)).toBe(1_800_000_024_000);
+  });
+});
