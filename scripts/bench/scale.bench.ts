@@ -5,7 +5,7 @@
 // agent's clusters and holds nothing until that agent is killed with SIGKILL: failoverSeconds is
 // from the kill to the first poll run the standby stored for them. Figures are measured, never typed in.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -123,7 +123,11 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const p: AgentProc = { id, out: '', stores: [], cycles: [] };
     const child = spawn(process.execPath, [...nodeFlags, join(appDir, AGENT_BIN), 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
+    // PMI_SCALE_LOG_DIR: every agent's whole log kept there (the run's directory is removed at the end)
+    const logDir = process.env.PMI_SCALE_LOG_DIR;
+    if (logDir) mkdirSync(logDir, { recursive: true });
     child.stdout!.on('data', (d: Buffer) => {
+      if (logDir) appendFileSync(join(logDir, `${id}.log`), d);
       buf += d.toString();
       let i;
       while ((i = buf.indexOf('\n')) >= 0) {
