@@ -12,9 +12,13 @@ export interface CycleParts {
   log: Logger;
   now: () => number;
   poll: () => Promise<ClusterPollOutcome[]>;
-  /** Stores one cluster's snapshot in one transaction. */
-  store: (snapshot: ClusterSnapshot) => Promise<void>;
-  recordRun: (run: ClusterPollOutcome, startedAtSec: number) => Promise<void>;
+  /**
+   * Stores one cluster's snapshot in one transaction. It is given the cluster's poll run too and
+   * may write it in the same statement (PostgreSQL): it then resolves true.
+   */
+  store: (snapshot: ClusterSnapshot, run: ClusterPollOutcome, startedAtSec: number) => Promise<boolean | void>;
+  /** Records the cluster's poll run (`written`: store already wrote the run row; what else belongs to the run is still recorded). */
+  recordRun: (run: ClusterPollOutcome, startedAtSec: number, written: boolean) => Promise<void>;
   /**
    * Clusters stored at once (default 1). PostgreSQL: each on its own pooled connection, so one
    * cluster's round trip overlaps another's; SQLite has one writer and stays at 1. A cluster's
@@ -80,17 +84,18 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
     const stored = await mapPool(outcomes, p.storeConcurrency ?? 1, async (o) => {
       if (failure) return undefined;
       let ok = false;
+      let runWritten = false;
       try {
         if (o.snapshot) {
           try {
-            await p.store(o.snapshot);
+            runWritten = (await p.store(o.snapshot, o, startedAtSec)) === true;
             ok = true;
           } catch (err) {
             p.log.error({ err, cluster: o.cluster }, `storing cluster ${o.cluster} failed: ${errorMessage(err)}`);
             if (!failedStages.includes('store')) failedStages.push('store');
           }
         }
-        await p.recordRun(o, startedAtSec);
+        await p.recordRun(o, startedAtSec, runWritten);
       } catch (err) {
         failure ??= { err };
       }

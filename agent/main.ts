@@ -194,11 +194,21 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       log: log.child({ module: 'cycle' }),
       now,
       poll: async () => poller.pollAll({ signal: stopPolling.signal, only: await fleet.pollOnly() }), // leases (#17)
-      store: async (s) => { await writes.submit(`cycle ${s.ts} of ${s.cluster}`, () => writeSnapshot(store.db, s)); },
+      // PostgreSQL (#17 item 5): the poll run goes into the cycle's one statement; a write kept for
+      // later (write-queue.ts) runs without it, since recordRun then writes the run itself
+      store: async (s, run, startedAt) => {
+        let withRun = false;
+        let settled = false;
+        await writes.submit(`cycle ${s.ts} of ${s.cluster}`, async () => {
+          withRun = await writeSnapshot(store.db, s, settled ? undefined : { record: run, startedAt });
+        });
+        settled = true;
+        return withRun;
+      },
       // PostgreSQL (#17 item 5): clusters stored side by side, one pooled connection left for the rest
       storeConcurrency: store.kind === 'postgres' ? Math.max(1, config.database!.poolSize - 1) : 1,
-      recordRun: async (r, startedAt) => {
-        await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt));
+      recordRun: async (r, startedAt, written) => {
+        if (!written) await writes.submit(`poll run ${startedAt} of ${r.cluster}`, () => writePollRun(store.db, r, startedAt));
         // issue 12 item 3 (fidelity): per-node problems of the cycle, for the pages and status.json
         if (r.problems?.length) await writes.submit(`poll errors ${startedAt} of ${r.cluster}`, () => writePollErrors(store.db, r.cluster, startedAt, r.problems!));
       },

@@ -35,6 +35,11 @@ export interface PollRunRecord {
   error?: { code: string; message: string } | string | null;
 }
 
+/** The run's error as stored in poll_runs.error and clusters.last_error. */
+export function pollRunError(run: PollRunRecord): string | null {
+  return run.error == null ? null : typeof run.error === 'string' ? run.error : `${run.error.code}: ${run.error.message}`;
+}
+
 /**
  * Records one poll run and keeps the cluster row's last_poll_at / last_error (and last_ok_at on
  * success) current — also when the poll failed and no snapshot was written.
@@ -42,7 +47,7 @@ export interface PollRunRecord {
 export async function writePollRun(db: Kysely<Database>, run: PollRunRecord, startedAtSec?: number): Promise<void> {
   const startedAt = startedAtSec ?? run.startedAt;
   if (startedAt === undefined) throw new Error('writePollRun needs the start time (startedAt or startedAtSec)');
-  const error = run.error == null ? null : typeof run.error === 'string' ? run.error : `${run.error.code}: ${run.error.message}`;
+  const error = pollRunError(run);
   if (isPostgres(db)) return writePollRunStatement(db, run, startedAt, error);
   await db.transaction().execute(async (trx) => {
     const clusterId = await ensureCluster(trx, run.cluster, startedAt);

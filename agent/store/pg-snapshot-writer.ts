@@ -14,6 +14,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from './schema.ts';
 import { unnestRows } from './pg-unnest.ts';
+import { pollRunError, type PollRunRecord } from './cluster.repository.ts';
 import {
   GUEST_COLUMNS, GUEST_FIELDS, GUEST_SAMPLE_COLUMNS, GUEST_STATUS_CHANGE_COLUMNS, NODE_SAMPLE_COLUMNS, STORAGE_SAMPLE_COLUMNS,
   clusterValues, guestSampleRows, nodeSampleRows, nodeValues, storageSampleRows, storageValues, taskValues, type GuestPlan,
@@ -25,6 +26,8 @@ export interface CycleWrite {
   lastTs: number;
   snap: ClusterSnapshot;
   plan: GuestPlan;
+  /** The cycle's poll run, written by the same statement (poll_runs and the cluster's last_poll_at/last_ok_at/last_error). */
+  run?: { record: PollRunRecord; startedAt: number };
 }
 
 const NODE_COLUMNS = ['cluster_id', 'node', 'status', 'nodeid', 'ip', 'level', 'maxcpu', 'mem_total', 'swap_total', 'rootfs_total', 'uptime', 'cpu_model', 'kernel', 'pve_version', 'hastate', 'first_seen', 'last_seen'] as const;
@@ -76,8 +79,18 @@ export async function writeCycleStatement(db: Kysely<Database>, w: CycleWrite): 
     endtime = excluded.endtime, status = excluded.status, ok = excluded.ok
     where tasks.endtime is distinct from excluded.endtime or tasks.status is distinct from excluded.status or tasks.ok is distinct from excluded.ok`);
 
+  // the run as writePollRun would write it after the snapshot: on the row this statement updates
+  // anyway (its last_poll_at, last_error, and last_ok_at when ok), one round trip per cluster instead of two
+  let runValues = {};
+  if (w.run) {
+    const { record: r, startedAt } = w.run;
+    const error = pollRunError(r);
+    runValues = { last_poll_at: startedAt, last_error: error, ...(r.ok && { last_ok_at: startedAt }) };
+    parts.push(sql`pr as (insert into poll_runs (cluster_id, started_at, duration_ms, requests, errors, endpoint, ok, error)
+      select id, ${startedAt}, ${Math.round(r.durationMs)}, ${r.requests}, ${r.errors}, ${r.endpoint ?? null}, ${r.ok ? 1 : 0}, ${error} from c)`);
+  }
   const res = await sql<{ written: number }>`with c as (
-      update clusters set ${set(Object.entries({ ...cv, last_sample_ts: ts }).map(([k, v]) => sql`${sql.ref(k)} = ${v}`))}
+      update clusters set ${set(Object.entries({ ...cv, last_sample_ts: ts, ...runValues }).map(([k, v]) => sql`${sql.ref(k)} = ${v}`))}
       where id = ${clusterId} and last_sample_ts = ${w.lastTs}
       returning id
     )${parts.length ? sql`, ${sql.join(parts, sql`, `)}` : sql``}

@@ -8,6 +8,7 @@ import { isPostgres } from './pg-dialect.ts';
 import { writeCycleStatement } from './pg-snapshot-writer.ts';
 
 export { ensureCluster, getClusterId, writePollRun, type PollRunRecord } from './cluster.repository.ts';
+import type { PollRunRecord } from './cluster.repository.ts';
 
 type Trx = Transaction<Database>;
 
@@ -52,8 +53,12 @@ const pgWritten = new WeakMap<Kysely<Database>, Map<string, { id: number; lastTs
  * samples (appends to the time-major tables), storages and tasks (deduplicated by UPID).
  * Sets clusters.last_sample_ts = snap.ts, which the *_latest views join on.
  * On PostgreSQL, every cycle after this process's first of a cluster is one statement.
+ *
+ * `run`, when given, is the cycle's poll run: that one statement writes it too (as writePollRun
+ * would) and true is returned. False: the run was not written (SQLite, or the full path ran) and
+ * the caller writes it with writePollRun.
  */
-export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot): Promise<void> {
+export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot, run?: { record: PollRunRecord; startedAt: number }): Promise<boolean> {
   let cache = knownGuests.get(db);
   if (!cache) knownGuests.set(db, (cache = new Map()));
   const pg = isPostgres(db);
@@ -65,7 +70,7 @@ export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot)
     const plan = planGuests(last.id, snap, lastGuests);
     let ok: boolean;
     try {
-      ok = await writeCycleStatement(db, { clusterId: last.id, lastTs: last.lastTs, snap, plan });
+      ok = await writeCycleStatement(db, { clusterId: last.id, lastTs: last.lastTs, snap, plan, ...(run && { run }) });
     } catch (err) {
       cache.delete(last.id);
       written!.delete(snap.cluster);
@@ -74,7 +79,7 @@ export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot)
     if (ok) {
       cache.set(last.id, plan.now);
       last.lastTs = snap.ts;
-      return;
+      return run !== undefined;
     }
     // someone else wrote this cluster since, or the row is gone: start from what the database holds
     cache.delete(last.id);
@@ -99,6 +104,7 @@ export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot)
     cache.set(clusterId, next);
     written?.set(snap.cluster, { id: clusterId, lastTs: snap.ts });
   }
+  return false;
 }
 
 /** The raw guest sample rows of a cycle (GUEST_SAMPLE_COLUMNS order). */

@@ -56,8 +56,9 @@ try {
       }
       if (last && agentShare.includes(name)) logging = true;
       const snap = syntheticSnapshot({ cluster: name, ts, guests: perCluster, nodes: 4 });
-      await writeSnapshot(db, snap);
-      await writePollRun(db, { cluster: name, durationMs: 100, requests: 6, errors: 0, endpoint: 'x', ok: true }, ts);
+      // as the agent's store stage does it: the poll run in the cycle's statement where it can be
+      const run = { cluster: name, durationMs: 100, requests: 6, errors: 0, endpoint: 'x', ok: true };
+      if (!(await writeSnapshot(db, snap, { record: run, startedAt: ts }))) await writePollRun(db, run, ts);
       logging = false;
     }
     console.log(`cycle ${c}: ${clusters} clusters in ${Math.round(performance.now() - s)} ms`);

@@ -177,5 +177,36 @@ describe('clusters and poll runs', () => {
       { duration_ms: 100, ok: 1, error: null },
     ]);
   });
+
+  it('writeSnapshot with the poll run: written in the cycle\'s one statement on PostgreSQL (true), left to writePollRun otherwise (false); the rows end up the same', async () => {
+    const run = (startedAt: number, ok: boolean) => ({ record: { cluster: 'lab', durationMs: 90.6, requests: 6, errors: ok ? 0 : 1, endpoint: 'https://a:8006', ok, ...(!ok && { error: 'PVE_TIMEOUT: node n2' }) }, startedAt });
+    const cycle = async (ts: number, ok: boolean) => {
+      const r = run(ts - 1, ok);
+      const written = await writeSnapshot(store.db, syntheticSnapshot({ cluster: 'lab', ts, guests: 5, nodes: 2 }), r);
+      if (!written) await writePollRun(store.db, r.record, r.startedAt);
+      return written;
+    };
+    // the first cycle of a cluster takes the full path on both backends; the following are one statement on PostgreSQL
+    expect(await cycle(T0, true)).toBe(false);
+    expect(await cycle(T0 + 30, true)).toBe(backend === 'postgres');
+    expect(await one('select last_poll_at, last_ok_at, last_error, last_sample_ts from clusters')).toEqual({ last_poll_at: T0 + 29, last_ok_at: T0 + 29, last_error: null, last_sample_ts: T0 + 30 });
+    expect(await cycle(T0 + 60, false)).toBe(backend === 'postgres');
+    // as writePollRun after the snapshot: the failed run's error, last_ok_at from the snapshot
+    expect(await one('select last_poll_at, last_ok_at, last_error, last_sample_ts from clusters')).toEqual({ last_poll_at: T0 + 59, last_ok_at: T0 + 60, last_error: 'PVE_TIMEOUT: node n2', last_sample_ts: T0 + 60 });
+    expect(await all('select started_at, duration_ms, requests, errors, endpoint, ok, error from poll_runs order by started_at')).toEqual([
+      { started_at: T0 - 1, duration_ms: 91, requests: 6, errors: 0, endpoint: 'https://a:8006', ok: 1, error: null },
+      { started_at: T0 + 29, duration_ms: 91, requests: 6, errors: 0, endpoint: 'https://a:8006', ok: 1, error: null },
+      { started_at: T0 + 59, duration_ms: 91, requests: 6, errors: 1, endpoint: 'https://a:8006', ok: 0, error: 'PVE_TIMEOUT: node n2' },
+    ]);
+  });
+
+  it('a cycle another agent wrote meanwhile: the statement writes no poll run either and says so (the caller writes it after the full path)', async () => {
+    await writeSnapshot(store.db, syntheticSnapshot({ cluster: 'lab', ts: T0, guests: 3, nodes: 1 }));
+    await writeSnapshot(store.db, syntheticSnapshot({ cluster: 'lab', ts: T0 + 30, guests: 3, nodes: 1 }));
+    await sql`update clusters set last_sample_ts = ${T0 + 45}`.execute(store.db); // someone else's cycle
+    const r = { record: { cluster: 'lab', durationMs: 10, requests: 6, errors: 0, endpoint: null, ok: true }, startedAt: T0 + 59 };
+    expect(await writeSnapshot(store.db, syntheticSnapshot({ cluster: 'lab', ts: T0 + 60, guests: 3, nodes: 1 }), r)).toBe(false);
+    expect(await count('poll_runs')).toBe(0);
+  });
 });
 });
