@@ -1,9 +1,10 @@
+import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from './log/logger.ts';
 
 /**
- * The cron expression (with seconds) that fires every `intervalSeconds`, aligned to the clock:
- * the schedule of an agent with phase 0 (nextFireMs). Intervals must divide a minute, or be whole
- * minutes that divide an hour; anything else is refused by the config schema.
+ * The cron expression (with seconds) that fires every `intervalSeconds`, aligned to the clock.
+ * Intervals must divide a minute, or be whole minutes that divide an hour; anything else
+ * cannot be expressed by cron and is refused by the config schema.
  */
 export function cronExpression(intervalSeconds: number): string {
   if (intervalSeconds < 60 && 60 % intervalSeconds === 0) return `*/${intervalSeconds} * * * * *`;
@@ -21,19 +22,6 @@ export function isSchedulableInterval(intervalSeconds: number): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The next firing time (epoch ms) after `nowMs`: an interval boundary of the clock plus `phaseMs`
- * (what cronExpression() fires on when the phase is 0). When `lastFireMs` is given the next one is
- * at least half an interval after it, so a phase that moved (an agent joined or left the fleet)
- * does not squeeze two cycles together.
- */
-export function nextFireMs(nowMs: number, intervalMs: number, phaseMs: number, lastFireMs?: number): number {
-  const p = ((phaseMs % intervalMs) + intervalMs) % intervalMs;
-  let t = Math.floor((nowMs - p) / intervalMs) * intervalMs + p;
-  while (t <= nowMs || (lastFireMs !== undefined && t - lastFireMs < intervalMs / 2)) t += intervalMs;
-  return t;
 }
 
 export interface CycleScheduler {
@@ -56,28 +44,35 @@ export interface CycleSchedulerDeps {
 }
 
 /**
- * Fires `run` every interval at the interval's boundaries plus the phase. A cycle still running
- * when the next is due makes that one skip — logged and counted — so cycles never overlap and
- * never pile up.
+ * Fires `run` on the cron schedule, each cycle `phaseMs` after the interval's boundary (agents
+ * sharing a database fire at different moments). A cycle still running when the next is due makes
+ * that one skip — logged and counted — so cycles never overlap and never pile up. When the phase
+ * moved (an agent joined or left) so that a cycle would start less than half an interval after
+ * the last one, that boundary passes without a cycle instead of squeezing two together.
  */
 export function createCycleScheduler(deps: CycleSchedulerDeps): CycleScheduler {
   const now = deps.now ?? Date.now;
   const intervalMs = deps.intervalSeconds * 1000;
-  let timer: NodeJS.Timeout | undefined;
-  let running = false;
-  let lastFire: number | undefined;
+  let task: ScheduledTask | undefined;
+  let phaseTimer: NodeJS.Timeout | undefined;
+  let lastStart: number | undefined;
   let current: Promise<void> | undefined;
   let skipped = 0;
 
-  function arm(): void {
-    if (!running) return;
-    const t = now();
-    const at = nextFireMs(t, intervalMs, deps.phaseMs?.() ?? 0, lastFire);
-    timer = setTimeout(() => {
-      lastFire = at;
-      arm();
+  function onBoundary(): void {
+    const raw = deps.phaseMs?.() ?? 0;
+    const phase = ((raw % intervalMs) + intervalMs) % intervalMs;
+    const startAt = now() + phase;
+    if (lastStart !== undefined && startAt - lastStart < intervalMs / 2) return;
+    lastStart = startAt;
+    if (phase === 0) {
       void trigger();
-    }, at - t);
+      return;
+    }
+    phaseTimer = setTimeout(() => {
+      phaseTimer = undefined;
+      void trigger();
+    }, phase);
   }
 
   async function trigger(): Promise<'ran' | 'skipped'> {
@@ -99,13 +94,13 @@ export function createCycleScheduler(deps: CycleSchedulerDeps): CycleScheduler {
 
   return {
     start() {
-      running = true;
-      arm();
+      task = cron.schedule(cronExpression(deps.intervalSeconds), onBoundary, { name: 'poll-cycle' });
     },
     async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      await task?.destroy();
+      task = undefined;
+      if (phaseTimer) clearTimeout(phaseTimer);
+      phaseTimer = undefined;
       await current;
     },
     trigger,

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { cyclePhaseMs, liveAgents } from '../../agent/fleet/cycle-phase.ts';
 import type { LeaseRow } from '../../agent/fleet/lease-plan.ts';
-import { nextFireMs } from '../../agent/cycle-scheduler.ts';
 
 const lease = (cluster: string, holder: string, expiresMs: number, releasedMs: number | null = null): LeaseRow => ({ cluster, holder, acquiredMs: 0, renewedMs: 0, expiresMs, releasedMs });
 
@@ -34,22 +33,5 @@ describe('liveAgents', () => {
   it('counts holders of unexpired, unreleased leases and this agent, once each, in id order', () => {
     const leases = [lease('c1', 'b', 2000), lease('c2', 'b', 2000), lease('c3', 'dead', 999), lease('c4', 'gone', 5000, 900), lease('*site', 'c', 1500)];
     expect(liveAgents('me', leases, 1000)).toEqual(['b', 'c', 'me']);
-  });
-});
-
-describe('nextFireMs', () => {
-  const I = 30_000;
-  it('phase 0 fires on the clock\'s interval boundaries, as the cron schedule did', () => {
-    expect(nextFireMs(1_800_000_007_000, I, 0)).toBe(1_800_000_030_000);
-    expect(nextFireMs(1_800_000_000_000, I, 0)).toBe(1_800_000_030_000);
-  });
-  it('a phase moves every firing by that much after the boundary', () => {
-    expect(nextFireMs(1_800_000_007_000, I, 12_000)).toBe(1_800_000_012_000);
-    expect(nextFireMs(1_800_000_013_000, I, 12_000)).toBe(1_800_000_042_000);
-  });
-  it('a phase that moved does not squeeze two cycles together: at least half an interval after the last', () => {
-    // fired at :00 with phase 0; the phase became 6 s (an agent joined): not at :06 but at :36
-    expect(nextFireMs(1_800_000_000_010, I, 6000, 1_800_000_000_000)).toBe(1_800_000_036_000);
-    expect(nextFireMs(1_800_000_000_010, I, 24_000, 1_800_000_000_000)).toBe(1_800_000_024_000);
   });
 });

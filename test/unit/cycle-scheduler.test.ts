@@ -61,21 +61,40 @@ describe('cycle scheduler', () => {
 });
 
 describe('cycle scheduler phase (issue 17 item 5)', () => {
-  it('fires at the interval boundaries plus the phase it is given, the phase asked again when each next cycle is planned', async () => {
+  it('fires each cycle its phase after the cron boundary, the phase asked at each boundary', async () => {
     vi.useFakeTimers({ now: 1_800_000_001_000 });
     try {
       const { log } = sink();
       const fired: number[] = [];
       let phase = 12_000;
-      const s = createCycleScheduler({ intervalSeconds: 30, log, phaseMs: () => phase, now: () => Date.now(), run: async () => { fired.push(Date.now()); } });
+      const s = createCycleScheduler({ intervalSeconds: 30, log, phaseMs: () => phase, run: async () => { fired.push(Date.now()); } });
       s.start();
-      await vi.advanceTimersByTimeAsync(60_000);
-      expect(fired).toEqual([1_800_000_012_000, 1_800_000_042_000]);
+      await vi.advanceTimersByTimeAsync(80_000); // to :81
+      expect(fired).toEqual([1_800_000_042_000, 1_800_000_072_000]);
       phase = 18_000;
-      await vi.advanceTimersByTimeAsync(50_000);
+      await vi.advanceTimersByTimeAsync(30_000); // to :111: boundary :90 + 18 s
+      expect(fired.slice(2)).toEqual([1_800_000_108_000]);
+      // an agent left: phase 0 would start at :120, 12 s after :108, so :120 passes; :150 fires
+      phase = 0;
+      await vi.advanceTimersByTimeAsync(40_000); // to :151
       await s.stop();
-      // :72 was planned at :42 with the old phase; then the boundary :90 + 18 s
-      expect(fired.slice(2)).toEqual([1_800_000_072_000, 1_800_000_108_000]);
+      expect(fired.slice(3)).toEqual([1_800_000_150_000]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stop() cancels a cycle waiting for its phase', async () => {
+    vi.useFakeTimers({ now: 1_800_000_001_000 });
+    try {
+      const { log } = sink();
+      let runs = 0;
+      const s = createCycleScheduler({ intervalSeconds: 30, log, phaseMs: () => 20_000, run: async () => { runs++; } });
+      s.start();
+      await vi.advanceTimersByTimeAsync(35_000); // boundary :30 passed, the cycle waits for :50
+      await s.stop();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(runs).toBe(0);
     } finally {
       vi.useRealTimers();
     }
