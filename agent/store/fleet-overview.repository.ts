@@ -35,15 +35,19 @@ export const FLEET_OVERVIEW_SQL = `select ${LIST} from v_guest_latest`;
 
 const PACKED = FLEET_OVERVIEW_COLUMNS.slice(1);
 // All aggregates of a group see its rows in the same order, so the arrays line up index by index.
-const PG_PACKED_SQL = sql.raw(`select cluster, ${PACKED.map((c) => `json_agg(${c})::text as ${c}`).join(', ')}
-  from v_guest_latest group by cluster order by cluster`);
+// Grouped by the cluster's id (an integer sort, not a collated one of the name), named after.
+/** The PostgreSQL read: one row per cluster, each overview column (but the cluster) a JSON array text. */
+export const FLEET_OVERVIEW_PG_PACKED_SQL = `select c.name as cluster, p.* from (
+    select cluster_id, ${PACKED.map((c) => `json_agg(${c})::text as ${c}`).join(', ')}
+    from v_guest_latest group by cluster_id
+  ) p join clusters c on c.id = p.cluster_id`;
 
 /** Every present guest's overview row, in no set order. */
 export async function readFleetOverview(db: Kysely<Database>): Promise<FleetOverviewRow[]> {
   const sqlite = sqliteOf(db);
   if (sqlite) return prepareCached(sqlite, FLEET_OVERVIEW_SQL).all() as FleetOverviewRow[];
   if (!isPostgres(db)) throw new Error('readFleetOverview: neither the SQLite nor the PostgreSQL store');
-  const { rows } = await sql<Record<string, string>>`${PG_PACKED_SQL}`.execute(db);
+  const { rows } = await sql<Record<string, string>>`${sql.raw(FLEET_OVERVIEW_PG_PACKED_SQL)}`.execute(db);
   return unpackFleetOverview(rows);
 }
 
