@@ -285,12 +285,19 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     opts.log('the reads again with the agents paused');
     const running = procs.filter((p) => p.child && p.child.exitCode === null);
     for (const p of running) p.child!.kill('SIGSTOP');
-    let paused: { overview: number; overviewPlain: number; series: number; seriesDefault: number; load: number[] };
+    let paused = { overview: NaN, overviewPlain: NaN, series: NaN, seriesDefault: NaN, load: [] as number[] };
+    // an agent stopped inside a transaction that holds a lock (partition DDL) would block a read:
+    // give up after 60 s, resume the agents, and say so
+    let limit: NodeJS.Timeout | undefined;
     try {
       await sleep(2000);
       const load = loadavg().map((x) => Math.round(x * 100) / 100);
-      paused = { overview: (await overviewRead()).ms, overviewPlain: (await plainRows(FLEET_OVERVIEW_SQL)).ms, series: (await seriesRead()).ms, seriesDefault: (await plainRows(SERIES_SQL, seriesParams)).ms, load };
+      const measure = async () => ({ overview: (await overviewRead()).ms, overviewPlain: (await plainRows(FLEET_OVERVIEW_SQL)).ms, series: (await seriesRead()).ms, seriesDefault: (await plainRows(SERIES_SQL, seriesParams)).ms, load });
+      paused = await Promise.race([measure(), new Promise<never>((_, rej) => (limit = setTimeout(() => rej(new Error('no answer within 60 s')), 60_000)))]);
+    } catch (err) {
+      notes.push(`the reads with the agents paused were NOT measured (${String(err)}); their figures are NaN`);
     } finally {
+      clearTimeout(limit);
       for (const p of running) p.child!.kill('SIGCONT');
     }
 
