@@ -10,7 +10,7 @@ import { openPgStore } from '../../agent/store/open-store.ts';
 import { createPgDialect } from '../../agent/store/pg-dialect.ts';
 import { writeSnapshot, writePollRun } from '../../agent/store/snapshot.repository.ts';
 import type { Database } from '../../agent/store/schema.ts';
-import { readFleetOverview, unpackFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
+import { FLEET_OVERVIEW_PG_PACKED_SQL, readFleetOverview, unpackFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
 import { syntheticSnapshot } from './store-synthetic.ts';
 
 const [clusters = 250, perCluster = 200] = process.argv.slice(2).map(Number);
@@ -103,9 +103,9 @@ try {
     return out;
   };
   await time('overview: readFleetOverview (store, packed per cluster)', async () => (await readFleetOverview(db)).length);
-  const HALF = (k: number, n: number) => `select cluster, ${colList.filter((c) => c !== 'cluster').map((c) => `json_agg(${c})::text as ${c}`).join(', ')} from v_guest_latest where cluster_id % ${n} = ${k} group by cluster`;
+  const HALF = (k: number, n: number) => FLEET_OVERVIEW_PG_PACKED_SQL.replace('from v_guest_latest group by', `from v_guest_latest where cluster_id % ${n} = ${k} group by`);
   await server1(HALF(0, 2));
-  for (const parts of [2, 3, 4]) {
+  for (const parts of [1, 2, 3, 1, 2]) {
     await time(`overview: packed, ${parts} queries in parallel over the pool`, async () => {
       const rs = await Promise.all(Array.from({ length: parts }, (_, k) => store.pool.query(HALF(k, parts))));
       let len = 0;
