@@ -9,7 +9,7 @@ import { PmiError, errorMessage } from '../errors.ts';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
 import { openDatabase, type OpenOptions, type Store } from './open-database.ts';
-import { createPgDialect, createPgPool, redactUrl, withPassword } from './pg-dialect.ts';
+import { createPgDialect, createPgPool, pgTypes, redactUrl, withPassword } from './pg-dialect.ts';
 import { AHEAD_SECONDS, ensurePartitions } from './pg-partitions.ts';
 
 export interface SqliteStore extends Store {
@@ -22,7 +22,7 @@ export interface PgStore {
   pool: pg.Pool;
   /** The URL without its password, for messages. */
   url: string;
-  /** A new connection outside the pool, with the store's settings (the alert rules' reader). */
+  /** A new connection outside the pool, with the store's settings and type parsers (the alert rules' reader). */
   connectClient(): pg.Client;
   close(): Promise<void>;
 }
@@ -74,7 +74,7 @@ export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFil
     await db.destroy();
     throw err;
   }
-  const connectClient = () => new pg.Client({ connectionString: withPassword(cfg.url, password), application_name: 'pmi-agent rules' });
+  const connectClient = () => new pg.Client({ connectionString: withPassword(cfg.url, password), application_name: 'pmi-agent rules', types: pgTypes });
   return { kind: 'postgres', db, pool, url, connectClient, close: () => db.destroy() };
 }
 

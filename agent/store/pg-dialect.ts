@@ -8,7 +8,12 @@ import { PostgresAdapter, PostgresDialect, type Kysely } from 'kysely';
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
-const types = {
+/**
+ * The store's type parsers, for every connection it opens (the pool and the alert rules' own
+ * client): also cheaper than node-postgres's defaults, which test each int8 against a regular
+ * expression and hand back the text.
+ */
+export const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => (v === null ? null : Number(v));
     return pg.types.getTypeParser(oid, format);
@@ -40,7 +45,7 @@ export function createPgPool(o: PgConnectOptions): pg.Pool {
     connectionString: withPassword(o.url, o.password),
     max: o.max ?? 4,
     application_name: o.applicationName ?? 'pmi-agent',
-    types,
+    types: pgTypes,
   });
   // An idle connection the server closed (restart, failover) must not crash the agent; the pool
   // replaces it at the next query, which then fails or succeeds on its own.

@@ -9,6 +9,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { FLEET_OVERVIEW_PG_PACKED_SQL, FLEET_OVERVIEW_SQL, readFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
+import { openPgStore, type PgStore } from '../../agent/store/open-store.ts';
 import { startPgServer } from '../../test/support/pg-server.ts';
 import { AGENT_BIN, ROOT, buildApp } from '../build.ts';
 import { productionNodeFlags, startSimChild } from './poll.bench.ts';
@@ -28,20 +30,45 @@ export interface ScaleBenchResult {
   /** Second of the interval at which each agent's cycles started (from the "cycle done" lines: time − ms), median. */
   cycleStartSecondInInterval: Record<string, number>;
   /**
-   * The fleet overview's columns of every guest (v_guest_latest, the columns store.bench.ts reads
-   * at 10,000 guests), all 50,000 rows into the client (node-postgres), median of 5 after a warm-up.
+   * The store's fleet overview read (readFleetOverview, agent/store/fleet-overview.repository.ts):
+   * the overview columns of v_guest_latest (the columns store.bench.ts reads at 10,000 guests) for
+   * all 50,000 guests as row objects in the client, through the store's own pool; on PostgreSQL
+   * packed by the server per cluster (JSON arrays). Median of 5 after a warm-up, while all six
+   * agents keep polling on this machine.
    */
   fleetOverviewQueryMs: number;
+  /** The same, with every agent stopped (SIGSTOP) for the measurement, as when they run on other hosts. */
+  fleetOverviewQueryMsAgentsPaused: number;
   fleetOverviewRows: number;
-  /** The same query's execution in the server alone (EXPLAIN ANALYZE, no rows sent), median of 3. */
+  /** The packed query's execution in the server alone (EXPLAIN ANALYZE), median of 3, agents running. */
+  fleetOverviewPackedServerMs: number;
+  /**
+   * The plain query (`select <overview columns> from v_guest_latest`), 50,000 rows into a
+   * node-postgres client with its default settings (one object per row): what a user's own
+   * script gets. The figure this bench reported as fleetOverviewQueryMs before the packed read.
+   */
+  fleetOverviewPlainRowsMs: number;
+  fleetOverviewPlainRowsMsAgentsPaused: number;
+  /** The plain query's execution in the server alone (EXPLAIN ANALYZE, no rows sent), median of 3. */
   fleetOverviewServerMs: number;
-  /** `select *` from v_guest_latest (all 31 columns of 50,000 rows) into the client, median of 5. */
+  /** `select *` from v_guest_latest (all 31 columns of 50,000 rows) into the default client, median of 5. */
   fleetOverviewAllColumnsMs: number;
-  /** One guest's 30 days of 5-minute rollups (8,640 rows inserted for it) into the client, median of 5 after a warm-up. */
+  /**
+   * One guest's 30 days of 5-minute rollups (8,640 rows inserted for it; a plain select on
+   * guest_samples_5m) into the client through the store's pool (its type parsers: bigint and
+   * numeric as numbers), median of 5 after a warm-up, agents running.
+   */
   guestSeriesQueryMs: number;
+  guestSeriesQueryMsAgentsPaused: number;
   guestSeriesRows: number;
+  /** The same query into a node-postgres client with its default settings (bigint as text, tested by a regular expression each). */
+  guestSeriesDefaultClientMs: number;
+  guestSeriesDefaultClientMsAgentsPaused: number;
   /** The same query's execution in the server alone (EXPLAIN ANALYZE), median of 3. */
   guestSeriesServerMs: number;
+  /** Load average (1/5/15 min) when the queries ran with the agents polling, and when they were paused. */
+  loadAverageAtQueries: number[];
+  loadAverageAgentsPaused: number[];
   /** SIGKILL of an agent → first poll run of its clusters stored by the standby (poll_runs, 1 s resolution). */
   failoverSeconds: number;
   failoverIntervals: number;
@@ -84,6 +111,8 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     'agents run compiled (scripts/build.ts) under plain node with the systemd unit\'s flags, as the service does, with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
     'ingestMsPerCycle is the store stage of each agent\'s "cycle done" line (every held cluster\'s snapshot and poll run written), median over the cycles after the first (the first of a cluster reads its guests and takes the full path)',
     'PostgreSQL is the test server: fsync, synchronous_commit and full_page_writes off, so WAL bytes are below a durable server\'s (full-page images after checkpoints are missing)',
+    'fleetOverviewQueryMs is the store\'s fleet overview read (readFleetOverview: the overview columns of v_guest_latest for every guest as row objects, packed per cluster as JSON arrays by PostgreSQL and unpacked in the client) through the store\'s own pool; fleetOverviewPlainRowsMs is the plain select of the same columns into a node-postgres client with default settings (the figure reported as fleetOverviewQueryMs before); guestSeriesQueryMs is the plain select of one guest\'s 5-minute rows through the store\'s pool (its type parsers), guestSeriesDefaultClientMs the same into the default client. All medians of 5 after a warm-up, client wall time (server execution, query and transfer included)',
+    'each read is measured twice: while all six agents poll (they share this machine\'s cores with PostgreSQL and the reader), and again after the failover with every agent stopped by SIGSTOP (resumed by SIGCONT), as when the agents run on other hosts; both are reported (the paused reads\' load average lags: its one-minute figure still counts the agents\' last minute)',
   ];
   opts.log('building the application (scripts/build.ts)');
   const appDir = join(ROOT, 'var', 'bench-scale-app');
@@ -100,6 +129,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   url.pathname = '/pmi_scale';
   const db = new pg.Client({ connectionString: url.toString() });
   await db.connect();
+  let store: PgStore | undefined;
   const procs: AgentProc[] = [];
   const secretFile = join(dir, 'token');
   writeFileSync(secretFile, sim.secret + '\n', { mode: 0o600 });
@@ -191,25 +221,38 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
 
     // queries at 50,000 guests: a warm-up run each, then the median of 5 into the client, and the
     // server's own execution time (EXPLAIN ANALYZE) to tell the query from the transfer
-    const timed = async (text: string, params: unknown[] = []) => {
-      await db.query(text, params);
+    // `db` is a node-postgres client with its default settings, `store` the agent's own store
+    const round1 = (x: number) => Math.round(x * 10) / 10;
+    const clientMs = async (read: () => Promise<number>) => {
+      await read();
       const ms: number[] = [];
       let rows = 0;
       for (let k = 0; k < 5; k++) {
         const s = performance.now();
-        const r = await db.query(text, params);
+        rows = await read();
         ms.push(performance.now() - s);
-        rows = r.rowCount ?? 0;
       }
+      return { ms: round1(median(ms)), rows };
+    };
+    const serverMs = async (text: string, params: unknown[] = []) => {
       const server: number[] = [];
       for (let k = 0; k < 3; k++) {
         const r = await db.query(`explain (analyze, timing off, format json) ${text}`, params);
         server.push((r.rows[0] as { 'QUERY PLAN': Array<{ 'Execution Time': number }> })['QUERY PLAN'][0]!['Execution Time']);
       }
-      return { ms: Math.round(median(ms) * 10) / 10, rows, serverMs: Math.round(median(server) * 10) / 10 };
+      return round1(median(server));
     };
-    const overview = await timed('select cluster, vmid, name, type, node, status, tags, cpu, mem, maxmem, uptime, netin_bps, netout_bps from v_guest_latest');
-    const overviewAll = await timed('select * from v_guest_latest');
+    const plainRows = (text: string, params: unknown[] = []) => clientMs(async () => (await db.query(text, params)).rowCount ?? 0);
+    store = await openPgStore({ url: url.toString(), poolSize: 2 }, { migrate: false });
+    const storeDb = store.db;
+    const storePool = store.pool;
+    const overviewRead = () => clientMs(async () => (await readFleetOverview(storeDb)).length);
+    const loadAtQueries = loadavg().map((x) => Math.round(x * 100) / 100);
+    const overview = await overviewRead();
+    const overviewPackedServer = await serverMs(FLEET_OVERVIEW_PG_PACKED_SQL);
+    const overviewPlain = await plainRows(FLEET_OVERVIEW_SQL);
+    const overviewServer = await serverMs(FLEET_OVERVIEW_SQL);
+    const overviewAll = await plainRows('select * from v_guest_latest');
     const g = await one<{ cluster_id: number; vmid: number }>('select cluster_id, vmid from guests order by cluster_id, vmid limit 1');
     const nowSec = Math.floor(Date.now() / 1000);
     const from = nowSec - 30 * 86_400;
@@ -219,7 +262,12 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       [g.cluster_id, g.vmid, Math.floor(from / 300) * 300, nowSec - 3600],
     ).catch((err: unknown) => notes.push(`30 days of 5-minute rows for one guest could not be inserted (${String(err)}); guestSeriesQueryMs reads what there is`));
     await db.query('analyze guest_samples_5m');
-    const series = await timed('select ts, cpu_avg, cpu_max, mem_avg, mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3 order by ts', [g.cluster_id, g.vmid, from]);
+    const SERIES_SQL = 'select ts, cpu_avg, cpu_max, mem_avg, mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3 order by ts';
+    const seriesParams = [g.cluster_id, g.vmid, from];
+    const seriesRead = () => clientMs(async () => (await storePool.query(SERIES_SQL, seriesParams)).rowCount ?? 0);
+    const series = await seriesRead();
+    const seriesDefault = await plainRows(SERIES_SQL, seriesParams);
+    const seriesServer = await serverMs(SERIES_SQL, seriesParams);
 
     // failover: kill -9 agent-1, wait for the standby's first poll of agent-1's clusters. Only a
     // figure when agent-1 held them all at the kill: under heavy load a lease can lapse (an event
@@ -243,6 +291,27 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const failoverSeconds = Math.max(0, firstRun - killedAt / 1000);
     void standby;
 
+    // The same reads with every agent stopped (SIGSTOP … SIGCONT): in a deployment the agents run
+    // on other hosts, not on the database's and the reader's two cores. Last, so no lease depends on it.
+    opts.log('the reads again with the agents paused');
+    const running = procs.filter((p) => p.child && p.child.exitCode === null);
+    for (const p of running) p.child!.kill('SIGSTOP');
+    let paused = { overview: NaN, overviewPlain: NaN, series: NaN, seriesDefault: NaN, load: [] as number[] };
+    // an agent stopped inside a transaction that holds a lock (partition DDL) would block a read:
+    // give up after 60 s, resume the agents, and say so
+    let limit: NodeJS.Timeout | undefined;
+    try {
+      await sleep(2000);
+      const load = loadavg().map((x) => Math.round(x * 100) / 100);
+      const measure = async () => ({ overview: (await overviewRead()).ms, overviewPlain: (await plainRows(FLEET_OVERVIEW_SQL)).ms, series: (await seriesRead()).ms, seriesDefault: (await plainRows(SERIES_SQL, seriesParams)).ms, load });
+      paused = await Promise.race([measure(), new Promise<never>((_, rej) => (limit = setTimeout(() => rej(new Error('no answer within 60 s')), 60_000)))]);
+    } catch (err) {
+      notes.push(`the reads with the agents paused were NOT measured (${String(err)}); their figures are NaN`);
+    } finally {
+      clearTimeout(limit);
+      for (const p of running) p.child!.kill('SIGCONT');
+    }
+
     const ingest: Record<string, number> = {};
     const stageMs: Record<string, Record<string, number>> = {};
     const startSecond: Record<string, number> = {};
@@ -265,12 +334,21 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       stageMsPerCycle: stageMs,
       cycleStartSecondInInterval: startSecond,
       fleetOverviewQueryMs: overview.ms,
+      fleetOverviewQueryMsAgentsPaused: paused.overview,
       fleetOverviewRows: overview.rows,
-      fleetOverviewServerMs: overview.serverMs,
+      fleetOverviewPackedServerMs: overviewPackedServer,
+      fleetOverviewPlainRowsMs: overviewPlain.ms,
+      fleetOverviewPlainRowsMsAgentsPaused: paused.overviewPlain,
+      fleetOverviewServerMs: overviewServer,
       fleetOverviewAllColumnsMs: overviewAll.ms,
       guestSeriesQueryMs: series.ms,
+      guestSeriesQueryMsAgentsPaused: paused.series,
       guestSeriesRows: series.rows,
-      guestSeriesServerMs: series.serverMs,
+      guestSeriesDefaultClientMs: seriesDefault.ms,
+      guestSeriesDefaultClientMsAgentsPaused: paused.seriesDefault,
+      guestSeriesServerMs: seriesServer,
+      loadAverageAtQueries: loadAtQueries,
+      loadAverageAgentsPaused: paused.load,
       failoverSeconds: Math.round(failoverSeconds * 10) / 10,
       failoverIntervals: Math.round((failoverSeconds / interval) * 100) / 100,
       failoverClustersHeldAtKill: heldAtKill,
@@ -285,6 +363,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   } finally {
     for (const p of procs) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL');
     await sleep(500);
+    await store?.close().catch(() => undefined);
     await db.end().catch(() => undefined);
     await admin.end().catch(() => undefined);
     await sim.stop();
@@ -300,8 +379,11 @@ export function table(result: unknown): string {
     ['ingestMsPerCycle (store stage, median per agent)', `${Object.entries(r.ingestMsPerCycle).map(([k, v]) => `${k} ${v}`).join(', ')} (max ${r.ingestMsPerCycleMax}; target ≤ 300)`],
     ['stages (median ms per agent, beside the figure above)', Object.entries(r.stageMsPerCycle).map(([k, v]) => `${k}: ${Object.entries(v).map(([n, ms]) => `${n} ${ms}`).join(' ')}`).join('; ')],
     ['cycles start at second of the interval', Object.entries(r.cycleStartSecondInInterval).map(([k, v]) => `${k} ${v}`).join(', ')],
-    ['fleetOverviewQueryMs (v_guest_latest, overview columns)', `${r.fleetOverviewQueryMs} over ${r.fleetOverviewRows} rows, ${r.fleetOverviewServerMs} in the server (target ≤ 100); all columns ${r.fleetOverviewAllColumnsMs}`],
-    ['guestSeriesQueryMs (30 days of 5 min)', `${r.guestSeriesQueryMs} over ${r.guestSeriesRows} rows, ${r.guestSeriesServerMs} in the server (target ≤ 10)`],
+    ['fleetOverviewQueryMs (store read, packed; agents polling / paused)', `${r.fleetOverviewQueryMs} / ${r.fleetOverviewQueryMsAgentsPaused} over ${r.fleetOverviewRows} rows, ${r.fleetOverviewPackedServerMs} in the server (target ≤ 100)`],
+    ['  plain select into a default node-postgres client (polling / paused)', `${r.fleetOverviewPlainRowsMs} / ${r.fleetOverviewPlainRowsMsAgentsPaused}, ${r.fleetOverviewServerMs} in the server; all 31 columns ${r.fleetOverviewAllColumnsMs} (polling)`],
+    ['guestSeriesQueryMs (30 days of 5 min, store pool; polling / paused)', `${r.guestSeriesQueryMs} / ${r.guestSeriesQueryMsAgentsPaused} over ${r.guestSeriesRows} rows, ${r.guestSeriesServerMs} in the server (target ≤ 10)`],
+    ['  same into a default node-postgres client (polling / paused)', `${r.guestSeriesDefaultClientMs} / ${r.guestSeriesDefaultClientMsAgentsPaused}`],
+    ['load average at the reads (polling / paused)', `${r.loadAverageAtQueries.join(' ')} / ${r.loadAverageAgentsPaused.join(' ')}`],
     ['failoverSeconds (kill -9 → first poll by the standby)', `${r.failoverSeconds} = ${r.failoverIntervals} intervals (target ≤ 2)`],
     ['dbBytesWrittenPerDayPer1000Guests', `${r.dbBytesWrittenPerDayPer1000Guests} (${r.dbBytesSource}; size growth ${r.dbSizeGrowthPerDayPer1000Guests}; window ${r.windowSeconds} s)`],
     ['metrics file', r.metrics],
