@@ -77,6 +77,11 @@ export interface CollectOptions {
    * chunks, so the first fill of the cache reads only what came after (0: read the whole window).
    */
   publishedUpTo?: (cluster: string, vmids: number[]) => number;
+  /**
+   * The oldest sample a build still needs (0: the whole window): older ones are in the raw chunks
+   * of every part, so the cache drops them instead of holding the hour.
+   */
+  keepFrom?: number;
 }
 
 /** Reads inventory, tops up the recent-sample cache and reads activity for a build at nowSec. */
@@ -108,7 +113,10 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     const id = idOf.get(snap.cluster);
     if (id !== undefined) cache.addSnapshot(id, snap);
   }
-  cache.prune(windowFrom);
+  // The newest sample of each cluster stays too: it is the guests' current values (`now` below).
+  let keepFrom = opts.keepFrom ?? 0;
+  for (const c of clusters) if (c.last_sample_ts !== null && c.last_sample_ts >= windowFrom) keepFrom = Math.min(keepFrom, c.last_sample_ts);
+  cache.prune(Math.max(windowFrom, keepFrom));
   const lastTs = new Map(clusters.map((c) => [c.id, c.last_sample_ts]));
   const now = new Map<string, GuestNow>();
   for (const g of guests) {

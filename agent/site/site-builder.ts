@@ -146,6 +146,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         storageTrend,
         pending: pending.splice(0),
         publishedUpTo: (cluster, vmids) => publishedUpTo(states, partsFor(periods, config.pollIntervalSeconds), cluster, vmids),
+        keepFrom: oldestUnpublished(states, partsFor(periods, config.pollIntervalSeconds)),
       });
       data.alerts = await loadAlertsStatus({ db, nowSec, standing: config.alerts?.silences ?? [] }); // alerts (#16) hook: status.json's `alerts`
       lap('collect');
@@ -279,6 +280,19 @@ function publishedUpTo(states: Map<string, BucketState>, parts: number, cluster:
     if (cut < floor) floor = cut;
   }
   return floor === Infinity ? 0 : floor;
+}
+
+/**
+ * The oldest sample that is not yet in every part's published raw chunks (0 before the first
+ * release, or when a bucket's parts do not match): what the recent-sample cache must still hold.
+ */
+export function oldestUnpublished(states: Map<string, BucketState>, parts: number): number {
+  let floor = Infinity;
+  for (const st of states.values()) {
+    if (st.parts.length !== parts) return 0;
+    for (const p of st.parts) if (p.rawCut < floor) floor = p.rawCut;
+  }
+  return floor === Infinity || floor === 0 ? 0 : floor + 1;
 }
 
 function describeBuild(json: string): string {
