@@ -5,7 +5,7 @@
 // sampled peak (what holds the memory: V8 heap, buffers outside it, or the rest: SQLite's page
 // cache and malloc).
 import { readFileSync } from 'node:fs';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { runAgent } from '../../agent/main.ts';
 
 const MB = 2 ** 20;
@@ -29,13 +29,17 @@ function mappings() {
   }
   return kb;
 }
+/** V8's committed memory per heap space (new, old, code, large objects …) in MB. */
+const spaces = () => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ''), Math.round(s.space_size / 2 ** 17) / 8]));
 let peak = process.memoryUsage();
 let peakMappings = mappings();
+let peakSpaces = spaces();
 const sampler = setInterval(() => {
   const m = process.memoryUsage();
   if (m.rss > peak.rss) {
     peak = m;
     peakMappings = mappings();
+    peakSpaces = spaces();
   }
 }, 200);
 sampler.unref();
@@ -46,4 +50,4 @@ if (process.env.AGENT_HEAP_SNAPSHOT) setTimeout(() => writeHeapSnapshot(process.
 const code = await runAgent(configPath!, { maxCycles: Number(cycles), intervalSeconds: Number(interval) });
 clearInterval(sampler);
 const mem = process.memoryUsage();
-process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: { ...breakdown(peak), ...peakMappings }, atEnd: { ...breakdown(mem), ...mappings() } }, () => process.disconnect());
+process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: { ...breakdown(peak), ...peakMappings, heapSpacesMb: peakSpaces }, atEnd: { ...breakdown(mem), ...mappings(), heapSpacesMb: spaces() } }, () => process.disconnect());

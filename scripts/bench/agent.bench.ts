@@ -25,10 +25,10 @@ export interface AgentBenchRun {
 }
 
 /** otherMb = rss − heapTotal − external; fileMb/brkHeapMb/otherAnonMb: resident memory by kind of mapping (agent-child.ts). */
-interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number; fileMb: number; brkHeapMb: number; otherAnonMb: number }
+interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number; fileMb: number; brkHeapMb: number; otherAnonMb: number; heapSpacesMb?: Record<string, number> }
 
 const round = (x: number) => Math.round(x * 10) / 10;
-const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)])) as unknown as MemoryBreakdown;
+const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as unknown as MemoryBreakdown;
 
 /** Runs the agent for `cycles` cycles at 10,000 guests (quick: 1,000 guests, 10 cycles). */
 export async function run(opts: { quick?: boolean; log: (line: string) => void }): Promise<AgentBenchRun> {
