@@ -37,16 +37,6 @@ const isTime = (c: WindowColumn): c is 'ts' | 'uptime' => c === 'ts' || c === 'u
  */
 export const INITIAL_CAP = 16;
 
-/** The `n` values of one column (a view, not a copy). */
-export function column(w: GuestWindow, c: WindowColumn): Float64Array | Float32Array {
-  if (isTime(c)) {
-    const o = TIME_COL[c] * w.cap;
-    return w.time.subarray(o, o + w.n);
-  }
-  const o = COL[c] * w.cap;
-  return w.vals.subarray(o, o + w.n);
-}
-
 /** A stored value: NaN (missing) as null. */
 export function valueAt(w: GuestWindow, c: WindowColumn, k: number): number | null {
   const x = isTime(c) ? w.time[TIME_COL[c] * w.cap + k]! : w.vals[COL[c] * w.cap + k]!;
