@@ -19,7 +19,10 @@ export const TASKS_LIMIT = 5000;
 import { readFleet } from '../store/lease.repository.ts'; // leases (#17) hook
 import type { AgentsData } from './build-agents-model.ts'; // leases (#17) hook
 
-/** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
+/**
+ * Seconds of raw history read into memory at most (the 1 h range plus slack): the first fill reads
+ * it, later builds keep only what the raw chunks do not hold yet (CollectOptions.keepFrom).
+ */
 export const RAW_WINDOW_SECONDS = 3900;
 
 export interface SiteData extends Fleet {
