@@ -7,7 +7,7 @@ import { guestsSignature, queryClusters, queryGuests, queryNodes, queryStorages,
 import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawNodeSample } from '../store/site-samples.repository.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import { valueAt, type RecentCache, type WindowColumn } from './recent-cache.ts';
-import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
+import { readHealthSite, type BackupGuestCache, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { collectFidelityData, type FidelityData } from '../store/site-fidelity.repository.ts';
 import { collectAttentionRows, type AttentionRows, type StorageTrendCache } from '../store/site-attention.repository.ts'; // attention (#14)
@@ -19,7 +19,10 @@ export const TASKS_LIMIT = 5000;
 import { readFleet } from '../store/lease.repository.ts'; // leases (#17) hook
 import type { AgentsData } from './build-agents-model.ts'; // leases (#17) hook
 
-/** Seconds of raw history kept in memory and put in guest/node JSON (the 1 h range plus slack). */
+/**
+ * Seconds of raw history read into memory at most (the 1 h range plus slack): the first fill reads
+ * it, later builds keep only what the raw chunks do not hold yet (CollectOptions.keepFrom).
+ */
 export const RAW_WINDOW_SECONDS = 3900;
 
 export interface SiteData extends Fleet {
@@ -77,6 +80,13 @@ export interface CollectOptions {
    * chunks, so the first fill of the cache reads only what came after (0: read the whole window).
    */
   publishedUpTo?: (cluster: string, vmids: number[]) => number;
+  /**
+   * The oldest sample a build still needs (0: the whole window): older ones are in the raw chunks
+   * of every part, so the cache drops them instead of holding the hour.
+   */
+  keepFrom?: number;
+  /** The guests' backup rows kept between builds (absent: v_backup_guest is read every time). */
+  backupGuests?: BackupGuestCache;
 }
 
 /** Reads inventory, tops up the recent-sample cache and reads activity for a build at nowSec. */
@@ -108,7 +118,10 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     const id = idOf.get(snap.cluster);
     if (id !== undefined) cache.addSnapshot(id, snap);
   }
-  cache.prune(windowFrom);
+  // The newest sample of each cluster stays too: it is the guests' current values (`now` below).
+  let keepFrom = opts.keepFrom ?? 0;
+  for (const c of clusters) if (c.last_sample_ts !== null && c.last_sample_ts >= windowFrom) keepFrom = Math.min(keepFrom, c.last_sample_ts);
+  cache.prune(Math.max(windowFrom, keepFrom));
   const lastTs = new Map(clusters.map((c) => [c.id, c.last_sample_ts]));
   const now = new Map<string, GuestNow>();
   for (const g of guests) {
@@ -150,6 +163,6 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     attention, // attention (#14)
     tasks, actions, pollRuns, nodeRaw, siteState, fidelity,
     agents: await readFleet(db, (nowSec - 7 * 86_400) * 1000), // leases (#17) hook
-    health: await readHealthSite(db), // health (#15) hook
+    health: await readHealthSite(db, opts.backupGuests), // health (#15) hook
   };
 }

@@ -2,7 +2,7 @@
 // encoding of the in-memory raw window. The browser merges the sources of a range (coarse
 // first, then finer points after the coarse series ends) — see site-templates/assets/site.js.
 import type { EncodedSeries } from '../store/site-series.repository.ts';
-import { WINDOW_METRICS, column, type GuestWindow } from './recent-cache.ts';
+import { WINDOW_METRICS, type GuestWindow } from './recent-cache.ts';
 
 export const MAX_POINTS = 600;
 
@@ -107,17 +107,18 @@ const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number) => string>
 
 /** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object; null when there are none. */
 export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string | null {
-  let a = 0;
-  let b = 0;
-  const ts = w ? column(w, 'ts') : new Float64Array(0);
+  if (!w) return null;
+  // Every guest's window is encoded every cycle (the live files): the columns are read in place
+  // (no subarray view per column) and each metric is appended to the output directly.
+  const ts = w.time;
   // Windows are short and time-ordered: scan from the end.
-  b = ts.length;
+  let b = w.n;
   while (b > 0 && ts[b - 1]! >= until) b--;
-  a = b;
+  let a = b;
   while (a > 0 && ts[a - 1]! >= from) a--;
   const n = b - a;
   // "Empty" is decided here, on the samples: the caller leaves the guest out of the file.
-  if (!w || n === 0) return null;
+  if (n === 0) return null;
   const t0 = ts[a]!;
   // Samples a poll interval apart (the usual case) are stored as a step and a count only.
   const step = n > 1 ? ts[a + 1]! - t0 : 1;
@@ -129,17 +130,21 @@ export function encodeWindow(w: GuestWindow | undefined, from: number, until = I
     for (let k = a + 1; k < b; k++) out += `,${ts[k]! - t0}`;
     out += ']';
   }
-  for (const m of WINDOW_METRICS) {
-    const col = column(w, m);
-    const enc = RAW_ENCODE[m];
-    let body = '';
-    let nonZero = false;
-    for (let k = a; k < b; k++) {
-      const v = enc(col[k]!);
-      if (v !== '0' && v !== 'null') nonZero = true;
-      body += k === a ? v : `,${v}`;
+  const vals = w.vals;
+  for (let m = 0; m < WINDOW_METRICS.length; m++) {
+    const name = WINDOW_METRICS[m]!;
+    const enc = RAW_ENCODE[name];
+    const o = m * w.cap;
+    // An all-zero (or all-missing) metric is left out: find the first value worth printing.
+    let k = a;
+    for (; k < b; k++) {
+      const v = enc(vals[o + k]!);
+      if (v !== '0' && v !== 'null') break;
     }
-    if (nonZero) out += `,"${m}":[${body}]`;
+    if (k === b) continue;
+    out += `,"${name}":[`;
+    for (let j = a; j < b; j++) out += j === a ? enc(vals[o + j]!) : `,${enc(vals[o + j]!)}`;
+    out += ']';
   }
   return `${out}}`;
 }

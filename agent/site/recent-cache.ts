@@ -28,18 +28,14 @@ const TIME_COL = { ts: 0, uptime: 1 } as const;
 const COL = Object.fromEntries(WINDOW_METRICS.map((c, k) => [c, k])) as Record<Metric, number>;
 const METRICS = WINDOW_METRICS.length;
 const isTime = (c: WindowColumn): c is 'ts' | 'uptime' => c === 'ts' || c === 'uptime';
-/** Room for the window (65 min) plus the pruning slack (10 min) at one sample a minute. */
-const INITIAL_CAP = 80;
-
-/** The `n` values of one column (a view, not a copy). */
-export function column(w: GuestWindow, c: WindowColumn): Float64Array | Float32Array {
-  if (isTime(c)) {
-    const o = TIME_COL[c] * w.cap;
-    return w.time.subarray(o, o + w.n);
-  }
-  const o = COL[c] * w.cap;
-  return w.vals.subarray(o, o + w.n);
-}
+/**
+ * Room a new window starts with; it doubles when full and halves again when pruning leaves it a
+ * quarter full. The site keeps only the samples not yet in every part's raw chunks (about 10 to
+ * 20 minutes, see site-builder.ts), so at one sample a minute 32 is enough; room for the whole
+ * hour at every guest (80 samples) was 35 MB of a 10,000-guest agent, and four times that at a
+ * 10 s interval.
+ */
+export const INITIAL_CAP = 16;
 
 /** A stored value: NaN (missing) as null. */
 export function valueAt(w: GuestWindow, c: WindowColumn, k: number): number | null {
@@ -51,7 +47,7 @@ function newWindow(cap: number): GuestWindow {
   return { n: 0, cap, time: new Float64Array(cap * 2), vals: new Float32Array(cap * METRICS) };
 }
 
-function grow(w: GuestWindow, cap: number) {
+function resize(w: GuestWindow, cap: number) {
   const time = new Float64Array(cap * 2);
   const vals = new Float32Array(cap * METRICS);
   for (let c = 0; c < 2; c++) time.set(w.time.subarray(c * w.cap, c * w.cap + w.n), c * cap);
@@ -71,8 +67,13 @@ export interface RecentCache {
   /** Newest ts seen for a cluster (0 if none). */
   watermark(clusterId: number): number;
   get(clusterId: number, vmid: number): GuestWindow | undefined;
-  /** Drops samples older than `from` (in batches: at most once per 10 minutes of `from`). */
+  /**
+   * Drops samples older than `from` (in batches: at most once per 10 minutes of `from`) and gives
+   * back the room of a window left at most a quarter full.
+   */
   prune(from: number): void;
+  /** Typed-array bytes held (for tests and measurements). */
+  bytes(): number;
 }
 
 const key = (c: number, v: number) => c * 1_000_000_000 + v;
@@ -88,7 +89,7 @@ export function createRecentCache(): RecentCache {
     let w = windows.get(k);
     if (!w) windows.set(k, (w = newWindow(INITIAL_CAP)));
     if (w.n > 0 && r.ts <= w.time[w.n - 1]!) return;
-    if (w.n === w.cap) grow(w, w.cap * 2);
+    if (w.n === w.cap) resize(w, w.cap * 2);
     const { time, vals, cap, n } = w;
     time[n] = r.ts;
     time[cap + n] = r.uptime ?? NaN;
@@ -154,15 +155,24 @@ export function createRecentCache(): RecentCache {
       for (const [k, w] of windows) {
         let n = 0;
         while (n < w.n && w.time[n]! < from) n++;
-        if (n === 0) continue;
         if (n === w.n) {
           windows.delete(k);
           continue;
         }
-        for (let c = 0; c < 2; c++) w.time.copyWithin(c * w.cap, c * w.cap + n, c * w.cap + w.n);
-        for (let c = 0; c < METRICS; c++) w.vals.copyWithin(c * w.cap, c * w.cap + n, c * w.cap + w.n);
-        w.n -= n;
+        if (n > 0) {
+          for (let c = 0; c < 2; c++) w.time.copyWithin(c * w.cap, c * w.cap + n, c * w.cap + w.n);
+          for (let c = 0; c < METRICS; c++) w.vals.copyWithin(c * w.cap, c * w.cap + n, c * w.cap + w.n);
+          w.n -= n;
+        }
+        let cap = w.cap;
+        while (cap > INITIAL_CAP && w.n * 4 <= cap) cap = Math.max(INITIAL_CAP, cap >> 1);
+        if (cap !== w.cap) resize(w, cap);
       }
+    },
+    bytes() {
+      let b = 0;
+      for (const w of windows.values()) b += w.time.byteLength + w.vals.byteLength;
+      return b;
     },
   };
 }

@@ -63,13 +63,16 @@ const PHASE: Record<Exclude<keyof BucketRoll, 'raw'>, number> = { html: 0, day: 
  * its raw turn once per raw period (turns spread evenly over the cycles); html, day and long are
  * refreshed on every n-th of those turns. A part is also due when never written, when a refresh is
  * overdue (skipped cycles must not starve it), and `changed` forces raw and html.
+ * `turn` (position `index` of `count` in the order of turns; default the part's own) lets the
+ * parts of one bucket take their raw turn in the same cycle, each still at its own html/day phase.
  */
-export function dueFor(opts: { nowSec: number; intervalSeconds: number; index: number; count: number; last: BucketRoll | undefined; changed: boolean; periods: RollPeriods }): Due {
+export function dueFor(opts: { nowSec: number; intervalSeconds: number; index: number; count: number; turn?: { index: number; count: number }; last: BucketRoll | undefined; changed: boolean; periods: RollPeriods }): Due {
   const { nowSec, intervalSeconds, index, count, last, changed, periods } = opts;
   if (!last) return { raw: true, html: true, day: true, long: true };
   const slot = Math.floor(nowSec / intervalSeconds);
   const rawEvery = Math.max(1, Math.round(periods.rawSeconds / intervalSeconds));
-  const offset = Math.floor((index * rawEvery) / Math.max(1, count));
+  const at = opts.turn ?? { index, count };
+  const offset = Math.floor((at.index * rawEvery) / Math.max(1, at.count));
   const turn = (slot + offset) % rawEvery === 0;
   const turnNo = Math.floor((slot + offset) / rawEvery);
   const overdue = (kind: keyof BucketRoll, period: number) => nowSec - last[kind] >= period + 2 * intervalSeconds;

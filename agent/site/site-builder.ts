@@ -10,6 +10,7 @@ import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from '../store/schema.ts';
 import { writeAgentState } from '../store/site-activity.repository.ts';
 import type { StorageTrendCache } from '../store/site-attention.repository.ts';
+import type { BackupGuestCache } from '../store/health-site.query.ts';
 import type { SiteFrame } from './build-layout-model.ts';
 import { collectSiteData, type GuestRowsCache, type NodeWindow, type SiteData } from './collect-site-data.ts';
 import { seriesJson, type SOURCE_TIERS } from './encode-series.ts';
@@ -89,6 +90,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   const nodeWindow: NodeWindow = { rows: [], mark: 0 };
   const guestRows: GuestRowsCache = { signature: '', rows: [] };
   const storageTrend: StorageTrendCache = { hour: -1, rows: [] };
+  const backupGuests: BackupGuestCache = { inputs: '', rows: [] };
   const periods = { ...DEFAULT_PERIODS, ...deps.periods };
   let publisher: Publisher | null = null;
   let { buckets: states, ...fleetState }: SiteState = emptySiteState();
@@ -144,8 +146,10 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         nodeWindow,
         guestRows,
         storageTrend,
+        backupGuests,
         pending: pending.splice(0),
         publishedUpTo: (cluster, vmids) => publishedUpTo(states, partsFor(periods, config.pollIntervalSeconds), cluster, vmids),
+        keepFrom: oldestUnpublished(states, partsFor(periods, config.pollIntervalSeconds)),
       });
       data.alerts = await loadAlertsStatus({ db, nowSec, standing: config.alerts?.silences ?? [] }); // alerts (#16) hook: status.json's `alerts`
       lap('collect');
@@ -279,6 +283,19 @@ function publishedUpTo(states: Map<string, BucketState>, parts: number, cluster:
     if (cut < floor) floor = cut;
   }
   return floor === Infinity ? 0 : floor;
+}
+
+/**
+ * The oldest sample that is not yet in every part's published raw chunks (0 before the first
+ * release, or when a bucket's parts do not match): what the recent-sample cache must still hold.
+ */
+export function oldestUnpublished(states: Map<string, BucketState>, parts: number): number {
+  let floor = Infinity;
+  for (const st of states.values()) {
+    if (st.parts.length !== parts) return 0;
+    for (const p of st.parts) if (p.rawCut < floor) floor = p.rawCut;
+  }
+  return floor === Infinity || floor === 0 ? 0 : floor + 1;
 }
 
 function describeBuild(json: string): string {

@@ -25,9 +25,19 @@ export interface OpenOptions {
   walAutocheckpointPages?: number;
   /** Page size for a new file (see db/README.md "Write volume" for why the default). */
   pageSize?: number;
+  /** SQLite's page cache in KiB (default STORE_CACHE_KIB). */
   cacheKiB?: number;
   migrate?: boolean;
 }
+
+/**
+ * SQLite's page cache of the agent's connection: 16 MiB (#13). It is resident memory of the agent
+ * (all of it once the database is larger, i.e. always in production); 64 MiB made it the largest
+ * part of the agent's memory outside the V8 heap. Hot pages beyond it are re-read from the
+ * kernel's page cache, not the disk: the ingest cycle at 10,000 guests measured the same CPU with
+ * 64 and 16 MiB (8 MiB: slower), see scripts/bench/cache-size-micro.ts and db/README.md.
+ */
+export const STORE_CACHE_KIB = 16_384;
 
 /**
  * Opens (creating if needed) the database file in WAL mode and runs pending migrations.
@@ -41,7 +51,7 @@ export async function openDatabase(file: string, opts: OpenOptions = {}): Promis
     busyTimeoutMs: 5000,
     walAutocheckpointPages: opts.walAutocheckpointPages ?? 16_000,
     pageSize: opts.pageSize ?? 2048,
-    cacheKiB: opts.cacheKiB ?? 65_536,
+    cacheKiB: opts.cacheKiB ?? STORE_CACHE_KIB,
   });
   const db = new Kysely<Database>({ dialect: createStoreDialect(sqlite) });
   registerSqlite(db, sqlite);

@@ -34,7 +34,7 @@ export interface PragmaOptions {
   busyTimeoutMs: number;
   /** Page size of a NEW database file (ignored once the file has pages). */
   pageSize?: number;
-  /** Page cache in KiB; an hourly rollup at 10,000 guests dirties ~20,000 pages in one transaction. */
+  /** Page cache in KiB (resident memory of the agent; pages beyond it come from the kernel's page cache). */
   cacheKiB?: number;
   /** WAL pages after which SQLite checkpoints; larger = fewer rewrites of hot pages. */
   walAutocheckpointPages: number;
@@ -55,6 +55,7 @@ export interface PragmaOptions {
  *   A reader holding an old snapshot only delays the checkpoint; the WAL then grows until it ends.
  * - journal_size_limit: truncate the WAL back to 64 MiB after a checkpoint that had to grow it.
  * - foreign_keys=ON: the few references (nodes/guests/storages → clusters) are enforced.
+ * - cache_size: see STORE_CACHE_KIB (open-database.ts).
  */
 export function applyStorePragmas(sqlite: SqliteDatabase.Database, opts: PragmaOptions): void {
   if (opts.pageSize) sqlite.pragma(`page_size = ${Math.trunc(opts.pageSize)}`);

@@ -4,7 +4,8 @@
 // peak and final RSS over IPC once runAgent has returned, with process.memoryUsage() at the
 // sampled peak (what holds the memory: V8 heap, buffers outside it, or the rest: SQLite's page
 // cache and malloc).
-import { writeHeapSnapshot } from 'node:v8';
+import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { runAgent } from '../../agent/main.ts';
 
 const MB = 2 ** 20;
@@ -12,10 +13,34 @@ const breakdown = (m: NodeJS.MemoryUsage) => ({
   rssMb: m.rss / MB, heapTotalMb: m.heapTotal / MB, heapUsedMb: m.heapUsed / MB, externalMb: m.external / MB, arrayBuffersMb: m.arrayBuffers / MB,
   otherMb: (m.rss - m.heapTotal - m.external) / MB,
 });
+/**
+ * Resident memory by kind of mapping (/proc/self/smaps): files (the node binary, shared
+ * libraries, better-sqlite3's addon), the brk heap (glibc's main malloc arena: SQLite's page cache,
+ * node's own allocations), and other anonymous mappings (V8's heap pages, thread arenas, large
+ * malloc blocks, typed arrays' memory).
+ */
+function mappings() {
+  const kb = { fileMb: 0, brkHeapMb: 0, otherAnonMb: 0 };
+  let kind: keyof typeof kb = 'otherAnonMb';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) kind = head[2] === '[heap]' ? 'brkHeapMb' : head[1] !== '0' && head[2]!.startsWith('/') ? 'fileMb' : 'otherAnonMb';
+    else if (line.startsWith('Rss:')) kb[kind] += Number(/(\d+)/.exec(line)![1]) / 1024;
+  }
+  return kb;
+}
+/** V8's committed memory per heap space (new, old, code, large objects …) in MB. */
+const spaces = () => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ''), Math.round(s.space_size / 2 ** 17) / 8]));
 let peak = process.memoryUsage();
+let peakMappings = mappings();
+let peakSpaces = spaces();
 const sampler = setInterval(() => {
   const m = process.memoryUsage();
-  if (m.rss > peak.rss) peak = m;
+  if (m.rss > peak.rss) {
+    peak = m;
+    peakMappings = mappings();
+    peakSpaces = spaces();
+  }
 }, 200);
 sampler.unref();
 const [configPath, cycles, interval] = process.argv.slice(2);
@@ -25,4 +50,4 @@ if (process.env.AGENT_HEAP_SNAPSHOT) setTimeout(() => writeHeapSnapshot(process.
 const code = await runAgent(configPath!, { maxCycles: Number(cycles), intervalSeconds: Number(interval) });
 clearInterval(sampler);
 const mem = process.memoryUsage();
-process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: breakdown(peak), atEnd: breakdown(mem) }, () => process.disconnect());
+process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: { ...breakdown(peak), ...peakMappings, heapSpacesMb: peakSpaces }, atEnd: { ...breakdown(mem), ...mappings(), heapSpacesMb: spaces() } }, () => process.disconnect());

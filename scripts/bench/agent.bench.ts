@@ -24,15 +24,17 @@ export interface AgentBenchRun {
   loadAverage: [number, number];
 }
 
-interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number }
+/** otherMb = rss − heapTotal − external; fileMb/brkHeapMb/otherAnonMb: resident memory by kind of mapping (agent-child.ts). */
+interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number; fileMb: number; brkHeapMb: number; otherAnonMb: number; heapSpacesMb?: Record<string, number> }
 
 const round = (x: number) => Math.round(x * 10) / 10;
-const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)])) as unknown as MemoryBreakdown;
+const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as unknown as MemoryBreakdown;
 
 /** Runs the agent for `cycles` cycles at 10,000 guests (quick: 1,000 guests, 10 cycles). */
 export async function run(opts: { quick?: boolean; log: (line: string) => void }): Promise<AgentBenchRun> {
   const s = opts.quick ? { clusters: 5, nodesPerCluster: 4, guests: 1000 } : { clusters: 50, nodesPerCluster: 10, guests: 10_000 };
-  const cycles = opts.quick ? 10 : 30;
+  // AGENT_BENCH_CYCLES=<n>: a shorter run for profiling (with AGENT_HEAP_SNAPSHOT, see agent-child.ts); not the benchmark's figure.
+  const cycles = Number(process.env.AGENT_BENCH_CYCLES) || (opts.quick ? 10 : 30);
   const interval = 10;
   const dir = mkdtempSync(join(tmpdir(), 'pmi-agent-bench-'));
   // compiled with the application like the production build, inside the checkout so that

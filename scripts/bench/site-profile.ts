@@ -72,12 +72,23 @@ if (session) {
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
 }
+// PROFILE_ALLOC=<file>: a sampling allocation profile (.heapprofile, bytes allocated per call site) of the ordinary cycles.
+const alloc = process.env.PROFILE_ALLOC ? new Session() : null;
+if (alloc) {
+  alloc.connect();
+  await alloc.post('HeapProfiler.enable');
+  await alloc.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 for (let k = 0; k < cycles; k++) {
   clock += 60_000;
   b.record(syn.cycle(clock / 1000));
   await b.build();
   dumpSql(`cycle ${k}`);
   dumpWrites();
+}
+if (alloc) {
+  writeFileSync(process.env.PROFILE_ALLOC!, JSON.stringify((await alloc.post('HeapProfiler.stopSampling')).profile));
+  alloc.disconnect();
 }
 await b.stop();
 const r = mk();

@@ -109,8 +109,8 @@ export async function measureWriteVolume(o: WriteVolumeOptions): Promise<{ perDa
  * Ingest time of one cycle at `guests`: median of writeSnapshot + maintenance over `cycles`
  * (wall clock, and the process CPU time, which is steadier on a busy machine).
  */
-export async function measureIngest(guests: number, cycles: number): Promise<{ median: number; p90: number; cpuMedian: number }> {
-  const s = await tempStore();
+export async function measureIngest(guests: number, cycles: number, storeOpts: Parameters<typeof openDatabase>[1] = {}): Promise<{ median: number; p90: number; cpuMedian: number }> {
+  const s = await tempStore(storeOpts);
   try {
     let clock = T0 * 1000;
     const m = createMaintenance({ db: s.db, log: silent, now: () => clock, retention: { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 400 } });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/log/logger.ts';
-import { openDatabase, type Store } from '../../agent/store/open-database.ts';
+import { STORE_CACHE_KIB, openDatabase, type Store } from '../../agent/store/open-database.ts';
 import { writeSnapshot } from '../../agent/store/snapshot.repository.ts';
 import { createMaintenance } from '../../agent/store/maintenance.ts';
 import { syntheticSnapshot } from '../../scripts/bench/store-synthetic.ts';
@@ -29,6 +29,12 @@ describe('a reader holding a transaction open', () => {
   it('sets WAL and a busy timeout on the agent connection', () => {
     expect(store.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
+  });
+
+  it('keeps a 16 MiB page cache on the agent connection (its resident memory, #13)', () => {
+    expect(STORE_CACHE_KIB).toBe(16_384);
+    // negative: KiB rather than pages
+    expect(store.sqlite.pragma('cache_size', { simple: true })).toBe(-16_384);
   });
 
   it(`does not fail writeSnapshot or maintenance nor lose rows while it reads (${HOLD_MS} ms hold)`, async () => {

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/log/logger.ts';
 import { fsWriter, type SiteWriter } from '../../agent/site/publish.ts';
 import { jsonForScript } from '../../agent/site/render.ts';
-import { createSiteBuilder, type SiteBuilderDeps } from '../../agent/site/site-builder.ts';
+import { createSiteBuilder, oldestUnpublished, type SiteBuilderDeps } from '../../agent/site/site-builder.ts';
+import type { BucketState, PartState } from '../../agent/site/render-guest-buckets.ts';
 import { makeSynthetic, type Synthetic } from '../../scripts/bench/site.bench.ts';
 
 const HOSTILE = '"><script>alert(1)</script>';
@@ -50,6 +51,16 @@ describe('site builder', () => {
     expect(JSON.parse(text(files!, 'g/bench1/1xx/100.json')).name).toBe(HOSTILE);
     const status = JSON.parse(text(files!, 'status.json')) as { guests: unknown[][] };
     expect(status.guests[0]![2]).toBe(HOSTILE);
+  });
+
+  it('keeps in memory only the samples some part has not published yet (the oldest raw cut)', () => {
+    const part = (rawCut: number): PartState => ({ raw: rawCut, html: 0, day: 0, long: 0, rawCut, chunks: [], dayCut: 0, dayChunks: [] });
+    const bucket = (...cuts: number[]): BucketState => ({ digest: '', vmids: '', parts: cuts.map(part) });
+    expect(oldestUnpublished(new Map(), 2)).toBe(0);
+    expect(oldestUnpublished(new Map([['c/1', bucket(600, 660)], ['c/2', bucket(720, 540)]]), 2)).toBe(541);
+    // a part never published, or parts that do not match the schedule: the whole window
+    expect(oldestUnpublished(new Map([['c/1', bucket(600, 0)]]), 2)).toBe(0);
+    expect(oldestUnpublished(new Map([['c/1', bucket(600, 660, 700)]]), 2)).toBe(0);
   });
 
   it('keeps JSON inside <script type="application/json"> inert', () => {

@@ -66,4 +66,25 @@ describe('staggered refresh schedule', () => {
       expect([...perCycle.day], `day, ${buckets} buckets`).toEqual([buckets / 10]);
     }
   });
+
+  it('turns all parts of a bucket in the same cycle, still refreshing the same number of parts every cycle (#13)', () => {
+    // The builder's turn positions: the bucket's place in the fleet (one new tree per bucket turn).
+    const P = partsFor(DEFAULT_PERIODS, 60);
+    for (const buckets of [10, 20, 100]) {
+      const perCycle = { raw: new Set<number>(), html: new Set<number>(), day: new Set<number>() };
+      for (let slot = 1_000_000; slot < 1_000_000 + 60; slot++) {
+        const n = { raw: 0, html: 0, day: 0 };
+        for (let b = 0; b < buckets; b++) {
+          const parts = Array.from({ length: P }, (_, p) => dueFor({ ...base, nowSec: slot * 60, index: b * P + p, count: buckets * P, turn: { index: b, count: buckets }, last: fresh(slot * 60 - 60) }));
+          expect(new Set(parts.map((d) => d.raw)).size, `bucket ${b}: all parts or none`).toBe(1);
+          for (const d of parts) for (const k of ['raw', 'html', 'day'] as const) if (d[k]) n[k]++;
+          if (parts[0]!.raw) expect(parts.filter((d) => d.html)).toHaveLength(1);
+        }
+        for (const k of ['raw', 'html', 'day'] as const) perCycle[k].add(n[k]);
+      }
+      expect([...perCycle.raw], `raw, ${buckets} buckets`).toEqual([(buckets * P) / 10]);
+      expect([...perCycle.html], `html, ${buckets} buckets`).toEqual([buckets / 10]);
+      expect([...perCycle.day], `day, ${buckets} buckets`).toEqual([buckets / 10]);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_POINTS, RANGES, encodeWindow, groupPoints, maxPointsOf, seriesJson, sig3, sourcesFor, type Point } from '../../agent/site/encode-series.ts';
-import { createRecentCache } from '../../agent/site/recent-cache.ts';
+import { INITIAL_CAP, createRecentCache } from '../../agent/site/recent-cache.ts';
 
 describe('series downsampling', () => {
   it('groups a year of hourly points to at most 600, keeping the time span', () => {
@@ -76,6 +76,25 @@ describe('compact numbers', () => {
     expect(cache.watermark(1)).toBe(60 * 180);
     cache.addPacked(2, [{ vmid: 7, ts: '[60,120]', uptime: '[1,2]', cpu: '[0.1,null]', mem: '[0,0]', disk: '[0,0]', ni: '[0,0]', no: '[0,0]', dr: '[0,0]', dw: '[0,0]' }]);
     expect(JSON.parse(encodeWindow(cache.get(2, 7), 0)!)).toEqual({ t0: 60, step: 60, n: 2, cpu: [10, null] });
+  });
+
+  it('gives back a window\'s room once pruning leaves it a quarter full (bounded memory)', () => {
+    const cache = createRecentCache();
+    const row = (ts: number) => ({ ts, cluster_id: 1, vmid: 100, uptime: ts, cpu: 0.5, mem: 1048576, disk: 0, netin_bps: 0, netout_bps: 0, diskread_bps: 0, diskwrite_bps: 0 });
+    const perSample = 2 * 8 + 7 * 4;
+    cache.add(1, [row(60)]);
+    expect(cache.bytes()).toBe(INITIAL_CAP * perSample);
+    // An hour at a 10 s interval: the room doubles as needed.
+    cache.add(1, Array.from({ length: 400 }, (_, k) => row(70 + 10 * k)));
+    expect(cache.bytes()).toBe(512 * perSample);
+    // Pruned to the last 10 minutes (59 samples): 128 samples of room, not 512.
+    cache.prune(4070 - 600 + 10);
+    expect(JSON.parse(encodeWindow(cache.get(1, 100), 0)!)).toMatchObject({ t0: 3480, step: 10, n: 59 });
+    expect(cache.bytes()).toBe(128 * perSample);
+    // A guest whose samples all aged out is dropped.
+    cache.prune(10_000);
+    expect(cache.get(1, 100)).toBeUndefined();
+    expect(cache.bytes()).toBe(0);
   });
 
   it('leaves out gap-free offsets and all-zero metrics of tier series', () => {
