@@ -7,7 +7,7 @@ import { guestsSignature, queryClusters, queryGuests, queryNodes, queryStorages,
 import { queryGuestSamples, queryNodeSamplesSince, queryPackedGuestSamples, type RawNodeSample } from '../store/site-samples.repository.ts';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import { valueAt, type RecentCache, type WindowColumn } from './recent-cache.ts';
-import { readHealthSite, type BackupGuestCache, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
+import { readHealthSite, type HealthSiteRows } from '../store/health-site.query.ts'; // health (#15) hook
 import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { collectFidelityData, type FidelityData } from '../store/site-fidelity.repository.ts';
 import { collectAttentionRows, type AttentionRows, type StorageTrendCache } from '../store/site-attention.repository.ts'; // attention (#14)
@@ -85,8 +85,6 @@ export interface CollectOptions {
    * of every part, so the cache drops them instead of holding the hour.
    */
   keepFrom?: number;
-  /** The guests' backup rows kept between builds (absent: v_backup_guest is read every time). */
-  backupGuests?: BackupGuestCache;
 }
 
 /** Reads inventory, tops up the recent-sample cache and reads activity for a build at nowSec. */
@@ -163,6 +161,6 @@ export async function collectSiteData(db: Kysely<Database>, cache: RecentCache, 
     attention, // attention (#14)
     tasks, actions, pollRuns, nodeRaw, siteState, fidelity,
     agents: await readFleet(db, (nowSec - 7 * 86_400) * 1000), // leases (#17) hook
-    health: await readHealthSite(db, opts.backupGuests), // health (#15) hook
+    health: await readHealthSite(db), // health (#15) hook
   };
 }

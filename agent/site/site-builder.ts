@@ -10,7 +10,6 @@ import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from '../store/schema.ts';
 import { writeAgentState } from '../store/site-activity.repository.ts';
 import type { StorageTrendCache } from '../store/site-attention.repository.ts';
-import type { BackupGuestCache } from '../store/health-site.query.ts';
 import type { SiteFrame } from './build-layout-model.ts';
 import { collectSiteData, type GuestRowsCache, type NodeWindow, type SiteData } from './collect-site-data.ts';
 import { seriesJson, type SOURCE_TIERS } from './encode-series.ts';
@@ -90,7 +89,6 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
   const nodeWindow: NodeWindow = { rows: [], mark: 0 };
   const guestRows: GuestRowsCache = { signature: '', rows: [] };
   const storageTrend: StorageTrendCache = { hour: -1, rows: [] };
-  const backupGuests: BackupGuestCache = { inputs: '', rows: [] };
   const periods = { ...DEFAULT_PERIODS, ...deps.periods };
   let publisher: Publisher | null = null;
   let { buckets: states, ...fleetState }: SiteState = emptySiteState();
@@ -146,7 +144,6 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
         nodeWindow,
         guestRows,
         storageTrend,
-        backupGuests,
         pending: pending.splice(0),
         publishedUpTo: (cluster, vmids) => publishedUpTo(states, partsFor(periods, config.pollIntervalSeconds), cluster, vmids),
         keepFrom: oldestUnpublished(states, partsFor(periods, config.pollIntervalSeconds)),

@@ -48,74 +48,10 @@ async function q<T>(db: Kysely<Database>, text: string): Promise<T[]> {
   return (await sql.raw(text).execute(db)).rows as T[];
 }
 
-/**
- * The rows of v_backup_guest kept between builds (#13): one per guest, so reading the view every
- * cycle was the most expensive statement of an ordinary site cycle at 10,000 guests. `inputs` is
- * backupGuestInputs() when they were read.
- */
-export interface BackupGuestCache {
-  inputs: string;
-  rows: BackupGuestRow[];
-}
-
-/**
- * A value that changes whenever a row v_backup_guest reads may have, its clock aside (clusters.
- * last_sample_ts): backup runs are only inserted and pruned; the guests' jobs are rewritten
- * together with backup_jobs, whose last_seen moves on every write, like backup_not_in_job's;
- * guests.changed_at moves on every change of a guest row.
- */
-export async function backupGuestInputs(db: Kysely<Database>): Promise<string> {
-  const r = await q<Record<string, unknown>>(db, `select
-    (select count(*) from backup_runs) as runs, (select max(endtime) from backup_runs) as run_end,
-    (select count(*) from backup_guest_jobs) as guest_jobs, (select sum(rpo_s) from backup_guest_jobs) as guest_rpo,
-    (select count(*) from backup_jobs) as jobs, (select max(last_seen) from backup_jobs) as jobs_seen,
-    (select count(*) from backup_not_in_job) as not_in_job, (select max(last_seen) from backup_not_in_job) as not_in_job_seen,
-    (select count(*) from guests) as guests, (select sum(changed_at) from guests) as guests_changed,
-    (select count(*) from clusters) as clusters, (select sum(id * length(name)) from clusters) as cluster_names`);
-  return JSON.stringify(r[0] ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-}
-
-/**
- * v_backup_guest's two clock-dependent columns (age_s, status; `now` is the cluster's
- * last_sample_ts), computed as the view does (migration 0066) for rows read at an older clock.
- */
-export function withBackupClock(rows: BackupGuestRow[], nowOf: (cluster: string) => number | null): BackupGuestRow[] {
-  return rows.map((g) => {
-    const now = nowOf(g.cluster);
-    const age = now === null || g.last_ok_end === null ? null : now - g.last_ok_end;
-    const status: BackupGuestRow['status'] = g.in_job === 0 ? 'no_job'
-      : g.in_job === null && g.last_ok_end === null ? 'unknown'
-      : g.last_ok_end === null ? 'never'
-      : g.rpo_s !== null && age !== null && age > g.rpo_s ? 'overdue'
-      : 'ok';
-    return age === g.age_s && status === g.status ? g : { ...g, age_s: age, status };
-  });
-}
-
-/**
- * v_backup_guest, read again only when backupGuestInputs() moved; otherwise the kept rows with
- * age and status brought to each cluster's current last_sample_ts.
- */
-async function backupGuestRows(db: Kysely<Database>, cache: BackupGuestCache | undefined): Promise<BackupGuestRow[]> {
-  const read = () => q<BackupGuestRow>(db, 'select cluster, vmid, name, type, node, jobs, rpo_s, in_job, last_ok_end, last_ok_duration_s, last_ok_size_bytes, last_ok_storage, last_ok_upid, last_fail_end, last_fail_error, age_s, status from v_backup_guest order by cluster, vmid');
-  if (!cache) return read();
-  const inputs = await backupGuestInputs(db);
-  if (inputs !== cache.inputs) {
-    cache.rows = await read();
-    cache.inputs = inputs;
-    return cache.rows;
-  }
-  const clock = new Map((await q<{ name: string; last_sample_ts: number | null }>(db, 'select name, last_sample_ts from clusters')).map((c) => [c.name, c.last_sample_ts]));
-  return withBackupClock(cache.rows, (c) => clock.get(c) ?? null);
-}
-
-/**
- * Every health row the pages and status.json show. With `backupCache`, the per-guest backup rows
- * are kept between builds and read again only when what they are made of changed.
- */
-export async function readHealthSite(db: Kysely<Database>, backupCache?: BackupGuestCache): Promise<HealthSiteRows> {
+/** Every health row the pages and status.json show. */
+export async function readHealthSite(db: Kysely<Database>): Promise<HealthSiteRows> {
   const [backupGuests, backupJobs, excludedVolumes, disks, zfs, thin, ha, haServices, haNodes, ceph, cephPools, replication, certificates, software, coverage] = await Promise.all([
-    backupGuestRows(db, backupCache),
+    q<BackupGuestRow>(db, 'select cluster, vmid, name, type, node, jobs, rpo_s, in_job, last_ok_end, last_ok_duration_s, last_ok_size_bytes, last_ok_storage, last_ok_upid, last_fail_end, last_fail_error, age_s, status from v_backup_guest order by cluster, vmid'),
     q<BackupJobSiteRow>(db, 'select cluster, job_id, enabled, schedule, storage, selection, next_run, rpo_s, guests, comment from v_backup_jobs order by cluster, job_id'),
     q<ExcludedVolumeSiteRow>(db, 'select cluster, job_id, vmid, volume, name, reason from v_backup_excluded_volumes order by cluster, vmid, volume'),
     q<DiskSiteRow>(db, 'select cluster, node, devpath, type, model, serial, size_bytes, health, wearout, failing, last_seen from v_disk_latest order by cluster, node, devpath'),
