@@ -17,6 +17,7 @@ import type { Render } from './render.ts';
 import { hrefFrom, paths, rootOf } from './site-paths.ts';
 import type { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
+import { yieldTurn } from './yield-turn.ts';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
 import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
 import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
@@ -39,8 +40,12 @@ export interface FleetPageOptions {
   keep: typeof KEEP;
 }
 
-/** Renders every fleet-level page and status.json through `emit`. Returns the page count. */
-export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: FleetPageOptions): number {
+/**
+ * Renders every fleet-level page and status.json through `emit`. Returns the page count. Gives
+ * the event loop a turn after every cluster and node page (yieldTurn): at 50,000 guests the whole
+ * stage is seconds of work, which must not stop the agent's timers (lease renewals) meanwhile.
+ */
+export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: FleetPageOptions): Promise<number> {
   let pages = 0;
   const page = (path: string, template: string, model: object) => {
     emit(path, render(template, model));
@@ -64,6 +69,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
   const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
+  // Guests per cluster, grouped once (not one scan of the fleet per cluster: 250 × 50,000).
+  const guestsByCluster = groupBy(d.guests, (g) => g.cluster_id);
 
   let h = hrefFrom(paths.overview);
   page(paths.overview, 'overview', {
@@ -77,7 +84,9 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   for (const c of d.clusters) {
+    await yieldTurn();
     const path = paths.cluster(c.name);
+    const inCluster = guestsByCluster.get(c.id) ?? [];
     const ch = hrefFrom(path);
     // Without the live values the page does not show (a 5,000-row page must not be rebuilt every
     // cycle for them); a guest row's changed_at moves whenever the store changes the row.
@@ -85,7 +94,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     const storage = buildStorageRows(d, ch, (s) => s.cluster_id === c.id);
     const tasks = buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, ch, frame.generatedAt, guestNames); // issue 14 item 6 (pages): names
     let guestKey = '';
-    for (const g of d.guests) if (g.cluster_id === c.id) guestKey += `${g.vmid}:${g.changed_at};`;
+    for (const g of inCluster) guestKey += `${g.vmid}:${g.changed_at};`;
     const facts = buildClusterFacts(c);
     const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c.name); // health (#15) hook
     const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c.name }, { windowText: '24 h' }); // issue 12 item 3 (fidelity)
@@ -101,7 +110,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       name: c.name,
       facts,
       nodes,
-      guests: buildGuestRows(d, ch, (g) => g.cluster_id === c.id, { live: false }),
+      guests: buildGuestRows({ ...d, guests: inCluster }, ch, undefined, { live: false }),
       storage,
       tasks,
     }));
@@ -112,7 +121,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const guestsByNode = byNode(d.guests);
   const storagesByNode = byNode(d.storages);
   const tasksByNode = byNode(d.tasks); // newest first, as collected
-  d.nodes.forEach((n, index) => {
+  for (const [index, n] of d.nodes.entries()) {
+    await yieldTurn();
     const c = names.get(n.cluster_id) ?? '?';
     const path = paths.node(c, n.node);
     h = hrefFrom(path);
@@ -133,7 +143,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     if (!opts.nodeDue(path, index, digest)) {
       emit(path, opts.keep);
       pages++;
-      return;
+      continue;
     }
     page(path, 'node', {
       layout: buildLayout(frame, path, n.node, {
@@ -162,7 +172,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
       tasks: buildTaskRows((tasksByNode.get(`${n.cluster_id}/${n.node}`) ?? []).slice(0, 50), names, known, h, frame.generatedAt, guestNames), // issue 14 item 6 (pages): names
     });
-  });
+  }
+  await yieldTurn();
 
   h = hrefFrom(paths.storage);
   const storageKeys = d.storages.map((s) => `${names.get(s.cluster_id)}:${s.node}/${s.storage}`);
@@ -205,7 +216,9 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     showCluster: d.clusters.length > 1,
   });
 
+  await yieldTurn();
   pages += renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
+  await yieldTurn();
 
   h = hrefFrom(paths.agent);
   page(paths.agent, 'agent', {
