@@ -72,6 +72,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   // Guests per cluster, grouped once (not one scan of the fleet per cluster: 250 × 50,000).
   const guestsByCluster = groupBy(d.guests, (g) => g.cluster_id);
 
+  await yieldTurn();
   let h = hrefFrom(paths.overview);
   page(paths.overview, 'overview', {
     layout: buildLayout(frame, paths.overview, 'Overview'),
@@ -187,6 +188,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   });
 
   // issue 14 item 6 (pages): 7 days of tasks with filters, guest names; actions with details
+  await yieldTurn();
   h = hrefFrom(paths.tasks);
   const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
   modelPage(paths.tasks, 'tasks', {
@@ -198,6 +200,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     pagesAsset: h(frame.assets.pages),
   });
 
+  await yieldTurn();
   h = hrefFrom(paths.actions);
   const actionDetails = { guestNames, now: frame.generatedAt };
   modelPage(paths.actions, 'actions', {
@@ -208,6 +211,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   });
 
   // health (#15) hook: the Backups page
+  await yieldTurn();
   h = hrefFrom(paths.backups);
   const bh = h;
   modelPage(paths.backups, 'backups', {
@@ -217,7 +221,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   });
 
   await yieldTurn();
-  pages += renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
+  pages += await renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
   await yieldTurn();
 
   h = hrefFrom(paths.agent);
@@ -236,6 +240,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     fleet: d.agents ? buildAgentsModel(d.agents, frame.generatedAt * 1000) : null, // leases (#17) hook
   });
 
+  await yieldTurn();
   emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
   return pages;
 }
