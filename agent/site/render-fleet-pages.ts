@@ -53,14 +53,18 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   };
   /**
    * A page without live values: rendered only when the digest of `key` (what the page shows;
-   * cheaper to hash than its HTML) moved, so `build` runs only then.
+   * cheaper to hash than its HTML) moved, so `build` runs only then. The event loop gets a turn
+   * between the digest and the render (each can take a few hundred ms for a page listing every guest).
    */
-  const keyedPage = (path: string, template: string, key: unknown, build: () => object) => {
+  const keyedPage = async (path: string, template: string, key: unknown, build: () => object) => {
     const digest = createHash('sha1').update(template).update(JSON.stringify([{ ...frame, generatedAt: 0 }, key])).digest('base64url');
     if (opts.pageDue && !opts.pageDue(path, digest)) {
       emit(path, opts.keep);
       pages++;
-    } else page(path, template, build());
+    } else {
+      await yieldTurn();
+      page(path, template, build());
+    }
   };
   // The generated time is left out of the key of pages that do not show it (layout.live false).
   const modelPage = <M extends { layout: LayoutVM }>(path: string, template: string, model: M) =>
@@ -99,7 +103,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     const facts = buildClusterFacts(c);
     const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c.name); // health (#15) hook
     const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c.name }, { windowText: '24 h' }); // issue 12 item 3 (fidelity)
-    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health, pollErrors], () => ({
+    await keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health, pollErrors], () => ({
       health, // health (#15) hook
       pollErrors,
       // issue 14 item 5 (pages): cluster charts (files from cluster-series-files.ts) and every node column
@@ -191,7 +195,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   await yieldTurn();
   h = hrefFrom(paths.tasks);
   const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
-  modelPage(paths.tasks, 'tasks', {
+  await modelPage(paths.tasks, 'tasks', {
     layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
     tasks: taskRows,
     filters: taskFilterOptions(taskRows),
@@ -203,7 +207,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   await yieldTurn();
   h = hrefFrom(paths.actions);
   const actionDetails = { guestNames, now: frame.generatedAt };
-  modelPage(paths.actions, 'actions', {
+  await modelPage(paths.actions, 'actions', {
     layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
     queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h, actionDetails),
     history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h, actionDetails),
@@ -214,7 +218,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   await yieldTurn();
   h = hrefFrom(paths.backups);
   const bh = h;
-  modelPage(paths.backups, 'backups', {
+  await modelPage(paths.backups, 'backups', {
     layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
     backups: buildBackupsPage(d.health ?? EMPTY_HEALTH, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
     showCluster: d.clusters.length > 1,

@@ -67,9 +67,12 @@ export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Re
   const digest = guestsIndexDigest(d, frame);
   if (opts.pageDue && !opts.pageDue(paths.guestsIndex, digest)) emit(paths.guestsIndex, opts.keep);
   else {
+    await yieldTurn();
+    const guests = buildGuestRows({ ...d, now: NO_LIVE_VALUES }, h, undefined, { live: true });
+    await yieldTurn();
     emit(paths.guestsIndex, render('guests-index', {
       layout: buildLayout(frame, paths.guestsIndex, 'Guests', { live: false }),
-      guests: buildGuestRows({ ...d, now: NO_LIVE_VALUES }, h, undefined, { live: true }),
+      guests,
       showCluster: d.clusters.length > 1,
     }));
   }
