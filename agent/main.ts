@@ -142,7 +142,7 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
     ? createBackfiller({ clients, db: store.db, log: log.child({ module: 'backfill' }), now, intervalSeconds, write: (db, b) => writes.submit(`backfill of ${b.cluster}`, () => writeBackfill(db, b)) })
     : undefined;
   // leases (#17): built early, as the fleet-wide duties below ask it whether they are this agent's
-  const fleet = createFleet({ config, db: store.db, log: log.child({ module: 'fleet' }), now, intervalSeconds });
+  const fleet = createFleet({ config, db: store.kind === 'postgres' ? store.leaseDb : store.db, log: log.child({ module: 'fleet' }), now, intervalSeconds }); // the keeper's own connection: renewals never queue behind the site's queries
   // PBS (#15, optional): one client per configured server, read in the health stage
   const pbs = setupPbs(config, { db: store.db, log: log.child({ module: 'pbs' }), now, intervalSeconds, ...(credentialsDir && { credentialsDir }), registerSecret: (k, s) => secrets.set(k, s) });
   const health = createHealthStage({ clients, db: store.db, log: log.child({ module: 'health' }), now, intervalSeconds, config: config.health, tokenIds: new Map(config.clusters.map((c) => [c.name, c.tokenId])), retentionDays: config.retention.hourlyDays, prunes: () => fleet.fleetDuties(), ...(pbs.tier && { pbs: pbs.tier }) });

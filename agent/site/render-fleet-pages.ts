@@ -17,6 +17,7 @@ import type { Render } from './render.ts';
 import { hrefFrom, paths, rootOf } from './site-paths.ts';
 import type { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
+import { yieldTurn } from './yield-turn.ts';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
 import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
 import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
@@ -39,8 +40,12 @@ export interface FleetPageOptions {
   keep: typeof KEEP;
 }
 
-/** Renders every fleet-level page and status.json through `emit`. Returns the page count. */
-export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: FleetPageOptions): number {
+/**
+ * Renders every fleet-level page and status.json through `emit`. Returns the page count. Gives
+ * the event loop a turn after every cluster and node page (yieldTurn): at 50,000 guests the whole
+ * stage is seconds of work, which must not stop the agent's timers (lease renewals) meanwhile.
+ */
+export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: FleetPageOptions): Promise<number> {
   let pages = 0;
   const page = (path: string, template: string, model: object) => {
     emit(path, render(template, model));
@@ -48,14 +53,18 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   };
   /**
    * A page without live values: rendered only when the digest of `key` (what the page shows;
-   * cheaper to hash than its HTML) moved, so `build` runs only then.
+   * cheaper to hash than its HTML) moved, so `build` runs only then. The event loop gets a turn
+   * between the digest and the render (each can take a few hundred ms for a page listing every guest).
    */
-  const keyedPage = (path: string, template: string, key: unknown, build: () => object) => {
+  const keyedPage = async (path: string, template: string, key: unknown, build: () => object) => {
     const digest = createHash('sha1').update(template).update(JSON.stringify([{ ...frame, generatedAt: 0 }, key])).digest('base64url');
     if (opts.pageDue && !opts.pageDue(path, digest)) {
       emit(path, opts.keep);
       pages++;
-    } else page(path, template, build());
+    } else {
+      await yieldTurn();
+      page(path, template, build());
+    }
   };
   // The generated time is left out of the key of pages that do not show it (layout.live false).
   const modelPage = <M extends { layout: LayoutVM }>(path: string, template: string, model: M) =>
@@ -64,7 +73,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
   const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
+  // Guests per cluster, grouped once (not one scan of the fleet per cluster: 250 × 50,000).
+  const guestsByCluster = groupBy(d.guests, (g) => g.cluster_id);
 
+  await yieldTurn();
   let h = hrefFrom(paths.overview);
   page(paths.overview, 'overview', {
     layout: buildLayout(frame, paths.overview, 'Overview'),
@@ -77,7 +89,9 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   for (const c of d.clusters) {
+    await yieldTurn();
     const path = paths.cluster(c.name);
+    const inCluster = guestsByCluster.get(c.id) ?? [];
     const ch = hrefFrom(path);
     // Without the live values the page does not show (a 5,000-row page must not be rebuilt every
     // cycle for them); a guest row's changed_at moves whenever the store changes the row.
@@ -85,11 +99,11 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     const storage = buildStorageRows(d, ch, (s) => s.cluster_id === c.id);
     const tasks = buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, ch, frame.generatedAt, guestNames); // issue 14 item 6 (pages): names
     let guestKey = '';
-    for (const g of d.guests) if (g.cluster_id === c.id) guestKey += `${g.vmid}:${g.changed_at};`;
+    for (const g of inCluster) guestKey += `${g.vmid}:${g.changed_at};`;
     const facts = buildClusterFacts(c);
     const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c.name); // health (#15) hook
     const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c.name }, { windowText: '24 h' }); // issue 12 item 3 (fidelity)
-    keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health, pollErrors], () => ({
+    await keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health, pollErrors], () => ({
       health, // health (#15) hook
       pollErrors,
       // issue 14 item 5 (pages): cluster charts (files from cluster-series-files.ts) and every node column
@@ -101,7 +115,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       name: c.name,
       facts,
       nodes,
-      guests: buildGuestRows(d, ch, (g) => g.cluster_id === c.id, { live: false }),
+      guests: buildGuestRows({ ...d, guests: inCluster }, ch, undefined, { live: false }),
       storage,
       tasks,
     }));
@@ -112,7 +126,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   const guestsByNode = byNode(d.guests);
   const storagesByNode = byNode(d.storages);
   const tasksByNode = byNode(d.tasks); // newest first, as collected
-  d.nodes.forEach((n, index) => {
+  for (const [index, n] of d.nodes.entries()) {
+    await yieldTurn();
     const c = names.get(n.cluster_id) ?? '?';
     const path = paths.node(c, n.node);
     h = hrefFrom(path);
@@ -133,7 +148,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     if (!opts.nodeDue(path, index, digest)) {
       emit(path, opts.keep);
       pages++;
-      return;
+      continue;
     }
     page(path, 'node', {
       layout: buildLayout(frame, path, n.node, {
@@ -162,7 +177,8 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
       storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
       tasks: buildTaskRows((tasksByNode.get(`${n.cluster_id}/${n.node}`) ?? []).slice(0, 50), names, known, h, frame.generatedAt, guestNames), // issue 14 item 6 (pages): names
     });
-  });
+  }
+  await yieldTurn();
 
   h = hrefFrom(paths.storage);
   const storageKeys = d.storages.map((s) => `${names.get(s.cluster_id)}:${s.node}/${s.storage}`);
@@ -176,9 +192,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   // issue 14 item 6 (pages): 7 days of tasks with filters, guest names; actions with details
+  await yieldTurn();
   h = hrefFrom(paths.tasks);
   const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
-  modelPage(paths.tasks, 'tasks', {
+  await modelPage(paths.tasks, 'tasks', {
     layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
     tasks: taskRows,
     filters: taskFilterOptions(taskRows),
@@ -187,9 +204,10 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     pagesAsset: h(frame.assets.pages),
   });
 
+  await yieldTurn();
   h = hrefFrom(paths.actions);
   const actionDetails = { guestNames, now: frame.generatedAt };
-  modelPage(paths.actions, 'actions', {
+  await modelPage(paths.actions, 'actions', {
     layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
     queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h, actionDetails),
     history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h, actionDetails),
@@ -197,15 +215,18 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
   });
 
   // health (#15) hook: the Backups page
+  await yieldTurn();
   h = hrefFrom(paths.backups);
   const bh = h;
-  modelPage(paths.backups, 'backups', {
+  await modelPage(paths.backups, 'backups', {
     layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
     backups: buildBackupsPage(d.health ?? EMPTY_HEALTH, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
     showCluster: d.clusters.length > 1,
   });
 
-  pages += renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
+  await yieldTurn();
+  pages += await renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
+  await yieldTurn();
 
   h = hrefFrom(paths.agent);
   page(paths.agent, 'agent', {
@@ -223,6 +244,7 @@ export function renderFleetPages(d: SiteData, frame: SiteFrame, render: Render, 
     fleet: d.agents ? buildAgentsModel(d.agents, frame.generatedAt * 1000) : null, // leases (#17) hook
   });
 
+  await yieldTurn();
   emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
   return pages;
 }

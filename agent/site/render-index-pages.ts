@@ -9,6 +9,7 @@ import { fmtTime } from './format.ts';
 import type { Render } from './render.ts';
 import type { Emit, FleetPageOptions } from './render-fleet-pages.ts';
 import { hrefFrom, paths } from './site-paths.ts';
+import { yieldTurn } from './yield-turn.ts';
 
 /** Pure: one row per cluster with its quorum, node and guest counts and poll state. */
 export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>, href: Href) {
@@ -46,28 +47,37 @@ export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | '
   });
 }
 
-/** Renders clusters.html, nodes.html, guests.html and search.json; returns the page count. */
-export function renderIndexPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: Pick<FleetPageOptions, 'pageDue' | 'keep'>): number {
+/**
+ * Renders clusters.html, nodes.html, guests.html and search.json; returns the page count. The
+ * event loop gets a turn between them (yieldTurn): at 50,000 guests each is a few hundred ms.
+ */
+export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: Pick<FleetPageOptions, 'pageDue' | 'keep'>): Promise<number> {
   let h = hrefFrom(paths.clustersIndex);
   emit(paths.clustersIndex, render('clusters-index', { layout: buildLayout(frame, paths.clustersIndex, 'Clusters'), clusters: buildClusterIndexRows(d, h) }));
 
+  await yieldTurn();
   h = hrefFrom(paths.nodesIndex);
   emit(paths.nodesIndex, render('nodes-index', { layout: buildLayout(frame, paths.nodesIndex, 'Nodes'), nodes: buildNodeRows(d, h) }));
 
   // engine (#13): the one table of every guest (the overview only links here). Its live columns
   // are rendered empty and filled from status.json by site.js, so the page changes only with the
   // inventory and is re-rendered only then (2.7 MB of HTML at 10,000 guests).
+  await yieldTurn();
   h = hrefFrom(paths.guestsIndex);
   const digest = guestsIndexDigest(d, frame);
   if (opts.pageDue && !opts.pageDue(paths.guestsIndex, digest)) emit(paths.guestsIndex, opts.keep);
   else {
+    await yieldTurn();
+    const guests = buildGuestRows({ ...d, now: NO_LIVE_VALUES }, h, undefined, { live: true });
+    await yieldTurn();
     emit(paths.guestsIndex, render('guests-index', {
       layout: buildLayout(frame, paths.guestsIndex, 'Guests', { live: false }),
-      guests: buildGuestRows({ ...d, now: NO_LIVE_VALUES }, h, undefined, { live: true }),
+      guests,
       showCluster: d.clusters.length > 1,
     }));
   }
 
+  await yieldTurn();
   emit(paths.searchIndex, searchIndexFor(d));
   return 3;
 }

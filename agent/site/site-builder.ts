@@ -173,7 +173,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       const lastError = lastErrorRaw ? (JSON.parse(lastErrorRaw) as { ts: number; message: string }) : null;
       const has = (p: string) => !opts.toMemory && pub.has(p);
       const plan = planFleet(fleetState, { nowSec, intervalSeconds: config.pollIntervalSeconds, periods, full, has });
-      let pages = renderFleetPages(data, frame, render, emit, {
+      let pages = await renderFleetPages(data, frame, render, emit, {
         ...(lastBuild && { lastBuild: describeBuild(lastBuild) }),
         lastError: lastError ? { when: fmtTime(lastError.ts), message: lastError.message } : null,
         keep: KEEP,

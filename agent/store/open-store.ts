@@ -24,6 +24,12 @@ export interface PgStore {
   url: string;
   /** A new connection outside the pool, with the store's settings and type parsers (the alert rules' reader). */
   connectClient(): pg.Client;
+  /**
+   * leases (#17): kysely on a connection of its own (a pool of one, opened at its first query) for
+   * the lease keeper, so that a renewal never queues behind the site build's or the store stage's
+   * queries, which may hold every connection of the pool at once.
+   */
+  leaseDb: Kysely<Database>;
   close(): Promise<void>;
 }
 
@@ -75,7 +81,8 @@ export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFil
     throw err;
   }
   const connectClient = () => new pg.Client({ connectionString: withPassword(cfg.url, password), application_name: 'pmi-agent rules', types: pgTypes });
-  return { kind: 'postgres', db, pool, url, connectClient, close: () => db.destroy() };
+  const leaseDb = new Kysely<Database>({ dialect: createPgDialect(createPgPool({ url: cfg.url, ...(password !== undefined && { password }), max: 1, applicationName: 'pmi-agent leases' })) });
+  return { kind: 'postgres', db, pool, url, connectClient, leaseDb, close: async () => void (await Promise.all([db.destroy(), leaseDb.destroy()])) };
 }
 
 /** The password a URL carries itself (user-info part or `?password=`), for the log masker. */

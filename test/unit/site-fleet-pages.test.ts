@@ -26,7 +26,7 @@ describe('fleet pages', () => {
     const cycle = async (now: number) => {
       const d = await collectSiteData(syn!.store.db, cache, now, { nearFullRatio: 0.9 });
       const out = new Map<string, Entry>();
-      renderFleetPages(d, { siteTitle: 'PMI', generatedAt: now, pollIntervalSeconds: 60, staleAfterIntervals: 3, assets }, render, (p, c) => out.set(p, c), {
+      await renderFleetPages(d, { siteTitle: 'PMI', generatedAt: now, pollIntervalSeconds: 60, staleAfterIntervals: 3, assets }, render, (p, c) => out.set(p, c), {
         keep: KEEP,
         nodeDue: () => true,
         pageDue: (p, digest) => {

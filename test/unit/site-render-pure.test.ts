@@ -34,10 +34,10 @@ function fleet(): SiteData {
 }
 
 describe('render stage without a database', () => {
-  it('renders the fleet pages and JSON files from plain rows', () => {
+  it('renders the fleet pages and JSON files from plain rows', async () => {
     const out = new Map<string, Entry>();
     const frame = { siteTitle: 'PMI', generatedAt: NOW, pollIntervalSeconds: 60, staleAfterIntervals: 3, assets: loadAssets().names };
-    const pages = renderFleetPages(fleet(), frame, createRenderer(), (p, c) => out.set(p, c), { keep: KEEP, nodeDue: () => true, pageDue: () => true });
+    const pages = await renderFleetPages(fleet(), frame, createRenderer(), (p, c) => out.set(p, c), { keep: KEEP, nodeDue: () => true, pageDue: () => true });
     expect(pages).toBeGreaterThanOrEqual(9);
     for (const p of [paths.overview, paths.cluster('lab'), paths.node('lab', 'pve1'), paths.storage, paths.tasks, paths.actions, paths.agent, paths.guestsIndex]) {
       expect(String(out.get(p))).toContain('<html');
