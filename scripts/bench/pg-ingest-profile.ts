@@ -3,24 +3,15 @@
 // statement by statement, and EXPLAIN ANALYZE of the fleet overview and a guest's 30-day series.
 // Run: npx tsx scripts/bench/pg-ingest-profile.ts [clusters=250] [guestsPerCluster=200] [cycles=4]
 import { Kysely } from 'kysely';
-import pg from 'pg';
-import { startPgServer } from '../../test/support/pg-server.ts';
-import { openPgStore } from '../../agent/store/open-store.ts';
+import { startThrowawayPgStore } from './pg-throwaway-store.ts';
 import { createPgDialect } from '../../agent/store/pg-dialect.ts';
 import { writeSnapshot, writePollRun } from '../../agent/store/snapshot.repository.ts';
 import type { Database } from '../../agent/store/schema.ts';
 import { syntheticSnapshot } from './store-synthetic.ts';
 
 const [clusters = 250, perCluster = 200, cycles = 4] = process.argv.slice(2).map(Number);
-const server = await startPgServer({ parentDir: '/tmp' });
+const { server, store } = await startThrowawayPgStore('prof');
 try {
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query('create database prof');
-  await admin.end();
-  const u = new URL(server.url);
-  u.pathname = '/prof';
-  const store = await openPgStore({ url: u.toString() });
   const times = new Map<string, { n: number; ms: number }>();
   let logging = false;
   let lastCycleSql: { sql: string; parameters: readonly unknown[] } | undefined;

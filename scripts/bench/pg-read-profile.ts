@@ -5,8 +5,7 @@
 // Run: npx tsx scripts/bench/pg-read-profile.ts [clusters=250] [guestsPerCluster=200]
 import pg from 'pg';
 import { Kysely } from 'kysely';
-import { startPgServer } from '../../test/support/pg-server.ts';
-import { openPgStore } from '../../agent/store/open-store.ts';
+import { startThrowawayPgStore } from './pg-throwaway-store.ts';
 import { createPgDialect } from '../../agent/store/pg-dialect.ts';
 import { writeSnapshot, writePollRun } from '../../agent/store/snapshot.repository.ts';
 import type { Database } from '../../agent/store/schema.ts';
@@ -16,15 +15,8 @@ import { syntheticSnapshot } from './store-synthetic.ts';
 const [clusters = 250, perCluster = 200] = process.argv.slice(2).map(Number);
 const RUNS = 9;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const server = await startPgServer({ parentDir: '/tmp' });
+const { server, store, url } = await startThrowawayPgStore('prof');
 try {
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query('create database prof');
-  await admin.end();
-  const u = new URL(server.url);
-  u.pathname = '/prof';
-  const store = await openPgStore({ url: u.toString() });
   const db = new Kysely<Database>({ dialect: createPgDialect(store.pool) });
   const names = Array.from({ length: clusters }, (_, i) => `c${String(i + 1).padStart(3, '0')}`);
   const t0 = Math.floor(Date.now() / 1000) - 60;
@@ -46,7 +38,7 @@ try {
   const types = await store.pool.query(`select column_name, data_type from information_schema.columns where table_name = 'v_guest_latest' order by ordinal_position`);
   console.log(types.rows.map((r: { column_name: string; data_type: string }) => `${r.column_name}:${r.data_type}`).join(' '));
 
-  const plain = new pg.Client({ connectionString: u.toString() });
+  const plain = new pg.Client({ connectionString: url });
   await plain.connect();
   const storeClient = await store.pool.connect();
   const time = async (label: string, fn: () => Promise<number>) => {

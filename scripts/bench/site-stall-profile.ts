@@ -8,9 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import pg from 'pg';
-import { startPgServer } from '../../test/support/pg-server.ts';
-import { openPgStore } from '../../agent/store/open-store.ts';
+import { startThrowawayPgStore } from './pg-throwaway-store.ts';
 import { writeSnapshot, writePollRun } from '../../agent/store/snapshot.repository.ts';
 import { createLogger } from '../../agent/log/logger.ts';
 import { createSiteBuilder } from '../../agent/site/site-builder.ts';
@@ -18,16 +16,9 @@ import type { ClusterSnapshot } from '../../agent/poll/cluster-snapshot.ts';
 import { syntheticSnapshot } from './store-synthetic.ts';
 
 const [clusters = 250, perCluster = 200, cycles = 3] = process.argv.slice(2).map(Number);
-const server = await startPgServer({ parentDir: '/tmp' });
+const { server, store } = await startThrowawayPgStore('stall');
 const out = mkdtempSync('/tmp/pmi-stall-site-');
 try {
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query('create database stall');
-  await admin.end();
-  const u = new URL(server.url);
-  u.pathname = '/stall';
-  const store = await openPgStore({ url: u.toString() });
   const names = Array.from({ length: clusters }, (_, i) => `c${String(i + 1).padStart(3, '0')}`);
   const interval = 30;
   let ts = Math.floor(Date.now() / 1000) - cycles * interval;
