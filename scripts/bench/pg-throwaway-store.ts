@@ -1,7 +1,6 @@
 // A throw-away PostgreSQL server (the tests' test/support/pg-server.ts) with one database, migrated
 // and opened as the agent's store: what the PostgreSQL profile scripts start from.
-import pg from 'pg';
-import { startPgServer, type PgServer } from '../../test/support/pg-server.ts';
+import { createDatabase, startPgServer, type PgServer } from '../../test/support/pg-server.ts';
 import { openPgStore, type PgStore } from '../../agent/store/open-store.ts';
 
 export interface ThrowawayPgStore {
@@ -15,13 +14,7 @@ export interface ThrowawayPgStore {
 export async function startThrowawayPgStore(database: string): Promise<ThrowawayPgStore> {
   const server = await startPgServer({ parentDir: '/tmp' });
   try {
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query(`create database ${database}`);
-    await admin.end();
-    const u = new URL(server.url);
-    u.pathname = `/${database}`;
-    const url = u.toString();
+    const url = await createDatabase(server.url, database);
     return { server, store: await openPgStore({ url }), url };
   } catch (err) {
     await server.stop();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { FLEET_OVERVIEW_PG_PACKED_SQL, FLEET_OVERVIEW_SQL, readFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
 import { openPgStore, type PgStore } from '../../agent/store/open-store.ts';
-import { startPgServer } from '../../test/support/pg-server.ts';
+import { createDatabase, startPgServer } from '../../test/support/pg-server.ts';
 import { AGENT_BIN, ROOT, buildApp } from '../build.ts';
 import { productionNodeFlags, startSimChild } from './poll.bench.ts';
 
@@ -122,12 +122,8 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   // the server's directory must be reachable by the postgres user: the real temporary directory
   const server = await startPgServer({ parentDir: '/tmp' });
   const sim = await startSimChild({ clusters: AGENTS * perAgentClusters, nodesPerCluster: 4, guests }, 5, dir);
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query('create database pmi_scale');
-  const url = new URL(server.url);
-  url.pathname = '/pmi_scale';
-  const db = new pg.Client({ connectionString: url.toString() });
+  const url = await createDatabase(server.url, 'pmi_scale');
+  const db = new pg.Client({ connectionString: url });
   await db.connect();
   let store: PgStore | undefined;
   const procs: AgentProc[] = [];
@@ -141,7 +137,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       clusters: sim.config.clusters.filter((c) => clusterNames.includes(c.name)).map((c) => ({ name: c.name, endpoints: c.endpoints, tokenId: c.tokenId, tokenSecretFile: secretFile, tls: { fingerprint: c.fingerprint }, timeoutMs: 20_000 })),
       pollIntervalSeconds: interval,
       paths: { database: join(d, 'unused.sqlite'), site: join(d, 'site'), inbox: join(d, 'inbox') },
-      database: { url: url.toString() },
+      database: { url: url },
       poll: { backfill: false },
       metrics: { file: join(d, 'metrics') },
       agent: { id, shared: true },
@@ -243,7 +239,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       return round1(median(server));
     };
     const plainRows = (text: string, params: unknown[] = []) => clientMs(async () => (await db.query(text, params)).rowCount ?? 0);
-    store = await openPgStore({ url: url.toString(), poolSize: 2 }, { migrate: false });
+    store = await openPgStore({ url: url, poolSize: 2 }, { migrate: false });
     const storeDb = store.db;
     const storePool = store.pool;
     const overviewRead = () => clientMs(async () => (await readFleetOverview(storeDb)).length);
@@ -365,7 +361,6 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     await sleep(500);
     await store?.close().catch(() => undefined);
     await db.end().catch(() => undefined);
-    await admin.end().catch(() => undefined);
     await sim.stop();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -6,8 +6,7 @@
 // without Debian's postgresql): no server, and the PostgreSQL half of the store tests fails
 // saying so rather than silently passing.
 import { existsSync } from 'node:fs';
-import pg from 'pg';
-import { startPgServer } from './pg-server.ts';
+import { createDatabase, startPgServer } from './pg-server.ts';
 import { openPgStore } from '../../agent/store/open-store.ts';
 
 /** The migrated database every test database is copied from (CREATE DATABASE … TEMPLATE): a copy costs far less than migrating. */
@@ -20,13 +19,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
     return undefined;
   }
   const server = await startPgServer();
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`create database ${TEMPLATE_DB}`);
-  await admin.end();
-  const u = new URL(server.url);
-  u.pathname = `/${TEMPLATE_DB}`;
-  const store = await openPgStore({ url: u.toString() });
+  const store = await openPgStore({ url: await createDatabase(server.url, TEMPLATE_DB) });
   await store.close();
   process.env.PMI_TEST_PG_URL = server.url;
   process.env.PMI_TEST_PG_TEMPLATE = TEMPLATE_DB;

@@ -7,6 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 export interface PgServer {
   /** postgres://pmi:…@127.0.0.1:PORT/postgres — the superuser, password included. */
@@ -105,4 +106,21 @@ export async function startPgServer(opts: { parentDir?: string; timeoutMs?: numb
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, password, port, dataDir, stop };
+}
+
+/**
+ * Creates database `name` on the server at `adminUrl` (a copy of `template` when given) and
+ * returns its URL: the same credentials, the new database's path.
+ */
+export async function createDatabase(adminUrl: string, name: string, template?: string): Promise<string> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`create database "${name}"${template ? ` template "${template}"` : ''}`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
 }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDatabase } from './pg-server.ts';
 import { openStore, openPgStore, type AnyStore } from '../../agent/store/open-store.ts';
 import type { OpenStoreOptions } from '../../agent/store/open-store.ts';
 
@@ -23,18 +24,9 @@ let counter = 0;
 export async function createTestDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const admin = pgAdminUrl();
   const name = `pmi_t_${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 8)}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    const template = process.env.PMI_TEST_PG_TEMPLATE;
-    await c.query(`create database "${name}"${template ? ` template "${template}"` : ''}`);
-  } finally {
-    await c.end();
-  }
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
+  const url = await createDatabase(admin, name, process.env.PMI_TEST_PG_TEMPLATE);
   return {
-    url: u.toString(),
+    url,
     name,
     async drop() {
       const d = new pg.Client({ connectionString: admin });
