@@ -7,28 +7,6 @@ import type { Href } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
 import { actionDuration, formatActionParams, splitUpid, upidShort, type GuestNames } from './build-activity-details.ts'; // issue 14 item 6 (pages)
 
-export interface ActionRowVM {
-  id: string;
-  cluster: string;
-  clusterHref: string | null;
-  vmid: number | null;
-  guestHref: string | null;
-  action: string;
-  state: string;
-  outcome: string;
-  received: { text: string; v: number };
-  finished: { text: string; v: number };
-  submitter: string;
-  reason: string;
-  message: string;
-  // issue 14 item 6 (pages): name, parameters, duration and the UPID apart from the message
-  guestName?: string;
-  params?: string;
-  duration?: { text: string; v: number };
-  upid?: string;
-  upidShort?: string;
-}
-
 /** Task rows; `now` (epoch s) is used for the duration of running tasks. */
 export function buildTaskRows(tasks: TaskRow[], names: Map<number, string>, knownGuests: Set<string>, href: Href, now: number, guestNames?: GuestNames) {
   return tasks.map((t) => {
@@ -53,38 +31,31 @@ export function buildTaskRows(tasks: TaskRow[], names: Map<number, string>, know
   });
 }
 
-/** Action rows (queue and history). */
-export function buildActionRows(actions: ActionRow[], knownGuests: Set<string>, clusters: Set<string>, href: Href, details?: { guestNames: GuestNames; now: number }): ActionRowVM[] {
-  return actions.map((a) => withDetails(a, details, {
-    id: a.id,
-    cluster: a.cluster ?? '',
-    clusterHref: a.cluster && clusters.has(a.cluster) ? href(paths.cluster(a.cluster)) : null,
-    vmid: a.vmid,
-    guestHref: a.cluster && a.vmid !== null && knownGuests.has(`${a.cluster}/${a.vmid}`) ? href(paths.guest(a.cluster, a.vmid)) : null,
-    action: a.action ?? '',
-    state: a.state,
-    outcome: a.outcome ?? '',
-    received: { text: fmtTime(a.received_at), v: a.received_at },
-    finished: { text: fmtTime(a.finished_at), v: a.finished_at ?? 0 },
-    submitter: a.submitter ?? '',
-    reason: a.reason ?? '',
-    message: [a.error_code, a.message].filter(Boolean).join(': '),
-  }));
-}
-
-/** issue 14 item 6 (pages): adds name, parameters, duration and the UPID (taken out of the message). */
-function withDetails(a: ActionRow, details: { guestNames: GuestNames; now: number } | undefined, row: ActionRowVM): ActionRowVM {
-  if (!details) return row;
-  const split = splitUpid(row.message, a.upid);
-  return {
-    ...row,
-    message: split.message,
-    guestName: a.cluster && a.vmid !== null ? (details.guestNames.get(`${a.cluster}/${a.vmid}`) ?? '') : '',
-    params: formatActionParams(a.params),
-    duration: actionDuration(a, details.now),
-    upid: split.upid,
-    upidShort: split.upid ? upidShort(split.upid) : '',
-  };
+/** Action rows (queue and history), with name, parameters, duration and the UPID taken out of the message (issue 14 item 6). */
+export function buildActionRows(actions: ActionRow[], knownGuests: Set<string>, clusters: Set<string>, href: Href, details: { guestNames: GuestNames; now: number }) {
+  return actions.map((a) => {
+    const split = splitUpid([a.error_code, a.message].filter(Boolean).join(': '), a.upid);
+    return {
+      id: a.id,
+      cluster: a.cluster ?? '',
+      clusterHref: a.cluster && clusters.has(a.cluster) ? href(paths.cluster(a.cluster)) : null,
+      vmid: a.vmid,
+      guestHref: a.cluster && a.vmid !== null && knownGuests.has(`${a.cluster}/${a.vmid}`) ? href(paths.guest(a.cluster, a.vmid)) : null,
+      action: a.action ?? '',
+      state: a.state,
+      outcome: a.outcome ?? '',
+      received: { text: fmtTime(a.received_at), v: a.received_at },
+      finished: { text: fmtTime(a.finished_at), v: a.finished_at ?? 0 },
+      submitter: a.submitter ?? '',
+      reason: a.reason ?? '',
+      message: split.message,
+      guestName: a.cluster && a.vmid !== null ? (details.guestNames.get(`${a.cluster}/${a.vmid}`) ?? '') : '',
+      params: formatActionParams(a.params),
+      duration: actionDuration(a, details.now),
+      upid: split.upid,
+      upidShort: split.upid ? upidShort(split.upid) : '',
+    };
+  });
 }
 
 export type TaskRowVM = ReturnType<typeof buildTaskRows>[number];
