@@ -86,10 +86,11 @@ export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => b
   });
 }
 
-/** Node table rows. */
+/** Node table rows; the guest counts are of `f.guests` (a cluster page passes only its own). */
 export function buildNodeRows(f: Fleet, href: Href, filter?: (n: NodeRow) => boolean) {
   const names = clusterNames(f);
-  const perNode = guestsPerNode(f.guests);
+  const perNode = new Map<string, number>();
+  for (const g of f.guests) perNode.set(`${g.cluster_id}/${g.node}`, (perNode.get(`${g.cluster_id}/${g.node}`) ?? 0) + 1);
   return f.nodes.filter((n) => !filter || filter(n)).map((n) => {
     const c = names.get(n.cluster_id) ?? '?';
     const online = n.status === 'online';
@@ -108,20 +109,6 @@ export function buildNodeRows(f: Fleet, href: Href, filter?: (n: NodeRow) => boo
       guests: perNode.get(`${n.cluster_id}/${n.node}`) ?? 0,
     };
   });
-}
-
-/**
- * Guests per `${cluster_id}/${node}`, counted once per guest array: buildNodeRows is called for
- * every cluster page, and a scan of the whole fleet per call was 250 × 50,000 at the scale bench.
- */
-const perNodeMemo = new WeakMap<readonly GuestRow[], Map<string, number>>();
-function guestsPerNode(guests: readonly GuestRow[]): Map<string, number> {
-  let perNode = perNodeMemo.get(guests);
-  if (perNode) return perNode;
-  perNode = new Map<string, number>();
-  for (const g of guests) perNode.set(`${g.cluster_id}/${g.node}`, (perNode.get(`${g.cluster_id}/${g.node}`) ?? 0) + 1);
-  perNodeMemo.set(guests, perNode);
-  return perNode;
 }
 
 /** Storage table rows; near full = used/total ≥ nearFullRatio. */

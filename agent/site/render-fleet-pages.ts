@@ -73,6 +73,9 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
   const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
+  const healthRows = d.health ?? EMPTY_HEALTH; // health (#15) hook
+  // issue 12 item 3 (fidelity): the poll errors of the last 24 h on the cluster, node and agent pages
+  const pollErrorsOf = (filter: { cluster?: string; node?: string }, limit?: number) => buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', filter, { windowText: '24 h', ...(limit && { limit }) });
   // Guests per cluster, grouped once (not one scan of the fleet per cluster: 250 × 50,000).
   const guestsByCluster = groupBy(d.guests, (g) => g.cluster_id);
 
@@ -93,16 +96,17 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     const path = paths.cluster(c.name);
     const inCluster = guestsByCluster.get(c.id) ?? [];
     const ch = hrefFrom(path);
-    // Without the live values the page does not show (a 5,000-row page must not be rebuilt every
-    // cycle for them); a guest row's changed_at moves whenever the store changes the row.
-    const nodes = buildNodeRows(d, ch, (n) => n.cluster_id === c.id).map(({ cpu: _c, mem: _m, disk: _d, load: _l, uptime: _u, ...row }) => row);
+    // The key leaves out the live values (a 5,000-row page must not be rebuilt every cycle for
+    // them); a guest row's changed_at moves whenever the store changes the row.
+    const nodesFull = buildNodeRows({ ...d, guests: inCluster }, ch, (n) => n.cluster_id === c.id);
+    const nodes = nodesFull.map(({ cpu: _c, mem: _m, disk: _d, load: _l, uptime: _u, ...row }) => row);
     const storage = buildStorageRows(d, ch, (s) => s.cluster_id === c.id);
     const tasks = buildTaskRows(d.tasks.filter((t) => t.cluster_id === c.id).slice(0, 50), names, known, ch, frame.generatedAt, guestNames); // issue 14 item 6 (pages): names
     let guestKey = '';
     for (const g of inCluster) guestKey += `${g.vmid}:${g.changed_at};`;
     const facts = buildClusterFacts(c);
-    const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c.name); // health (#15) hook
-    const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c.name }, { windowText: '24 h' }); // issue 12 item 3 (fidelity)
+    const health = buildHealthSection(healthRows, c.name); // health (#15) hook
+    const pollErrors = pollErrorsOf({ cluster: c.name });
     await keyedPage(path, 'cluster', [c.name, facts, nodes, storage, tasks, guestKey, health, pollErrors], () => ({
       health, // health (#15) hook
       pollErrors,
@@ -110,11 +114,10 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
       layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false, pageData: clusterPageData(c.name, rootOf(path)) }),
       charts: CLUSTER_CHARTS.map((x) => ({ id: x.id, title: x.title, alt: `${x.title}: see the nodes table for current values` })),
       ranges: RANGES.map((r) => r.id),
-      nodesFull: buildNodeRows(d, ch, (n) => n.cluster_id === c.id),
+      nodesFull,
       asOf: fmtTime(frame.generatedAt),
       name: c.name,
       facts,
-      nodes,
       guests: buildGuestRows({ ...d, guests: inCluster }, ch, undefined, { live: false }),
       storage,
       tasks,
@@ -132,24 +135,25 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     const path = paths.node(c, n.node);
     h = hrefFrom(path);
     const root = rootOf(path);
-    const raw = nodeRawByKey.get(`${n.cluster_id}/${n.node}`) ?? [];
-    emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, raw));
-    const onNode = guestsByNode.get(`${n.cluster_id}/${n.node}`) ?? [];
+    const key = `${n.cluster_id}/${n.node}`;
+    emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, nodeRawByKey.get(key) ?? []));
+    const onNode = guestsByNode.get(key) ?? [];
     // A guest row's changed_at moves whenever the store changes the row: it stands for the row.
     const hash = createHash('sha1').update(n.status);
     for (const g of onNode) hash.update(`;${g.vmid}:${g.changed_at}`);
-    const health = buildHealthSection(d.health ?? EMPTY_HEALTH, c, n.node); // health (#15) hook
+    const health = buildHealthSection(healthRows, c, n.node); // health (#15) hook
     hash.update(JSON.stringify(health)); // health (#15) hook
     // issue 12 items 2, 3 (fidelity): the node's poll errors and latest pressure/ARC
-    const pollErrors = buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', { cluster: c, node: n.node }, { windowText: '24 h' });
-    const pressure = buildNodePressure(d.fidelity?.nodePressure.get(`${n.cluster_id}/${n.node}`));
+    const pollErrors = pollErrorsOf({ cluster: c, node: n.node });
+    const pressure = buildNodePressure(d.fidelity?.nodePressure.get(key));
     hash.update(JSON.stringify([pollErrors.rows, pressure]));
-    const digest = hash.update(JSON.stringify((storagesByNode.get(`${n.cluster_id}/${n.node}`) ?? []).map((s) => [s.storage, s.status, s.total]))).digest('base64url');
+    const digest = hash.update(JSON.stringify((storagesByNode.get(key) ?? []).map((s) => [s.storage, s.status, s.total]))).digest('base64url');
     if (!opts.nodeDue(path, index, digest)) {
       emit(path, opts.keep);
       pages++;
       continue;
     }
+    const facts = buildNodeFacts(n);
     page(path, 'node', {
       layout: buildLayout(frame, path, n.node, {
         crumbs: [[paths.overview, 'Overview'], [paths.cluster(c), c]],
@@ -158,7 +162,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
           kind: 'node',
           files: { raw: root + paths.nodeData(c, n.node), day: root + paths.nodeSeries(c, n.node, 'day'), long: root + paths.nodeSeries(c, n.node, 'long') },
           charts: NODE_CHARTS,
-          ...nodeChartData(c, n, tasksByNode.get(`${n.cluster_id}/${n.node}`) ?? [], root, frame.nodeNetworkSeconds), // charts (#14) hook
+          ...nodeChartData(c, n, tasksByNode.get(key) ?? [], root, frame.nodeNetworkSeconds), // charts (#14) hook
         },
       }),
       name: n.node,
@@ -166,16 +170,16 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
       health, // health (#15) hook
       cluster: c,
       clusterHref: h(paths.cluster(c)),
-      facts: buildNodeFacts(n),
+      facts,
       asOf: fmtTime(n.last_seen), // charts (#14) hook: the facts' time without JavaScript
       pollErrors,
       pressure,
-      charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, n) })),
+      charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, facts) })),
       ranges: RANGES.map((r) => r.id),
       // The node's guests, grouped above: filtering the fleet per node was 2 million calls at 200 nodes.
       guests: buildGuestRows({ ...d, guests: onNode }, h, undefined, { live: false }),
       storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
-      tasks: buildTaskRows((tasksByNode.get(`${n.cluster_id}/${n.node}`) ?? []).slice(0, 50), names, known, h, frame.generatedAt, guestNames), // issue 14 item 6 (pages): names
+      tasks: buildTaskRows((tasksByNode.get(key) ?? []).slice(0, 50), names, known, h, frame.generatedAt, guestNames), // issue 14 item 6 (pages): names
     });
   }
   await yieldTurn();
@@ -220,7 +224,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   const bh = h;
   await modelPage(paths.backups, 'backups', {
     layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
-    backups: buildBackupsPage(d.health ?? EMPTY_HEALTH, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
+    backups: buildBackupsPage(healthRows, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
     showCluster: d.clusters.length > 1,
   });
 
@@ -239,13 +243,13 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     lastBuildError: opts.lastError ?? null,
     clusters: buildClusterAgentRows(d.clusters, d.pollRuns, h),
     windowText: '24 h',
-    coverage: buildCoverage(d.health ?? EMPTY_HEALTH), // health (#15) hook
-    pollErrors: buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', {}, { windowText: '24 h', limit: 200 }), // issue 12 item 3 (fidelity)
+    coverage: buildCoverage(healthRows), // health (#15) hook
+    pollErrors: pollErrorsOf({}, 200),
     fleet: d.agents ? buildAgentsModel(d.agents, frame.generatedAt * 1000) : null, // leases (#17) hook
   });
 
   await yieldTurn();
-  emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), d.health ?? EMPTY_HEALTH), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
+  emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), healthRows), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
   return pages;
 }
 
@@ -261,8 +265,7 @@ export const NODE_CHARTS = [
   { id: 'net', title: 'Network', unit: 'rate', metrics: [{ key: 'ni', name: 'in' }, { key: 'no', name: 'out' }] },
 ];
 
-function nodeAlt(id: string, n: SiteData['nodes'][number]): string {
-  const f = buildNodeFacts(n);
+function nodeAlt(id: string, f: ReturnType<typeof buildNodeFacts>): string {
   const pick = (label: string) => f.find((x) => x.label === label)?.text ?? '–';
   switch (id) {
     case 'cpu': return `CPU now ${pick('CPU')}, IO wait ${pick('IO wait')}`;
