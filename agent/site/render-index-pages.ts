@@ -61,14 +61,15 @@ export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Re
 
   // engine (#13): the one table of every guest (the overview only links here). Its live columns
   // are rendered empty and filled from status.json by site.js, so the page changes only with the
-  // inventory and is re-rendered only then (2.7 MB of HTML at 10,000 guests).
+  // inventory and is re-rendered only then (2.7 MB of HTML at 10,000 guests); search.json likewise.
   await yieldTurn();
   h = hrefFrom(paths.guestsIndex);
-  const digest = guestsIndexDigest(d, frame);
-  if (opts.pageDue && !opts.pageDue(paths.guestsIndex, digest)) emit(paths.guestsIndex, opts.keep);
+  const digest = inventoryDigest(d, frame);
+  const due = (path: string) => !opts.pageDue || opts.pageDue(path, digest);
+  if (!due(paths.guestsIndex)) emit(paths.guestsIndex, opts.keep);
   else {
     await yieldTurn();
-    const guests = buildGuestRows({ ...d, now: NO_LIVE_VALUES }, h, undefined, { live: true });
+    const guests = buildGuestRows({ ...d, now: new Map() }, h, undefined, { live: true });
     await yieldTurn();
     emit(paths.guestsIndex, render('guests-index', {
       layout: buildLayout(frame, paths.guestsIndex, 'Guests', { live: false }),
@@ -78,40 +79,14 @@ export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Re
   }
 
   await yieldTurn();
-  emit(paths.searchIndex, searchIndexFor(d));
+  emit(paths.searchIndex, due(paths.searchIndex) ? searchIndexJson(d) : opts.keep);
   return 3;
 }
 
-/**
- * search.json changes only with the inventory: the collect stage hands over the same guest array
- * while no guest row changed, so the text is kept per array (and node/cluster names) instead of
- * being rebuilt every cycle (~20 ms at 1,000 guests on a busy machine).
- */
-const searchMemo = new WeakMap<object, { key: string; json: string }>();
-function searchIndexFor(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>): string {
-  const key = `${d.clusters.map((c) => `${c.id}:${c.name}:${c.pve_name ?? ''}`).join(',')}|${d.nodes.map((n) => `${n.cluster_id}/${n.node}`).join(',')}`;
-  const hit = searchMemo.get(d.guests);
-  if (hit && hit.key === key) return hit.json;
-  const json = searchIndexJson(d);
-  searchMemo.set(d.guests, { key, json });
-  return json;
-}
-
-const NO_LIVE_VALUES: SiteData['now'] = new Map();
-
-/**
- * What guests.html shows: a guest row's changed_at moves whenever the store changes the row. Kept
- * per guest array like search.json (the collect stage hands over the same array while no row changed).
- */
-const guestsDigestMemo = new WeakMap<object, { key: string; digest: string }>();
-function guestsIndexDigest(d: Pick<SiteData, 'clusters' | 'guests'>, frame: SiteFrame): string {
-  const key = JSON.stringify([{ ...frame, generatedAt: 0 }, d.clusters.map((c) => [c.id, c.name])]);
-  const hit = guestsDigestMemo.get(d.guests);
-  if (hit && hit.key === key) return hit.digest;
+/** What guests.html and search.json show: the inventory (a guest row's changed_at moves whenever the store changes the row). */
+function inventoryDigest(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>, frame: SiteFrame): string {
   const names = clusterNames(d);
-  const hash = createHash('sha1').update(key);
+  const hash = createHash('sha1').update(JSON.stringify([{ ...frame, generatedAt: 0 }, d.clusters.map((c) => [c.id, c.name, c.pve_name]), d.nodes.map((n) => [n.cluster_id, n.node])]));
   for (const g of d.guests) hash.update(`${names.get(g.cluster_id)}/${g.vmid}:${g.changed_at};`);
-  const digest = hash.digest('base64url');
-  guestsDigestMemo.set(d.guests, { key, digest });
-  return digest;
+  return hash.digest('base64url');
 }
