@@ -11,18 +11,12 @@ export interface AgentsData {
   handovers: Handover[];
 }
 
-export interface AgentsVM {
-  agents: Array<{ id: string; host: string; state: 'running' | 'stopped' | 'silent'; seen: string; configured: string; holds: string; publisher: boolean; copy: boolean }>;
-  leases: Array<{ lease: string; holder: string; since: string; expires: string; state: 'held' | 'released' | 'expired' }>;
-  handovers: Array<{ ms: number; when: string; lease: string; from: string; to: string; reason: string }>;
-}
-
 /** Epoch ms → "2026-12-07 03:14:05 UTC" (leases move within seconds: minutes are too coarse). */
 const at = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 const leaseName = (n: string) => (n === SITE_LEASE ? 'site (publisher)' : n);
 
 /** Builds the section's model as of nowMs. */
-export function buildAgentsModel(d: AgentsData, nowMs: number): AgentsVM {
+export function buildAgentsModel(d: AgentsData, nowMs: number) {
   const live = d.leases.filter((l) => l.releasedMs === null && l.expiresMs > nowMs);
   return {
     agents: d.agents.map((a) => {

@@ -23,16 +23,8 @@ export interface LiveValue {
 /** The alert intervals file (agent/alerts/site/alert-marks.model.ts), relative to the site root. */
 export const ALERT_MARKS_PATH = 'data/alert-marks.json';
 
-export interface ChartPageData {
-  cluster: string;
-  status: string;
-  /** Epoch seconds the status holds since (the row's last change), for "stopped since …". */
-  since: number | null;
-  limits: Record<string, number | null>;
-  alertMarks: string;
-}
-
-export function guestChartData(cluster: string, g: GuestRow, root: string): ChartPageData & { vmid: number; template: boolean } {
+/** Guest pages; `since`: epoch seconds the status holds since (the row's last change), for "stopped since …". */
+export function guestChartData(cluster: string, g: GuestRow, root: string) {
   return {
     cluster,
     vmid: g.vmid,
@@ -49,7 +41,7 @@ export function guestChartData(cluster: string, g: GuestRow, root: string): Char
  * network chart can be empty: Proxmox's node status has no network counters, so a node's network
  * exists only where its rrddata (agent/poll/node-net-tier.ts, hourly) or backfill filled it in.
  */
-export function nodeChartData(cluster: string, n: NodeRow, tasks: TaskRow[], root: string, netEverySeconds = DEFAULT_NODE_NET_SECONDS): ChartPageData & { node: string; annotations: Array<{ ts: number; label: string; failed: boolean }>; netSource: string } {
+export function nodeChartData(cluster: string, n: NodeRow, tasks: TaskRow[], root: string, netEverySeconds = DEFAULT_NODE_NET_SECONDS) {
   return {
     cluster,
     node: n.node,

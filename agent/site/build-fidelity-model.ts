@@ -6,20 +6,14 @@ import type { PollErrorRow } from '../store/poll-errors.repository.ts';
 import type { GuestPressureRow, NodePressureRow } from '../store/pressure.repository.ts';
 import { fmtBytes, fmtTime } from './format.ts';
 
-export interface PressureVM {
-  /** e.g. "As of 2026-12-07 01:00 (from Proxmox's RRD history)". */
-  asOf: string;
-  rows: Array<{ label: string; text: string }>;
-}
-
 /** PSI avg10 is a percentage already (pve-api.md §8). */
 const pct = (v: number | null) => (v === null ? '–' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)} %`);
 
 const AS_OF = (ts: number) => `As of ${fmtTime(ts)} (from Proxmox's RRD history; these values are not in the live API)`;
 const someFull = (label: string, some: number | null, full: number | null) => ({ label: `${label} pressure (some / full)`, text: `${pct(some)} / ${pct(full)}` });
 
-/** A node's latest pressure/ARC values, or null when none were ever fetched (PVE ≤ 8, no backfill yet). */
-export function buildNodePressure(row: NodePressureRow | undefined): PressureVM | null {
+/** A node's latest pressure/ARC values ("As of …" and rows), or null when none were ever fetched (PVE ≤ 8, no backfill yet). */
+export function buildNodePressure(row: NodePressureRow | undefined) {
   if (!row) return null;
   return {
     asOf: AS_OF(row.ts),
@@ -33,7 +27,7 @@ export function buildNodePressure(row: NodePressureRow | undefined): PressureVM 
 }
 
 /** A guest's latest pressure values (and host memory, QEMU), or null when none were fetched. */
-export function buildGuestPressure(row: GuestPressureRow | undefined): PressureVM | null {
+export function buildGuestPressure(row: GuestPressureRow | undefined) {
   if (!row) return null;
   const rows = [someFull('CPU', row.cpu_some, row.cpu_full), someFull('I/O', row.io_some, row.io_full), someFull('Memory', row.memory_some, row.memory_full)];
   if (row.memhost !== null) rows.push({ label: 'Memory on the host', text: fmtBytes(row.memhost) });

@@ -20,18 +20,9 @@ export interface GuestInput {
   nowSec: number;
 }
 
-export interface ChartSpec {
-  id: string;
-  title: string;
-  unit: 'pct' | 'mib' | 'rate';
-  metrics: Array<{ key: string; name: string }>;
-  /** Text alternative: the current value(s). */
-  alt: string;
-}
-
-/** The chart set of a guest, with current values as text alternatives. */
-export function guestCharts(g: GuestRow, now: GuestNow | undefined): ChartSpec[] {
-  const charts: ChartSpec[] = [
+/** The chart set of a guest, with current values as text alternatives (`alt`). */
+function guestCharts(g: GuestRow, now: GuestNow | undefined) {
+  const charts = [
     { id: 'cpu', title: 'CPU', unit: 'pct', metrics: [{ key: 'cpu', name: 'CPU' }], alt: `CPU now ${fmtPct(now?.cpu)}` },
     { id: 'mem', title: 'Memory', unit: 'mib', metrics: [{ key: 'mem', name: 'used' }], alt: `Memory now ${fmtBytes(now?.mem)} of ${fmtBytes(g.maxmem)}` },
     { id: 'net', title: 'Network', unit: 'rate', metrics: [{ key: 'ni', name: 'in' }, { key: 'no', name: 'out' }], alt: `Network now in ${fmtRate(now?.netin)}, out ${fmtRate(now?.netout)}` },

@@ -5,16 +5,10 @@ import type { GuestNames } from './build-activity-details.ts';
 import type { Fleet } from './build-fleet-model.ts';
 import { clusterNames } from './build-fleet-model.ts';
 
-export interface TaskFilterOptions {
-  states: string[];
-  types: string[];
-  /** "cluster/node" values with their label. */
-  nodes: Array<{ value: string; text: string }>;
-}
-
 const STATE_ORDER = ['failed', 'running', 'ok', 'unknown'];
 
-export function taskFilterOptions(rows: TaskRowVM[]): TaskFilterOptions {
+/** The states and types the rows have, and their nodes as "cluster/node" values with a label. */
+export function taskFilterOptions(rows: TaskRowVM[]) {
   const states = new Set<string>();
   const types = new Set<string>();
   const nodes = new Map<string, string>();
