@@ -6,6 +6,7 @@ import type { TierQuery } from '../store/site-series.repository.ts';
 import type { RawNodeSample } from '../store/site-samples.repository.ts';
 import { kib, mib, seriesJson, sig3 } from './encode-series.ts';
 import { pointSeries, toJson } from './encode-json.ts';
+import { groupBy } from './group-by.ts';
 
 /** The charts of a cluster page (drawn by the site's chart code like node charts). */
 export const CLUSTER_CHARTS = [
@@ -55,27 +56,10 @@ export function clusterTierJson(rows: ClusterTierRow[], deltas: RunDelta[], runn
 
 /** The cluster's JSON with the raw series of the last ~hour (like a node's JSON). */
 export function clusterRawJson(cluster: string, raw: RawNodeSample[], cores: Map<string, number>, deltas: RunDelta[], runningNow: RunningNow): string {
-  const byTs = new Map<number, RawNodeSample[]>();
-  for (const s of raw) {
-    const a = byTs.get(s.ts);
-    if (a) a.push(s);
-    else byTs.set(s.ts, [s]);
-  }
   const run = runningAt(runningNow, deltas);
-  const sum = (a: RawNodeSample[], f: (s: RawNodeSample) => number | null) => {
-    let t = 0;
-    let any = false;
-    for (const s of a) {
-      const v = f(s);
-      if (v !== null) {
-        t += v;
-        any = true;
-      }
-    }
-    return any ? t : null;
-  };
-  const pts = [...byTs.keys()].sort((a, b) => a - b).map((ts) => {
-    const a = byTs.get(ts)!;
+  // A sum over the nodes that have the value (null when none has it).
+  const sum = (a: RawNodeSample[], f: (s: RawNodeSample) => number | null) => a.reduce<number | null>((t, s) => (f(s) === null ? t : (t ?? 0) + f(s)!), null);
+  const pts = [...groupBy(raw, (s) => s.ts)].sort(([a], [b]) => a - b).map(([ts, a]) => {
     const withCpu = a.filter((s) => s.cpu !== null);
     const coreSum = withCpu.reduce((t, s) => t + (cores.get(s.node) ?? 1), 0);
     const cpu = coreSum ? withCpu.reduce((t, s) => t + s.cpu! * (cores.get(s.node) ?? 1), 0) / coreSum : null;
