@@ -56,17 +56,14 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) => (a
 const NO_VALUE: Cell = { text: '–', v: -1 };
 
 /**
- * Guest table rows (live guests, templates last within their cluster order). `live: false` for
- * tables that do not show current values: their rows then stay equal from cycle to cycle.
+ * Guest table rows (templates last within their cluster order). The live cells are left empty:
+ * site.js fills them from status.json, so the rows stay equal from cycle to cycle.
  */
-export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => boolean, opts: { live?: boolean } = {}) {
-  const live = opts.live !== false;
+export function buildGuestRows(f: Pick<Fleet, 'clusters' | 'guests'>, href: Href) {
   const names = clusterNames(f);
-  return f.guests.filter((g) => !filter || filter(g)).map((g) => {
+  return f.guests.map((g) => {
     const c = names.get(g.cluster_id) ?? '?';
-    const now = live ? f.now.get(`${g.cluster_id}/${g.vmid}`) : undefined;
     return {
-      key: `${c}/${g.vmid}`,
       href: href(paths.guest(c, g.vmid)),
       name: g.name ?? `vm ${g.vmid}`,
       vmid: g.vmid,
@@ -78,9 +75,9 @@ export function buildGuestRows(f: Fleet, href: Href, filter?: (g: GuestRow) => b
       status: g.status,
       template: g.template === 1,
       tags: splitTags(g.tags),
-      cpu: now ? withBar({ text: fmtPct(now.cpu), v: round3(now.cpu) }, now.cpu, f.thresholds) : NO_VALUE,
-      mem: now ? withBar({ text: `${fmtBytes(now.mem)} / ${fmtBytes(g.maxmem)}`, v: now.mem === null ? -1 : Math.round(now.mem / 1048576) }, ratio(now.mem, g.maxmem), f.thresholds) : live ? { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 } : NO_VALUE,
-      uptime: now ? { text: fmtDuration(now.uptime), v: now.uptime ?? -1 } : NO_VALUE,
+      cpu: NO_VALUE,
+      mem: { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 },
+      uptime: NO_VALUE,
       maxmem: { text: fmtBytes(g.maxmem), v: g.maxmem === null ? -1 : Math.round(g.maxmem / 1048576) },
     };
   });

@@ -118,7 +118,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
       asOf: fmtTime(frame.generatedAt),
       name: c.name,
       facts,
-      guests: buildGuestRows({ ...d, guests: inCluster }, ch, undefined, { live: false }),
+      guests: buildGuestRows({ ...d, guests: inCluster }, ch),
       storage,
       tasks,
     }));
@@ -177,7 +177,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
       charts: NODE_CHARTS.map((x) => ({ ...x, alt: nodeAlt(x.id, facts) })),
       ranges: RANGES.map((r) => r.id),
       // The node's guests, grouped above: filtering the fleet per node was 2 million calls at 200 nodes.
-      guests: buildGuestRows({ ...d, guests: onNode }, h, undefined, { live: false }),
+      guests: buildGuestRows({ ...d, guests: onNode }, h),
       storage: buildStorageRows(d, h, (s) => s.cluster_id === n.cluster_id && s.node === n.node),
       tasks: buildTaskRows((tasksByNode.get(key) ?? []).slice(0, 50), names, known, h, frame.generatedAt, guestNames), // issue 14 item 6 (pages): names
     });

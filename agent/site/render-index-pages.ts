@@ -69,7 +69,7 @@ export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Re
   if (!due(paths.guestsIndex)) emit(paths.guestsIndex, opts.keep);
   else {
     await yieldTurn();
-    const guests = buildGuestRows({ ...d, now: new Map() }, h, undefined, { live: true });
+    const guests = buildGuestRows(d, h);
     await yieldTurn();
     emit(paths.guestsIndex, render('guests-index', {
       layout: buildLayout(frame, paths.guestsIndex, 'Guests', { live: false }),
