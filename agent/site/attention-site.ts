@@ -5,15 +5,18 @@ import { buildHealthAttention, EMPTY_HEALTH } from '../health/build-health-model
 import { attentionForPage, buildAttention, DEFAULT_THRESHOLDS, type AttentionModel } from './build-attention-model.ts';
 import type { SiteFrame } from './build-layout-model.ts';
 import type { buildStorageRows } from './build-fleet-model.ts';
+import type { SiteData } from './collect-site-data.ts';
 
 type StorageRowVM = ReturnType<typeof buildStorageRows>[number];
-import type { HealthSiteRows } from '../store/health-site.query.ts';
-import type { SiteData } from './collect-site-data.ts';
 
 /** The overview's attention list for a page whose way back to the site root is `root`. */
 export function buildSiteAttention(d: SiteData, frame: SiteFrame, root: string): AttentionModel {
   // Firing alerts that nobody needs to act on (muted upstream, or silenced) do not count.
   const firing = (d.alerts?.firing ?? []).filter((f) => f.muted === null && f.silenced === null);
+  // A guest whose cluster's backup jobs were never read (health off, or not read yet) has in_job
+  // null: "no successful backup known" would be said of every guest, which is noise, not a
+  // finding. The Backups page still shows them.
+  const health = d.health ?? EMPTY_HEALTH;
   const model = buildAttention({
     clusters: d.clusters,
     nodes: d.nodes,
@@ -23,7 +26,7 @@ export function buildSiteAttention(d: SiteData, frame: SiteFrame, root: string):
     unexplainedStops: d.attention?.unexplainedStops ?? [],
     storageTrend: d.attention?.storageTrend ?? [],
     pollErrors: d.fidelity?.pollErrors ?? [],
-    health: buildHealthAttention(withKnownBackupJobs(d.health ?? EMPTY_HEALTH)),
+    health: buildHealthAttention({ ...health, backupGuests: health.backupGuests.filter((g) => g.in_job !== null) }),
     alerts: d.alerts ? { firing: firing.length, critical: firing.filter((f) => f.severity === 'critical').length } : null,
     now: frame.generatedAt,
     staleAfterSeconds: frame.staleAfterIntervals * frame.pollIntervalSeconds,
@@ -31,15 +34,6 @@ export function buildSiteAttention(d: SiteData, frame: SiteFrame, root: string):
     thresholds: d.thresholds ?? DEFAULT_THRESHOLDS,
   });
   return attentionForPage(model, root);
-}
-
-/**
- * A guest whose cluster's backup jobs were never read (health off, or not read yet) has
- * in_job null: "no successful backup known" would then be said of every guest, which is noise, not
- * a finding. The Backups page still shows them.
- */
-function withKnownBackupJobs(h: HealthSiteRows): HealthSiteRows {
-  return { ...h, backupGuests: h.backupGuests.filter((g) => g.in_job !== null) };
 }
 
 /**
