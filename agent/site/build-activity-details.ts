@@ -1,11 +1,24 @@
 // Pure (issue 14 item 6): the readable details of tasks and actions — an action's parameters,
 // its duration, its message with the Proxmox UPID taken out (a UPID at the start of a message
 // pushed the table off screen), and the names of the guests they concern.
-import { fmtDuration } from './format.ts';
+import { clip, fmtDuration } from './format.ts';
 import type { ActionRow } from '../store/site-activity.repository.ts';
 
 /** Key `${cluster}/${vmid}` → guest name, for task and action rows. */
 export type GuestNames = Map<string, string>;
+
+/** How each known action parameter reads in a table. */
+const PARAM_TEXT: Record<string, (v: unknown) => string> = {
+  name: (v) => `snapshot "${String(v)}"`,
+  timeoutSeconds: (v) => `timeout ${fmtDuration(Number(v))}`,
+  forceStop: (v) => (v ? 'force stop after timeout' : 'no forced stop'),
+  includeRam: (v) => (v ? 'with RAM' : 'without RAM'),
+  start: (v) => (v ? 'start after' : 'stay stopped'),
+  toDisk: (v) => (v ? 'to disk' : 'to RAM'),
+  target: (v) => `to node ${String(v)}`,
+  online: (v) => (v ? 'online' : 'offline'),
+  description: (v) => `description "${clip(String(v), 40)}"`,
+};
 
 /** "name \"pre-upgrade\", timeout 120 s, force stop" from an action's stored params JSON. */
 export function formatActionParams(json: string | null | undefined): string {
@@ -17,26 +30,9 @@ export function formatActionParams(json: string | null | undefined): string {
     return '';
   }
   if (!p || typeof p !== 'object') return '';
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
-    switch (k) {
-      case 'name': out.push(`snapshot "${String(v)}"`); break;
-      case 'timeoutSeconds': out.push(`timeout ${fmtDuration(Number(v))}`); break;
-      case 'forceStop': out.push(v ? 'force stop after timeout' : 'no forced stop'); break;
-      case 'includeRam': out.push(v ? 'with RAM' : 'without RAM'); break;
-      case 'start': out.push(v ? 'start after' : 'stay stopped'); break;
-      case 'toDisk': out.push(v ? 'to disk' : 'to RAM'); break;
-      case 'target': out.push(`to node ${String(v)}`); break;
-      case 'online': out.push(v ? 'online' : 'offline'); break;
-      case 'description': {
-        const d = String(v);
-        out.push(`description "${d.length > 40 ? `${d.slice(0, 39)}…` : d}"`);
-        break;
-      }
-      default: out.push(`${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
-    }
-  }
-  return out.join(', ');
+  return Object.entries(p as Record<string, unknown>)
+    .map(([k, v]) => (Object.hasOwn(PARAM_TEXT, k) ? PARAM_TEXT[k]!(v) : `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`))
+    .join(', ');
 }
 
 const UPID_RE = /UPID:[^\s,;()]+/;

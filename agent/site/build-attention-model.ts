@@ -5,7 +5,7 @@
 import type { ClusterRow, GuestRow, NodeRow, StorageRow } from '../store/site-inventory.repository.ts';
 import type { FailedTaskRow, StorageTrendPoint, UnexplainedStopRow } from '../store/site-attention.repository.ts';
 import type { PollErrorRow } from '../store/poll-errors.repository.ts';
-import { fmtDuration, fmtPct, fmtTime, isoTime } from './format.ts';
+import { clip, fmtDuration, fmtPct, fmtTime, isoTime } from './format.ts';
 import { paths } from './site-paths.ts';
 import { groupBy } from './group-by.ts';
 
@@ -111,6 +111,9 @@ export function daysUntilFull(points: ReadonlyArray<{ ts: number; used: number }
   return Math.max(0, (total - usedNow) / slope);
 }
 
+/** One line of the list stays one short paragraph; the page it links to has the whole message. */
+const clipLine = (s: string) => clip(s, 160);
+
 const KIND_RANK: Record<AttentionKind, number> = { cluster: 0, poll: 1, node: 2, storage: 3, guest: 4, task: 5, health: 6, alerts: 7 };
 /** Failed tasks listed one by one up to this many; the rest as one line linking the tasks page. */
 const MAX_TASK_ITEMS = 10;
@@ -147,7 +150,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     const href = paths.node(c, n.node);
     const errs = apiErrors.get(`${n.cluster_id}/${n.node}`);
     if (n.status !== 'online') push('crit', 'node', `${c}/${n.node}`, `node ${n.status}${n.last_seen ? `, last seen ${fmtTime(n.last_seen)}` : ''}`, href);
-    else if (errs) push('warn', 'node', `${c}/${n.node}`, clip(`${errs.length} API call${errs.length === 1 ? '' : 's'} failing: ${errs[0]!.code} ${errs[0]!.message}`), href);
+    else if (errs) push('warn', 'node', `${c}/${n.node}`, clipLine(`${errs.length} API call${errs.length === 1 ? '' : 's'} failing: ${errs[0]!.code} ${errs[0]!.message}`), href);
   }
 
   // Storage: shared storage once per cluster (its worst node row), the rest per node.
@@ -201,7 +204,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     const g = t.vmid !== null ? byKey.get(`${t.cluster_id}/${t.vmid}`) : undefined;
     const subject = g ? `${g.vmid} ${g.name ?? ''}`.trim() : t.vmid !== null ? String(t.vmid) : `${c}/${t.node}`;
     const href = g ? paths.guest(c, g.vmid) : paths.node(c, t.node);
-    push('crit', 'task', subject, clip(`${t.type} failed at ${fmtTime(t.endtime ?? t.starttime)}: ${t.status ?? 'unknown error'}`), href, (t.endtime ?? t.starttime) / 1e10);
+    push('crit', 'task', subject, clipLine(`${t.type} failed at ${fmtTime(t.endtime ?? t.starttime)}: ${t.status ?? 'unknown error'}`), href, (t.endtime ?? t.starttime) / 1e10);
   });
   if (a.failedTasks.length > MAX_TASK_ITEMS) push('crit', 'task', 'tasks', `${a.failedTasks.length - MAX_TASK_ITEMS} more failed tasks in the last 24 h`, paths.tasks, -1);
 
@@ -234,11 +237,6 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     dataText: fmtTime(at),
     dataIso: isoTime(at),
   };
-}
-
-/** One line of the list stays one short paragraph; the page it links to has the whole message. */
-function clip(s: string, max = 160): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 function worse(a: { level: AttentionLevel; score: number }, b: { level: AttentionLevel; score: number }): boolean {

@@ -58,3 +58,8 @@ const minuteText = new Map<number, string>();
 export function isoTime(ts: number | null | undefined): string {
   return ts === null || ts === undefined ? '' : new Date(ts * 1000).toISOString();
 }
+
+/** `s` cut to at most `max` characters, "…" marking the cut. */
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
