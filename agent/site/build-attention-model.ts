@@ -114,6 +114,9 @@ export function daysUntilFull(points: ReadonlyArray<{ ts: number; used: number }
 /** One line of the list stays one short paragraph; the page it links to has the whole message. */
 const clipLine = (s: string) => clip(s, 160);
 
+/** An item with its rank within its level and kind (higher first). */
+type Scored = AttentionItem & { score: number };
+
 const KIND_RANK: Record<AttentionKind, number> = { cluster: 0, poll: 1, node: 2, storage: 3, guest: 4, task: 5, health: 6, alerts: 7 };
 /** Failed tasks listed one by one up to this many; the rest as one line linking the tasks page. */
 const MAX_TASK_ITEMS = 10;
@@ -124,7 +127,7 @@ const PAUSED = new Set(['paused', 'suspended', 'prelaunch']);
 
 /** The attention list of the overview. Links are relative to the site root (prefix them for a page). */
 export function buildAttention(a: AttentionInput): AttentionModel {
-  const items: Array<AttentionItem & { score: number }> = [];
+  const items: Scored[] = [];
   const push = (level: AttentionLevel, kind: AttentionKind, subject: string, text: string, href: string, score = 0) => items.push({ level, kind, subject, text, href, score });
   const names = new Map(a.clusters.map((c) => [c.id, c.name]));
   const th = a.thresholds;
@@ -155,7 +158,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
 
   // Storage: shared storage once per cluster (its worst node row), the rest per node.
   const trend = groupBy(a.storageTrend, (p) => `${p.cluster_id}/${p.node}/${p.storage}`);
-  const storageItems = new Map<string, AttentionItem & { score: number }>();
+  const storageItems = new Map<string, Scored>();
   for (const s of a.storages) {
     const c = names.get(s.cluster_id) ?? '?';
     const key = s.shared === 1 ? `${c}/*/${s.storage}` : `${c}/${s.node}/${s.storage}`;
@@ -163,7 +166,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     const href = s.shared === 1 ? paths.storage : paths.node(c, s.node);
     const r = s.used !== null && s.total ? s.used / s.total : null;
     const lvl = usageLevel(r, th);
-    let item: (AttentionItem & { score: number }) | null = null;
+    let item: Scored | null = null;
     if (s.status !== 'available') item = { level: 'warn', kind: 'storage', subject, text: `not available (status ${s.status})`, href, score: 0 };
     else if (lvl !== 'ok') item = { level: lvl, kind: 'storage', subject, text: `${fmtPct(r)} full`, href, score: r ?? 0 };
     else if (th.fullWithinDays > 0) {
@@ -172,7 +175,7 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     }
     if (!item) continue;
     const had = storageItems.get(key);
-    if (!had || worse(item, had)) storageItems.set(key, item);
+    if (!had || (item.level !== had.level ? item.level === 'crit' : item.score > had.score)) storageItems.set(key, item);
   }
   items.push(...storageItems.values());
 
@@ -237,11 +240,6 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     dataText: fmtTime(at),
     dataIso: isoTime(at),
   };
-}
-
-function worse(a: { level: AttentionLevel; score: number }, b: { level: AttentionLevel; score: number }): boolean {
-  if (a.level !== b.level) return a.level === 'crit';
-  return a.score > b.score;
 }
 
 /** The same model with every link made relative to a page (`root` is its way back to the site root). */
