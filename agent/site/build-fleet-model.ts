@@ -145,17 +145,21 @@ export function countStorageNearFull(f: Pick<Fleet, 'storages' | 'nearFullRatio'
   return keys.size;
 }
 
+/** Nodes online and offline; guests running, stopped and other (templates apart). */
+export function countFleet(f: Pick<Fleet, 'nodes' | 'guests'>) {
+  const n = { nodesOnline: 0, nodesOffline: 0, guestsRunning: 0, guestsStopped: 0, guestsOther: 0, templates: 0 };
+  for (const x of f.nodes) if (x.status === 'online') n.nodesOnline++; else n.nodesOffline++;
+  for (const g of f.guests) {
+    if (g.template === 1) n.templates++;
+    else if (g.status === 'running') n.guestsRunning++;
+    else if (g.status === 'stopped') n.guestsStopped++;
+    else n.guestsOther++;
+  }
+  return n;
+}
+
 /** The fleet summary cards of the overview. */
 export function buildSummary(f: Fleet, href: Href) {
-  let running = 0;
-  let stopped = 0;
-  let other = 0;
-  for (const g of f.guests) {
-    if (g.template === 1) continue;
-    if (g.status === 'running') running++;
-    else if (g.status === 'stopped') stopped++;
-    else other++;
-  }
   return {
     clusters: f.clusters.map((c) => ({
       name: c.name,
@@ -164,11 +168,7 @@ export function buildSummary(f: Fleet, href: Href) {
       ok: c.last_error === null && c.quorate !== 0,
       lastError: c.last_error,
     })),
-    nodesOnline: f.nodes.filter((n) => n.status === 'online').length,
-    nodesOffline: f.nodes.filter((n) => n.status !== 'online').length,
-    guestsRunning: running,
-    guestsStopped: stopped,
-    guestsOther: other,
+    ...countFleet(f),
     storageNearFull: countStorageNearFull(f),
     failedTasks24h: f.failedTasks24h,
     failedActions24h: f.failedActions24h,

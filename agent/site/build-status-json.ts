@@ -1,5 +1,5 @@
 // Pure: the fleet → status.json, the documented machine-readable snapshot (DATA-FORMAT.md).
-import { clusterNames, countStorageNearFull, type Fleet } from './build-fleet-model.ts';
+import { clusterNames, countFleet, countStorageNearFull, type Fleet } from './build-fleet-model.ts';
 import { paths } from './site-paths.ts';
 import type { PollRunRow } from '../store/site-activity.repository.ts';
 import type { pollErrorsForStatus } from './build-fidelity-model.ts';
@@ -25,13 +25,9 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     const r = lastRun.get(id);
     return r ? { last_cycle_at: r.started_at, duration_ms: r.duration_ms, requests: r.requests, errors: r.errors, endpoint: r.endpoint, ok: r.ok === 1, error: r.error } : null;
   };
-  const counts = { clusters: f.clusters.length, nodes_online: 0, nodes_offline: 0, guests_running: 0, guests_stopped: 0, guests_other: 0, templates: 0, storage_near_full: countStorageNearFull(f), tasks_failed_24h: f.failedTasks24h, actions_failed_24h: f.failedActions24h };
-  for (const n of f.nodes) if (n.status === 'online') counts.nodes_online++; else counts.nodes_offline++;
+  const k = countFleet(f);
+  const counts = { clusters: f.clusters.length, nodes_online: k.nodesOnline, nodes_offline: k.nodesOffline, guests_running: k.guestsRunning, guests_stopped: k.guestsStopped, guests_other: k.guestsOther, templates: k.templates, storage_near_full: countStorageNearFull(f), tasks_failed_24h: f.failedTasks24h, actions_failed_24h: f.failedActions24h };
   const guests = f.guests.map((g) => {
-    if (g.template === 1) counts.templates++;
-    else if (g.status === 'running') counts.guests_running++;
-    else if (g.status === 'stopped') counts.guests_stopped++;
-    else counts.guests_other++;
     const c = names.get(g.cluster_id) ?? '?';
     const n = f.now.get(`${g.cluster_id}/${g.vmid}`);
     return [c, g.vmid, g.name, g.type, g.node, g.status, r3(n?.cpu), n?.mem ?? null, g.maxmem, n?.uptime ?? null, n?.netin ?? null, n?.netout ?? null];
