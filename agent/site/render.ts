@@ -30,12 +30,9 @@ export function createRenderer(dir = TEMPLATES_DIR): Render {
   return (template, model) => eta.render(template, model);
 }
 
+const SCRIPT_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
 /** JSON safe to place inside <script type="application/json">: no "<", ">" or "&" survive. */
 export function jsonForScript(value: unknown): string {
-  return toJson(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  return toJson(value).replace(/[<>&\u2028\u2029]/g, (c) => SCRIPT_ESCAPES[c]!);
 }
