@@ -3,7 +3,7 @@
 import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-activity-model.ts';
 import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
 import { groupBy } from './group-by.ts';
-import { buildLayout, type LayoutVM, type SiteFrame } from './build-layout-model.ts';
+import { buildLayout, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
 import { buildNodePressure, buildPollErrors, pollErrorsForStatus } from './build-fidelity-model.ts';
 import { TASKS_LIMIT, type SiteData } from './collect-site-data.ts';
@@ -66,9 +66,11 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
       page(path, template, build());
     }
   };
-  // The generated time is left out of the key of pages that do not show it (layout.live false).
-  const modelPage = <M extends { layout: LayoutVM }>(path: string, template: string, model: M) =>
-    keyedPage(path, template, model.layout.live ? model : { ...model, layout: { ...model.layout, generatedAt: 0, generatedIso: '', generatedText: '' } }, () => model);
+  // A page that does not show the generated time (layout.live false): keyed on its model without it.
+  const modelPage = (path: string, template: string, title: string, body: object) => {
+    const layout = buildLayout(frame, path, title, { live: false });
+    return keyedPage(path, template, { layout: { ...layout, generatedAt: 0, generatedIso: '', generatedText: '' }, ...body }, () => ({ layout, ...body }));
+  };
   const names = clusterNames(d);
   const known = new Set(d.guests.map((g) => `${names.get(g.cluster_id)}/${g.vmid}`));
   const clusterSet = new Set(d.clusters.map((c) => c.name));
@@ -199,8 +201,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   await yieldTurn();
   h = hrefFrom(paths.tasks);
   const taskRows = buildTaskRows(d.tasks, names, known, h, frame.generatedAt, guestNames);
-  await modelPage(paths.tasks, 'tasks', {
-    layout: buildLayout(frame, paths.tasks, 'Tasks', { live: false }),
+  await modelPage(paths.tasks, 'tasks', 'Tasks', {
     tasks: taskRows,
     filters: taskFilterOptions(taskRows),
     windowText: '7 days',
@@ -211,8 +212,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   await yieldTurn();
   h = hrefFrom(paths.actions);
   const actionDetails = { guestNames, now: frame.generatedAt };
-  await modelPage(paths.actions, 'actions', {
-    layout: buildLayout(frame, paths.actions, 'Actions', { live: false }),
+  await modelPage(paths.actions, 'actions', 'Actions', {
     queue: buildActionRows(d.actions.filter((a) => a.outcome === null), known, clusterSet, h, actionDetails),
     history: buildActionRows(d.actions.filter((a) => a.outcome !== null), known, clusterSet, h, actionDetails),
     windowText: '7 days',
@@ -220,10 +220,8 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
 
   // health (#15) hook: the Backups page
   await yieldTurn();
-  h = hrefFrom(paths.backups);
-  const bh = h;
-  await modelPage(paths.backups, 'backups', {
-    layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
+  const bh = hrefFrom(paths.backups);
+  await modelPage(paths.backups, 'backups', 'Backups', {
     backups: buildBackupsPage(healthRows, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
     showCluster: d.clusters.length > 1,
   });
