@@ -1,11 +1,12 @@
 // The index pages of the menu (issue #14 item 8): Clusters, Nodes, Guests, and search.json for the
 // fleet-wide search. Hooked into renderFleetPages with one marked line.
 import { createHash } from 'node:crypto';
-import { buildGuestRows, buildNodeRows, clusterNames, quorumText, type Href } from './build-fleet-model.ts';
+import { buildGuestRows, buildNodeRows, clusterNames, countFleet, quorumText, type Href } from './build-fleet-model.ts';
 import { buildLayout, type SiteFrame } from './build-layout-model.ts';
 import { searchIndexJson } from './build-search-index.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { fmtTime } from './format.ts';
+import { groupBy } from './group-by.ts';
 import type { Render } from './render.ts';
 import type { Emit, FleetPageOptions } from './render-fleet-pages.ts';
 import { hrefFrom, paths } from './site-paths.ts';
@@ -13,33 +14,19 @@ import { yieldTurn } from './yield-turn.ts';
 
 /** Pure: one row per cluster with its quorum, node and guest counts and poll state. */
 export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>, href: Href) {
-  // Counted in one pass over the fleet (not one pass per cluster).
-  const count = new Map<number, { nodes: number; online: number; guests: number; running: number }>();
-  const of = (id: number) => {
-    let x = count.get(id);
-    if (!x) count.set(id, (x = { nodes: 0, online: 0, guests: 0, running: 0 }));
-    return x;
-  };
-  for (const n of d.nodes) {
-    const x = of(n.cluster_id);
-    x.nodes++;
-    if (n.status === 'online') x.online++;
-  }
-  for (const g of d.guests) {
-    if (g.template === 1) continue;
-    const x = of(g.cluster_id);
-    x.guests++;
-    if (g.status === 'running') x.running++;
-  }
+  const nodesBy = groupBy(d.nodes, (n) => n.cluster_id);
+  const guestsBy = groupBy(d.guests, (g) => g.cluster_id);
   return d.clusters.map((c) => {
-    const { nodes, online, guests, running } = of(c.id);
+    const k = countFleet({ nodes: nodesBy.get(c.id) ?? [], guests: guestsBy.get(c.id) ?? [] });
+    const nodes = k.nodesOnline + k.nodesOffline;
+    const guests = k.guestsRunning + k.guestsStopped + k.guestsOther;
     return {
       name: c.name,
       href: href(paths.cluster(c.name)),
       quorum: quorumText(c),
-      ok: c.last_error === null && c.quorate !== 0 && online === nodes,
-      nodes: { text: `${online} / ${nodes} online`, v: nodes },
-      guests: { text: `${running} / ${guests} running`, v: guests },
+      ok: c.last_error === null && c.quorate !== 0 && k.nodesOffline === 0,
+      nodes: { text: `${k.nodesOnline} / ${nodes} online`, v: nodes },
+      guests: { text: `${k.guestsRunning} / ${guests} running`, v: guests },
       version: c.pve_version ?? '–',
       lastOk: fmtTime(c.last_ok_at),
       lastError: c.last_error ?? '',
