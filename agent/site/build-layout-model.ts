@@ -4,28 +4,6 @@ import { jsonForScript } from './render.ts';
 import type { AssetNames } from './site-assets.ts';
 import { paths, rootOf } from './site-paths.ts';
 
-export interface LayoutVM {
-  siteTitle: string;
-  title: string;
-  root: string;
-  nav: Array<{ href: string; text: string; current: boolean }>;
-  crumbs: Array<{ href: string; text: string }>;
-  generatedAt: number;
-  generatedIso: string;
-  generatedText: string;
-  staleAfterSeconds: number;
-  staleAfterText: string;
-  refreshSeconds: number;
-  assets: AssetNames;
-  charts: boolean;
-  pageData: string | null;
-  /** Rewritten every cycle (carries the generated time); slow pages learn freshness from status.json. */
-  live: boolean;
-  /** attention (#14): the usage bars' thresholds (percent), for bars redrawn by the browser. */
-  usageWarnPct: number;
-  usageCritPct: number;
-}
-
 export interface SiteFrame {
   siteTitle: string;
   generatedAt: number;
@@ -53,7 +31,7 @@ const NAV = [
 ];
 
 /** The layout model of the page at `path` (crumbs are [path, text] pairs from the root). */
-export function buildLayout(frame: SiteFrame, path: string, title: string, opts: { crumbs?: Array<[string, string]>; pageData?: unknown; live?: boolean } = {}): LayoutVM {
+export function buildLayout(frame: SiteFrame, path: string, title: string, opts: { crumbs?: Array<[string, string]>; pageData?: unknown; live?: boolean } = {}) {
   const root = rootOf(path);
   const stale = frame.staleAfterIntervals * frame.pollIntervalSeconds;
   return {
@@ -71,8 +49,10 @@ export function buildLayout(frame: SiteFrame, path: string, title: string, opts:
     assets: frame.assets,
     charts: opts.pageData !== undefined,
     pageData: opts.pageData === undefined ? null : jsonForScript(opts.pageData),
+    // Rewritten every cycle (carries the generated time); slow pages learn freshness from status.json.
     live: opts.live ?? true,
-    usageWarnPct: frame.attention?.storageWarnPct ?? 85, // attention (#14)
-    usageCritPct: frame.attention?.storageCritPct ?? 95, // attention (#14)
+    // attention (#14): the usage bars' thresholds (percent), for bars redrawn by the browser
+    usageWarnPct: frame.attention?.storageWarnPct ?? 85,
+    usageCritPct: frame.attention?.storageCritPct ?? 95,
   };
 }
