@@ -4,15 +4,11 @@ import { fmtBytes, fmtDuration, fmtTime } from './format.ts';
 import type { GuestSnapshotsSite } from '../store/guest-snapshots.repository.ts';
 import type { BackupGuestRow } from '../store/health-site.query.ts';
 
-export interface GuestSnapshotsVM {
-  /** Oldest first; `current`: the snapshot the guest runs on top of ("you are here"). */
-  rows: Array<{ name: string; time: string; description: string; parent: string; ram: string; current: boolean }>;
-  /** "read 2026-12-07 03:10 UTC", or why there is no list. */
-  status: string;
-  error: string | null;
-}
-
-export function buildGuestSnapshots(s: GuestSnapshotsSite | undefined, type: 'qemu' | 'lxc'): GuestSnapshotsVM {
+/**
+ * A guest's snapshots, oldest first (`current`: the one the guest runs on top of, "you are here"),
+ * and its list's `status`: "read 2026-12-07 03:10 UTC", or why there is no list.
+ */
+export function buildGuestSnapshots(s: GuestSnapshotsSite | undefined, type: 'qemu' | 'lxc') {
   if (!s) return { rows: [], status: 'not read yet: each guest\'s list is read about once a day and right after a snapshot, rollback or delete-snapshot task', error: null };
   return {
     rows: [...s.entries]
@@ -30,14 +26,8 @@ export function buildGuestSnapshots(s: GuestSnapshotsSite | undefined, type: 'qe
   };
 }
 
-export interface LastBackupVM {
-  facts: Array<{ label: string; text: string }>;
-  /** ok | overdue | never | no_job (v_backup_guest's status), for styling. */
-  status: string;
-  failedLast: boolean;
-}
-
-export function buildLastBackup(b: BackupGuestRow | undefined): LastBackupVM | null {
+/** A guest's last backups as facts, with its `status` (ok | overdue | never | no_job: v_backup_guest's) for styling. */
+export function buildLastBackup(b: BackupGuestRow | undefined) {
   if (!b) return null;
   const facts = [
     { label: 'Last successful backup', text: b.last_ok_end === null ? 'none known' : `${fmtTime(b.last_ok_end)} (${fmtDuration(b.age_s)} ago)` },
