@@ -35,10 +35,14 @@ const GUEST_ENCODE: Record<string, (e: string) => string> = { cpu: sig, mem: mib
 // PostgreSQL (#17): no printf('%.3g'), and coalesce does not mix numbers with 'null' text. The
 // same numbers, written plainly: 3 significant digits by rounding at the value's magnitude
 // (1234 → 1230 where %.3g writes 1.23e+03: the same JSON number), whole MiB as text.
-// The magnitude comes from float8's log (numeric's log cost ~10 µs a value: 30 days of 5-minute
-// points of one guest took 60+ ms of server time); a zero takes the smallest magnitude and rounds to 0.
-const pgSig = (expr: string) =>
-  `coalesce(trim_scale(round(cast(${expr} as numeric), (2 - floor(log(greatest(abs(cast(${expr} as float8)), 1e-300))))::int))::text, 'null')`;
+// In float8 (numeric's log and round cost several µs a value: 30 days of 5-minute points of one
+// guest took 60+ ms of server time): scaled to three digits, rounded, scaled back (dividing by a
+// power of ten, so 0.000123 is the double nearest 0.000123, which float8 prints as 0.000123).
+const pgSig = (expr: string) => {
+  const v = `cast(${expr} as float8)`;
+  const e = `floor(log(abs(${v})))`;
+  return `(case when ${v} is null then 'null' when ${v} = 0 then '0' when ${e} >= 2 then (round(${v} / 10 ^ (${e} - 2)) * 10 ^ (${e} - 2))::text else (round(${v} * 10 ^ (2 - ${e})) / 10 ^ (2 - ${e}))::text end)`;
+};
 const pgKib = (expr: string) => pgSig(`(${expr}) / 1024.0`);
 const pgMib = (expr: string) => `coalesce(cast(round((${expr}) / 1048576.0) as bigint)::text, 'null')`;
 const PG_ENCODE: Record<string, (e: string) => string> = { pct: pgSig, cpu: pgSig, io: pgSig, load: pgSig, mem: pgMib, avail: pgMib, disk: pgMib, ni: pgKib, no: pgKib, dr: pgKib, dw: pgKib };

@@ -1,11 +1,21 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations take Kysely<any> by design: they must not depend on today's row types. */
-// Frozen once released. Nothing to do on SQLite: this migration exists for its PostgreSQL twin
-// (db/migrations/postgres/2026-12-07-0130-guest-state.ts), the per-cluster current state that
-// lets PostgreSQL answer "the latest state of every guest" without joining 50,000 guests to their
-// samples (issue 17 item 5). SQLite reads v_guest_latest through one prepared statement, which is
-// cheap there (db/README.md, "Reading the whole fleet").
+// Frozen once released. guest_state: per cluster, its present guests as of its last cycle, packed
+// as one JSON object of column arrays (issue 17 item 5). Only the PostgreSQL store writes and
+// reads it (its twin, db/migrations/postgres/2026-12-07-0130-guest-state.ts, makes it UNLOGGED and
+// says why); SQLite reads v_guest_latest through one prepared statement, which is cheap there, and
+// keeps the table empty so that both backends have the same tables (db/README.md, "Reading the
+// whole fleet").
 import type { Kysely } from 'kysely';
 
-export async function up(_db: Kysely<any>): Promise<void> {}
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('guest_state')
+    .addColumn('cluster_id', 'integer', (c) => c.primaryKey().references('clusters.id').onDelete('cascade'))
+    .addColumn('ts', 'integer', (c) => c.notNull())
+    .addColumn('columns', 'text', (c) => c.notNull())
+    .execute();
+}
 
-export async function down(_db: Kysely<any>): Promise<void> {}
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('guest_state').execute();
+}

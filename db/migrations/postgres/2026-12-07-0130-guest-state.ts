@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations take Kysely<any> by design: they must not depend on today's row types. */
-// Frozen once released. PostgreSQL twin of ../2026-12-07-0130-guest-state.ts (issue 17 item 5).
+// Frozen once released. PostgreSQL twin of ../2026-12-07-0130-guest-state.ts (issue 17 item 5):
+// the same table, UNLOGGED.
 //
 // guest_state: per cluster, its present guests as of the cluster's last cycle (the columns of
 // `guests` and the cycle's sample values, as v_guest_latest has them), packed as ONE JSON object
