@@ -39,13 +39,13 @@ export async function readFleetOverview(db: Kysely<Database>): Promise<FleetOver
   const sqlite = sqliteOf(db);
   if (sqlite) return prepareCached(sqlite, FLEET_OVERVIEW_SQL).all() as FleetOverviewRow[];
   if (!isPostgres(db)) throw new Error('readFleetOverview: neither the SQLite nor the PostgreSQL store');
-  return overviewRows(await readGuestState(db));
+  return overviewRows(await readGuestState(db, { inventory: false }));
 }
 
 /** Per-cluster column arrays → one overview object per guest. Pure. */
 export function overviewRows(states: readonly ClusterGuestState[]): FleetOverviewRow[] {
   const out: FleetOverviewRow[] = [];
-  for (const { cluster, columns: k } of states) {
+  for (const { cluster, latest: k } of states) {
     const vmid = k.vmid as number[];
     const name = k.name as Array<string | null>;
     const type = k.type as string[];

@@ -3,7 +3,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, ClustersTable, GuestsTable, NodeSamplesTable, NodesTable, StoragesTable } from './schema.ts';
 import { isPostgres } from './pg-dialect.ts';
-import { GUEST_STATE_COLUMNS, readGuestState, type ClusterGuestState } from './guest-state.repository.ts';
+import { readGuestState, type ClusterGuestState } from './guest-state.repository.ts';
 
 // Row shapes are derived from the schema's table types, so a column change shows up here.
 export type ClusterRow = Pick<Selectable<ClustersTable>, 'id' | 'name' | 'pve_name' | 'pve_version' | 'quorate' | 'node_count' | 'endpoint' | 'last_poll_at' | 'last_ok_at' | 'last_error' | 'last_sample_ts'>;
@@ -43,7 +43,7 @@ export async function queryNodes(db: Kysely<Database>): Promise<NodeRow[]> {
  * (guest-state.repository.ts): 50,000 rows of 16 columns as plain rows cost node-postgres ~200 ms.
  */
 export async function queryGuests(db: Kysely<Database>): Promise<GuestRow[]> {
-  if (isPostgres(db)) return guestRows(await readGuestState(db));
+  if (isPostgres(db)) return guestRows(await readGuestState(db, { inventory: true }));
   return db
     .selectFrom('guests')
     .select(['cluster_id', 'vmid', 'type', 'node', 'name', 'status', 'template', 'tags', 'pool', 'lock', 'hastate', 'maxcpu', 'maxmem', 'maxdisk', 'first_seen', 'changed_at'])
@@ -53,18 +53,18 @@ export async function queryGuests(db: Kysely<Database>): Promise<GuestRow[]> {
     .execute();
 }
 
-const GUEST_ROW_COLUMNS = GUEST_STATE_COLUMNS.slice(0, GUEST_STATE_COLUMNS.indexOf('changed_at') + 1);
-
-/** Per-cluster column arrays → GuestRow objects, in (cluster id, vmid) order as read. Pure. */
+/** Per-cluster column arrays (with the inventory) → GuestRow objects, in (cluster id, vmid) order as read. Pure. */
 export function guestRows(states: readonly ClusterGuestState[]): GuestRow[] {
   const out: GuestRow[] = [];
-  for (const { cluster_id, columns } of states) {
-    const cols = GUEST_ROW_COLUMNS.map((c) => columns[c]);
-    const n = columns.vmid.length;
-    for (let i = 0; i < n; i++) {
-      const r: Record<string, unknown> = { cluster_id };
-      for (let k = 0; k < cols.length; k++) r[GUEST_ROW_COLUMNS[k]!] = cols[k]![i];
-      out.push(r as unknown as GuestRow);
+  for (const { cluster_id, latest: l, inventory: v } of states) {
+    if (!v) throw new Error('guestRows: read without the inventory');
+    for (let i = 0; i < l.vmid.length; i++) {
+      out.push({
+        cluster_id, vmid: l.vmid[i] as number, type: l.type[i] as GuestRow['type'], node: l.node[i] as string, name: l.name[i] as string | null,
+        status: l.status[i] as string, template: v.template[i] as number, tags: l.tags[i] as string | null, pool: v.pool[i] as string | null,
+        lock: v.lock[i] as string | null, hastate: v.hastate[i] as string | null, maxcpu: v.maxcpu[i] as number | null, maxmem: l.maxmem[i] as number | null,
+        maxdisk: v.maxdisk[i] as number | null, first_seen: v.first_seen[i] as number, changed_at: v.changed_at[i] as number,
+      });
     }
   }
   return out;

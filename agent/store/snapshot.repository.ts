@@ -6,7 +6,7 @@ import { bulkInsert } from './sqlite-dialect.ts';
 import { undoClockAhead } from './clock-step.repository.ts';
 import { isPostgres } from './pg-dialect.ts';
 import { writeCycleStatement } from './pg-snapshot-writer.ts';
-import { guestStateText, upsertGuestState } from './guest-state.repository.ts';
+import { guestStateTexts, upsertGuestState } from './guest-state.repository.ts';
 
 export { ensureCluster, getClusterId, writePollRun, type PollRunRecord } from './cluster.repository.ts';
 import type { PollRunRecord } from './cluster.repository.ts';
@@ -96,7 +96,10 @@ export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot,
       await upsertNodes(trx, clusterId, snap);
       next = await writeGuests(db, trx, clusterId, snap, cache.get(clusterId));
       await writeSamples(db, trx, clusterId, snap);
-      if (pg) await upsertGuestState(sql`values (${clusterId}::int8, ${snap.ts}::int8, ${guestStateText(snap, next)})`).execute(trx);
+      if (pg) {
+        const state = guestStateTexts(snap, next);
+        await upsertGuestState(sql`values (${clusterId}::int8, ${snap.ts}::int8, ${state.latest}, ${state.inventory})`).execute(trx);
+      }
     });
   } catch (err) {
     if (clusterId !== undefined) cache.delete(clusterId);

@@ -32,6 +32,21 @@ try {
     }
     console.log(`fill cycle ${c}: ${Math.round(performance.now() - s)} ms`);
   }
+  // WAL of one more cycle of every cluster (the one-statement path) with guest_state unlogged (as
+  // migrated) and, for comparison, logged: what the derived current state would add to the WAL
+  const walCycle = async (c: number) => {
+    const w0 = (await store.pool.query('select pg_current_wal_insert_lsn()::text as l')).rows[0].l as string;
+    for (const name of names) await writeSnapshot(db, syntheticSnapshot({ cluster: name, ts: t0 + c * 30, guests: perCluster, nodes: 4 }));
+    const w1 = (await store.pool.query('select pg_current_wal_insert_lsn()::text as l')).rows[0].l as string;
+    return Number((await store.pool.query('select pg_wal_lsn_diff($1, $2)::bigint as b', [w1, w0])).rows[0].b);
+  };
+  const walUnlogged = await walCycle(2);
+  await store.pool.query('alter table guest_state set logged');
+  const walLogged = await walCycle(3);
+  await store.pool.query('alter table guest_state set unlogged');
+  const walAgain = await walCycle(4);
+  const perDay1000 = (b: number) => `${Math.round((b * 2880) / (clusters * perCluster / 1000) / 1e6)} MB/day/1,000 guests at 30 s`;
+  console.log(`WAL per cycle of all ${clusters * perCluster} guests: guest_state unlogged ${walUnlogged} B (${perDay1000(walUnlogged)}), logged ${walLogged} B (${perDay1000(walLogged)}), unlogged again ${walAgain} B`);
   const g = (await store.pool.query('select cluster_id, vmid from guests order by cluster_id, vmid limit 1')).rows[0] as { cluster_id: number; vmid: number };
   const now = Math.floor(Date.now() / 1000);
   const from = now - 30 * 86_400;
@@ -103,7 +118,7 @@ try {
   await time('site: queryGuests as before (kysely select from guests)', async () => (await db.selectFrom('guests').select(['cluster_id', 'vmid', 'type', 'node', 'name', 'status', 'template', 'tags', 'pool', 'lock', 'hastate', 'maxcpu', 'maxmem', 'maxdisk', 'first_seen', 'changed_at']).where('removed_at', 'is', null).orderBy('cluster_id').orderBy('vmid').execute()).length);
   await store.pool.query('alter table guest_state rename to guest_state_off');
   await store.pool.query('create unlogged table guest_state (like guest_state_off including all)');
-  await time('overview: readFleetOverview, no guest_state rows (fallback)', async () => (await readGuestState(db)).reduce((n, c) => n + c.columns.vmid.length, 0));
+  await time('overview: readFleetOverview, no guest_state rows (fallback)', async () => (await readGuestState(db, { inventory: true })).reduce((n, c) => n + c.latest.vmid.length, 0));
   await store.pool.query('drop table guest_state');
   await store.pool.query('alter table guest_state_off rename to guest_state');
   await time('overview: store pool, rowMode array → objects in JS', async () => toObjects(await storeClient.query<unknown[]>({ text: OV, rowMode: 'array' })).length);

@@ -97,7 +97,7 @@ describe('guest_state on PostgreSQL', () => {
     const before = await expectSameAsPlain(store);
     // beta's row gone (an unlogged table after a crash), alpha's row of an older cycle
     await rawQuery(store, `delete from guest_state where cluster_id = (select id from clusters where name = 'beta')`);
-    await rawQuery(store, `update guest_state set ts = ts - 30, columns = '{}' where cluster_id = (select id from clusters where name = 'alpha')`);
+    await rawQuery(store, `update guest_state set ts = ts - 30, latest = '{}', inventory = '{}' where cluster_id = (select id from clusters where name = 'alpha')`);
     expect(await expectSameAsPlain(store)).toEqual(before);
     await rawQuery(store, 'delete from guest_state');
     expect(await expectSameAsPlain(store)).toEqual(before);

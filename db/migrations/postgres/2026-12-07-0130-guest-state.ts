@@ -3,13 +3,14 @@
 // the same table, UNLOGGED.
 //
 // guest_state: per cluster, its present guests as of the cluster's last cycle (the columns of
-// `guests` and the cycle's sample values, as v_guest_latest has them), packed as ONE JSON object
-// of column arrays, written by the cycle's own statement. Reading the whole fleet is then 250
+// `guests` and the cycle's sample values, as v_guest_latest has them), packed as JSON objects of
+// column arrays (`latest`: the fleet overview's columns; `inventory`: the rest of the guests row),
+// written by the cycle's own statement. Reading the whole fleet is then 250
 // short rows instead of a join over 50,000 guests and their samples plus 650,000 values through
 // node-postgres.
 //
 // Derived only: a row is used only while its ts equals clusters.last_sample_ts (the cycle that
-// wrote it is the cluster's latest); otherwise readers build the same object from v_guest_latest.
+// wrote it is the cluster's latest); otherwise readers build the same objects from v_guest_latest.
 // So it is UNLOGGED: no WAL for a row rewritten every cycle, and after a crash PostgreSQL empties
 // it and readers fall back until each cluster's next cycle rewrites its row. A replica has no
 // unlogged data and falls back the same way.
@@ -19,7 +20,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create unlogged table guest_state (
     cluster_id bigint primary key references clusters(id) on delete cascade,
     ts bigint not null,
-    columns text not null
+    latest text not null,
+    inventory text not null
   )`.execute(db);
 }
 
