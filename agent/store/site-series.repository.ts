@@ -36,12 +36,14 @@ const GUEST_ENCODE: Record<string, (e: string) => string> = { cpu: sig, mem: mib
 // same numbers, written plainly: 3 significant digits by rounding at the value's magnitude
 // (1234 → 1230 where %.3g writes 1.23e+03: the same JSON number), whole MiB as text.
 // In float8 (numeric's log and round cost several µs a value: 30 days of 5-minute points of one
-// guest took 60+ ms of server time): scaled to three digits, rounded, scaled back (dividing by a
-// power of ten, so 0.000123 is the double nearest 0.000123, which float8 prints as 0.000123).
+// guest took 60+ ms of server time): scaled to three digits, rounded half away from zero as
+// SQLite's printf does (float8's round() goes to even), scaled back (dividing by a power of ten,
+// so 0.000123 is the double nearest 0.000123, which float8 prints as 0.000123).
 const pgSig = (expr: string) => {
   const v = `cast(${expr} as float8)`;
   const e = `floor(log(abs(${v})))`;
-  return `(case when ${v} is null then 'null' when ${v} = 0 then '0' when ${e} >= 2 then (round(${v} / 10 ^ (${e} - 2)) * 10 ^ (${e} - 2))::text else (round(${v} * 10 ^ (2 - ${e})) / 10 ^ (2 - ${e}))::text end)`;
+  const a = `abs(${v})`;
+  return `(case when ${v} is null then 'null' when ${v} = 0 then '0' when ${e} >= 2 then (sign(${v}) * floor(${a} / 10 ^ (${e} - 2) + 0.5) * 10 ^ (${e} - 2))::text else (sign(${v}) * floor(${a} * 10 ^ (2 - ${e}) + 0.5) / 10 ^ (2 - ${e}))::text end)`;
 };
 const pgKib = (expr: string) => pgSig(`(${expr}) / 1024.0`);
 const pgMib = (expr: string) => `coalesce(cast(round((${expr}) / 1048576.0) as bigint)::text, 'null')`;
