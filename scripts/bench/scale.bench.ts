@@ -12,6 +12,7 @@ import pg from 'pg';
 import { FLEET_OVERVIEW_SQL, readFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
 import { GUEST_STATE_SQL } from '../../agent/store/guest-state.repository.ts';
 import { queryGuestTierSeries } from '../../agent/store/site-series.repository.ts';
+import { queryGuests } from '../../agent/store/site-inventory.repository.ts';
 import { openPgStore, type PgStore } from '../../agent/store/open-store.ts';
 import { createDatabase, startPgServer } from '../../test/support/pg-server.ts';
 import { AGENT_BIN, ROOT, buildApp } from '../build.ts';
@@ -54,6 +55,8 @@ export interface ScaleBenchResult {
   fleetOverviewPlainRowsMsAgentsPaused: number;
   /** The plain query's execution in the server alone (EXPLAIN ANALYZE, no rows sent), median of 3. */
   fleetOverviewServerMs: number;
+  /** The site's guest list (queryGuests: every present guests row; on PostgreSQL from guest_state), median of 5, agents running. */
+  siteGuestsQueryMs: number;
   /** `select *` from v_guest_latest (all 31 columns of 50,000 rows) into the default client, median of 5. */
   fleetOverviewAllColumnsMs: number;
   /**
@@ -252,6 +255,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const overviewPlain = await plainRows(FLEET_OVERVIEW_SQL);
     const overviewServer = await serverMs(FLEET_OVERVIEW_SQL);
     const overviewAll = await plainRows('select * from v_guest_latest');
+    const siteGuests = await clientMs(async () => (await queryGuests(storeDb)).length);
     const g = await one<{ cluster_id: number; vmid: number }>('select cluster_id, vmid from guests order by cluster_id, vmid limit 1');
     const nowSec = Math.floor(Date.now() / 1000);
     const from = nowSec - 30 * 86_400;
@@ -344,6 +348,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       fleetOverviewPlainRowsMsAgentsPaused: paused.overviewPlain,
       fleetOverviewServerMs: overviewServer,
       fleetOverviewAllColumnsMs: overviewAll.ms,
+      siteGuestsQueryMs: siteGuests.ms,
       guestSeriesQueryMs: series.ms,
       guestSeriesQueryMsAgentsPaused: paused.series,
       guestSeriesRows: series.rows,
@@ -383,6 +388,7 @@ export function table(result: unknown): string {
     ['cycles start at second of the interval', Object.entries(r.cycleStartSecondInInterval).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['fleetOverviewQueryMs (store read, guest_state; agents polling / paused)', `${r.fleetOverviewQueryMs} / ${r.fleetOverviewQueryMsAgentsPaused} over ${r.fleetOverviewRows} rows, ${r.fleetOverviewPackedServerMs} in the server (target ≤ 100)`],
     ['  plain select into a default node-postgres client (polling / paused)', `${r.fleetOverviewPlainRowsMs} / ${r.fleetOverviewPlainRowsMsAgentsPaused}, ${r.fleetOverviewServerMs} in the server; all 31 columns ${r.fleetOverviewAllColumnsMs} (polling)`],
+    ['site guest list (queryGuests, polling)', `${r.siteGuestsQueryMs}`],
     ['guestSeriesQueryMs (30 days of 5 min, queryGuestTierSeries; polling / paused)', `${r.guestSeriesQueryMs} / ${r.guestSeriesQueryMsAgentsPaused} over ${r.guestSeriesRows} points (target ≤ 10)`],
     ['  plain select of the rows into a default node-postgres client (polling / paused)', `${r.guestSeriesDefaultClientMs} / ${r.guestSeriesDefaultClientMsAgentsPaused}, ${r.guestSeriesServerMs} in the server`],
     ['load average at the reads (polling / paused)', `${r.loadAverageAtQueries.join(' ')} / ${r.loadAverageAgentsPaused.join(' ')}`],
