@@ -15,6 +15,7 @@ import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from './schema.ts';
 import { unnestRows } from './pg-unnest.ts';
 import { pollRunError, type PollRunRecord } from './cluster.repository.ts';
+import { guestStateTexts, upsertGuestState } from './guest-state.repository.ts';
 import {
   GUEST_COLUMNS, GUEST_FIELDS, GUEST_SAMPLE_COLUMNS, GUEST_STATUS_CHANGE_COLUMNS, NODE_SAMPLE_COLUMNS, STORAGE_SAMPLE_COLUMNS,
   clusterValues, guestSampleRows, nodeSampleRows, nodeValues, storageSampleRows, storageValues, taskValues, type GuestPlan,
@@ -78,6 +79,10 @@ export async function writeCycleStatement(db: Kysely<Database>, w: CycleWrite): 
   await insert('tk', 'tasks', TASK_COLUMNS, positional(TASK_COLUMNS, taskValues(clusterId, snap)), sql`on conflict (cluster_id, upid) do update set
     endtime = excluded.endtime, status = excluded.status, ok = excluded.ok
     where tasks.endtime is distinct from excluded.endtime or tasks.status is distinct from excluded.status or tasks.ok is distinct from excluded.ok`);
+
+  // the cluster's current state (guest-state.repository.ts): one row, unlogged, beside the samples
+  const state = guestStateTexts(snap, plan.now);
+  parts.push(sql`gst as (${upsertGuestState(sql`select id, ${ts}::int8, ${state.latest}, ${state.inventory} from c`)})`);
 
   // the run as writePollRun would write it after the snapshot: on the row this statement updates
   // anyway (its last_poll_at, last_error, and last_ok_at when ok), one round trip per cluster instead of two

@@ -6,13 +6,15 @@ import { bulkInsert } from './sqlite-dialect.ts';
 import { undoClockAhead } from './clock-step.repository.ts';
 import { isPostgres } from './pg-dialect.ts';
 import { writeCycleStatement } from './pg-snapshot-writer.ts';
+import { guestStateTexts, upsertGuestState } from './guest-state.repository.ts';
 
 export { ensureCluster, getClusterId, writePollRun, type PollRunRecord } from './cluster.repository.ts';
 import type { PollRunRecord } from './cluster.repository.ts';
 
 type Trx = Transaction<Database>;
 
-export type KnownGuest = GuestFields & { removed_at: number | null };
+/** A guests row as last written (first_seen and changed_at too: guest_state carries them, guest-state.repository.ts). */
+export type KnownGuest = GuestFields & Pick<GuestsTable, 'removed_at' | 'first_seen' | 'changed_at'>;
 /**
  * The guests rows as last written, per database and cluster id, so a cycle compares against
  * memory instead of re-reading 10,000 rows. Only writeSnapshot writes `guests`; the copy is
@@ -94,6 +96,10 @@ export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot,
       await upsertNodes(trx, clusterId, snap);
       next = await writeGuests(db, trx, clusterId, snap, cache.get(clusterId));
       await writeSamples(db, trx, clusterId, snap);
+      if (pg) {
+        const state = guestStateTexts(snap, next);
+        await upsertGuestState(sql`values (${clusterId}::int8, ${snap.ts}::int8, ${state.latest}, ${state.inventory})`).execute(trx);
+      }
     });
   } catch (err) {
     if (clusterId !== undefined) cache.delete(clusterId);
@@ -243,13 +249,14 @@ export function planGuests(clusterId: number, snap: ClusterSnapshot, byVmid: Rea
     seen.add(g.vmid);
     const fields = guestFields(g);
     const old = byVmid.get(g.vmid);
-    now.set(g.vmid, { ...fields, removed_at: null });
     if (!old) {
+      now.set(g.vmid, { ...fields, removed_at: null, first_seen: ts, changed_at: ts });
       plan.inserts.push(row(g.vmid, fields, ts));
       plan.statusChanges.push([clusterId, g.vmid, ts, null, g.status, g.node]);
       continue;
     }
     const changed = old.removed_at !== null || GUEST_FIELDS.some((f) => old[f] !== fields[f]);
+    now.set(g.vmid, { ...fields, removed_at: null, first_seen: old.first_seen, changed_at: changed ? ts : old.changed_at });
     if (!changed) continue;
     plan.updates.push(row(g.vmid, fields, ts));
     if (old.status !== g.status || old.removed_at !== null) {
@@ -258,7 +265,7 @@ export function planGuests(clusterId: number, snap: ClusterSnapshot, byVmid: Rea
   }
   for (const [vmid, r] of byVmid) {
     if (seen.has(vmid)) continue;
-    now.set(vmid, r.removed_at === null ? { ...r, removed_at: ts } : r);
+    now.set(vmid, r.removed_at === null ? { ...r, removed_at: ts, changed_at: ts } : r);
     if (r.removed_at === null) plan.gone.push(vmid);
   }
   return plan;
@@ -270,7 +277,7 @@ async function writeGuests(
 ): Promise<Map<number, KnownGuest>> {
   const ts = snap.ts;
   const byVmid = known ?? new Map(
-    (await trx.selectFrom('guests').select(['vmid', 'removed_at', ...GUEST_FIELDS]).where('cluster_id', '=', clusterId).execute())
+    (await trx.selectFrom('guests').select(['vmid', 'removed_at', 'first_seen', 'changed_at', ...GUEST_FIELDS]).where('cluster_id', '=', clusterId).execute())
       .map(({ vmid, ...rest }) => [vmid, rest]),
   );
   const plan = planGuests(clusterId, snap, byVmid);

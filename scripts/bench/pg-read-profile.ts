@@ -9,7 +9,10 @@ import { startThrowawayPgStore } from './pg-throwaway-store.ts';
 import { createPgDialect } from '../../agent/store/pg-dialect.ts';
 import { writeSnapshot, writePollRun } from '../../agent/store/snapshot.repository.ts';
 import type { Database } from '../../agent/store/schema.ts';
-import { FLEET_OVERVIEW_PG_PACKED_SQL, readFleetOverview, unpackFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
+import { readFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
+import { GUEST_STATE_SQL, readGuestState } from '../../agent/store/guest-state.repository.ts';
+import { queryGuests } from '../../agent/store/site-inventory.repository.ts';
+import { queryGuestTierSeries } from '../../agent/store/site-series.repository.ts';
 import { syntheticSnapshot } from './store-synthetic.ts';
 
 const [clusters = 250, perCluster = 200] = process.argv.slice(2).map(Number);
@@ -29,6 +32,21 @@ try {
     }
     console.log(`fill cycle ${c}: ${Math.round(performance.now() - s)} ms`);
   }
+  // WAL of one more cycle of every cluster (the one-statement path) with guest_state unlogged (as
+  // migrated) and, for comparison, logged: what the derived current state would add to the WAL
+  const walCycle = async (c: number) => {
+    const w0 = (await store.pool.query('select pg_current_wal_insert_lsn()::text as l')).rows[0].l as string;
+    for (const name of names) await writeSnapshot(db, syntheticSnapshot({ cluster: name, ts: t0 + c * 30, guests: perCluster, nodes: 4 }));
+    const w1 = (await store.pool.query('select pg_current_wal_insert_lsn()::text as l')).rows[0].l as string;
+    return Number((await store.pool.query('select pg_wal_lsn_diff($1, $2)::bigint as b', [w1, w0])).rows[0].b);
+  };
+  const walUnlogged = await walCycle(2);
+  await store.pool.query('alter table guest_state set logged');
+  const walLogged = await walCycle(3);
+  await store.pool.query('alter table guest_state set unlogged');
+  const walAgain = await walCycle(4);
+  const perDay1000 = (b: number) => `${Math.round((b * 2880) / (clusters * perCluster / 1000) / 1e6)} MB/day/1,000 guests at 30 s`;
+  console.log(`WAL per cycle of all ${clusters * perCluster} guests: guest_state unlogged ${walUnlogged} B (${perDay1000(walUnlogged)}), logged ${walLogged} B (${perDay1000(walLogged)}), unlogged again ${walAgain} B`);
   const g = (await store.pool.query('select cluster_id, vmid from guests order by cluster_id, vmid limit 1')).rows[0] as { cluster_id: number; vmid: number };
   const now = Math.floor(Date.now() / 1000);
   const from = now - 30 * 86_400;
@@ -94,17 +112,15 @@ try {
     }
     return out;
   };
-  await time('overview: readFleetOverview (store, packed per cluster)', async () => (await readFleetOverview(db)).length);
-  const HALF = (k: number, n: number) => FLEET_OVERVIEW_PG_PACKED_SQL.replace('from v_guest_latest group by', `from v_guest_latest where cluster_id % ${n} = ${k} group by`);
-  await server1(HALF(0, 2));
-  for (const parts of [1, 2, 3, 1, 2]) {
-    await time(`overview: packed, ${parts} queries in parallel over the pool`, async () => {
-      const rs = await Promise.all(Array.from({ length: parts }, (_, k) => store.pool.query(HALF(k, parts))));
-      let len = 0;
-      for (const r of rs) len += unpackFleetOverview(r.rows as Array<Record<string, string>>).length;
-      return len;
-    });
-  }
+  await server1(GUEST_STATE_SQL);
+  await time('overview: readFleetOverview (store, guest_state rows)', async () => (await readFleetOverview(db)).length);
+  await time('site: queryGuests (store, guest_state rows)', async () => (await queryGuests(db)).length);
+  await time('site: queryGuests as before (kysely select from guests)', async () => (await db.selectFrom('guests').select(['cluster_id', 'vmid', 'type', 'node', 'name', 'status', 'template', 'tags', 'pool', 'lock', 'hastate', 'maxcpu', 'maxmem', 'maxdisk', 'first_seen', 'changed_at']).where('removed_at', 'is', null).orderBy('cluster_id').orderBy('vmid').execute()).length);
+  await store.pool.query('alter table guest_state rename to guest_state_off');
+  await store.pool.query('create unlogged table guest_state (like guest_state_off including all)');
+  await time('overview: readFleetOverview, no guest_state rows (fallback)', async () => (await readGuestState(db, { inventory: true })).reduce((n, c) => n + c.latest.vmid.length, 0));
+  await store.pool.query('drop table guest_state');
+  await store.pool.query('alter table guest_state_off rename to guest_state');
   await time('overview: store pool, rowMode array → objects in JS', async () => toObjects(await storeClient.query<unknown[]>({ text: OV, rowMode: 'array' })).length);
   await time('overview: store pool, objects (again)', async () => n(await storeClient.query(OV)));
   await time('overview: store pool, rowMode array (again)', async () => n(await storeClient.query({ text: OV, rowMode: 'array' })));
@@ -168,14 +184,12 @@ try {
   }
   const SE = 'select ts, cpu_avg, cpu_max, mem_avg, mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3 order by ts';
   const p = [g.cluster_id, g.vmid, from];
+  const q5 = { tier: '5m' as const, from, group: 300 };
+  await time('series: queryGuestTierSeries, one guest, 30 d of 5 min (store)', async () => (await queryGuestTierSeries(db, g.cluster_id, g.vmid, g.vmid, q5))[0]!.i.split(',').length);
   await server1(SE, p);
   await time('series: plain client, objects (the bench today)', async () => n(await plain.query(SE, p)));
   await time('series: store pool, objects', async () => n(await storeClient.query(SE, p)));
-  await time('series: store pool, rowMode array → objects', async () => toObjects(await storeClient.query<unknown[]>({ text: SE, values: p, rowMode: 'array' })).length);
-  await time('series: store pool, objects (again)', async () => n(await storeClient.query(SE, p)));
   await time('series: plain client, rowMode array', async () => n(await plain.query({ text: SE, values: p, rowMode: 'array' })));
-  await time('series: plain client, named prepared', async () => n(await plain.query({ name: 'se', text: SE, values: p })));
-  await time('series: store pool, named prepared, array', async () => n(await storeClient.query({ name: 'se', text: SE, values: p, rowMode: 'array' })));
   const SP = `select json_agg(ts order by ts)::text as ts, json_agg(cpu_avg order by ts)::text as cpu_avg, json_agg(cpu_max order by ts)::text as cpu_max, json_agg(mem_avg order by ts)::text as mem_avg, json_agg(mem_max order by ts)::text as mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3`;
   await server1(SP, p);
   await time('series: json_agg per column, parse', async () => {

@@ -9,7 +9,10 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { FLEET_OVERVIEW_PG_PACKED_SQL, FLEET_OVERVIEW_SQL, readFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
+import { FLEET_OVERVIEW_SQL, readFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
+import { GUEST_STATE_SQL } from '../../agent/store/guest-state.repository.ts';
+import { queryGuestTierSeries } from '../../agent/store/site-series.repository.ts';
+import { queryGuests } from '../../agent/store/site-inventory.repository.ts';
 import { openPgStore, type PgStore } from '../../agent/store/open-store.ts';
 import { createDatabase, startPgServer } from '../../test/support/pg-server.ts';
 import { AGENT_BIN, ROOT, buildApp } from '../build.ts';
@@ -33,14 +36,15 @@ export interface ScaleBenchResult {
    * The store's fleet overview read (readFleetOverview, agent/store/fleet-overview.repository.ts):
    * the overview columns of v_guest_latest (the columns store.bench.ts reads at 10,000 guests) for
    * all 50,000 guests as row objects in the client, through the store's own pool; on PostgreSQL
-   * packed by the server per cluster (JSON arrays). Median of 5 after a warm-up, while all six
-   * agents keep polling on this machine.
+   * read from the per-cluster current state the cycles write (guest_state, one JSON object of
+   * column arrays per cluster; guest-state.repository.ts), which the site's guest list reads too.
+   * Median of 5 after a warm-up, while all six agents keep polling on this machine.
    */
   fleetOverviewQueryMs: number;
   /** The same, with every agent stopped (SIGSTOP) for the measurement, as when they run on other hosts. */
   fleetOverviewQueryMsAgentsPaused: number;
   fleetOverviewRows: number;
-  /** The packed query's execution in the server alone (EXPLAIN ANALYZE), median of 3, agents running. */
+  /** The store read's query (guest_state per cluster) in the server alone (EXPLAIN ANALYZE), median of 3, agents running. */
   fleetOverviewPackedServerMs: number;
   /**
    * The plain query (`select <overview columns> from v_guest_latest`), 50,000 rows into a
@@ -51,20 +55,23 @@ export interface ScaleBenchResult {
   fleetOverviewPlainRowsMsAgentsPaused: number;
   /** The plain query's execution in the server alone (EXPLAIN ANALYZE, no rows sent), median of 3. */
   fleetOverviewServerMs: number;
+  /** The site's guest list (queryGuests: every present guests row; on PostgreSQL from guest_state), median of 5, agents running. */
+  siteGuestsQueryMs: number;
   /** `select *` from v_guest_latest (all 31 columns of 50,000 rows) into the default client, median of 5. */
   fleetOverviewAllColumnsMs: number;
   /**
-   * One guest's 30 days of 5-minute rollups (8,640 rows inserted for it; a plain select on
-   * guest_samples_5m) into the client through the store's pool (its type parsers: bigint and
-   * numeric as numbers), median of 5 after a warm-up, agents running.
+   * One guest's 30 days of 5-minute rollups (8,640 rows inserted for it) through the store's
+   * series read the site uses for a guest's range (queryGuestTierSeries, site-series.repository.ts,
+   * with lo = hi = the guest's vmid, step 300 s): on PostgreSQL each metric comes back as one
+   * comma-joined text, encoded by the server. Median of 5 after a warm-up, agents running.
    */
   guestSeriesQueryMs: number;
   guestSeriesQueryMsAgentsPaused: number;
   guestSeriesRows: number;
-  /** The same query into a node-postgres client with its default settings (bigint as text, tested by a regular expression each). */
+  /** A plain select of the guest's 5-minute rows (ts, cpu_avg, cpu_max, mem_avg, mem_max) into a node-postgres client with its default settings. */
   guestSeriesDefaultClientMs: number;
   guestSeriesDefaultClientMsAgentsPaused: number;
-  /** The same query's execution in the server alone (EXPLAIN ANALYZE), median of 3. */
+  /** That plain select's execution in the server alone (EXPLAIN ANALYZE), median of 3. */
   guestSeriesServerMs: number;
   /** Load average (1/5/15 min) when the queries ran with the agents polling, and when they were paused. */
   loadAverageAtQueries: number[];
@@ -111,7 +118,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     'agents run compiled (scripts/build.ts) under plain node with the systemd unit\'s flags, as the service does, with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
     'ingestMsPerCycle is the store stage of each agent\'s "cycle done" line (every held cluster\'s snapshot and poll run written), median over the cycles after the first (the first of a cluster reads its guests and takes the full path)',
     'PostgreSQL is the test server: fsync, synchronous_commit and full_page_writes off, so WAL bytes are below a durable server\'s (full-page images after checkpoints are missing)',
-    'fleetOverviewQueryMs is the store\'s fleet overview read (readFleetOverview: the overview columns of v_guest_latest for every guest as row objects, packed per cluster as JSON arrays by PostgreSQL and unpacked in the client) through the store\'s own pool; fleetOverviewPlainRowsMs is the plain select of the same columns into a node-postgres client with default settings (the figure reported as fleetOverviewQueryMs before); guestSeriesQueryMs is the plain select of one guest\'s 5-minute rows through the store\'s pool (its type parsers), guestSeriesDefaultClientMs the same into the default client. All medians of 5 after a warm-up, client wall time (server execution, query and transfer included)',
+    'fleetOverviewQueryMs is the store\'s fleet overview read (readFleetOverview: the overview columns of v_guest_latest for every guest as row objects; on PostgreSQL from guest_state, the per-cluster current state each cycle writes, one JSON object of column arrays per cluster, also what the site\'s queryGuests reads) through the store\'s own pool; fleetOverviewPlainRowsMs is the plain select of the same columns from v_guest_latest into a node-postgres client with default settings; guestSeriesQueryMs is the store\'s series read for one guest\'s range (queryGuestTierSeries over its 30 days of 5-minute rows, as the site reads a range), guestSeriesDefaultClientMs a plain select of those rows into the default client. All medians of 5 after a warm-up, client wall time (server execution, query and transfer included)',
     'each read is measured twice: while all six agents poll (they share this machine\'s cores with PostgreSQL and the reader), and again after the failover with every agent stopped by SIGSTOP (resumed by SIGCONT), as when the agents run on other hosts; both are reported (the paused reads\' load average lags: its one-minute figure still counts the agents\' last minute)',
   ];
   opts.log('building the application (scripts/build.ts)');
@@ -241,14 +248,14 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const plainRows = (text: string, params: unknown[] = []) => clientMs(async () => (await db.query(text, params)).rowCount ?? 0);
     store = await openPgStore({ url: url, poolSize: 2 }, { migrate: false });
     const storeDb = store.db;
-    const storePool = store.pool;
     const overviewRead = () => clientMs(async () => (await readFleetOverview(storeDb)).length);
     const loadAtQueries = loadavg().map((x) => Math.round(x * 100) / 100);
     const overview = await overviewRead();
-    const overviewPackedServer = await serverMs(FLEET_OVERVIEW_PG_PACKED_SQL);
+    const overviewPackedServer = await serverMs(GUEST_STATE_SQL);
     const overviewPlain = await plainRows(FLEET_OVERVIEW_SQL);
     const overviewServer = await serverMs(FLEET_OVERVIEW_SQL);
     const overviewAll = await plainRows('select * from v_guest_latest');
+    const siteGuests = await clientMs(async () => (await queryGuests(storeDb)).length);
     const g = await one<{ cluster_id: number; vmid: number }>('select cluster_id, vmid from guests order by cluster_id, vmid limit 1');
     const nowSec = Math.floor(Date.now() / 1000);
     const from = nowSec - 30 * 86_400;
@@ -260,7 +267,11 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     await db.query('analyze guest_samples_5m');
     const SERIES_SQL = 'select ts, cpu_avg, cpu_max, mem_avg, mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3 order by ts';
     const seriesParams = [g.cluster_id, g.vmid, from];
-    const seriesRead = () => clientMs(async () => (await storePool.query(SERIES_SQL, seriesParams)).rowCount ?? 0);
+    const seriesRange = { tier: '5m' as const, from, group: 300 };
+    const seriesRead = () => clientMs(async () => {
+      const [e] = await queryGuestTierSeries(storeDb, g.cluster_id, g.vmid, g.vmid, seriesRange);
+      return e && e.i !== '' ? e.i.split(',').length : 0;
+    });
     const series = await seriesRead();
     const seriesDefault = await plainRows(SERIES_SQL, seriesParams);
     const seriesServer = await serverMs(SERIES_SQL, seriesParams);
@@ -337,6 +348,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       fleetOverviewPlainRowsMsAgentsPaused: paused.overviewPlain,
       fleetOverviewServerMs: overviewServer,
       fleetOverviewAllColumnsMs: overviewAll.ms,
+      siteGuestsQueryMs: siteGuests.ms,
       guestSeriesQueryMs: series.ms,
       guestSeriesQueryMsAgentsPaused: paused.series,
       guestSeriesRows: series.rows,
@@ -374,10 +386,11 @@ export function table(result: unknown): string {
     ['ingestMsPerCycle (store stage, median per agent)', `${Object.entries(r.ingestMsPerCycle).map(([k, v]) => `${k} ${v}`).join(', ')} (max ${r.ingestMsPerCycleMax}; target ≤ 300)`],
     ['stages (median ms per agent, beside the figure above)', Object.entries(r.stageMsPerCycle).map(([k, v]) => `${k}: ${Object.entries(v).map(([n, ms]) => `${n} ${ms}`).join(' ')}`).join('; ')],
     ['cycles start at second of the interval', Object.entries(r.cycleStartSecondInInterval).map(([k, v]) => `${k} ${v}`).join(', ')],
-    ['fleetOverviewQueryMs (store read, packed; agents polling / paused)', `${r.fleetOverviewQueryMs} / ${r.fleetOverviewQueryMsAgentsPaused} over ${r.fleetOverviewRows} rows, ${r.fleetOverviewPackedServerMs} in the server (target ≤ 100)`],
+    ['fleetOverviewQueryMs (store read, guest_state; agents polling / paused)', `${r.fleetOverviewQueryMs} / ${r.fleetOverviewQueryMsAgentsPaused} over ${r.fleetOverviewRows} rows, ${r.fleetOverviewPackedServerMs} in the server (target ≤ 100)`],
     ['  plain select into a default node-postgres client (polling / paused)', `${r.fleetOverviewPlainRowsMs} / ${r.fleetOverviewPlainRowsMsAgentsPaused}, ${r.fleetOverviewServerMs} in the server; all 31 columns ${r.fleetOverviewAllColumnsMs} (polling)`],
-    ['guestSeriesQueryMs (30 days of 5 min, store pool; polling / paused)', `${r.guestSeriesQueryMs} / ${r.guestSeriesQueryMsAgentsPaused} over ${r.guestSeriesRows} rows, ${r.guestSeriesServerMs} in the server (target ≤ 10)`],
-    ['  same into a default node-postgres client (polling / paused)', `${r.guestSeriesDefaultClientMs} / ${r.guestSeriesDefaultClientMsAgentsPaused}`],
+    ['site guest list (queryGuests, polling)', `${r.siteGuestsQueryMs}`],
+    ['guestSeriesQueryMs (30 days of 5 min, queryGuestTierSeries; polling / paused)', `${r.guestSeriesQueryMs} / ${r.guestSeriesQueryMsAgentsPaused} over ${r.guestSeriesRows} points (target ≤ 10)`],
+    ['  plain select of the rows into a default node-postgres client (polling / paused)', `${r.guestSeriesDefaultClientMs} / ${r.guestSeriesDefaultClientMsAgentsPaused}, ${r.guestSeriesServerMs} in the server`],
     ['load average at the reads (polling / paused)', `${r.loadAverageAtQueries.join(' ')} / ${r.loadAverageAgentsPaused.join(' ')}`],
     ['failoverSeconds (kill -9 → first poll by the standby)', `${r.failoverSeconds} = ${r.failoverIntervals} intervals (target ≤ 2)`],
     ['dbBytesWrittenPerDayPer1000Guests', `${r.dbBytesWrittenPerDayPer1000Guests} (${r.dbBytesSource}; size growth ${r.dbSizeGrowthPerDayPer1000Guests}; window ${r.windowSeconds} s)`],

@@ -8,10 +8,12 @@ import * as m0040 from './2026-12-07-0040-health.ts';
 import * as m0052 from './2026-12-07-0052-postgres-sqlite-compat.ts';
 import * as m0100 from './2026-12-07-0100-latest-views-postgres.ts';
 import * as m0105 from './2026-12-07-0105-cluster-keys.ts';
+import * as m0130 from './2026-12-07-0130-guest-state.ts';
 
 export const postgresTwins: Readonly<Record<string, Migration>> = {
   '2026-12-07-0040-health': m0040,
   '2026-12-07-0052-postgres-sqlite-compat': m0052,
   '2026-12-07-0100-latest-views-postgres': m0100,
   '2026-12-07-0105-cluster-keys': m0105,
+  '2026-12-07-0130-guest-state': m0130,
 };
