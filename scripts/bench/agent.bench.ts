@@ -1,13 +1,13 @@
 // Agent benchmark: the whole agent (poll, store, site, inbox in one process, the unit's node
-// flags, compiled with tsc like production) against the simulator in its own process, at 10,000 guests
+// flags and environment, compiled with tsc like production) against the simulator in its own process, at 10,000 guests
 // (50 clusters × 10 nodes, 20 ms latency) for 30 cycles; reports the agent's peak RSS. Figures
 // are measured here, never typed in.
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, buildApp } from '../build.ts';
-import { productionNodeFlags, startSimChild } from './poll.bench.ts';
+import { productionNodeEnv, productionNodeFlags, startSimChild } from './poll.bench.ts';
 
 export interface AgentBenchRun {
   guests: number;
@@ -24,8 +24,8 @@ export interface AgentBenchRun {
   loadAverage: [number, number];
 }
 
-/** otherMb = rss − heapTotal − external; fileMb/brkHeapMb/otherAnonMb: resident memory by kind of mapping (agent-child.ts). */
-interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number; fileMb: number; brkHeapMb: number; otherAnonMb: number; heapSpacesMb?: Record<string, number> }
+/** otherMb = rss − heapTotal − external; fileMb/brkHeapMb/threadArenasMb/otherAnonMb: resident memory by kind of mapping (agent-child.ts). */
+interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number; fileMb: number; brkHeapMb: number; threadArenasMb: number; otherAnonMb: number; heapSpacesMb?: Record<string, number> }
 
 const round = (x: number) => Math.round(x * 10) / 10;
 const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as unknown as MemoryBreakdown;
@@ -56,8 +56,13 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     writeFileSync(configPath, JSON.stringify(config));
     const loadStart = round(loadavg()[0]!);
     const t0 = performance.now();
-    opts.log(`${s.guests} guests: agent child node ${productionNodeFlags().join(' ')}, ${cycles} cycles every ${interval} s`);
-    const child = fork(file, [configPath, String(cycles), String(interval)], { execArgv: productionNodeFlags(), cwd: dir, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // the unit's node flags and its Environment= (malloc tunables), read from the unit file
+    const env = productionNodeEnv();
+    opts.log(`${s.guests} guests: agent child ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} node ${productionNodeFlags().join(' ')}, ${cycles} cycles every ${interval} s`);
+    // AGENT_BENCH_LOG=<file>: the agent's log lines (stdout) go there (profiling aid)
+    const logFd = process.env.AGENT_BENCH_LOG ? openSync(process.env.AGENT_BENCH_LOG, 'w') : 'ignore';
+    const child = fork(file, [configPath, String(cycles), String(interval)], { execArgv: productionNodeFlags(), env: { ...process.env, ...env }, cwd: dir, stdio: ['ignore', logFd, 'inherit', 'ipc'] });
+    if (typeof logFd === 'number') closeSync(logFd);
     const report = await new Promise<{ code: number; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown }>((res, rej) => {
       let got: { code: number; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown } | undefined;
       const limit = setTimeout(() => {

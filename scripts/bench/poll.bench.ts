@@ -144,6 +144,25 @@ export function productionNodeFlags(unitText = readFileSync(resolve(import.meta.
 }
 
 /**
+ * The environment production starts the agent with: every `Environment=` assignment of
+ * systemd/pmi-agent.service (e.g. NODE_ENV, glibc's malloc tunables), so a bench child runs under
+ * exactly the unit's settings. Handles systemd's syntax: several assignments per line, each
+ * optionally in double quotes; a later assignment of the same name wins.
+ */
+export function productionNodeEnv(unitText = readFileSync(resolve(import.meta.dirname, '..', '..', 'systemd', 'pmi-agent.service'), 'utf8')): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of unitText.split('\n')) {
+    if (!line.startsWith('Environment=')) continue;
+    for (const m of line.slice('Environment='.length).matchAll(/"([^"]*)"|(\S+)/g)) {
+      const word = m[1] ?? m[2]!;
+      const eq = word.indexOf('=');
+      if (eq > 0) env[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+/**
  * Compiles poll-child.ts with the application, like the production build, into var/bench-app/
  * (inside the checkout, so node_modules resolve as in the installed application). Once per run.
  */
