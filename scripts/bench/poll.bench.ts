@@ -2,7 +2,7 @@
 // latency, at 1,000 and 10,000 guests. Three processes: this one only orchestrates; the simulator
 // runs in a child (its CPU and memory are not counted); the poller + store run in another child
 // the way production runs the agent — compiled by scripts/build.ts (the same tsc emit as the
-// installed application), plain node with the node flags of systemd/pmi-agent.service, all agent
+// installed application), plain node with the node flags and Environment= of systemd/pmi-agent.service, all agent
 // modules loaded (scripts/bench/poll-child.ts). cpuMsPerCycle and rssMb are that process only.
 // Nothing is typed in.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -180,7 +180,7 @@ interface PollerChild {
 }
 
 function startPollerChild(file: string): PollerChild {
-  const child = fork(file, [], { execPath: process.execPath, execArgv: productionNodeFlags(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(file, [], { execPath: process.execPath, execArgv: productionNodeFlags(), env: { ...process.env, ...productionNodeEnv() }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let waiting: { res: (m: ChildReply) => void; rej: (e: Error) => void } | undefined;
   child.on('message', (m: ChildReply) => {
     const w = waiting;
