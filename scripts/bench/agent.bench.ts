@@ -1,13 +1,13 @@
 // Agent benchmark: the whole agent (poll, store, site, inbox in one process, the unit's node
-// flags, compiled with tsc like production) against the simulator in its own process, at 10,000 guests
+// flags and environment, compiled with tsc like production) against the simulator in its own process, at 10,000 guests
 // (50 clusters × 10 nodes, 20 ms latency) for 30 cycles; reports the agent's peak RSS. Figures
 // are measured here, never typed in.
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, buildApp } from '../build.ts';
-import { productionNodeFlags, startSimChild } from './poll.bench.ts';
+import { productionNodeEnv, productionNodeFlags, startSimChild } from './poll.bench.ts';
 
 export interface AgentBenchRun {
   guests: number;
@@ -24,15 +24,20 @@ export interface AgentBenchRun {
   loadAverage: [number, number];
 }
 
-/** otherMb = rss − heapTotal − external; fileMb/brkHeapMb/otherAnonMb: resident memory by kind of mapping (agent-child.ts). */
-interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number; fileMb: number; brkHeapMb: number; otherAnonMb: number; heapSpacesMb?: Record<string, number> }
+/** otherMb = rss − heapTotal − external; fileMb/brkHeapMb/threadArenasMb/otherAnonMb: resident memory by kind of mapping (agent-child.ts). */
+interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number; fileMb: number; brkHeapMb: number; threadArenasMb: number; otherAnonMb: number; heapSpacesMb?: Record<string, number> }
 
 const round = (x: number) => Math.round(x * 10) / 10;
 const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as unknown as MemoryBreakdown;
 
 /** Runs the agent for `cycles` cycles at 10,000 guests (quick: 1,000 guests, 10 cycles). */
 export async function run(opts: { quick?: boolean; log: (line: string) => void }): Promise<AgentBenchRun> {
-  const s = opts.quick ? { clusters: 5, nodesPerCluster: 4, guests: 1000 } : { clusters: 50, nodesPerCluster: 10, guests: 10_000 };
+  // AGENT_BENCH_GUESTS=<n>: another fleet size (200 guests per cluster of 10 nodes) for profiling, and
+  // AGENT_BENCH_UNIT=<file>: another unit's node flags and environment (an A/B of unit settings);
+  // neither is the benchmark's figure.
+  const size = Number(process.env.AGENT_BENCH_GUESTS) || 0;
+  const s = size ? { clusters: Math.max(1, Math.round(size / 200)), nodesPerCluster: 10, guests: size } : opts.quick ? { clusters: 5, nodesPerCluster: 4, guests: 1000 } : { clusters: 50, nodesPerCluster: 10, guests: 10_000 };
+  const unitText = process.env.AGENT_BENCH_UNIT ? readFileSync(process.env.AGENT_BENCH_UNIT, 'utf8') : undefined;
   // AGENT_BENCH_CYCLES=<n>: a shorter run for profiling (with AGENT_HEAP_SNAPSHOT, see agent-child.ts); not the benchmark's figure.
   const cycles = Number(process.env.AGENT_BENCH_CYCLES) || (opts.quick ? 10 : 30);
   const interval = 10;
@@ -56,8 +61,14 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     writeFileSync(configPath, JSON.stringify(config));
     const loadStart = round(loadavg()[0]!);
     const t0 = performance.now();
-    opts.log(`${s.guests} guests: agent child node ${productionNodeFlags().join(' ')}, ${cycles} cycles every ${interval} s`);
-    const child = fork(file, [configPath, String(cycles), String(interval)], { execArgv: productionNodeFlags(), cwd: dir, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // the unit's node flags and its Environment= (malloc tunables), read from the unit file
+    const env = productionNodeEnv(unitText);
+    const flags = productionNodeFlags(unitText);
+    opts.log(`${s.guests} guests: agent child ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} node ${flags.join(' ')}, ${cycles} cycles every ${interval} s`);
+    // AGENT_BENCH_LOG=<file>: the agent's log lines (stdout) go there (profiling aid)
+    const logFd = process.env.AGENT_BENCH_LOG ? openSync(process.env.AGENT_BENCH_LOG, 'w') : 'ignore';
+    const child = fork(file, [configPath, String(cycles), String(interval)], { execArgv: flags, env: { ...process.env, ...env }, cwd: dir, stdio: ['ignore', logFd, 'inherit', 'ipc'] });
+    if (typeof logFd === 'number') closeSync(logFd);
     const report = await new Promise<{ code: number; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown }>((res, rej) => {
       let got: { code: number; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown } | undefined;
       const limit = setTimeout(() => {

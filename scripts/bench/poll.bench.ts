@@ -2,7 +2,7 @@
 // latency, at 1,000 and 10,000 guests. Three processes: this one only orchestrates; the simulator
 // runs in a child (its CPU and memory are not counted); the poller + store run in another child
 // the way production runs the agent — compiled by scripts/build.ts (the same tsc emit as the
-// installed application), plain node with the node flags of systemd/pmi-agent.service, all agent
+// installed application), plain node with the node flags and Environment= of systemd/pmi-agent.service, all agent
 // modules loaded (scripts/bench/poll-child.ts). cpuMsPerCycle and rssMb are that process only.
 // Nothing is typed in.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -144,6 +144,25 @@ export function productionNodeFlags(unitText = readFileSync(resolve(import.meta.
 }
 
 /**
+ * The environment production starts the agent with: every `Environment=` assignment of
+ * systemd/pmi-agent.service (e.g. NODE_ENV, glibc's malloc tunables), so a bench child runs under
+ * exactly the unit's settings. Handles systemd's syntax: several assignments per line, each
+ * optionally in double quotes; a later assignment of the same name wins.
+ */
+export function productionNodeEnv(unitText = readFileSync(resolve(import.meta.dirname, '..', '..', 'systemd', 'pmi-agent.service'), 'utf8')): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of unitText.split('\n')) {
+    if (!line.startsWith('Environment=')) continue;
+    for (const m of line.slice('Environment='.length).matchAll(/"([^"]*)"|(\S+)/g)) {
+      const word = m[1] ?? m[2]!;
+      const eq = word.indexOf('=');
+      if (eq > 0) env[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+/**
  * Compiles poll-child.ts with the application, like the production build, into var/bench-app/
  * (inside the checkout, so node_modules resolve as in the installed application). Once per run.
  */
@@ -161,7 +180,7 @@ interface PollerChild {
 }
 
 function startPollerChild(file: string): PollerChild {
-  const child = fork(file, [], { execPath: process.execPath, execArgv: productionNodeFlags(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(file, [], { execPath: process.execPath, execArgv: productionNodeFlags(), env: { ...process.env, ...productionNodeEnv() }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let waiting: { res: (m: ChildReply) => void; rej: (e: Error) => void } | undefined;
   child.on('message', (m: ChildReply) => {
     const w = waiting;

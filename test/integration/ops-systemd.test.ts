@@ -30,7 +30,7 @@ describe('systemd/pmi-agent.service content', () => {
   it('runs as the unprivileged user with the documented command line', () => {
     expect(settings(UNIT, 'User')).toEqual(['pmi-agent']);
     expect(settings(UNIT, 'Group')).toEqual(['pmi-agent']);
-    expect(settings(UNIT, 'ExecStart')).toEqual(['/usr/bin/node --max-semi-space-size=2 --heap-growing-percent=20 --v8-pool-size=1 /opt/pmi-agent/agent/bin/pmi-agent.js run --config /etc/pmi-agent/config.json']);
+    expect(settings(UNIT, 'ExecStart')).toEqual(['/usr/bin/node --max-semi-space-size=2 --heap-growing-percent=20 --v8-pool-size=1 --no-wasm-dynamic-tiering --no-wasm-tier-up /opt/pmi-agent/agent/bin/pmi-agent.js run --config /etc/pmi-agent/config.json']);
     expect(settings(UNIT, 'Restart')).toEqual(['on-failure']);
     expect(settings(UNIT, 'StartLimitBurst')).toHaveLength(1);
     expect(settings(UNIT, 'TimeoutStopSec')).toEqual(['30']);
