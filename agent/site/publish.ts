@@ -199,6 +199,8 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
     // a build keeps no bucket's content in memory: with the small V8 young generation the service
     // runs with, content held until its bucket was complete was copied by scavenges and promoted.
     function putUnit(unit: string, name: string, entry: Entry) {
+      // Encoded at once: the text dies young instead of being copied by scavenges while its write waits.
+      if (typeof entry === 'string') entry = Buffer.from(entry);
       const u = openUnit(unit);
       if (u.next.has(name)) throw new Error(`publish: ${unit}/${name} handed in twice`);
       const prevHash = u.prev?.files.get(name);
