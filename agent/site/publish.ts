@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { PmiError, errorMessage } from '../errors.ts';
-import { STATE_VERSION, hashFile, hashOf, readManifestOrRebuild, readState, releaseName, safeReaddir, unitDir, unitOf, type Hash, type UnitState } from './release-manifest.ts';
+import { STATE_VERSION, hashOf, readManifestOrRebuild, readState, releaseName, safeReaddir, sameContent, unitDir, unitOf, type Hash, type UnitState } from './release-manifest.ts';
 import { createWriteQueue, fsWriter, type SiteWriter } from './site-writer.ts';
 import { toJson } from './encode-json.ts';
 
@@ -117,7 +117,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
         continue;
       }
       const file = join(unitDir(outDir, unit, prevUnit?.version ?? 0), name);
-      if (was !== undefined && (was ?? hashFile(file)) === hashOf(entry)) r.unchanged++;
+      if (was !== undefined && sameContent(was, file, entry, hashOf(entry))) r.unchanged++;
       else {
         r.written++;
         r.bytes += typeof entry === 'string' ? Buffer.byteLength(entry) : entry.length;
@@ -205,18 +205,20 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
       if (u.next.has(name)) throw new Error(`publish: ${unit}/${name} handed in twice`);
       const prevHash = u.prev?.files.get(name);
       if (prevHash === undefined && entry !== KEEP) {
-        // A new file (the usual case of a first build): its hash is taken when it is next compared.
-        u.next.set(name, null);
+        // A new file (the usual case of a first build): its hash is taken when it is next compared
+        // with content of its size.
         result.written++;
         materialize(u);
         const p = join(u.dir!, name);
         ensureDir(dirname(p));
-        result.bytes += sink.write(p, entry);
+        const size = sink.write(p, entry);
+        u.next.set(name, size);
+        result.bytes += size;
         return;
       }
       const h = entry === KEEP ? prevHash! : hashOf(entry);
       u.next.set(name, h);
-      if (entry === KEEP || (prevHash ?? hashFile(join(unitDir(outDir, unit, u.prev!.version), name))) === h) {
+      if (entry === KEEP || sameContent(prevHash!, join(unitDir(outDir, unit, u.prev!.version), name), entry, h as string)) {
         result.unchanged++;
         if (u.dir) linkFromPrev(u, name);
         else u.linkLater.push(name);
