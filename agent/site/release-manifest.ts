@@ -1,15 +1,11 @@
 // What the publisher knows of the live release: which files each unit (the root, or one guest
-// bucket) holds, with their hashes where known, and the builder state persisted beside it. It is
-// read back by listing the release, never by hashing it: a file's hash is taken from disk only
-// when a build re-renders the file and its size does not already tell it changed (sameContent).
+// bucket) holds, with their hashes (or sizes) where known, and the builder state persisted beside
+// it; read back by listing the release, never by hashing it (a re-rendered file: sameContent).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 
-/**
- * A file's content hash; its size in bytes when this process wrote it new and did not hash it (a
- * file of another size differs without reading it back); null while unknown (listed from disk).
- */
+/** A file's content hash; its size when this process wrote it new, unhashed; null while unknown (listed from disk). */
 export type Hash = string | number | null;
 
 export interface UnitState {
@@ -39,10 +35,9 @@ export function unitOf(path: string): { unit: string; name: string } {
 
 export const hashOf = (data: string | Buffer) => createHash('sha1').update(data).digest('base64url');
 
-/** Whether the live file at `path`, known as `was`, holds `data` (hash `h`); read back only when its hash is not known. */
+/** Whether the live file at `path`, known as `was`, holds `data` (hash `h`): read back only when neither its hash nor its size tells. */
 export function sameContent(was: Hash, path: string, data: string | Buffer, h: string): boolean {
-  if (typeof was === 'string') return was === h;
-  if (typeof was === 'number' && was !== (typeof data === 'string' ? Buffer.byteLength(data) : data.length)) return false;
+  if (typeof was === 'string' || (was !== null && was !== (typeof data === 'string' ? Buffer.byteLength(data) : data.length))) return was === h;
   try {
     return hashOf(fs.readFileSync(path)) === h;
   } catch {
