@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { PmiError, errorMessage } from '../errors.ts';
-import { STATE_VERSION, hashFile, hashOf, readManifestOrRebuild, readState, releaseName, safeReaddir, unitDir, unitOf, type Hash, type UnitState } from './release-manifest.ts';
+import { STATE_VERSION, hashOf, readManifestOrRebuild, readState, releaseName, safeReaddir, sameContent, unitDir, unitOf, type Hash, type UnitState } from './release-manifest.ts';
 import { createWriteQueue, fsWriter, type SiteWriter } from './site-writer.ts';
 import { toJson } from './encode-json.ts';
 
@@ -116,8 +116,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
         r.unchanged++;
         continue;
       }
-      const file = join(unitDir(outDir, unit, prevUnit?.version ?? 0), name);
-      if (was !== undefined && (was ?? hashFile(file)) === hashOf(entry)) r.unchanged++;
+      if (was !== undefined && sameContent(was, join(unitDir(outDir, unit, prevUnit?.version ?? 0), name), entry, hashOf(entry))) r.unchanged++;
       else {
         r.written++;
         r.bytes += typeof entry === 'string' ? Buffer.byteLength(entry) : entry.length;
@@ -195,26 +194,27 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
       u.linkLater = [];
     }
 
-    // A unit's file is written as soon as it is handed in (once the unit is known to change), so
-    // a build keeps no bucket's content in memory: with the small V8 young generation the service
-    // runs with, content held until its bucket was complete was copied by scavenges and promoted.
+    // A unit's file is written (a text encoded) as soon as it is handed in, so a build keeps no
+    // bucket's content in the V8 heap: with the service's small young generation, content held
+    // until its bucket was complete, or a text while its write waited, was copied by scavenges.
     function putUnit(unit: string, name: string, entry: Entry) {
+      if (typeof entry === 'string') entry = Buffer.from(entry);
       const u = openUnit(unit);
       if (u.next.has(name)) throw new Error(`publish: ${unit}/${name} handed in twice`);
       const prevHash = u.prev?.files.get(name);
       if (prevHash === undefined && entry !== KEEP) {
-        // A new file (the usual case of a first build): its hash is taken when it is next compared.
-        u.next.set(name, null);
+        // A new file (the usual case of a first build): its size stands for its hash until a comparison needs it.
         result.written++;
         materialize(u);
         const p = join(u.dir!, name);
         ensureDir(dirname(p));
-        result.bytes += sink.write(p, entry);
+        u.next.set(name, sink.write(p, entry));
+        result.bytes += u.next.get(name) as number;
         return;
       }
       const h = entry === KEEP ? prevHash! : hashOf(entry);
       u.next.set(name, h);
-      if (entry === KEEP || (prevHash ?? hashFile(join(unitDir(outDir, unit, u.prev!.version), name))) === h) {
+      if (entry === KEEP || sameContent(prevHash!, join(unitDir(outDir, unit, u.prev!.version), name), entry, h as string)) {
         result.unchanged++;
         if (u.dir) linkFromPrev(u, name);
         else u.linkLater.push(name);

@@ -1,13 +1,12 @@
 // What the publisher knows of the live release: which files each unit (the root, or one guest
-// bucket) holds, with their hashes where known, and the builder state persisted beside it. It is
-// read back by listing the release, never by hashing it: a file's hash is taken from disk only
-// when a build re-renders the file (hashFile).
+// bucket) holds, with their hashes (or sizes) where known, and the builder state persisted beside
+// it; read back by listing the release, never by hashing it (a re-rendered file: sameContent).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 
-/** A file's content hash, or null while unknown (written by an earlier build or process, not compared since). */
-export type Hash = string | null;
+/** A file's content hash; its size when this process wrote it new, unhashed; null while unknown (listed from disk). */
+export type Hash = string | number | null;
 
 export interface UnitState {
   version: number;
@@ -36,12 +35,13 @@ export function unitOf(path: string): { unit: string; name: string } {
 
 export const hashOf = (data: string | Buffer) => createHash('sha1').update(data).digest('base64url');
 
-/** The hash of a file of the live release (null when it cannot be read: then it is rewritten). */
-export function hashFile(path: string): Hash {
+/** Whether the live file at `path`, known as `was`, holds `data` (hash `h`): read back only when neither its hash nor its size tells. */
+export function sameContent(was: Hash, path: string, data: string | Buffer, h: string): boolean {
+  if (typeof was === 'string' || (was !== null && was !== (typeof data === 'string' ? Buffer.byteLength(data) : data.length))) return was === h;
   try {
-    return hashOf(fs.readFileSync(path));
+    return hashOf(fs.readFileSync(path)) === h;
   } catch {
-    return null;
+    return false; // unreadable: rewritten
   }
 }
 

@@ -21,6 +21,7 @@ import * as m0095 from './2026-12-07-0095-agent-leases.ts'; // leases (#17)
 import * as m0100 from './2026-12-07-0100-latest-views-postgres.ts'; // PostgreSQL latest views (#17 item 5)
 import * as m0105 from './2026-12-07-0105-cluster-keys.ts'; // every table keys on the cluster (#17)
 import * as m0130 from './2026-12-07-0130-guest-state.ts'; // PostgreSQL per-cluster current state (#17 item 5)
+import * as m0145 from './2026-12-07-0145-backup-guest-plan.ts'; // v_backup_guest's plan (#13 item 7)
 
 /** Migration name (file name without .ts) → module, in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -42,4 +43,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07-0100-latest-views-postgres': m0100, // PostgreSQL latest views (#17 item 5)
   '2026-12-07-0105-cluster-keys': m0105, // every table keys on the cluster (#17)
   '2026-12-07-0130-guest-state': m0130, // PostgreSQL per-cluster current state (#17 item 5)
+  '2026-12-07-0145-backup-guest-plan': m0145, // v_backup_guest's plan (#13 item 7)
 };
