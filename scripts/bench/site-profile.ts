@@ -58,7 +58,21 @@ if (fullSession) {
   await fullSession.post('Profiler.enable');
   await fullSession.post('Profiler.start');
 }
+// PROFILE_ALLOC_FULL=<file>: a sampling allocation profile (.heapprofile) of the full build only.
+const allocFull = process.env.PROFILE_ALLOC_FULL ? new Session() : null;
+if (allocFull) {
+  allocFull.connect();
+  await allocFull.post('HeapProfiler.enable');
+  await allocFull.post('HeapProfiler.startSampling', { samplingInterval: 65_536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
+// Markers for --trace-gc-nvp output: the full build's collections are the lines between them.
+console.log('-- full build start');
 await b.build();
+console.log('-- full build end');
+if (allocFull) {
+  writeFileSync(process.env.PROFILE_ALLOC_FULL!, JSON.stringify((await allocFull.post('HeapProfiler.stopSampling')).profile));
+  allocFull.disconnect();
+}
 if (fullSession) {
   writeFileSync(process.env.PROFILE_FULL!, JSON.stringify((await fullSession.post('Profiler.stop')).profile));
   fullSession.disconnect();
