@@ -164,20 +164,21 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     }
     const next: BucketState = { digest, vmids, parts };
     const anyDue = (kind: keyof BucketRoll) => dues.some((d) => d[kind]);
+    // The bucket's live file: each guest's samples after its part's raw chunks.
+    const emitLive = () => {
+      let live = '';
+      for (const g of guests) {
+        const series = encodeWindow(ctx.cache.get(g.cluster_id, g.vmid), parts[partOf(g.vmid)]!.rawCut + 1);
+        if (series) live += `${live ? ',' : ''}"${g.vmid}":${series}`;
+      }
+      ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
+    };
 
     // Most buckets, most cycles: nothing of theirs is due. Only the live file is new; the bucket's
     // files stay as published (state `last` exists only for a published bucket).
     if (ctx.keepUnit && !ctx.full && last && !newGuests && !changed && !dues.some((d) => d.raw || d.html || d.day || d.long)) {
-      let live = '';
-      for (const g of guests) {
-        const w = ctx.cache.get(g.cluster_id, g.vmid);
-        if (w && w.n) {
-          const liveSeries = encodeWindow(w, parts[partOf(g.vmid)]!.rawCut + 1);
-          if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
-        }
-        pages++;
-      }
-      ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
+      pages += guests.length;
+      emitLive();
       ctx.keepUnit(paths.guest(cluster.name, guests[0]!.vmid));
       nextStates.set(stateKey, next);
       continue;
@@ -260,18 +261,11 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
 
     const tasksBy = groupBy(act.tasks, (t) => t.vmid!);
     const actionsBy = groupBy(act.actions, (a) => a.vmid!);
-    let live = '';
     const inputs: GuestInput[] = [];
     for (const g of guests) {
       const c = cluster.name;
       const due = dues[partOf(g.vmid)]!;
-      const rawCut = parts[partOf(g.vmid)]!.rawCut;
-      const w = ctx.cache.get(g.cluster_id, g.vmid);
       const now = data.now.get(`${g.cluster_id}/${g.vmid}`);
-      if (w && w.n) {
-        const liveSeries = encodeWindow(w, rawCut + 1);
-        if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
-      }
       const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], nowSec };
       inputs.push(input);
       const pagePath = paths.guest(c, g.vmid);
@@ -305,17 +299,14 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     for (let p = 0; p < P; p++) {
       const members = inputs.filter((i) => partOf(i.guest.vmid) === p);
       if (members.length === 0) continue;
-      const st = parts[p]!;
-      const longs = st.longs ?? [];
-      if (listed[p] || missing(partPath(p))) {
-        ctx.emit(partPath(p), buildPartJson(cluster.name, bucket, {
-          raw: st.chunks.map(([a, b]) => paths.rawChunkName(p, a, b)),
-          day: st.dayChunks.map(([a, b]) => paths.dayChunkName(p, a, b)),
-          long: longs.length ? paths.longChunkName(p, longs[longs.length - 1]!) : null,
-        }, members));
-      } else ctx.emit(partPath(p), ctx.keep);
+      const { chunks, dayChunks, longs = [] } = parts[p]!;
+      ctx.emit(partPath(p), listed[p] || missing(partPath(p)) ? buildPartJson(cluster.name, bucket, {
+        raw: chunks.map(([a, b]) => paths.rawChunkName(p, a, b)),
+        day: dayChunks.map(([a, b]) => paths.dayChunkName(p, a, b)),
+        long: longs.length ? paths.longChunkName(p, longs[longs.length - 1]!) : null,
+      }, members) : ctx.keep);
     }
-    ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
+    emitLive();
     await ctx.flush?.(paths.guest(cluster.name, guests[0]!.vmid));
     nextStates.set(stateKey, next);
   }

@@ -63,12 +63,15 @@ const allocFull = process.env.PROFILE_ALLOC_FULL ? new Session() : null;
 if (allocFull) {
   allocFull.connect();
   await allocFull.post('HeapProfiler.enable');
-  await allocFull.post('HeapProfiler.startSampling', { samplingInterval: 65_536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  // PROMOTED=1: only what outlived a scavenge (what the small young generation copies and promotes).
+  await allocFull.post('HeapProfiler.startSampling', { samplingInterval: 65_536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !process.env.PROMOTED });
 }
 // Markers for --trace-gc-nvp output: the full build's collections are the lines between them.
 console.log('-- full build start');
+const cpu0 = process.cpuUsage();
 await b.build();
-console.log('-- full build end');
+const cpu = process.cpuUsage(cpu0);
+console.log(`-- full build end: CPU of this process ${Math.round(cpu.user / 1000)} ms user, ${Math.round(cpu.system / 1000)} ms system`);
 if (allocFull) {
   writeFileSync(process.env.PROFILE_ALLOC_FULL!, JSON.stringify((await allocFull.post('HeapProfiler.stopSampling')).profile));
   allocFull.disconnect();
