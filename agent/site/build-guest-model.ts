@@ -1,11 +1,11 @@
 // Pure: one guest's inventory row, current values, tasks and actions → its page model and its
-// machine-readable JSON (format in site-templates/DATA-FORMAT.md).
+// document in its bucket part's JSON (format in site-templates/DATA-FORMAT.md).
 import { annotationLabel, buildActionRows, buildTaskRows } from './build-activity-model.ts';
 import { splitTags, type GuestNow, type Href } from './build-fleet-model.ts';
 import type { ActionRow, TaskRow } from '../store/site-activity.repository.ts';
 import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 import type { GuestRow } from '../store/site-inventory.repository.ts';
-import { bucketOf, paths } from './site-paths.ts';
+import { paths } from './site-paths.ts';
 import { toJson } from './encode-json.ts';
 
 export interface GuestInput {
@@ -15,8 +15,6 @@ export interface GuestInput {
   now: GuestNow | undefined;
   tasks: TaskRow[];
   actions: ActionRow[];
-  /** The long tier file of the guest's bucket part (relative to the guest's JSON), null while there is none; the day comes in shared chunks. */
-  longFile: string | null;
   nowSec: number;
 }
 
@@ -84,12 +82,11 @@ export function guestAnnotations(tasks: TaskRow[], actions: ActionRow[]): Array<
   ].sort((a, b) => a.ts - b.ts);
 }
 
-/** The per-guest JSON: inventory, current values as of its last refresh, recent activity, raw series. */
-export function buildGuestJson(i: GuestInput, rawChunks: string[], dayChunks: string[]): string {
+/** One guest's document in its part's JSON: inventory, current values as of its last refresh, recent activity. */
+export function buildGuestDoc(i: GuestInput) {
   const g = i.guest;
   const n = i.now;
-  const doc = {
-    v: 3,
+  return {
     cluster: i.cluster,
     vmid: g.vmid,
     name: g.name,
@@ -105,15 +102,13 @@ export function buildGuestJson(i: GuestInput, rawChunks: string[], dayChunks: st
     maxdisk: g.maxdisk,
     as_of: n?.ts ?? null,
     current: n ? { cpu: n.cpu === null ? null : Math.round(n.cpu * 1000) / 1000, mem: n.mem, disk: n.disk, netin: n.netin, netout: n.netout, diskread: n.diskread, diskwrite: n.diskwrite, uptime: n.uptime } : null,
-    files: {
-      raw: rawChunks,
-      day: dayChunks,
-      long: i.longFile,
-      live: `../../../${paths.live(i.cluster, bucketOf(g.vmid))}`,
-    },
     tasks: i.tasks.slice(0, 20).map((t) => ({ upid: t.upid, type: t.type, user: t.user, start: t.starttime, end: t.endtime, status: t.status, ok: t.ok === null ? null : t.ok === 1 })),
     actions: i.actions.slice(0, 20).map((a) => ({ id: a.id, action: a.action, state: a.state, outcome: a.outcome, received: a.received_at, finished: a.finished_at })),
     annotations: guestAnnotations(i.tasks, i.actions),
   };
-  return toJson(doc);
+}
+
+/** The JSON of a bucket part (DATA-FORMAT.md): the part's history files, its guests' documents by vmid. */
+export function buildPartJson(cluster: string, bucket: string, files: { raw: string[]; day: string[]; long: string | null }, guests: GuestInput[]): string {
+  return toJson({ v: 1, files: { ...files, live: `../../../${paths.live(cluster, bucket)}` }, g: Object.fromEntries(guests.map((i) => [i.guest.vmid, buildGuestDoc(i)])) });
 }

@@ -10,7 +10,7 @@ import type { Database } from '../store/schema.ts';
 import { querySnapshotChanges, queryBucketSnapshots, type GuestSnapshotsSite } from '../store/guest-snapshots.repository.ts'; // issue 14 item 5 (pages)
 import { buildGuestSnapshots, buildLastBackup } from './build-guest-extras.ts'; // issue 14 item 5 (pages)
 import { queryBucketActivity, type ActionRow, type TaskRow } from '../store/site-activity.repository.ts';
-import { buildGuestJson, buildGuestPage, guestAnnotations } from './build-guest-model.ts';
+import { buildGuestPage, buildPartJson, guestAnnotations, type GuestInput } from './build-guest-model.ts';
 import { buildLayout, type SiteFrame } from './build-layout-model.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { buildGuestPressure } from './build-fidelity-model.ts';
@@ -36,7 +36,7 @@ export interface PartState extends BucketRoll {
   dayChunks: Array<[number, number]>;
   /**
    * When the part's published long files were made, oldest first: the newest is listed in the
-   * guests' JSON; the one before stays one more period for a page that read the older JSON.
+   * part's JSON; the one before stays one more period for a page that read the older JSON.
    * Absent in a state written before long files were per part (then the part's is due).
    */
   longs?: number[];
@@ -147,6 +147,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const changed = last?.digest !== digest;
     const P = partsFor(ctx.periods, frame.pollIntervalSeconds);
     const partOf = (vmid: number) => vmid % P;
+    const partPath = (p: number) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.partDataName(p));
     const lastParts = last?.parts.length === P ? last.parts : undefined;
     const parts: PartState[] = [];
     const dues: Due[] = [];
@@ -158,29 +159,32 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       // A bucket that gained a guest starts its day chunks over (the new guest's older points).
       parts.push(lp && !newGuests ? { ...lp } : { raw: lp?.raw ?? 0, html: lp?.html ?? 0, day: 0, long: lp?.long ?? 0, rawCut: lp?.rawCut ?? 0, chunks: lp?.chunks ?? [], dayCut: 0, dayChunks: [], ...(lp?.longs && { longs: lp.longs }) });
       if (!parts[p]!.longs) dues[p]!.long = true;
+      // A page of a release from before part JSON files reads its guest's own JSON, which is gone now.
+      if (!ctx.full && !ctx.has(partPath(p)) && guests.some((g) => partOf(g.vmid) === p)) dues[p]!.html = true;
     }
     const next: BucketState = { digest, vmids, parts };
     const anyDue = (kind: keyof BucketRoll) => dues.some((d) => d[kind]);
+    // The bucket's live file: each guest's samples after its part's raw chunks.
+    const emitLive = () => {
+      let live = '';
+      for (const g of guests) {
+        const series = encodeWindow(ctx.cache.get(g.cluster_id, g.vmid), parts[partOf(g.vmid)]!.rawCut + 1);
+        if (series) live += `${live ? ',' : ''}"${g.vmid}":${series}`;
+      }
+      ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
+    };
 
     // Most buckets, most cycles: nothing of theirs is due. Only the live file is new; the bucket's
     // files stay as published (state `last` exists only for a published bucket).
     if (ctx.keepUnit && !ctx.full && last && !newGuests && !changed && !dues.some((d) => d.raw || d.html || d.day || d.long)) {
-      let live = '';
-      for (const g of guests) {
-        const w = ctx.cache.get(g.cluster_id, g.vmid);
-        if (w && w.n) {
-          const liveSeries = encodeWindow(w, parts[partOf(g.vmid)]!.rawCut + 1);
-          if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
-        }
-        pages++;
-      }
-      ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
+      pages += guests.length;
+      emitLive();
       ctx.keepUnit(paths.guest(cluster.name, guests[0]!.vmid));
       nextStates.set(stateKey, next);
       continue;
     }
 
-    const needActivity = anyDue('raw') || anyDue('html') || guests.some((g) => missing(paths.guest(cluster.name, g.vmid)) || missing(paths.guestData(cluster.name, g.vmid)));
+    const needActivity = anyDue('raw') || anyDue('html') || guests.some((g) => missing(paths.guest(cluster.name, g.vmid)) || missing(partPath(partOf(g.vmid))));
     let act: { tasks: TaskRow[]; actions: ActionRow[] } = { tasks: [], actions: [] };
     if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
     const snaps = needActivity ? await queryBucketSnapshots(ctx.db, cluster.id, guests[0]!.vmid, guests[guests.length - 1]!.vmid) : new Map<number, GuestSnapshotsSite>(); // issue 14 item 5 (pages)
@@ -190,7 +194,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     for (let p = 0; p < P; p++) {
       const d = dues[p]!;
       const st = parts[p]!;
-      // The guests' JSON (which lists the part's chunks) is rewritten on the part's raw turn and
+      // The part's JSON (which lists the part's chunks) is rewritten on the part's raw turn and
       // whenever a chunk is added; chunks that aged out are unlisted only then (never 404 on a listed one).
       let relist = d.raw || newGuests;
       const dayPath = ([from, to]: [number, number]) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.dayChunkName(p, from, to));
@@ -257,27 +261,13 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
 
     const tasksBy = groupBy(act.tasks, (t) => t.vmid!);
     const actionsBy = groupBy(act.actions, (a) => a.vmid!);
-    let live = '';
+    const inputs: GuestInput[] = [];
     for (const g of guests) {
       const c = cluster.name;
       const due = dues[partOf(g.vmid)]!;
-      const dayChunks = parts[partOf(g.vmid)]!.dayChunks;
-      const rawCut = parts[partOf(g.vmid)]!.rawCut;
-      const w = ctx.cache.get(g.cluster_id, g.vmid);
       const now = data.now.get(`${g.cluster_id}/${g.vmid}`);
-      if (w && w.n) {
-        const liveSeries = encodeWindow(w, rawCut + 1);
-        if (liveSeries) live += `${live ? ',' : ''}"${g.vmid}":${liveSeries}`;
-      }
-      const longs = parts[partOf(g.vmid)]!.longs ?? [];
-      const longFile = longs.length ? paths.longChunkName(partOf(g.vmid), longs[longs.length - 1]!) : null;
-      const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], longFile, nowSec };
-      const jsonPath = paths.guestData(c, g.vmid);
-      if (listed[partOf(g.vmid)] || missing(jsonPath)) {
-        const p = partOf(g.vmid);
-        ctx.emit(jsonPath, buildGuestJson(input, parts[p]!.chunks.map(([a, b]) => paths.rawChunkName(p, a, b)), dayChunks.map(([a, b]) => paths.dayChunkName(p, a, b))));
-      }
-      else ctx.emit(jsonPath, ctx.keep);
+      const input = { cluster: c, clusterId: cluster.id, guest: g, now, tasks: tasksBy.get(g.vmid) ?? [], actions: actionsBy.get(g.vmid) ?? [], nowSec };
+      inputs.push(input);
       const pagePath = paths.guest(c, g.vmid);
       if (due.html || missing(pagePath)) {
         const root = rootOf(pagePath);
@@ -293,8 +283,8 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
             live: false,
             pageData: {
               kind: 'guest',
-              // day and long: the guest's JSON names its part's files (read first, see site.js)
-              files: { raw: `${g.vmid}.json`, day: null, long: null, live: root + paths.live(c, bucket) },
+              // day and long: the part's JSON names its files (read first, see site.js)
+              files: { raw: paths.partDataName(partOf(g.vmid)), day: null, long: null, live: root + paths.live(c, bucket) },
               liveKey: String(g.vmid),
               type: g.type,
               annotations: guestAnnotations(input.tasks, input.actions),
@@ -305,7 +295,18 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
       } else ctx.emit(pagePath, ctx.keep);
       pages++;
     }
-    ctx.emit(paths.live(cluster.name, bucket), `{"v":1,"g":{${live}}}`);
+    // The part's JSON: the part's files and its guests' documents, refreshed with its listing.
+    for (let p = 0; p < P; p++) {
+      const members = inputs.filter((i) => partOf(i.guest.vmid) === p);
+      if (members.length === 0) continue;
+      const { chunks, dayChunks, longs = [] } = parts[p]!;
+      ctx.emit(partPath(p), listed[p] || missing(partPath(p)) ? buildPartJson(cluster.name, bucket, {
+        raw: chunks.map(([a, b]) => paths.rawChunkName(p, a, b)),
+        day: dayChunks.map(([a, b]) => paths.dayChunkName(p, a, b)),
+        long: longs.length ? paths.longChunkName(p, longs[longs.length - 1]!) : null,
+      }, members) : ctx.keep);
+    }
+    emitLive();
     await ctx.flush?.(paths.guest(cluster.name, guests[0]!.vmid));
     nextStates.set(stateKey, next);
   }

@@ -36,7 +36,8 @@ export const paths = {
   clusterSeries: (c: string, tier: 'day' | 'long') => `data/clusters/${c}.${tier}.json`,
   live: (c: string, bucket: string) => `data/live/${c}/${bucket}.json`,
   guest: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}/${vmid}.html`,
-  guestData: (c: string, vmid: number) => `g/${c}/${bucketOf(vmid)}/${vmid}.json`,
+  /** The JSON of one part of a bucket: its guests' documents and the part's history files. */
+  partDataName: (part: number) => `p${part}.json`,
   /** Raw samples [from, to] of one part of a bucket: written once, never changed. */
   rawChunkName: (part: number, from: number, to: number) => `r${part}.${from}-${to}.json`,
   /** 5-minute points [from, to] of one part of a bucket (24 h range): written once, never changed. */

@@ -5,7 +5,7 @@ import { createLogger } from '../../agent/log/logger.ts';
 import { createSiteBuilder } from '../../agent/site/site-builder.ts';
 import { fsWriter, type SiteWriter } from '../../agent/site/publish.ts';
 import { Session } from 'node:inspector/promises';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { makeSynthetic } from './site.bench.ts';
 
 const [guests = 1000, cycles = 6] = process.argv.slice(2).map(Number);
@@ -41,7 +41,8 @@ const writer: SiteWriter = {
   writeFile(p, d) {
     const kind = p.replace(/^.*\/(releases\/\d+|trees\/[^/]+\/[^/]+|state)\//, '').replace(/\d+/g, 'N');
     written.set(kind, (written.get(kind) ?? 0) + (typeof d === 'string' ? Buffer.byteLength(d) : d.length));
-    return fsWriter.writeFile(p, d);
+    // SYNC_WRITES=1: each file written by the main thread (writeFileSync) instead of libuv's pool.
+    return process.env.SYNC_WRITES ? writeFileSync(p, d) : fsWriter.writeFile(p, d);
   },
 };
 const dumpWrites = () => {
@@ -58,7 +59,28 @@ if (fullSession) {
   await fullSession.post('Profiler.enable');
   await fullSession.post('Profiler.start');
 }
+// PROFILE_ALLOC_FULL=<file>: a sampling allocation profile (.heapprofile) of the full build only.
+const allocFull = process.env.PROFILE_ALLOC_FULL ? new Session() : null;
+if (allocFull) {
+  allocFull.connect();
+  await allocFull.post('HeapProfiler.enable');
+  // PROMOTED=1: only what outlived a scavenge (what the small young generation copies and promotes).
+  await allocFull.post('HeapProfiler.startSampling', { samplingInterval: 65_536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !process.env.PROMOTED });
+}
+// Markers for --trace-gc-nvp output: the full build's collections are the lines between them.
+console.log('-- full build start');
+// The main thread's own CPU (what the build waits for on a busy machine), from /proc (clock ticks of 10 ms).
+const mainCpu = () => readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).map((x) => Number(x) * 10);
+const cpu0 = process.cpuUsage();
+const main0 = mainCpu();
 await b.build();
+const cpu = process.cpuUsage(cpu0);
+const main1 = mainCpu();
+console.log(`-- full build end: CPU of this process ${Math.round(cpu.user / 1000)} ms user, ${Math.round(cpu.system / 1000)} ms system; main thread ${main1[0]! - main0[0]!} ms user, ${main1[1]! - main0[1]!} ms system`);
+if (allocFull) {
+  writeFileSync(process.env.PROFILE_ALLOC_FULL!, JSON.stringify((await allocFull.post('HeapProfiler.stopSampling')).profile));
+  allocFull.disconnect();
+}
 if (fullSession) {
   writeFileSync(process.env.PROFILE_FULL!, JSON.stringify((await fullSession.post('Profiler.stop')).profile));
   fullSession.disconnect();

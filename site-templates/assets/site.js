@@ -144,7 +144,7 @@
   }
   /** Loads the files a range needs; resolves to { source: seriesObject }. */
   function loadSources(r) {
-    // A guest's JSON lists its part's chunk files (raw: the last hour; day: the last 24 h): read it first.
+    // The guest's part JSON lists the part's chunk files (raw: the last hour; day: the last 24 h): read it first.
     if (page.kind === 'guest' && page.files.raw) {
       return fetchJson(page.files.raw).then(function (doc) {
         var files = doc.files || {};
