@@ -14,6 +14,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import type { ClusterSnapshot } from '../poll/cluster-snapshot.ts';
 import type { Database } from './schema.ts';
 import { arrayLiteral, unnestText } from './pg-unnest.ts';
+import { PREPARED } from './pg-dialect.ts';
 import { pollRunError, type PollRunRecord } from './cluster.repository.ts';
 import {
   GUEST_COLUMNS, GUEST_FIELDS, GUEST_SAMPLE_COLUMNS, GUEST_STATUS_CHANGE_COLUMNS, NODE_SAMPLE_COLUMNS, STORAGE_SAMPLE_COLUMNS,
@@ -97,7 +98,7 @@ export async function writeCycleStatement(db: Kysely<Database>, w: CycleWrite): 
   }
   // the cluster row first in the text, its parameters numbered after the others': order is free
   const set = Object.entries({ ...clusterValues(snap), last_sample_ts: ts, ...runValues }).map(([k, v]) => `${q(k)} = ${p(v)}`).join(', ');
-  const text = `with c as (
+  const text = `${PREPARED}with c as (
       update clusters set ${set}
       where id = ${p(clusterId)} and last_sample_ts = ${p(w.lastTs)}
       returning id

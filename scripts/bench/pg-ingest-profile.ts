@@ -47,7 +47,7 @@ async function startCpuProfile(): Promise<{ stop(): Promise<string> }> {
 
 const [clusters = 250, perCluster = 200, cycles = 4] = process.argv.slice(2).map(Number);
 const concurrency = Number(process.env.PROFILE_CONCURRENCY ?? 3);
-const { server, store } = await startThrowawayPgStore('prof', { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' });
+const { server, store } = await startThrowawayPgStore('prof', { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.track_planning': 'on' });
 try {
   await store.pool.query('create extension if not exists pg_stat_statements');
   const times = new Map<string, { n: number; ms: number }>();
@@ -58,7 +58,7 @@ try {
     dialect: createPgDialect(store.pool),
     log: (e) => {
       if (!logging) return;
-      if (e.query.sql.startsWith('with c as ( update clusters') || e.query.sql.startsWith('with c as (\n      update clusters')) lastCycleSql = { sql: e.query.sql, parameters: e.query.parameters };
+      if (e.query.sql.includes('with c as (\n      update clusters')) lastCycleSql = { sql: e.query.sql, parameters: e.query.parameters };
       const key = e.query.sql.replace(/\s+/g, ' ').slice(0, 90);
       const t = times.get(key) ?? { n: 0, ms: 0 };
       t.n++;
@@ -163,11 +163,12 @@ try {
     try {
       await c.query('begin');
       const ts = t0 + (cycles - 1) * 30;
-      await c.query('update clusters set last_sample_ts = $1 where name = $2', [ts - 30, agentShare.at(-1)]);
+      // the share's clusters stored side by side: whichever was logged last, its guard and rows are reset
+      await c.query('update clusters set last_sample_ts = $1 where name = any($2)', [ts - 30, agentShare]);
       // the cycle's rows are already there: removed (in this transaction) so the plan inserts them as the cycle did
       for (const t of ['guest_samples', 'node_samples', 'storage_samples', 'poll_runs']) {
         const col = t === 'poll_runs' ? 'started_at' : 'ts';
-        await c.query(`delete from ${t} where ${col} = $1 and cluster_id = (select id from clusters where name = $2)`, [ts, agentShare.at(-1)]);
+        await c.query(`delete from ${t} where ${col} = $1 and cluster_id in (select id from clusters where name = any($2))`, [ts, agentShare]);
       }
       const r = await c.query(`explain (analyze, buffers, summary) ${lastCycleSql.sql}`, lastCycleSql.parameters as unknown[]);
       console.log(`\n== one cluster's cycle statement\n${r.rows.map((x: Record<string, string>) => x['QUERY PLAN']).join('\n')}`);

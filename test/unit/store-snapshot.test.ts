@@ -96,6 +96,17 @@ describe('writeSnapshot', () => {
     expect(await count('guest_samples', `ts = ${T0 + 60}`)).toBe(await count('guest_samples', `ts = ${T0}`));
   });
 
+  it.skipIf(backend !== 'postgres')('sends the steady cycle statement as a named prepared statement, parsed once per connection and shape', async () => {
+    const prepared = await store.db.connection().execute(async (conn) => {
+      for (let k = 0; k < 4; k++) await writeSnapshot(conn, syntheticSnapshot({ ts: T0 + 60 * k, guests: 10 }));
+      return (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(conn)).rows;
+    });
+    expect(prepared).toHaveLength(1); // three steady cycles of one shape: one statement
+    expect(prepared[0]!.name).toMatch(/^pmi_\d+$/);
+    expect(prepared[0]!.statement).toContain('update clusters set');
+    expect(await count('guest_samples')).toBe(4 * syntheticSnapshot({ ts: T0, guests: 10 }).guests.filter((g) => g.status !== 'stopped' && !g.template).length);
+  });
+
   it('updates a task by UPID instead of duplicating it', async () => {
     const task = { upid: 'UPID:pve1:00001234:0000ABCD:6926A000:qmstart:101:root@pam:', node: 'pve1', type: 'qmstart', objectId: '101', vmid: 101, user: 'root@pam', tokenid: null, starttime: T0 - 30, endtime: null, status: 'RUNNING', ok: null };
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 3, tasks: [task] }));
