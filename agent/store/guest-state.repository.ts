@@ -71,10 +71,12 @@ export function guestStateTexts(snap: ClusterSnapshot, now: ReadonlyMap<number, 
   return { latest: JSON.stringify(l), inventory: JSON.stringify(v) };
 }
 
+const UPSERT_INTO = 'insert into guest_state (cluster_id, ts, latest, inventory)';
+const UPSERT_TAIL = 'on conflict (cluster_id) do update set ts = excluded.ts, latest = excluded.latest, inventory = excluded.inventory';
 /** The upsert of a cluster's guest_state row from a row source `select <cluster id>, <ts>, <latest>, <inventory>` (a CTE or VALUES). */
-export const upsertGuestState = (source: RawBuilder<unknown>) =>
-  sql`insert into guest_state (cluster_id, ts, latest, inventory) ${source}
-    on conflict (cluster_id) do update set ts = excluded.ts, latest = excluded.latest, inventory = excluded.inventory`;
+export const upsertGuestState = (source: RawBuilder<unknown>) => sql`${sql.raw(UPSERT_INTO)} ${source} ${sql.raw(UPSERT_TAIL)}`;
+/** The same upsert as statement text, for the cycle statement, which is built as text. */
+export const upsertGuestStateText = (source: string) => `${UPSERT_INTO} ${source} ${UPSERT_TAIL}`;
 
 /** Every cluster with its guest_state texts when they are of its last cycle (else null). */
 export const GUEST_STATE_SQL = `select c.id as cluster_id, c.name as cluster, s.latest, s.inventory

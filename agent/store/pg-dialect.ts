@@ -40,8 +40,35 @@ export function withPassword(url: string, password: string | undefined): string 
   return u.toString();
 }
 
+/**
+ * Marks a statement (its text starts with this comment) to be sent as a named prepared statement:
+ * parsed and planned once per connection and shape instead of every time. For the statements the
+ * agent runs every cycle per cluster (pg-snapshot-writer.ts), whose text repeats exactly.
+ */
+export const PREPARED = '/* pmi:prepared */ ';
+const MAX_PREPARED = 64;
+const preparedNames = new Map<string, string>();
+
+/** The name of a marked statement's text (one per distinct text; beyond MAX_PREPARED, none: sent unnamed). */
+function preparedName(text: string): string | undefined {
+  let name = preparedNames.get(text);
+  if (!name && preparedNames.size < MAX_PREPARED) preparedNames.set(text, (name = `pmi_${preparedNames.size + 1}`));
+  return name;
+}
+
+/** node-postgres's client, sending a statement marked PREPARED as a named statement. */
+class PreparingClient extends pg.Client {
+  // node-postgres's query() has many overloads; only (text, values) of a marked text is changed
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override query(config: any, values?: any, callback?: any): any {
+    const name = typeof config === 'string' && config.startsWith(PREPARED) && typeof callback !== 'function' ? preparedName(config) : undefined;
+    return name ? super.query({ name, text: config, values }) : super.query(config, values, callback);
+  }
+}
+
 export function createPgPool(o: PgConnectOptions): pg.Pool {
   const pool = new pg.Pool({
+    Client: PreparingClient as unknown as new () => pg.ClientBase,
     connectionString: withPassword(o.url, o.password),
     max: o.max ?? 4,
     application_name: o.applicationName ?? 'pmi-agent',

@@ -11,8 +11,8 @@ export interface ThrowawayPgStore {
 }
 
 /** Starts the server under /tmp (the postgres user must reach it), creates `database` and opens it. */
-export async function startThrowawayPgStore(database: string): Promise<ThrowawayPgStore> {
-  const server = await startPgServer({ parentDir: '/tmp' });
+export async function startThrowawayPgStore(database: string, settings?: Record<string, string>): Promise<ThrowawayPgStore> {
+  const server = await startPgServer({ parentDir: '/tmp', ...(settings && { settings }) });
   try {
     const url = await createDatabase(server.url, database);
     return { server, store: await openPgStore({ url }), url };

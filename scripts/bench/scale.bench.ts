@@ -113,6 +113,11 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   const interval = opts.quick ? 10 : 30;
   const cycles = opts.quick ? 3 : 4;
   const dir = mkdtempSync(join(tmpdir(), 'pmi-scale-'));
+  // Diagnostic only, never the reported figure: no agent builds the site (nor runs the fleet
+  // duties, maintenance and alerts, which go with the same lease), to tell how much of the store
+  // stage is the `*site` holder's build contending for the cores. The lease is held by a placeholder
+  // from the start; the agents keep the slots they have with five (agent.phaseSeconds).
+  const noSite = process.env.PMI_SCALE_DIAGNOSTIC_NO_SITE === '1';
   const notes: string[] = [
     `the five agents, the simulator and PostgreSQL share this machine's ${availableParallelism()} cores: a store stage's wall time includes waiting for CPU (see the load average)`,
     'agents run compiled (scripts/build.ts) under plain node with the systemd unit\'s flags, as the service does, with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
@@ -121,6 +126,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     'fleetOverviewQueryMs is the store\'s fleet overview read (readFleetOverview: the overview columns of v_guest_latest for every guest as row objects; on PostgreSQL from guest_state, the per-cluster current state each cycle writes, one JSON object of column arrays per cluster, also what the site\'s queryGuests reads) through the store\'s own pool; fleetOverviewPlainRowsMs is the plain select of the same columns from v_guest_latest into a node-postgres client with default settings; guestSeriesQueryMs is the store\'s series read for one guest\'s range (queryGuestTierSeries over its 30 days of 5-minute rows, as the site reads a range), guestSeriesDefaultClientMs a plain select of those rows into the default client. All medians of 5 after a warm-up, client wall time (server execution, query and transfer included)',
     'each read is measured twice: while all six agents poll (they share this machine\'s cores with PostgreSQL and the reader), and again after the failover with every agent stopped by SIGSTOP (resumed by SIGCONT), as when the agents run on other hosts; both are reported (the paused reads\' load average lags: its one-minute figure still counts the agents\' last minute)',
   ];
+  if (noSite) notes.unshift('DIAGNOSTIC RUN (PMI_SCALE_DIAGNOSTIC_NO_SITE=1), NOT a reported figure: no agent builds the site or runs maintenance and alerts (the `*site` lease is held by a placeholder), each agent fires at the slot it has among five');
   opts.log('building the application (scripts/build.ts)');
   const appDir = join(ROOT, 'var', 'bench-scale-app');
   await buildApp({ outDir: appDir });
@@ -147,7 +153,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       database: { url: url },
       poll: { backfill: false },
       metrics: { file: join(d, 'metrics') },
-      agent: { id, shared: true },
+      agent: { id, shared: true, ...(noSite && id.startsWith('agent-') && { phaseSeconds: ((Number(id.slice(6)) - 1) * interval) / AGENTS }) },
     };
     writeFileSync(join(d, 'config.json'), JSON.stringify(config));
     return join(d, 'config.json');
@@ -196,6 +202,12 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   const one = async <T>(text: string, params: unknown[] = []) => (await db.query(text, params)).rows[0] as T;
 
   try {
+    if (noSite) {
+      // the schema first (as an agent migrates it), then the site lease for nobody, for a day
+      const s = await openPgStore({ url: url, poolSize: 2 });
+      await s.pool.query(`insert into cluster_leases (cluster, holder, acquired_ms, renewed_ms, expires_ms) values ('*site', 'diagnostic-no-site', $1, $1, $2)`, [Date.now(), Date.now() + 86_400_000]);
+      await s.close();
+    }
     const names = sim.config.clusters.map((c) => c.name);
     const groups = Array.from({ length: AGENTS }, (_, i) => names.slice(i * perAgentClusters, (i + 1) * perAgentClusters));
     // agent-1 first, so it (not the standby) holds its clusters; the tables exist once it started
@@ -203,7 +215,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       const id = `agent-${i + 1}`;
       start(id, configFor(id, groups[i]!));
       if (i === 0) {
-        await until('agent-1 to migrate the database and hold its clusters', 300_000, async () => (await one<{ n: string }>(`select count(*) as n from cluster_leases where holder = 'agent-1'`)).n === String(perAgentClusters + 1));
+        await until('agent-1 to migrate the database and hold its clusters', 300_000, async () => (await one<{ n: string }>(`select count(*) as n from cluster_leases where holder = 'agent-1'`)).n === String(perAgentClusters + (noSite ? 0 : 1)));
       }
       opts.log(`${id} started`);
     }

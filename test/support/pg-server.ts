@@ -49,7 +49,7 @@ function asServerUser(): { uid: number; gid: number; wrap: (cmd: string, args: s
 }
 
 /** Starts a fresh server; rejects with the server's log when it does not accept connections within `timeoutMs`. */
-export async function startPgServer(opts: { parentDir?: string; timeoutMs?: number } = {}): Promise<PgServer> {
+export async function startPgServer(opts: { parentDir?: string; timeoutMs?: number; /** Extra server settings (`-c name=value`), e.g. for a profile. */ settings?: Record<string, string> } = {}): Promise<PgServer> {
   const bin = pgBinDir();
   const user = asServerUser();
   const dir = mkdtempSync(join(opts.parentDir ?? tmpdir(), 'pmi-pg-'));
@@ -76,6 +76,7 @@ export async function startPgServer(opts: { parentDir?: string; timeoutMs?: numb
     '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
     '-c', 'shared_buffers=128MB', '-c', 'max_locks_per_transaction=256',
+    ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ]);
   const child: ChildProcess = spawn(pc, pa, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let log = '';

@@ -75,6 +75,38 @@ describe('writeSnapshot', () => {
     expect((await one('select last_sample_ts from clusters'))!.last_sample_ts).toBe(T0 + 180);
   });
 
+  it('stores text as given through the column arrays: quotes, backslashes, commas, braces, "NULL", empty and non-ASCII, first and steady cycles alike', async () => {
+    const odd = ['a"b', 'back\\slash', 'x,y', '{braces}', 'NULL', '', 'ünïcødé ✓', ' spaced ', '\\"', 'new\nline'];
+    const named = (ts: number, suffix: string) => {
+      const snap = syntheticSnapshot({ ts, guests: odd.length });
+      snap.guests.forEach((g, i) => {
+        g.name = odd[i]! + suffix;
+        g.tags = [odd[i]!];
+      });
+      snap.storages[0]!.content = odd[0]!;
+      snap.tasks = [{ upid: 'UPID:pve1:1:2:3:qmstart:100:root@pam:', node: 'pve1', type: 'qmstart', objectId: '100', vmid: 100, user: 'we"ird\\user', tokenid: null, starttime: ts - 5, endtime: null, status: 'RUNNING', ok: null }];
+      return snap;
+    };
+    await writeSnapshot(store.db, named(T0, '')); // the full path (bulk inserts)
+    expect((await all('select name, tags from guests order by vmid')).map((r) => [r.name, r.tags])).toEqual(odd.map((o) => [o, o]));
+    await writeSnapshot(store.db, named(T0 + 60, '!')); // steady: the one statement on PostgreSQL
+    expect((await all('select name from guests order by vmid')).map((r) => r.name)).toEqual(odd.map((o) => o + '!'));
+    expect(await one(`select content from storages where node = 'pve1' and storage = 'local'`)).toEqual({ content: odd[0] });
+    expect(await one('select "user" from tasks')).toEqual({ user: 'we"ird\\user' });
+    expect(await count('guest_samples', `ts = ${T0 + 60}`)).toBe(await count('guest_samples', `ts = ${T0}`));
+  });
+
+  it.skipIf(backend !== 'postgres')('sends the steady cycle statement as a named prepared statement, parsed once per connection and shape', async () => {
+    const prepared = await store.db.connection().execute(async (conn) => {
+      for (let k = 0; k < 4; k++) await writeSnapshot(conn, syntheticSnapshot({ ts: T0 + 60 * k, guests: 10 }));
+      return (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(conn)).rows;
+    });
+    expect(prepared).toHaveLength(1); // three steady cycles of one shape: one statement
+    expect(prepared[0]!.name).toMatch(/^pmi_\d+$/);
+    expect(prepared[0]!.statement).toContain('update clusters set');
+    expect(await count('guest_samples')).toBe(4 * syntheticSnapshot({ ts: T0, guests: 10 }).guests.filter((g) => g.status !== 'stopped' && !g.template).length);
+  });
+
   it('updates a task by UPID instead of duplicating it', async () => {
     const task = { upid: 'UPID:pve1:00001234:0000ABCD:6926A000:qmstart:101:root@pam:', node: 'pve1', type: 'qmstart', objectId: '101', vmid: 101, user: 'root@pam', tokenid: null, starttime: T0 - 30, endtime: null, status: 'RUNNING', ok: null };
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 3, tasks: [task] }));
