@@ -45,17 +45,22 @@ export function arrayLiteral(values: readonly unknown[], numeric: boolean): stri
   return out + '}';
 }
 
+/** Each column of the positional `rows` as an array parameter and its PostgreSQL array type (`int8[]`). */
+async function columnArrays(db: Db, table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<Array<{ value: string | readonly unknown[]; type: string }>> {
+  const types = await typesOf(db, table);
+  return columns.map((c, j) => {
+    const t = types.get(c);
+    if (!t) throw new Error(`unnestRows: no column "${c}" in table "${table}"`);
+    return { value: arrayLiteral(rows.map((r) => r[j]), NUMERIC_TYPES.has(t)), type: `${t}[]` };
+  });
+}
+
 /**
  * `select * from unnest(…) as u(columns)`: the positional `rows` of `table(columns)` as one typed
  * array parameter per column. Reads the column types once per table.
  */
 export async function unnestRows(db: Db, table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<RawBuilder<unknown>> {
-  const types = await typesOf(db, table);
-  const arrays = columns.map((c, j) => {
-    const t = types.get(c);
-    if (!t) throw new Error(`unnestRows: no column "${c}" in table "${table}"`);
-    return sql`${arrayLiteral(rows.map((r) => r[j]), NUMERIC_TYPES.has(t))}::${sql.raw(`${t}[]`)}`;
-  });
+  const arrays = (await columnArrays(db, table, columns, rows)).map(({ value, type }) => sql`${value}::${sql.raw(type)}`);
   return sql`select * from unnest(${sql.join(arrays)}) as u(${sql.join(columns.map((c) => sql.ref(c)))})`;
 }
 
@@ -64,12 +69,7 @@ export async function unnestRows(db: Db, table: string, columns: readonly string
  * placeholder (`$n`). Column names are the caller's constants (quoted, not escaped).
  */
 export async function unnestText(db: Db, table: string, columns: readonly string[], rows: readonly unknown[][], param: (v: unknown) => string): Promise<string> {
-  const types = await typesOf(db, table);
-  const arrays = columns.map((c, j) => {
-    const t = types.get(c);
-    if (!t) throw new Error(`unnestRows: no column "${c}" in table "${table}"`);
-    return `${param(arrayLiteral(rows.map((r) => r[j]), NUMERIC_TYPES.has(t)))}::${t}[]`;
-  });
+  const arrays = (await columnArrays(db, table, columns, rows)).map(({ value, type }) => `${param(value)}::${type}`);
   return `select * from unnest(${arrays.join(', ')}) as u(${columns.map((c) => `"${c}"`).join(', ')})`;
 }
 
