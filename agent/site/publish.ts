@@ -198,6 +198,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
     // bucket's content in the V8 heap: with the service's small young generation, content held
     // until its bucket was complete, or a text while its write waited, was copied by scavenges.
     function putUnit(unit: string, name: string, entry: Entry) {
+      // encoded once, here: hashed and queued as these bytes (outside the V8 heap while the write waits)
       if (typeof entry === 'string') entry = Buffer.from(entry);
       const u = openUnit(unit);
       if (u.next.has(name)) throw new Error(`publish: ${unit}/${name} handed in twice`);

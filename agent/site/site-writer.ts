@@ -82,11 +82,9 @@ export function createWriteQueue(writer: SiteWriter): OpSink {
   };
   return {
     write: (p, d) => {
-      // Encoded now (fs.writeFile would at its turn): a queued write holds its bytes outside the
-      // V8 heap, so the scavenges of the unit's small young generation do not copy and promote it.
-      const buf = typeof d === 'string' ? Buffer.from(d) : d;
-      add(() => writer.writeFile(p, buf));
-      return buf.length;
+      // the publisher hands in bytes (a text is encoded once, in publish.ts putUnit)
+      add(() => writer.writeFile(p, d));
+      return typeof d === 'string' ? Buffer.byteLength(d) : d.length;
     },
     link: (a, b) => add(() => writer.link(a, b)),
     drain: (max) =>
