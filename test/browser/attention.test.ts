@@ -165,11 +165,13 @@ describe.skipIf(!NGINX_BIN)(`attention, phone layout and navigation in Chromium$
         return { text: (th.textContent ?? '').trim(), left: r.left, right: r.right };
       }));
       const key = table === 'guests' ? ['Name', 'Status', 'CPU', 'Memory'] : ['Node', 'Status', 'CPU', 'Memory'];
+      // Which content made a column too wide, should it ever be (it failed once at 401 px, not reproduced).
+      const shown = await p.locator(`#${table} tbody tr`).evaluateAll((trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells).filter((td) => td.offsetParent !== null).map((td) => (td.textContent ?? '').trim() + (td.querySelector('meter') ? ' [bar]' : '')).join(' | ')).join('\n'));
       for (const k of key) {
         const b = boxes.find((x) => x.text === k);
         expect(b, `${table}: column ${k} shown`).toBeDefined();
         expect(b!.left, `${table}: ${k}`).toBeGreaterThanOrEqual(0);
-        expect(b!.right, `${table}: ${k} ends inside the 375 px viewport`).toBeLessThanOrEqual(375);
+        expect(b!.right, `${table}: ${k} ends inside the 375 px viewport; rows:\n${shown}`).toBeLessThanOrEqual(375);
       }
     }
     // The first guest row's memory cell too (values, not only headers).
