@@ -15,7 +15,9 @@ export interface EncodedSeries {
   metrics: Record<string, string>;
 }
 
-const sig = (expr: string) => `coalesce(printf('%.3g', ${expr}), 'null')`;
+// printf('%.3g', NULL) writes 0, not NULL: a gap (no value in the period) is tested first, so it
+// stays a gap in the chart, as on PostgreSQL, instead of a 0 nobody measured.
+const sig = (expr: string) => `iif(${expr} IS NULL, 'null', printf('%.3g', ${expr}))`;
 /** Rates in KiB/s with 3 significant digits ("25.7"): shorter than bytes/s in exponent form. */
 const kib = (expr: string) => sig(`(${expr}) / 1024.0`);
 const mib = (expr: string) => `coalesce(cast(round((${expr}) / 1048576.0) as integer), 'null')`;
