@@ -37,23 +37,26 @@ const GUEST_ENCODE: Record<string, (e: string) => string> = { cpu: sig, mem: mib
 // PostgreSQL (#17): no printf('%.3g'), and coalesce does not mix numbers with 'null' text. The
 // same numbers, written plainly: 3 significant digits by rounding at the value's magnitude
 // (1234 → 1230 where %.3g writes 1.23e+03: the same JSON number), whole MiB as text.
-// In float8 (numeric's log and round cost several µs a value: 30 days of 5-minute points of one
-// guest took 60+ ms of server time): scaled to three digits, rounded half away from zero as
-// SQLite's printf does (float8's round() goes to even), scaled back (dividing by a power of ten,
-// so 0.000123 is the double nearest 0.000123, which float8 prints as 0.000123).
-const pgSig = (expr: string) => {
-  const v = `cast(${expr} as float8)`;
+// All in float8: numeric's log, round and division cost several µs a value (30 days of 5-minute
+// points of one guest took 60+ ms of server time, 150 ms with every metric present). Each value
+// is computed once, as a float8 column of an ordered subquery (scaled there: KiB = bytes / 1024,
+// exact), and the encoders below only refer to that column: an encoder repeats its argument
+// several times, and PostgreSQL evaluates a repeated expression each time. Scaled to three
+// digits, rounded half away from zero as SQLite's printf does (float8's round() goes to even),
+// scaled back (dividing by a power of ten, so 0.000123 is the double nearest 0.000123, which
+// float8 prints as 0.000123).
+const pgSig = (v: string) => {
   const e = `floor(log(abs(${v})))`;
-  const a = `abs(${v})`;
-  return `(case when ${v} is null then 'null' when ${v} = 0 then '0' when ${e} >= 2 then (sign(${v}) * floor(${a} / 10 ^ (${e} - 2) + 0.5) * 10 ^ (${e} - 2))::text else (sign(${v}) * floor(${a} * 10 ^ (2 - ${e}) + 0.5) / 10 ^ (2 - ${e}))::text end)`;
+  return `case when ${v} is null then 'null' when ${v} = 0 then '0' when ${e} >= 2 then (sign(${v}) * floor(abs(${v}) / 10 ^ (${e} - 2) + 0.5) * 10 ^ (${e} - 2))::text else (sign(${v}) * floor(abs(${v}) * 10 ^ (2 - ${e}) + 0.5) / 10 ^ (2 - ${e}))::text end`;
 };
-const pgKib = (expr: string) => pgSig(`(${expr}) / 1024.0`);
-const pgMib = (expr: string) => `coalesce(cast(round((${expr}) / 1048576.0) as bigint)::text, 'null')`;
-const PG_ENCODE: Record<string, (e: string) => string> = { pct: pgSig, cpu: pgSig, io: pgSig, load: pgSig, mem: pgMib, avail: pgMib, disk: pgMib, ni: pgKib, no: pgKib, dr: pgKib, dw: pgKib };
-/** The encoder of metric `n` on this database. */
-const encoderFor = (db: Kysely<Database>, own: Record<string, (e: string) => string>) => (n: string) => (isPostgres(db) ? PG_ENCODE[n]! : own[n]!);
-/** Comma-joined in point order: SQLite's group_concat follows the rows' order, PostgreSQL is told it. */
-const joinAgg = (db: Kysely<Database>, expr: string, orderBy: string) => (isPostgres(db) ? `string_agg((${expr})::text, ',' order by ${orderBy})` : `group_concat(${expr})`);
+/** Whole MiB, half away from zero (as SQLite's round), from bytes as float8 (/ 2^20 is exact). */
+const pgMib = (v: string) => `case when ${v} is null then 'null' else (sign(${v}) * floor(abs(${v}) / 1048576 + 0.5))::bigint::text end`;
+/** How each encoder's value is computed on PostgreSQL (as float8, once, in the ordered subquery) and then written. */
+const pgOf = (enc: (e: string) => string): { value: (e: string) => string; write: (v: string) => string } =>
+  enc === kib ? { value: (e) => `cast(${e} as float8) / 1024`, write: pgSig } : enc === mib ? { value: (e) => `cast(${e} as float8)`, write: pgMib } : { value: (e) => `cast(${e} as float8)`, write: pgSig };
+/** The select list of a series' metrics over a row set: SQLite's aggregates as they are, PostgreSQL's as the float8 values its encoders take. */
+const metricCols = (db: Kysely<Database>, metrics: Record<string, string>, encode: Record<string, (e: string) => string>) =>
+  Object.entries(metrics).map(([n, e]) => `${isPostgres(db) ? pgOf(encode[n]!).value(e) : e} AS "${n}"`).join(', ');
 
 export const NODE_TIER_METRICS: Record<string, string> = {
   cpu: 'avg(s.cpu_avg) * 100',
@@ -85,9 +88,15 @@ function build(
   encode: Record<string, (e: string) => string>,
 ): RawBuilder<Record<string, string | number>> {
   const names = Object.keys(metrics);
-  const enc = encoderFor(db, encode);
-  const outer = names.map((n) => `${joinAgg(db, enc(n)(`"${n}"`), 'b')} AS "${n}"`).join(', ');
-  return sql<Record<string, string | number>>`SELECT k, ${sql.raw(joinAgg(db, 'b', 'b'))} AS i, ${sql.raw(outer)} FROM (${inner}) AS x GROUP BY k ORDER BY k`;
+  if (isPostgres(db)) {
+    // `inner` is ordered by (k, b), its metric columns float8 (metricCols): the aggregates take
+    // the rows in that order (PostgreSQL 15 would sort again for each `string_agg(… order by b)`).
+    const cols = names.map((n) => `string_agg(${pgOf(encode[n]!).write(`"${n}"`)}, ',') AS "${n}"`).join(', ');
+    return sql<Record<string, string | number>>`SELECT k, string_agg(b::text, ',') AS i, ${sql.raw(cols)} FROM (${inner}) AS x GROUP BY k ORDER BY k`;
+  }
+  // SQLite's group_concat follows the rows' order
+  const outer = names.map((n) => `group_concat(${encode[n]!(`"${n}"`)}) AS "${n}"`).join(', ');
+  return sql<Record<string, string | number>>`SELECT k, group_concat(b) AS i, ${sql.raw(outer)} FROM (${inner}) AS x GROUP BY k ORDER BY k`;
 }
 
 function toSeries(rows: Array<Record<string, string | number>>, q: TierQuery, names: string[]): EncodedSeries[] {
@@ -115,11 +124,12 @@ export async function queryGuestTierSeries(
   const only = part && part.parts > 1 ? sql.raw(` AND g.vmid % ${Math.trunc(part.parts)} IN (${part.due.map((d) => Math.trunc(d)).join(',') || '-1'})`) : sql.raw('');
   if (q.group === TIER_STEP[q.tier] && isPostgres(db)) {
     // PostgreSQL 15 sorts again for every `string_agg(… order by ts)` (eight per guest): the rows
-    // come in (vmid, ts) order from an ordered subquery instead, which the aggregates keep.
-    const cols = Object.entries(GUEST_TIER_METRICS)
-      .map(([n]) => `string_agg((${PG_ENCODE[n]!(`"${n}"`)})::text, ',') AS "${n}"`)
+    // come in (vmid, ts) order from an ordered subquery instead, which the aggregates keep; the
+    // subquery computes each value once, as float8 (metricCols), for the encoders to refer to.
+    const cols = Object.keys(GUEST_TIER_METRICS)
+      .map((n) => `string_agg(${pgOf(GUEST_ENCODE[n]!).write(`"${n}"`)}, ',') AS "${n}"`)
       .join(', ');
-    const raw = Object.entries(GUEST_TIER_METRICS).map(([n, e]) => `${e.replace(/avg\((s\.[a-z_]+)\)/g, '$1')} AS "${n}"`).join(', ');
+    const raw = metricCols(db, Object.fromEntries(Object.entries(GUEST_TIER_METRICS).map(([n, e]) => [n, e.replace(/avg\((s\.[a-z_]+)\)/g, '$1')])), GUEST_ENCODE);
     const r = await sql<Record<string, string | number>>`SELECT k, string_agg(i::text, ',') AS i, ${sql.raw(cols)} FROM (
         SELECT g.vmid AS k, CAST((s.ts - ${Math.trunc(q.from)}) / ${Math.trunc(q.group)} AS INTEGER) AS i, ${sql.raw(raw)}
         FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
@@ -131,15 +141,15 @@ export async function queryGuestTierSeries(
   if (q.group === TIER_STEP[q.tier]) {
     // One row per point already: encode straight from the index range, no grouping sort.
     const cols = Object.entries(GUEST_TIER_METRICS)
-      .map(([n, e]) => `${joinAgg(db, encoderFor(db, GUEST_ENCODE)(n)(e.replace(/avg\((s\.[a-z_]+)\)/g, '$1')), 's.ts')} AS "${n}"`)
+      .map(([n, e]) => `group_concat(${GUEST_ENCODE[n]!(e.replace(/avg\((s\.[a-z_]+)\)/g, '$1'))}) AS "${n}"`)
       .join(', ');
-    const r = await sql<Record<string, string | number>>`SELECT g.vmid AS k, ${sql.raw(joinAgg(db, `CAST((s.ts - ${Math.trunc(q.from)}) / ${Math.trunc(q.group)} AS INTEGER)`, 's.ts'))} AS i, ${sql.raw(cols)}
+    const r = await sql<Record<string, string | number>>`SELECT g.vmid AS k, group_concat(CAST((s.ts - ${Math.trunc(q.from)}) / ${Math.trunc(q.group)} AS INTEGER)) AS i, ${sql.raw(cols)}
       FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
       WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
       GROUP BY g.vmid ORDER BY g.vmid`.execute(db);
     return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));
   }
-  const agg = Object.entries(GUEST_TIER_METRICS).map(([n, e]) => `${e} AS "${n}"`).join(', ');
+  const agg = metricCols(db, GUEST_TIER_METRICS, GUEST_ENCODE);
   const inner = sql`SELECT g.vmid AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, ${sql.raw(agg)}
     FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
     WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
@@ -151,7 +161,7 @@ export async function queryGuestTierSeries(
 /** Tier series of every node of a cluster. */
 export async function queryNodeTierSeries(db: Kysely<Database>, clusterId: number, q: TierQuery): Promise<EncodedSeries[]> {
   const table = sql.table(`node_samples_${q.tier}`);
-  const agg = Object.entries(NODE_TIER_METRICS).map(([n, e]) => `${e} AS "${n}"`).join(', ');
+  const agg = metricCols(db, NODE_TIER_METRICS, NODE_ENCODE);
   const inner = sql`SELECT n.node AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, ${sql.raw(agg)}
     FROM nodes n JOIN ${table} s ON s.cluster_id = n.cluster_id AND s.node = n.node AND s.ts >= ${q.from}
     WHERE n.cluster_id = ${clusterId}
@@ -168,7 +178,7 @@ export async function queryNodeTierSeries(db: Kysely<Database>, clusterId: numbe
 export async function queryStorageTierSeries(db: Kysely<Database>, clusterId: number, q: TierQuery): Promise<EncodedSeries[]> {
   const table = sql.table(`storage_samples_${q.tier}`);
   const bucket = q.tier === '5m' ? 300 : 3600;
-  const inner = sql`SELECT k, b, avg(p) AS "pct" FROM (
+  const inner = sql`SELECT k, b, ${sql.raw(metricCols(db, { pct: 'avg(p)' }, { pct: sig }))} FROM (
       SELECT s.node || '/' || s.storage AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, s.used_avg * 100.0 / nullif(s.total, 0) AS p
       FROM ${table} s WHERE s.cluster_id = ${clusterId} AND s.ts >= ${q.from}
       UNION ALL
