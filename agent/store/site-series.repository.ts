@@ -132,7 +132,7 @@ export async function queryGuestTierSeries(
     const raw = metricCols(db, Object.fromEntries(Object.entries(GUEST_TIER_METRICS).map(([n, e]) => [n, e.replace(/avg\((s\.[a-z_]+)\)/g, '$1')])), GUEST_ENCODE);
     const r = await sql<Record<string, string | number>>`SELECT k, string_agg(i::text, ',') AS i, ${sql.raw(cols)} FROM (
         SELECT g.vmid AS k, CAST((s.ts - ${Math.trunc(q.from)}) / ${Math.trunc(q.group)} AS INTEGER) AS i, ${sql.raw(raw)}
-        FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
+        FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from} AND s.vmid >= ${lo} AND s.vmid <= ${hi}
         WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
         ORDER BY g.vmid, s.ts
       ) x GROUP BY k ORDER BY k`.execute(db);
@@ -151,7 +151,7 @@ export async function queryGuestTierSeries(
   }
   const agg = metricCols(db, GUEST_TIER_METRICS, GUEST_ENCODE);
   const inner = sql`SELECT g.vmid AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, ${sql.raw(agg)}
-    FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
+    FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from} AND s.vmid >= ${lo} AND s.vmid <= ${hi}
     WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
     GROUP BY g.vmid, b ORDER BY g.vmid, b`;
   const r = await build(db, inner, GUEST_TIER_METRICS, GUEST_ENCODE).execute(db);
