@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { FLEET_OVERVIEW_SQL, readFleetOverview } from '../../agent/store/fleet-overview.repository.ts';
 import { GUEST_STATE_SQL } from '../../agent/store/guest-state.repository.ts';
-import { queryGuestTierSeries } from '../../agent/store/site-series.repository.ts';
 import { queryGuests } from '../../agent/store/site-inventory.repository.ts';
+import { ALL_SOURCES, CHART_30D, insertMonthGuest, insertSeriesGuest, readMonth, readSources } from './series-guest.ts';
 import { openPgStore, type PgStore } from '../../agent/store/open-store.ts';
 import { createDatabase, startPgServer } from '../../test/support/pg-server.ts';
 import { AGENT_BIN, ROOT, buildApp } from '../build.ts';
@@ -60,14 +60,31 @@ export interface ScaleBenchResult {
   /** `select *` from v_guest_latest (all 31 columns of 50,000 rows) into the default client, median of 5. */
   fleetOverviewAllColumnsMs: number;
   /**
-   * One guest's 30 days of 5-minute rollups (8,640 rows inserted for it) through the store's
-   * series read the site uses for a guest's range (queryGuestTierSeries, site-series.repository.ts,
-   * with lo = hi = the guest's vmid, step 300 s): on PostgreSQL each metric comes back as one
-   * comma-joined text, encoded by the server. Median of 5 after a warm-up, agents running.
+   * One guest's 30-day chart as the site reads it: the store's series read
+   * (queryGuestTierSeries, site-series.repository.ts, lo = hi = the guest's vmid) of the two
+   * stored sources of the 30-day range (encode-series.ts RANGES), `long.m` (hourly tier, 30 days
+   * in 2-hour points) and `day` (5-minute tier, the last 24 h), with the site's own tierQuery(),
+   * one after the other as the site does. The guest has every metric present and varying: 30 days
+   * of 5-minute and a year of hourly rollups inserted for it. On PostgreSQL each metric comes back
+   * as one comma-joined text, rounded by the server. Median of 5 after a warm-up, agents running.
    */
   guestSeriesQueryMs: number;
   guestSeriesQueryMsAgentsPaused: number;
+  /** Points (timestamps) of those two reads together. */
   guestSeriesRows: number;
+  /** Every stored source the site reads for that guest (day, long.w, long.m, long.y: 24 h, 7 d, 30 d, a year), one after the other. */
+  guestSeriesAllSourcesMs: number;
+  guestSeriesAllSourcesMsAgentsPaused: number;
+  guestSeriesAllSourcesPoints: number;
+  /**
+   * What guestSeriesQueryMs timed before: queryGuestTierSeries of another guest's 30 days of
+   * 5-minute points at step 300 s (8,640 points, a read no page makes: the site reads the 5-minute
+   * tier for 24 h only, and at most 600 points a source), with that guest's old data (cpu and mem
+   * constant, the five other metrics null), kept to compare with the earlier figures.
+   */
+  guestSeriesFiveMinuteMonthMs: number;
+  guestSeriesFiveMinuteMonthMsAgentsPaused: number;
+  guestSeriesFiveMinuteMonthPoints: number;
   /** A plain select of the guest's 5-minute rows (ts, cpu_avg, cpu_max, mem_avg, mem_max) into a node-postgres client with its default settings. */
   guestSeriesDefaultClientMs: number;
   guestSeriesDefaultClientMsAgentsPaused: number;
@@ -123,7 +140,7 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     'agents run compiled (scripts/build.ts) under plain node with the systemd unit\'s flags, as the service does, with health polling on and backfill off (new clusters would otherwise each pull a day of history)',
     'ingestMsPerCycle is the store stage of each agent\'s "cycle done" line (every held cluster\'s snapshot and poll run written), median over the cycles after the first (the first of a cluster reads its guests and takes the full path)',
     'PostgreSQL is the test server: fsync, synchronous_commit and full_page_writes off, so WAL bytes are below a durable server\'s (full-page images after checkpoints are missing)',
-    'fleetOverviewQueryMs is the store\'s fleet overview read (readFleetOverview: the overview columns of v_guest_latest for every guest as row objects; on PostgreSQL from guest_state, the per-cluster current state each cycle writes, one JSON object of column arrays per cluster, also what the site\'s queryGuests reads) through the store\'s own pool; fleetOverviewPlainRowsMs is the plain select of the same columns from v_guest_latest into a node-postgres client with default settings; guestSeriesQueryMs is the store\'s series read for one guest\'s range (queryGuestTierSeries over its 30 days of 5-minute rows, as the site reads a range), guestSeriesDefaultClientMs a plain select of those rows into the default client. All medians of 5 after a warm-up, client wall time (server execution, query and transfer included)',
+    'fleetOverviewQueryMs is the store\'s fleet overview read (readFleetOverview: the overview columns of v_guest_latest for every guest as row objects; on PostgreSQL from guest_state, the per-cluster current state each cycle writes, one JSON object of column arrays per cluster, also what the site\'s queryGuests reads) through the store\'s own pool; fleetOverviewPlainRowsMs is the plain select of the same columns from v_guest_latest into a node-postgres client with default settings; guestSeriesQueryMs is the store\'s series read (queryGuestTierSeries) of one guest\'s 30-day chart as the site reads it (its two stored sources: 30 days of the hourly tier in 2-hour points and 24 h of 5-minute points; every metric present), guestSeriesAllSourcesMs all four stored sources of that guest (24 h, 7 d, 30 d, a year), guestSeriesFiveMinuteMonthMs the read this figure timed before (another guest\'s 30 days of 5-minute points, 8,640 of them, which no page reads), guestSeriesDefaultClientMs a plain select of those 5-minute rows into the default client. All medians of 5 after a warm-up, client wall time (server execution, query and transfer included)',
     'each read is measured twice: while all six agents poll (they share this machine\'s cores with PostgreSQL and the reader), and again after the failover with every agent stopped by SIGSTOP (resumed by SIGCONT), as when the agents run on other hosts; both are reported (the paused reads\' load average lags: its one-minute figure still counts the agents\' last minute)',
   ];
   if (noSite) notes.unshift('DIAGNOSTIC RUN (PMI_SCALE_DIAGNOSTIC_NO_SITE=1), NOT a reported figure: no agent builds the site or runs maintenance and alerts (the `*site` lease is held by a placeholder), each agent fires at the slot it has among five');
@@ -268,23 +285,23 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const overviewServer = await serverMs(FLEET_OVERVIEW_SQL);
     const overviewAll = await plainRows('select * from v_guest_latest');
     const siteGuests = await clientMs(async () => (await queryGuests(storeDb)).length);
-    const g = await one<{ cluster_id: number; vmid: number }>('select cluster_id, vmid from guests order by cluster_id, vmid limit 1');
+    // One guest's series. Guest g keeps the data and the read this figure had before (30 days of
+    // 5-minute points, cpu and mem constant, the other metrics null: guestSeriesFiveMinuteMonthMs);
+    // guest h gets every metric present and varying (deterministic, several magnitudes), 30 days of
+    // 5-minute and a year of hourly rollups, and is read as the site reads a guest's charts.
+    const [g, h] = (await db.query<{ cluster_id: number; vmid: number }>('select cluster_id, vmid from guests order by cluster_id, vmid limit 2')).rows as [{ cluster_id: number; vmid: number }, { cluster_id: number; vmid: number }];
     const nowSec = Math.floor(Date.now() / 1000);
     const from = nowSec - 30 * 86_400;
-    await db.query(
-      `insert into guest_samples_5m (cluster_id, vmid, ts, samples, cpu_avg, cpu_max, mem_avg, mem_max)
-       select $1, $2, t, 5, 0.2, 0.4, 1e9, 2e9 from generate_series($3::bigint, $4::bigint, 300) as t on conflict do nothing`,
-      [g.cluster_id, g.vmid, Math.floor(from / 300) * 300, nowSec - 3600],
-    ).catch((err: unknown) => notes.push(`30 days of 5-minute rows for one guest could not be inserted (${String(err)}); guestSeriesQueryMs reads what there is`));
-    await db.query('analyze guest_samples_5m');
+    notes.push(...(await insertSeriesGuest(db, h, nowSec)).map((e) => `${e}; guestSeriesQueryMs reads what there is`));
+    await insertMonthGuest(db, g, nowSec).catch((err: unknown) => notes.push(`30 days of 5-minute rows for one guest could not be inserted (${String(err)}); guestSeriesFiveMinuteMonthMs reads what there is`));
     const SERIES_SQL = 'select ts, cpu_avg, cpu_max, mem_avg, mem_max from guest_samples_5m where cluster_id = $1 and vmid = $2 and ts >= $3 order by ts';
     const seriesParams = [g.cluster_id, g.vmid, from];
-    const seriesRange = { tier: '5m' as const, from, group: 300 };
-    const seriesRead = () => clientMs(async () => {
-      const [e] = await queryGuestTierSeries(storeDb, g.cluster_id, g.vmid, g.vmid, seriesRange);
-      return e && e.i !== '' ? e.i.split(',').length : 0;
-    });
+    const monthRead = () => clientMs(() => readMonth(storeDb, g, nowSec));
+    const seriesRead = () => clientMs(() => readSources(storeDb, h, CHART_30D, nowSec));
+    const allSourcesRead = () => clientMs(() => readSources(storeDb, h, ALL_SOURCES, nowSec));
     const series = await seriesRead();
+    const allSources = await allSourcesRead();
+    const month = await monthRead();
     const seriesDefault = await plainRows(SERIES_SQL, seriesParams);
     const seriesServer = await serverMs(SERIES_SQL, seriesParams);
 
@@ -315,14 +332,14 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     opts.log('the reads again with the agents paused');
     const running = procs.filter((p) => p.child && p.child.exitCode === null);
     for (const p of running) p.child!.kill('SIGSTOP');
-    let paused = { overview: NaN, overviewPlain: NaN, series: NaN, seriesDefault: NaN, load: [] as number[] };
+    let paused = { overview: NaN, overviewPlain: NaN, series: NaN, allSources: NaN, month: NaN, seriesDefault: NaN, load: [] as number[] };
     // an agent stopped inside a transaction that holds a lock (partition DDL) would block a read:
     // give up after 60 s, resume the agents, and say so
     let limit: NodeJS.Timeout | undefined;
     try {
       await sleep(2000);
       const load = loadavg().map((x) => Math.round(x * 100) / 100);
-      const measure = async () => ({ overview: (await overviewRead()).ms, overviewPlain: (await plainRows(FLEET_OVERVIEW_SQL)).ms, series: (await seriesRead()).ms, seriesDefault: (await plainRows(SERIES_SQL, seriesParams)).ms, load });
+      const measure = async () => ({ overview: (await overviewRead()).ms, overviewPlain: (await plainRows(FLEET_OVERVIEW_SQL)).ms, series: (await seriesRead()).ms, allSources: (await allSourcesRead()).ms, month: (await monthRead()).ms, seriesDefault: (await plainRows(SERIES_SQL, seriesParams)).ms, load });
       paused = await Promise.race([measure(), new Promise<never>((_, rej) => (limit = setTimeout(() => rej(new Error('no answer within 60 s')), 60_000)))]);
     } catch (err) {
       notes.push(`the reads with the agents paused were NOT measured (${String(err)}); their figures are NaN`);
@@ -364,6 +381,12 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       guestSeriesQueryMs: series.ms,
       guestSeriesQueryMsAgentsPaused: paused.series,
       guestSeriesRows: series.rows,
+      guestSeriesAllSourcesMs: allSources.ms,
+      guestSeriesAllSourcesMsAgentsPaused: paused.allSources,
+      guestSeriesAllSourcesPoints: allSources.rows,
+      guestSeriesFiveMinuteMonthMs: month.ms,
+      guestSeriesFiveMinuteMonthMsAgentsPaused: paused.month,
+      guestSeriesFiveMinuteMonthPoints: month.rows,
       guestSeriesDefaultClientMs: seriesDefault.ms,
       guestSeriesDefaultClientMsAgentsPaused: paused.seriesDefault,
       guestSeriesServerMs: seriesServer,
@@ -401,8 +424,10 @@ export function table(result: unknown): string {
     ['fleetOverviewQueryMs (store read, guest_state; agents polling / paused)', `${r.fleetOverviewQueryMs} / ${r.fleetOverviewQueryMsAgentsPaused} over ${r.fleetOverviewRows} rows, ${r.fleetOverviewPackedServerMs} in the server (target ≤ 100)`],
     ['  plain select into a default node-postgres client (polling / paused)', `${r.fleetOverviewPlainRowsMs} / ${r.fleetOverviewPlainRowsMsAgentsPaused}, ${r.fleetOverviewServerMs} in the server; all 31 columns ${r.fleetOverviewAllColumnsMs} (polling)`],
     ['site guest list (queryGuests, polling)', `${r.siteGuestsQueryMs}`],
-    ['guestSeriesQueryMs (30 days of 5 min, queryGuestTierSeries; polling / paused)', `${r.guestSeriesQueryMs} / ${r.guestSeriesQueryMsAgentsPaused} over ${r.guestSeriesRows} points (target ≤ 10)`],
-    ['  plain select of the rows into a default node-postgres client (polling / paused)', `${r.guestSeriesDefaultClientMs} / ${r.guestSeriesDefaultClientMsAgentsPaused}, ${r.guestSeriesServerMs} in the server`],
+    ['guestSeriesQueryMs (one guest\'s 30-day chart as the site reads it; polling / paused)', `${r.guestSeriesQueryMs} / ${r.guestSeriesQueryMsAgentsPaused} over ${r.guestSeriesRows} points (target ≤ 10)`],
+    ['  all four stored sources of that guest (24 h … 1 y)', `${r.guestSeriesAllSourcesMs} / ${r.guestSeriesAllSourcesMsAgentsPaused} over ${r.guestSeriesAllSourcesPoints} points`],
+    ['  30 days of 5-minute points, step 300 s (the earlier figure\'s read)', `${r.guestSeriesFiveMinuteMonthMs} / ${r.guestSeriesFiveMinuteMonthMsAgentsPaused} over ${r.guestSeriesFiveMinuteMonthPoints} points`],
+    ['  plain select of its rows into a default node-postgres client (polling / paused)', `${r.guestSeriesDefaultClientMs} / ${r.guestSeriesDefaultClientMsAgentsPaused}, ${r.guestSeriesServerMs} in the server`],
     ['load average at the reads (polling / paused)', `${r.loadAverageAtQueries.join(' ')} / ${r.loadAverageAgentsPaused.join(' ')}`],
     ['failoverSeconds (kill -9 → first poll by the standby)', `${r.failoverSeconds} = ${r.failoverIntervals} intervals (target ≤ 2)`],
     ['dbBytesWrittenPerDayPer1000Guests', `${r.dbBytesWrittenPerDayPer1000Guests} (${r.dbBytesSource}; size growth ${r.dbSizeGrowthPerDayPer1000Guests}; window ${r.windowSeconds} s)`],
