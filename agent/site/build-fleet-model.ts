@@ -3,7 +3,6 @@
 import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 
 import type { ClusterRow, GuestRow, NodeRow, StorageRow } from '../store/site-inventory.repository.ts';
-import type { LiveValue } from './build-chart-page-data.ts'; // charts (#14)
 import { paths } from './site-paths.ts';
 import { DEFAULT_THRESHOLDS, shownPct, usageLevel, type AttentionThresholds, type UsageLevel } from './build-attention-model.ts'; // attention (#14)
 
@@ -188,9 +187,9 @@ export function buildClusterFacts(c: ClusterRow): Array<{ label: string; text: s
 }
 
 /** Per-node facts for its page. */
-export function buildNodeFacts(n: NodeRow): Array<{ label: string; text: string } & LiveValue> {
+export function buildNodeFacts(n: NodeRow) {
   const availUsed = n.mem_total != null && n.mem_available != null ? n.mem_total - n.mem_available : null;
-  // live/unit/of (charts #14 item 3): values the page's JavaScript keeps equal to the charts' last points.
+  // live/unit/of (charts #14 item 3, partials/live-attrs.eta): values the page's JavaScript keeps equal to the charts' last points.
   return [
     { label: 'Status', text: n.status },
     { label: 'IP', text: n.ip ?? '–' },

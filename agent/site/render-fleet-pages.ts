@@ -17,7 +17,7 @@ import type { Render } from './render.ts';
 import { hrefFrom, paths, rootOf } from './site-paths.ts';
 import type { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
-import { yieldTurn } from './yield-turn.ts';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
 import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
 import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook

@@ -10,7 +10,7 @@ import { groupBy } from './group-by.ts';
 import type { Render } from './render.ts';
 import type { Emit, FleetPageOptions } from './render-fleet-pages.ts';
 import { hrefFrom, paths } from './site-paths.ts';
-import { yieldTurn } from './yield-turn.ts';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 
 /** Pure: one row per cluster with its quorum, node and guest counts and poll state. */
 export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>, href: Href) {
