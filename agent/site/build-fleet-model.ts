@@ -38,13 +38,7 @@ export interface Cell {
   /** Sort value (number or string); absent → the text. */
   v?: number | string;
   /** attention (#14): a usage bar (percent as displayed, level by the config's thresholds). */
-  bar?: UsageBar;
-}
-
-/** attention (#14): a usage bar drawn next to a value, coloured like the attention list judges it. */
-export interface UsageBar {
-  pct: number;
-  level: UsageLevel;
+  bar?: { pct: number; level: UsageLevel };
 }
 
 /** Root-relative link helper: every href in a page is relative so the site works under any prefix. */
@@ -55,8 +49,8 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) => (a
 const NO_VALUE: Cell = { text: '–', v: -1 };
 
 /**
- * Guest table rows (templates last within their cluster order). The live cells are left empty:
- * site.js fills them from status.json, so the rows stay equal from cycle to cycle.
+ * Guest table rows (templates last within their cluster order). The table's live cells are empty
+ * (partials/guests-table.eta): site.js fills them from status.json, so the rows stay equal from cycle to cycle.
  */
 export function buildGuestRows(f: Pick<Fleet, 'clusters' | 'guests'>, href: Href) {
   const names = clusterNames(f);
@@ -74,9 +68,6 @@ export function buildGuestRows(f: Pick<Fleet, 'clusters' | 'guests'>, href: Href
       status: g.status,
       template: g.template === 1,
       tags: splitTags(g.tags),
-      cpu: NO_VALUE,
-      mem: { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 },
-      uptime: NO_VALUE,
       maxmem: { text: fmtBytes(g.maxmem), v: g.maxmem === null ? -1 : Math.round(g.maxmem / 1048576) },
     };
   });
@@ -223,15 +214,10 @@ export function splitTags(tags: string | null): string[] {
   return tags ? tags.split(/[;, ]+/).filter(Boolean) : [];
 }
 
-/** attention (#14): the bar of a usage fraction (null: no bar). */
-export function usageBar(r: number | null | undefined, t: AttentionThresholds = DEFAULT_THRESHOLDS): UsageBar | undefined {
-  if (r === null || r === undefined || !Number.isFinite(r)) return undefined;
-  return { pct: Math.min(100, Math.max(0, shownPct(r))), level: usageLevel(r, t) };
-}
-
-function withBar(c: Cell, r: number | null | undefined, t: AttentionThresholds | undefined): Cell {
-  const bar = usageBar(r, t);
-  return bar ? { ...c, bar } : c;
+/** attention (#14): `c` with the bar of usage fraction `r` (none for null), coloured like the attention list judges it. */
+function withBar(c: Cell, r: number | null | undefined, t: AttentionThresholds = DEFAULT_THRESHOLDS): Cell {
+  if (r === null || r === undefined || !Number.isFinite(r)) return c;
+  return { ...c, bar: { pct: Math.min(100, Math.max(0, shownPct(r))), level: usageLevel(r, t) } };
 }
 
 const round3 = (x: number | null) => (x === null ? -1 : Math.round(x * 1000) / 1000);
