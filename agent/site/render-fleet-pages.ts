@@ -15,7 +15,7 @@ import { pointSeries, toJson } from './encode-json.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
 import { hrefFrom, paths, rootOf } from './site-paths.ts';
-import type { KEEP } from './publish.ts';
+import { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
@@ -37,7 +37,6 @@ export interface FleetPageOptions {
    * without live values (cluster, tasks, actions) are re-rendered only when their model changed.
    */
   pageDue?: (path: string, digest: string) => boolean;
-  keep: typeof KEEP;
 }
 
 /**
@@ -59,7 +58,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   const keyedPage = async (path: string, template: string, key: unknown, build: () => object) => {
     const digest = createHash('sha1').update(template).update(JSON.stringify([{ ...frame, generatedAt: 0 }, key])).digest('base64url');
     if (opts.pageDue && !opts.pageDue(path, digest)) {
-      emit(path, opts.keep);
+      emit(path, KEEP);
       pages++;
     } else {
       await yieldTurn();
@@ -151,7 +150,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     hash.update(JSON.stringify([pollErrors.rows, pressure]));
     const digest = hash.update(JSON.stringify((storagesByNode.get(key) ?? []).map((s) => [s.storage, s.status, s.total]))).digest('base64url');
     if (!opts.nodeDue(path, index, digest)) {
-      emit(path, opts.keep);
+      emit(path, KEEP);
       pages++;
       continue;
     }

@@ -7,6 +7,7 @@ import { searchIndexJson } from './build-search-index.ts';
 import type { SiteData } from './collect-site-data.ts';
 import { fmtTime } from './format.ts';
 import { groupBy } from './group-by.ts';
+import { KEEP } from './publish.ts';
 import type { Render } from './render.ts';
 import type { Emit, FleetPageOptions } from './render-fleet-pages.ts';
 import { hrefFrom, paths } from './site-paths.ts';
@@ -38,7 +39,7 @@ export function buildClusterIndexRows(d: Pick<SiteData, 'clusters' | 'nodes' | '
  * Renders clusters.html, nodes.html, guests.html and search.json; returns the page count. The
  * event loop gets a turn between them (yieldTurn): at 50,000 guests each is a few hundred ms.
  */
-export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: Pick<FleetPageOptions, 'pageDue' | 'keep'>): Promise<number> {
+export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: Pick<FleetPageOptions, 'pageDue'>): Promise<number> {
   let h = hrefFrom(paths.clustersIndex);
   emit(paths.clustersIndex, render('clusters-index', { layout: buildLayout(frame, paths.clustersIndex, 'Clusters'), clusters: buildClusterIndexRows(d, h) }));
 
@@ -53,7 +54,7 @@ export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Re
   h = hrefFrom(paths.guestsIndex);
   const digest = inventoryDigest(d, frame);
   const due = (path: string) => !opts.pageDue || opts.pageDue(path, digest);
-  if (!due(paths.guestsIndex)) emit(paths.guestsIndex, opts.keep);
+  if (!due(paths.guestsIndex)) emit(paths.guestsIndex, KEEP);
   else {
     await yieldTurn();
     const guests = buildGuestRows(d, h);
@@ -66,7 +67,7 @@ export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Re
   }
 
   await yieldTurn();
-  emit(paths.searchIndex, due(paths.searchIndex) ? searchIndexJson(d) : opts.keep);
+  emit(paths.searchIndex, due(paths.searchIndex) ? searchIndexJson(d) : KEEP);
   return 3;
 }
 

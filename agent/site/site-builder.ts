@@ -176,7 +176,6 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       let pages = await renderFleetPages(data, frame, render, emit, {
         ...(lastBuild && { lastBuild: describeBuild(lastBuild) }),
         lastError: lastError ? { when: fmtTime(lastError.ts), message: lastError.message } : null,
-        keep: KEEP,
         nodeDue: plan.nodePage,
         pageDue: plan.page,
       });
