@@ -46,11 +46,9 @@ export function buildPollErrors(rows: readonly PollErrorRow[], id: string, filte
   return { id, title: `Poll errors (last ${opts.windowText})`, rows: out, emptyText: `No poll errors in the last ${opts.windowText}.` };
 }
 
-type NodeError = { node: string | null; at: number; code: string; endpoint: string | null; path: string | null; message: string };
-
 /** Per cluster for status.json: errors in the window and the latest cycle's per-node errors. */
-export function pollErrorsForStatus(rows: readonly PollErrorRow[]): Map<string, { errors_24h: number; last_error_at: number | null; node_errors: NodeError[] }> {
-  const out = new Map<string, { errors_24h: number; last_error_at: number | null; node_errors: NodeError[] }>();
+export function pollErrorsForStatus(rows: readonly PollErrorRow[]) {
+  const out = new Map<string, { errors_24h: number; last_error_at: number; node_errors: Array<Pick<PollErrorRow, 'node' | 'code' | 'endpoint' | 'path' | 'message'> & { at: number }> }>();
   for (const r of rows) {
     let e = out.get(r.cluster);
     if (!e) out.set(r.cluster, (e = { errors_24h: 0, last_error_at: r.ts, node_errors: [] }));
