@@ -4,6 +4,7 @@ import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 
 import type { ClusterRow, GuestRow, NodeRow, StorageRow } from '../store/site-inventory.repository.ts';
 import { paths } from './site-paths.ts';
+import { groupBy } from './group-by.ts';
 import { DEFAULT_THRESHOLDS, shownPct, usageLevel, type AttentionThresholds, type UsageLevel } from './build-attention-model.ts'; // attention (#14)
 
 /** Current values of a running guest (from its newest raw sample). */
@@ -146,6 +147,28 @@ export function countFleet(f: Pick<Fleet, 'nodes' | 'guests'>) {
     else n.guestsOther++;
   }
   return n;
+}
+
+/** Clusters index rows: quorum, node and guest counts and poll state per cluster. */
+export function buildClusterIndexRows(d: Pick<Fleet, 'clusters' | 'nodes' | 'guests'>, href: Href) {
+  const nodesBy = groupBy(d.nodes, (n) => n.cluster_id);
+  const guestsBy = groupBy(d.guests, (g) => g.cluster_id);
+  return d.clusters.map((c) => {
+    const k = countFleet({ nodes: nodesBy.get(c.id) ?? [], guests: guestsBy.get(c.id) ?? [] });
+    const nodes = k.nodesOnline + k.nodesOffline;
+    const guests = k.guestsRunning + k.guestsStopped + k.guestsOther;
+    return {
+      name: c.name,
+      href: href(paths.cluster(c.name)),
+      quorum: quorumText(c),
+      ok: c.last_error === null && c.quorate !== 0 && k.nodesOffline === 0,
+      nodes: { text: `${k.nodesOnline} / ${nodes} online`, v: nodes },
+      guests: { text: `${k.guestsRunning} / ${guests} running`, v: guests },
+      version: c.pve_version ?? '–',
+      lastOk: fmtTime(c.last_ok_at),
+      lastError: c.last_error ?? '',
+    };
+  });
 }
 
 /** The fleet summary cards of the overview. */

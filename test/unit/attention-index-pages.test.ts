@@ -1,6 +1,6 @@
 // The menu's index pages and search.json (issue #14 item 8), rendered with the real templates.
 import { describe, expect, it } from 'vitest';
-import { renderIndexPages } from '../../agent/site/render-index-pages.ts';
+import { renderIndexPages } from '../../agent/site/render-fleet-pages.ts';
 import { createRenderer } from '../../agent/site/render.ts';
 import { loadAssets } from '../../agent/site/site-assets.ts';
 import { KEEP, type Entry } from '../../agent/site/publish.ts';
