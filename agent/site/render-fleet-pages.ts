@@ -58,13 +58,10 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
    */
   const keyedPage = async (path: string, template: string, key: unknown, build: () => object) => {
     const digest = createHash('sha1').update(template).update(JSON.stringify([{ ...frame, generatedAt: 0 }, key])).digest('base64url');
-    if (opts.pageDue && !opts.pageDue(path, digest)) {
-      emit(path, KEEP);
-      pages++;
-    } else {
-      await yieldTurn();
-      page(path, template, build());
-    }
+    const due = !opts.pageDue || opts.pageDue(path, digest);
+    if (due) await yieldTurn();
+    emit(path, due ? render(template, build()) : KEEP);
+    pages++;
   };
   // A page that does not show the generated time (layout.live false): keyed on its model without it.
   const modelPage = (path: string, template: string, title: string, body: object) => {
