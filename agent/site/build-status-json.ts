@@ -4,6 +4,9 @@ import { paths } from './site-paths.ts';
 import type { PollRunRow } from '../store/site-activity.repository.ts';
 import type { pollErrorsForStatus } from './build-fidelity-model.ts';
 import { toJson } from './encode-json.ts';
+import { buildHealthStatus } from '../health/build-health-model.ts';
+import type { HealthSiteRows } from '../store/health-site.query.ts';
+import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts';
 
 /** issue 12 item 3 (fidelity), added compatibly: per-node poll errors of the cluster (DATA-FORMAT.md). */
 const pollErrorFields = (e: ReturnType<ReturnType<typeof pollErrorsForStatus>['get']>, lastCycleAt: number | undefined) => ({
@@ -16,7 +19,7 @@ const pollErrorFields = (e: ReturnType<ReturnType<typeof pollErrorsForStatus>['g
 const r3 = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
 
 /** status.json text. Guests are arrays (see `guest_fields`) to keep the file small at 10,000 guests. */
-export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number, pollRuns: readonly PollRunRow[] = [], pollErrors?: ReturnType<typeof pollErrorsForStatus>): string {
+export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number, pollRuns: readonly PollRunRow[] = [], pollErrors?: ReturnType<typeof pollErrorsForStatus>, parts: { health?: HealthSiteRows; alerts?: AlertsStatus | undefined } = {}): string {
   const names = clusterNames(f);
   // The agent's own health per cluster: its latest poll run.
   const lastRun = new Map<number, PollRunRow>();
@@ -45,6 +48,9 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     guest_fields: ['cluster', 'vmid', 'name', 'type', 'node', 'status', 'cpu', 'mem', 'maxmem', 'uptime', 'netin', 'netout'],
     guest_page: 'g/<cluster>/<bucket>/<vmid>.html, bucket = floor(vmid / 100) + "xx"',
     guests,
+    // added compatibly after the guests (DATA-FORMAT.md): health (#15), alerts (#16)
+    ...(parts.health && { health: buildHealthStatus(parts.health) }),
+    ...(parts.alerts && { alerts: parts.alerts }),
   };
   return toJson(doc);
 }

@@ -20,8 +20,7 @@ import { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
-import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
-import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
+import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection } from '../health/build-health-model.ts';
 import { nodeChartData } from './build-chart-page-data.ts'; // charts (#14) hook
 import { buildSiteAttention, sharedStorageOnce } from './attention-site.ts'; // attention (#14)
 import { searchIndexJson } from './build-search-index.ts'; // attention (#14 item 8)
@@ -244,7 +243,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   });
 
   await yieldTurn();
-  emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), healthRows), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
+  emit(paths.status, buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors), { health: healthRows, alerts: d.alerts }));
   return pages;
 }
 
