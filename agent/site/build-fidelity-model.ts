@@ -34,16 +34,16 @@ export function buildGuestPressure(row: GuestPressureRow | undefined) {
   return { asOf: AS_OF(row.ts), rows };
 }
 
-/** Poll errors for a page: those of one cluster and/or node, newest first, at most `limit`. */
-export function buildPollErrors(rows: readonly PollErrorRow[], id: string, filter: { cluster?: string; node?: string }, opts: { windowText: string; limit?: number }) {
+/** Poll errors of the last 24 h (what is collected) for a page: those of one cluster and/or node, newest first, at most `limit`. */
+export function buildPollErrors(rows: readonly PollErrorRow[], filter: { cluster?: string; node?: string }, limit = 50) {
   const out = [];
   for (const r of rows) {
     if (filter.cluster !== undefined && r.cluster !== filter.cluster) continue;
     if (filter.node !== undefined && r.node !== filter.node) continue;
     out.push({ when: fmtTime(r.ts), ts: r.ts, cluster: r.cluster, node: r.node ?? '(cluster)', code: r.code, endpoint: r.endpoint ?? '–', path: r.path ?? '–', message: r.message });
-    if (out.length >= (opts.limit ?? 50)) break;
+    if (out.length >= limit) break;
   }
-  return { id, title: `Poll errors (last ${opts.windowText})`, rows: out, emptyText: `No poll errors in the last ${opts.windowText}.` };
+  return { id: 'poll-errors', title: 'Poll errors (last 24 h)', rows: out, emptyText: 'No poll errors in the last 24 h.' };
 }
 
 /** Per cluster for status.json: errors in the window and the latest cycle's per-node errors. */

@@ -73,7 +73,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
   const healthRows = d.health ?? EMPTY_HEALTH; // health (#15) hook
   // issue 12 item 3 (fidelity): the poll errors of the last 24 h on the cluster, node and agent pages
-  const pollErrorsOf = (filter: { cluster?: string; node?: string }, limit?: number) => buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', filter, { windowText: '24 h', ...(limit && { limit }) });
+  const pollErrorsOf = (filter: { cluster?: string; node?: string }, limit?: number) => buildPollErrors(d.fidelity?.pollErrors ?? [], filter, limit);
   // Guests per cluster, grouped once (not one scan of the fleet per cluster: 250 × 50,000).
   const guestsByCluster = groupBy(d.guests, (g) => g.cluster_id);
 
