@@ -86,7 +86,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     nodes: buildNodeRows(d, h),
     guestCount: d.guests.length, // engine (#13): the table of every guest is on guests.html
     storage: sharedStorageOnce(buildStorageRows(d, h)), // attention (#14 item 8): shared storage once
-    showCluster: d.clusters.length > 1,
+    showCluster: d.clusters.length > 1, // read by the nodes table (an include sees the page's model)
   });
 
   for (const c of d.clusters) {
