@@ -274,11 +274,6 @@ export function buildHealthAttention(h: HealthSiteRows): AttentionItem[] {
 /** No health rows (a site built before the health tiers ran, or tests without them). */
 export const EMPTY_HEALTH: HealthSiteRows = { backupGuests: [], backupJobs: [], excludedVolumes: [], disks: [], zfs: [], thin: [], ha: [], haServices: [], haNodes: [], ceph: [], cephPools: [], replication: [], certificates: [], software: [], coverage: [] };
 
-/** status.json text with the `health` part added (the text ends with its closing brace). */
-export function withHealthStatus(statusJson: string, h: HealthSiteRows): string {
-  return `${statusJson.slice(0, statusJson.lastIndexOf('}'))},"health":${JSON.stringify(buildHealthStatus(h))}}`;
-}
-
 /** The `health` part of status.json (documented in site-templates/DATA-FORMAT.md). */
 export function buildHealthStatus(h: HealthSiteRows): Record<string, unknown> {
   const counts = { ok: 0, overdue: 0, never: 0, no_job: 0, unknown: 0 };

@@ -18,13 +18,8 @@ export function buildSiteAttention(d: SiteData, frame: SiteFrame, root: string):
   // finding. The Backups page still shows them.
   const health = d.health ?? EMPTY_HEALTH;
   const model = buildAttention({
-    clusters: d.clusters,
-    nodes: d.nodes,
-    guests: d.guests,
-    storages: d.storages,
-    failedTasks: d.attention?.failedTasks ?? [],
-    unexplainedStops: d.attention?.unexplainedStops ?? [],
-    storageTrend: d.attention?.storageTrend ?? [],
+    ...d,
+    ...(d.attention ?? { failedTasks: [], unexplainedStops: [], storageTrend: [] }),
     pollErrors: d.fidelity?.pollErrors ?? [],
     health: buildHealthAttention({ ...health, backupGuests: health.backupGuests.filter((g) => g.in_job !== null) }),
     alerts: d.alerts ? { firing: firing.length, critical: firing.filter((f) => f.severity === 'critical').length } : null,

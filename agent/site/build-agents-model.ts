@@ -1,15 +1,10 @@
 // Pure: agents, leases and handovers (issue 17 item 2) → the "Agents and leases" section of the
 // agent page (site-templates/partials/agents-fleet.eta). Kept apart from the site engine so the
 // hook-up is a few marked lines.
-import type { FleetAgent, Handover } from '../store/lease.repository.ts';
-import type { LeaseRow } from '../fleet/lease-plan.ts';
+import type { readFleet } from '../store/lease.repository.ts';
 import { SITE_LEASE } from '../store/fleet-schema.ts';
 
-export interface AgentsData {
-  agents: FleetAgent[];
-  leases: LeaseRow[];
-  handovers: Handover[];
-}
+export type AgentsData = Awaited<ReturnType<typeof readFleet>>;
 
 /** Epoch ms → "2026-12-07 03:14:05 UTC" (leases move within seconds: minutes are too coarse). */
 const at = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;

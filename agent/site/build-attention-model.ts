@@ -2,9 +2,12 @@
 // alerts in → the overview's "needs attention" list out, worst first, each item linking to its
 // page (issue #14 item 1). Also the one rule that turns a usage fraction into ok / warn / crit, so
 // the list, the summary and the bars can never disagree ("Storage near full: 0" beside "90 %").
-import type { ClusterRow, GuestRow, NodeRow, StorageRow } from '../store/site-inventory.repository.ts';
-import type { FailedTaskRow, StorageTrendPoint, UnexplainedStopRow } from '../store/site-attention.repository.ts';
+import type { AttentionRows } from '../store/site-attention.repository.ts';
+import type { AttentionItem as HealthSignal } from '../health/build-health-model.ts';
+import type { Fleet } from './build-fleet-model.ts';
 import type { PollErrorRow } from '../store/poll-errors.repository.ts';
+import type { z } from 'zod';
+import { AttentionConfig } from '../config/config.schema.ts';
 import { clip, fmtDuration, fmtPct, fmtTime, isoTime } from './format.ts';
 import { paths } from './site-paths.ts';
 import { groupBy } from './group-by.ts';
@@ -12,55 +15,14 @@ import { groupBy } from './group-by.ts';
 export type AttentionLevel = 'crit' | 'warn';
 export type UsageLevel = 'ok' | AttentionLevel;
 
-export interface AttentionThresholds {
-  /** Percent (as displayed) at or above which storage is a warning. */
-  storageWarnPct: number;
-  storageCritPct: number;
-  /** A storage whose trend reaches 100 % within this many days is a warning (0: off). */
-  fullWithinDays: number;
-}
+/** config site.attention: percent as displayed; fullWithinDays 0 is off. */
+export type AttentionThresholds = z.infer<typeof AttentionConfig>;
 
-export const DEFAULT_THRESHOLDS: AttentionThresholds = { storageWarnPct: 85, storageCritPct: 95, fullWithinDays: 14 };
+export const DEFAULT_THRESHOLDS: AttentionThresholds = AttentionConfig.parse({});
 
-export type AttentionKind = 'cluster' | 'poll' | 'node' | 'storage' | 'guest' | 'task' | 'health' | 'alerts';
+type AttentionKind = 'cluster' | 'poll' | 'node' | 'storage' | 'guest' | 'task' | 'health' | 'alerts';
 
-export interface AttentionItem {
-  level: AttentionLevel;
-  kind: AttentionKind;
-  /** What it is ("cluster1/pve2", "local on pve1", "103 web-1"). */
-  subject: string;
-  /** What is wrong, in words. */
-  text: string;
-  /** Root-relative link to its page. */
-  href: string;
-}
-
-export interface AttentionModel {
-  items: AttentionItem[];
-  counts: { crit: number; warn: number };
-  allClear: boolean;
-  /** The time of the newest data the list was made from. */
-  dataText: string;
-  dataIso: string;
-}
-
-/** A health signal as agent/health/build-health-model.ts buildHealthAttention() gives it. */
-export interface HealthSignal {
-  level: 'warn' | 'bad';
-  cluster: string;
-  node: string | null;
-  signal: string;
-  text: string;
-}
-
-export interface AttentionInput {
-  clusters: ClusterRow[];
-  nodes: NodeRow[];
-  guests: GuestRow[];
-  storages: StorageRow[];
-  failedTasks: FailedTaskRow[];
-  unexplainedStops: UnexplainedStopRow[];
-  storageTrend: StorageTrendPoint[];
+export type AttentionInput = Pick<Fleet, 'clusters' | 'nodes' | 'guests' | 'storages'> & AttentionRows & {
   /** Node-level poll problems (595/596, malformed answers), newest first. */
   pollErrors: PollErrorRow[];
   health: HealthSignal[];
@@ -73,7 +35,7 @@ export interface AttentionInput {
   /** Poll problems newer than this count as "now" (two poll intervals). */
   recentSeconds: number;
   thresholds: AttentionThresholds;
-}
+};
 
 /** The number fmtPct prints for a fraction: one decimal below 10 %, whole percent above. */
 export function shownPct(ratio: number): number {
@@ -114,8 +76,8 @@ export function daysUntilFull(points: ReadonlyArray<{ ts: number; used: number }
 /** One line of the list stays one short paragraph; the page it links to has the whole message. */
 const clipLine = (s: string) => clip(s, 160);
 
-/** An item with its rank within its level and kind (higher first). */
-type Scored = AttentionItem & { score: number };
+/** An item of the list: `subject` is what it is ("cluster1/pve2", "local on pve1", "103 web-1"), `href` root-relative; `score` its rank within its level and kind (higher first). */
+type Scored = { level: AttentionLevel; kind: AttentionKind; subject: string; text: string; href: string; score: number };
 
 const KIND_RANK: Record<AttentionKind, number> = { cluster: 0, poll: 1, node: 2, storage: 3, guest: 4, task: 5, health: 6, alerts: 7 };
 /** Failed tasks listed one by one up to this many; the rest as one line linking the tasks page. */
@@ -126,7 +88,7 @@ const HA_BAD = new Set(['error', 'fence', 'recovery']);
 const PAUSED = new Set(['paused', 'suspended', 'prelaunch']);
 
 /** The attention list of the overview. Links are relative to the site root (prefix them for a page). */
-export function buildAttention(a: AttentionInput): AttentionModel {
+export function buildAttention(a: AttentionInput) {
   const items: Scored[] = [];
   const push = (level: AttentionLevel, kind: AttentionKind, subject: string, text: string, href: string, score = 0) => items.push({ level, kind, subject, text, href, score });
   const names = new Map(a.clusters.map((c) => [c.id, c.name]));
@@ -241,6 +203,8 @@ export function buildAttention(a: AttentionInput): AttentionModel {
     dataIso: isoTime(at),
   };
 }
+
+export type AttentionModel = ReturnType<typeof buildAttention>;
 
 /** The same model with every link made relative to a page (`root` is its way back to the site root). */
 export function attentionForPage(m: AttentionModel, root: string): AttentionModel {

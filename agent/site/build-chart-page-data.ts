@@ -10,16 +10,6 @@ import { HealthEverySeconds } from '../config/health-config.schema.ts';
 /** The node network read period when the site is not told the configured one (its default). */
 const DEFAULT_NODE_NET_SECONDS = HealthEverySeconds.parse({}).nodeNetwork;
 
-/** A current value the page's JavaScript keeps live (charts #14 item 3; partials/live-attrs.eta). */
-export interface LiveValue {
-  /** Chart metric keys, comma-separated ("ni,no"). */
-  live?: string;
-  unit?: 'pct' | 'mib' | 'rate' | 'load';
-  /** Bytes: the "/ limit" part of the text. */
-  of?: number | null;
-  liveUptime?: boolean;
-}
-
 /** The alert intervals file (agent/alerts/site/alert-marks.model.ts), relative to the site root. */
 export const ALERT_MARKS_PATH = 'data/alert-marks.json';
 

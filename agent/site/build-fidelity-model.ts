@@ -34,23 +34,21 @@ export function buildGuestPressure(row: GuestPressureRow | undefined) {
   return { asOf: AS_OF(row.ts), rows };
 }
 
-/** Poll errors for a page: those of one cluster and/or node, newest first, at most `limit`. */
-export function buildPollErrors(rows: readonly PollErrorRow[], id: string, filter: { cluster?: string; node?: string }, opts: { windowText: string; limit?: number }) {
+/** Poll errors of the last 24 h (what is collected) for a page: those of one cluster and/or node, newest first, at most `limit`. */
+export function buildPollErrors(rows: readonly PollErrorRow[], filter: { cluster?: string; node?: string }, limit = 50) {
   const out = [];
   for (const r of rows) {
     if (filter.cluster !== undefined && r.cluster !== filter.cluster) continue;
     if (filter.node !== undefined && r.node !== filter.node) continue;
     out.push({ when: fmtTime(r.ts), ts: r.ts, cluster: r.cluster, node: r.node ?? '(cluster)', code: r.code, endpoint: r.endpoint ?? '–', path: r.path ?? '–', message: r.message });
-    if (out.length >= (opts.limit ?? 50)) break;
+    if (out.length >= limit) break;
   }
-  return { id, title: `Poll errors (last ${opts.windowText})`, rows: out, emptyText: `No poll errors in the last ${opts.windowText}.` };
+  return { id: 'poll-errors', title: 'Poll errors (last 24 h)', rows: out, emptyText: 'No poll errors in the last 24 h.' };
 }
 
-type NodeError = { node: string | null; at: number; code: string; endpoint: string | null; path: string | null; message: string };
-
 /** Per cluster for status.json: errors in the window and the latest cycle's per-node errors. */
-export function pollErrorsForStatus(rows: readonly PollErrorRow[]): Map<string, { errors_24h: number; last_error_at: number | null; node_errors: NodeError[] }> {
-  const out = new Map<string, { errors_24h: number; last_error_at: number | null; node_errors: NodeError[] }>();
+export function pollErrorsForStatus(rows: readonly PollErrorRow[]) {
+  const out = new Map<string, { errors_24h: number; last_error_at: number; node_errors: Array<Pick<PollErrorRow, 'node' | 'code' | 'endpoint' | 'path' | 'message'> & { at: number }> }>();
   for (const r of rows) {
     let e = out.get(r.cluster);
     if (!e) out.set(r.cluster, (e = { errors_24h: 0, last_error_at: r.ts, node_errors: [] }));

@@ -3,8 +3,8 @@
 import { fmtBytes, fmtDuration, fmtPct, fmtRate, fmtTime } from './format.ts';
 
 import type { ClusterRow, GuestRow, NodeRow, StorageRow } from '../store/site-inventory.repository.ts';
-import type { LiveValue } from './build-chart-page-data.ts'; // charts (#14)
 import { paths } from './site-paths.ts';
+import { groupBy } from './group-by.ts';
 import { DEFAULT_THRESHOLDS, shownPct, usageLevel, type AttentionThresholds, type UsageLevel } from './build-attention-model.ts'; // attention (#14)
 
 /** Current values of a running guest (from its newest raw sample). */
@@ -39,13 +39,7 @@ export interface Cell {
   /** Sort value (number or string); absent → the text. */
   v?: number | string;
   /** attention (#14): a usage bar (percent as displayed, level by the config's thresholds). */
-  bar?: UsageBar;
-}
-
-/** attention (#14): a usage bar drawn next to a value, coloured like the attention list judges it. */
-export interface UsageBar {
-  pct: number;
-  level: UsageLevel;
+  bar?: { pct: number; level: UsageLevel };
 }
 
 /** Root-relative link helper: every href in a page is relative so the site works under any prefix. */
@@ -56,8 +50,8 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) => (a
 const NO_VALUE: Cell = { text: '–', v: -1 };
 
 /**
- * Guest table rows (templates last within their cluster order). The live cells are left empty:
- * site.js fills them from status.json, so the rows stay equal from cycle to cycle.
+ * Guest table rows (templates last within their cluster order). The table's live cells are empty
+ * (partials/guests-table.eta): site.js fills them from status.json, so the rows stay equal from cycle to cycle.
  */
 export function buildGuestRows(f: Pick<Fleet, 'clusters' | 'guests'>, href: Href) {
   const names = clusterNames(f);
@@ -75,9 +69,6 @@ export function buildGuestRows(f: Pick<Fleet, 'clusters' | 'guests'>, href: Href
       status: g.status,
       template: g.template === 1,
       tags: splitTags(g.tags),
-      cpu: NO_VALUE,
-      mem: { text: `– / ${fmtBytes(g.maxmem)}`, v: -1 },
-      uptime: NO_VALUE,
       maxmem: { text: fmtBytes(g.maxmem), v: g.maxmem === null ? -1 : Math.round(g.maxmem / 1048576) },
     };
   });
@@ -158,6 +149,28 @@ export function countFleet(f: Pick<Fleet, 'nodes' | 'guests'>) {
   return n;
 }
 
+/** Clusters index rows: quorum, node and guest counts and poll state per cluster. */
+export function buildClusterIndexRows(d: Pick<Fleet, 'clusters' | 'nodes' | 'guests'>, href: Href) {
+  const nodesBy = groupBy(d.nodes, (n) => n.cluster_id);
+  const guestsBy = groupBy(d.guests, (g) => g.cluster_id);
+  return d.clusters.map((c) => {
+    const k = countFleet({ nodes: nodesBy.get(c.id) ?? [], guests: guestsBy.get(c.id) ?? [] });
+    const nodes = k.nodesOnline + k.nodesOffline;
+    const guests = k.guestsRunning + k.guestsStopped + k.guestsOther;
+    return {
+      name: c.name,
+      href: href(paths.cluster(c.name)),
+      quorum: quorumText(c),
+      ok: c.last_error === null && c.quorate !== 0 && k.nodesOffline === 0,
+      nodes: { text: `${k.nodesOnline} / ${nodes} online`, v: nodes },
+      guests: { text: `${k.guestsRunning} / ${guests} running`, v: guests },
+      version: c.pve_version ?? '–',
+      lastOk: fmtTime(c.last_ok_at),
+      lastError: c.last_error ?? '',
+    };
+  });
+}
+
 /** The fleet summary cards of the overview. */
 export function buildSummary(f: Fleet, href: Href) {
   return {
@@ -188,9 +201,9 @@ export function buildClusterFacts(c: ClusterRow): Array<{ label: string; text: s
 }
 
 /** Per-node facts for its page. */
-export function buildNodeFacts(n: NodeRow): Array<{ label: string; text: string } & LiveValue> {
+export function buildNodeFacts(n: NodeRow) {
   const availUsed = n.mem_total != null && n.mem_available != null ? n.mem_total - n.mem_available : null;
-  // live/unit/of (charts #14 item 3): values the page's JavaScript keeps equal to the charts' last points.
+  // live/unit/of (charts #14 item 3, partials/live-attrs.eta): values the page's JavaScript keeps equal to the charts' last points.
   return [
     { label: 'Status', text: n.status },
     { label: 'IP', text: n.ip ?? '–' },
@@ -224,15 +237,10 @@ export function splitTags(tags: string | null): string[] {
   return tags ? tags.split(/[;, ]+/).filter(Boolean) : [];
 }
 
-/** attention (#14): the bar of a usage fraction (null: no bar). */
-export function usageBar(r: number | null | undefined, t: AttentionThresholds = DEFAULT_THRESHOLDS): UsageBar | undefined {
-  if (r === null || r === undefined || !Number.isFinite(r)) return undefined;
-  return { pct: Math.min(100, Math.max(0, shownPct(r))), level: usageLevel(r, t) };
-}
-
-function withBar(c: Cell, r: number | null | undefined, t: AttentionThresholds | undefined): Cell {
-  const bar = usageBar(r, t);
-  return bar ? { ...c, bar } : c;
+/** attention (#14): `c` with the bar of usage fraction `r` (none for null), coloured like the attention list judges it. */
+function withBar(c: Cell, r: number | null | undefined, t: AttentionThresholds = DEFAULT_THRESHOLDS): Cell {
+  if (r === null || r === undefined || !Number.isFinite(r)) return c;
+  return { ...c, bar: { pct: Math.min(100, Math.max(0, shownPct(r))), level: usageLevel(r, t) } };
 }
 
 const round3 = (x: number | null) => (x === null ? -1 : Math.round(x * 1000) / 1000);

@@ -18,18 +18,6 @@ export interface GuestInput {
   nowSec: number;
 }
 
-/** The chart set of a guest, with current values as text alternatives (`alt`). */
-function guestCharts(g: GuestRow, now: GuestNow | undefined) {
-  const charts = [
-    { id: 'cpu', title: 'CPU', unit: 'pct', metrics: [{ key: 'cpu', name: 'CPU' }], alt: `CPU now ${fmtPct(now?.cpu)}` },
-    { id: 'mem', title: 'Memory', unit: 'mib', metrics: [{ key: 'mem', name: 'used' }], alt: `Memory now ${fmtBytes(now?.mem)} of ${fmtBytes(g.maxmem)}` },
-    { id: 'net', title: 'Network', unit: 'rate', metrics: [{ key: 'ni', name: 'in' }, { key: 'no', name: 'out' }], alt: `Network now in ${fmtRate(now?.netin)}, out ${fmtRate(now?.netout)}` },
-    { id: 'io', title: 'Disk I/O', unit: 'rate', metrics: [{ key: 'dr', name: 'read' }, { key: 'dw', name: 'write' }], alt: `Disk I/O now read ${fmtRate(now?.diskread)}, write ${fmtRate(now?.diskwrite)}` },
-  ];
-  if (g.type === 'lxc') charts.push({ id: 'disk', title: 'Root disk', unit: 'mib', metrics: [{ key: 'disk', name: 'used' }], alt: `Root disk now ${fmtBytes(now?.disk)} of ${fmtBytes(g.maxdisk)}` });
-  return charts;
-}
-
 /** The guest page's view model. */
 export function buildGuestPage(i: GuestInput, href: Href, knownGuests: Set<string>, clusters: Set<string>) {
   const g = i.guest;
@@ -68,7 +56,6 @@ export function buildGuestPage(i: GuestInput, href: Href, knownGuests: Set<strin
         ]
       : [{ label: 'Status', text: g.status }],
     asOf: n ? fmtTime(n.ts) : fmtTime(i.nowSec),
-    charts: guestCharts(g, n),
     tasks: buildTaskRows(i.tasks, names, knownGuests, href, i.nowSec),
     actions: buildActionRows(i.actions, knownGuests, clusters, href, { guestNames: new Map([[`${i.cluster}/${g.vmid}`, g.name ?? '']]), now: i.nowSec }), // issue 14 item 6 (pages): parameters, duration, UPID
   };

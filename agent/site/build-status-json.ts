@@ -4,6 +4,9 @@ import { paths } from './site-paths.ts';
 import type { PollRunRow } from '../store/site-activity.repository.ts';
 import type { pollErrorsForStatus } from './build-fidelity-model.ts';
 import { toJson } from './encode-json.ts';
+import { buildHealthStatus } from '../health/build-health-model.ts';
+import type { HealthSiteRows } from '../store/health-site.query.ts';
+import type { AlertsStatus } from '../alerts/site/alerts-status.model.ts';
 
 /** issue 12 item 3 (fidelity), added compatibly: per-node poll errors of the cluster (DATA-FORMAT.md). */
 const pollErrorFields = (e: ReturnType<ReturnType<typeof pollErrorsForStatus>['get']>, lastCycleAt: number | undefined) => ({
@@ -16,7 +19,7 @@ const pollErrorFields = (e: ReturnType<ReturnType<typeof pollErrorsForStatus>['g
 const r3 = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
 
 /** status.json text. Guests are arrays (see `guest_fields`) to keep the file small at 10,000 guests. */
-export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number, pollRuns: readonly PollRunRow[] = [], pollErrors?: ReturnType<typeof pollErrorsForStatus>): string {
+export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSeconds: number, staleAfterSeconds: number, pollRuns: readonly PollRunRow[] = [], pollErrors?: ReturnType<typeof pollErrorsForStatus>, parts: { health?: HealthSiteRows; alerts?: AlertsStatus | undefined } = {}): string {
   const names = clusterNames(f);
   // The agent's own health per cluster: its latest poll run.
   const lastRun = new Map<number, PollRunRow>();
@@ -32,7 +35,6 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     const n = f.now.get(`${g.cluster_id}/${g.vmid}`);
     return [c, g.vmid, g.name, g.type, g.node, g.status, r3(n?.cpu), n?.mem ?? null, g.maxmem, n?.uptime ?? null, n?.netin ?? null, n?.netout ?? null];
   });
-  const storage = f.storages.map((s) => ({ cluster: names.get(s.cluster_id) ?? '?', node: s.node, storage: s.storage, type: s.type, shared: s.shared === 1, status: s.status, used: s.used, total: s.total }));
   const doc = {
     v: 1,
     generated_at: generatedAt,
@@ -41,10 +43,13 @@ export function buildStatusJson(f: Fleet, generatedAt: number, pollIntervalSecon
     counts,
     clusters: f.clusters.map((c) => ({ name: c.name, pve_name: c.pve_name, quorate: c.quorate === null ? null : c.quorate === 1, nodes: c.node_count, version: c.pve_version, last_ok_at: c.last_ok_at, last_sample_ts: c.last_sample_ts, last_error: c.last_error, poll: poll(c.id), ...(pollErrors && pollErrorFields(pollErrors.get(c.name), lastRun.get(c.id)?.started_at)) })),
     nodes: f.nodes.map((n) => ({ cluster: names.get(n.cluster_id) ?? '?', node: n.node, status: n.status, cpu: r3(n.cpu), maxcpu: n.maxcpu, mem_used: n.mem_used, mem_available: n.mem_available, mem_total: n.mem_total, load1: n.load1, uptime: n.uptime, page: paths.node(names.get(n.cluster_id) ?? '?', n.node) })),
-    storage,
+    storage: f.storages.map((s) => ({ cluster: names.get(s.cluster_id) ?? '?', node: s.node, storage: s.storage, type: s.type, shared: s.shared === 1, status: s.status, used: s.used, total: s.total })),
     guest_fields: ['cluster', 'vmid', 'name', 'type', 'node', 'status', 'cpu', 'mem', 'maxmem', 'uptime', 'netin', 'netout'],
     guest_page: 'g/<cluster>/<bucket>/<vmid>.html, bucket = floor(vmid / 100) + "xx"',
     guests,
+    // added compatibly after the guests (DATA-FORMAT.md): health (#15), alerts (#16)
+    ...(parts.health && { health: buildHealthStatus(parts.health) }),
+    ...(parts.alerts && { alerts: parts.alerts }),
   };
   return toJson(doc);
 }

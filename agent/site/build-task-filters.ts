@@ -2,8 +2,7 @@
 // from the rows the page lists, and the guest names shown next to vmids.
 import type { TaskRowVM } from './build-activity-model.ts';
 import type { GuestNames } from './build-activity-details.ts';
-import type { Fleet } from './build-fleet-model.ts';
-import { clusterNames } from './build-fleet-model.ts';
+import { clusterNames, type Fleet } from './build-fleet-model.ts';
 
 const STATE_ORDER = ['failed', 'running', 'ok', 'unknown'];
 

@@ -4,12 +4,14 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { queryClusterNodeTier, queryGuestRunDeltas } from '../store/cluster-series.repository.ts';
-import type { SiteData } from './collect-site-data.ts';
-import { RAW_WINDOW_SECONDS } from './collect-site-data.ts';
+import { RAW_WINDOW_SECONDS, type SiteData } from './collect-site-data.ts';
 import { tierQuery } from './roll-schedule.ts';
 import { clusterRawJson, clusterTierJson } from './build-cluster-series.ts';
 import { paths } from './site-paths.ts';
 import { RawJson, toJson } from './encode-json.ts';
+import { KEEP } from './publish.ts';
+import type { Emit } from './render-fleet-pages.ts';
+import type { TierQuery } from '../store/site-series.repository.ts';
 
 export interface ClusterSeriesDeps {
   db: Kysely<Database>;
@@ -17,10 +19,10 @@ export interface ClusterSeriesDeps {
   nowSec: number;
   /** Whether the day and long files are due this cycle (else they are kept). */
   due: { day: boolean; long: boolean };
-  emit: (path: string, content: string | null) => void;
+  emit: Emit;
 }
 
-/** Emits every cluster's chart files; `null` content means: keep the file as it is. */
+/** Emits every cluster's chart files (KEEP: the file stays as it is). */
 export async function emitClusterSeriesFiles(d: ClusterSeriesDeps): Promise<void> {
   for (const c of d.data.clusters) {
     const mine = d.data.guests.filter((g) => g.cluster_id === c.id);
@@ -35,14 +37,9 @@ export async function emitClusterSeriesFiles(d: ClusterSeriesDeps): Promise<void
     const oldest = Math.min(rawFrom, ...(d.due.day ? [tq('day').from] : []), ...(d.due.long ? longQueries.map(([, q]) => q.from) : []));
     const deltas = await queryGuestRunDeltas(d.db, c.id, oldest);
     d.emit(paths.clusterData(c.name), clusterRawJson(c.name, raw, cores, deltas, running));
-    if (d.due.day) {
-      const q = tq('day');
-      d.emit(paths.clusterSeries(c.name, 'day'), clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), deltas, running, q, d.nowSec));
-    } else d.emit(paths.clusterSeries(c.name, 'day'), null);
-    if (d.due.long) {
-      const parts: Record<string, RawJson> = {};
-      for (const [key, q] of longQueries) parts[key] = new RawJson(clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), deltas, running, q, d.nowSec));
-      d.emit(paths.clusterSeries(c.name, 'long'), toJson(parts));
-    } else d.emit(paths.clusterSeries(c.name, 'long'), null);
+    const tier = async (q: TierQuery) => clusterTierJson(await queryClusterNodeTier(d.db, c.id, q), deltas, running, q, d.nowSec);
+    d.emit(paths.clusterSeries(c.name, 'day'), d.due.day ? await tier(tq('day')) : KEEP);
+    const long = d.due.long ? await Promise.all(longQueries.map(async ([key, q]) => [key, new RawJson(await tier(q))] as const)) : null;
+    d.emit(paths.clusterSeries(c.name, 'long'), long ? toJson(Object.fromEntries(long)) : KEEP);
   }
 }

@@ -1,7 +1,8 @@
 // Render stage for the fleet-level pages (overview, clusters, nodes, storage, tasks, actions,
-// agent) and status.json. These are rewritten every cycle; unchanged bytes are not written.
+// agent, the menu's index pages) and status.json and search.json. These are rewritten every cycle;
+// unchanged bytes are not written.
 import { buildActionRows, buildClusterAgentRows, buildTaskRows } from './build-activity-model.ts';
-import { buildClusterFacts, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
+import { buildClusterFacts, buildClusterIndexRows, buildGuestRows, buildNodeFacts, buildNodeRows, buildStorageRows, buildSummary, clusterNames } from './build-fleet-model.ts';
 import { groupBy } from './group-by.ts';
 import { buildLayout, type SiteFrame } from './build-layout-model.ts';
 import { buildStatusJson } from './build-status-json.ts';
@@ -15,15 +16,14 @@ import { pointSeries, toJson } from './encode-json.ts';
 import { fmtDuration, fmtTime } from './format.ts';
 import type { Render } from './render.ts';
 import { hrefFrom, paths, rootOf } from './site-paths.ts';
-import type { KEEP } from './publish.ts';
+import { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
-import { yieldTurn } from './yield-turn.ts';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
-import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
-import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
+import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection } from '../health/build-health-model.ts';
 import { nodeChartData } from './build-chart-page-data.ts'; // charts (#14) hook
 import { buildSiteAttention, sharedStorageOnce } from './attention-site.ts'; // attention (#14)
-import { renderIndexPages } from './render-index-pages.ts'; // attention (#14 item 8)
+import { searchIndexJson } from './build-search-index.ts'; // attention (#14 item 8)
 
 export type Emit = (path: string, content: string | Buffer | typeof KEEP) => void;
 
@@ -37,7 +37,6 @@ export interface FleetPageOptions {
    * without live values (cluster, tasks, actions) are re-rendered only when their model changed.
    */
   pageDue?: (path: string, digest: string) => boolean;
-  keep: typeof KEEP;
 }
 
 /**
@@ -58,13 +57,10 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
    */
   const keyedPage = async (path: string, template: string, key: unknown, build: () => object) => {
     const digest = createHash('sha1').update(template).update(JSON.stringify([{ ...frame, generatedAt: 0 }, key])).digest('base64url');
-    if (opts.pageDue && !opts.pageDue(path, digest)) {
-      emit(path, opts.keep);
-      pages++;
-    } else {
-      await yieldTurn();
-      page(path, template, build());
-    }
+    const due = !opts.pageDue || opts.pageDue(path, digest);
+    if (due) await yieldTurn();
+    emit(path, due ? render(template, build()) : KEEP);
+    pages++;
   };
   // A page that does not show the generated time (layout.live false): keyed on its model without it.
   const modelPage = (path: string, template: string, title: string, body: object) => {
@@ -77,7 +73,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   const guestNames = guestNameMap(d); // issue 14 item 6 (pages)
   const healthRows = d.health ?? EMPTY_HEALTH; // health (#15) hook
   // issue 12 item 3 (fidelity): the poll errors of the last 24 h on the cluster, node and agent pages
-  const pollErrorsOf = (filter: { cluster?: string; node?: string }, limit?: number) => buildPollErrors(d.fidelity?.pollErrors ?? [], 'poll-errors', filter, { windowText: '24 h', ...(limit && { limit }) });
+  const pollErrorsOf = (filter: { cluster?: string; node?: string }, limit?: number) => buildPollErrors(d.fidelity?.pollErrors ?? [], filter, limit);
   // Guests per cluster, grouped once (not one scan of the fleet per cluster: 250 × 50,000).
   const guestsByCluster = groupBy(d.guests, (g) => g.cluster_id);
 
@@ -90,7 +86,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     nodes: buildNodeRows(d, h),
     guestCount: d.guests.length, // engine (#13): the table of every guest is on guests.html
     storage: sharedStorageOnce(buildStorageRows(d, h)), // attention (#14 item 8): shared storage once
-    showCluster: d.clusters.length > 1,
+    showCluster: d.clusters.length > 1, // read by the nodes table (an include sees the page's model)
   });
 
   for (const c of d.clusters) {
@@ -116,8 +112,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
       layout: buildLayout(frame, path, c.name, { crumbs: [[paths.overview, 'Overview']], live: false, pageData: clusterPageData(c.name, rootOf(path)) }),
       charts: CLUSTER_CHARTS.map((x) => ({ id: x.id, title: x.title, alt: `${x.title}: see the nodes table for current values` })),
       ranges: RANGES.map((r) => r.id),
-      nodesFull,
-      asOf: fmtTime(frame.generatedAt),
+      nodes: nodesFull,
       name: c.name,
       facts,
       guests: buildGuestRows({ ...d, guests: inCluster }, ch),
@@ -151,7 +146,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     hash.update(JSON.stringify([pollErrors.rows, pressure]));
     const digest = hash.update(JSON.stringify((storagesByNode.get(key) ?? []).map((s) => [s.storage, s.status, s.total]))).digest('base64url');
     if (!opts.nodeDue(path, index, digest)) {
-      emit(path, opts.keep);
+      emit(path, KEEP);
       pages++;
       continue;
     }
@@ -247,7 +242,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   });
 
   await yieldTurn();
-  emit(paths.status, withAlertsStatus(withHealthStatus(buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors)), healthRows), d.alerts)); // health (#15) hook; alerts (#16) hook: withAlertsStatus
+  emit(paths.status, buildStatusJson(d, frame.generatedAt, frame.pollIntervalSeconds, frame.staleAfterIntervals * frame.pollIntervalSeconds, d.pollRuns, d.fidelity && pollErrorsForStatus(d.fidelity.pollErrors), { health: healthRows, alerts: d.alerts }));
   return pages;
 }
 
@@ -285,3 +280,47 @@ const pct = (x: number | null) => sig3(x === null ? null : x * 100);
 const NODE_RAW_METRICS = [['cpu', pct], ['io', pct], ['load', sig3], ['mem', mib], ['avail', mib], ['ni', kib], ['no', kib]] as const;
 
 const byNode = <T extends { cluster_id: number; node: string }>(rows: T[]) => groupBy(rows, (r) => `${r.cluster_id}/${r.node}`);
+
+/**
+ * Renders clusters.html, nodes.html, guests.html and search.json; returns the page count. The
+ * event loop gets a turn between them (yieldTurn): at 50,000 guests each is a few hundred ms.
+ */
+export async function renderIndexPages(d: SiteData, frame: SiteFrame, render: Render, emit: Emit, opts: Pick<FleetPageOptions, 'pageDue'>): Promise<number> {
+  let h = hrefFrom(paths.clustersIndex);
+  emit(paths.clustersIndex, render('clusters-index', { layout: buildLayout(frame, paths.clustersIndex, 'Clusters'), clusters: buildClusterIndexRows(d, h) }));
+
+  await yieldTurn();
+  h = hrefFrom(paths.nodesIndex);
+  emit(paths.nodesIndex, render('nodes-index', { layout: buildLayout(frame, paths.nodesIndex, 'Nodes'), nodes: buildNodeRows(d, h) }));
+
+  // engine (#13): the one table of every guest (the overview only links here). Its live columns
+  // are rendered empty and filled from status.json by site.js, so the page changes only with the
+  // inventory and is re-rendered only then (2.7 MB of HTML at 10,000 guests); search.json likewise.
+  await yieldTurn();
+  h = hrefFrom(paths.guestsIndex);
+  const digest = inventoryDigest(d, frame);
+  const due = (path: string) => !opts.pageDue || opts.pageDue(path, digest);
+  if (!due(paths.guestsIndex)) emit(paths.guestsIndex, KEEP);
+  else {
+    await yieldTurn();
+    const guests = buildGuestRows(d, h);
+    await yieldTurn();
+    emit(paths.guestsIndex, render('guests-index', {
+      layout: buildLayout(frame, paths.guestsIndex, 'Guests', { live: false }),
+      guests,
+      showCluster: d.clusters.length > 1,
+    }));
+  }
+
+  await yieldTurn();
+  emit(paths.searchIndex, due(paths.searchIndex) ? searchIndexJson(d) : KEEP);
+  return 3;
+}
+
+/** What guests.html and search.json show: the inventory (a guest row's changed_at moves whenever the store changes the row). */
+function inventoryDigest(d: Pick<SiteData, 'clusters' | 'nodes' | 'guests'>, frame: SiteFrame): string {
+  const names = clusterNames(d);
+  const hash = createHash('sha1').update(JSON.stringify([{ ...frame, generatedAt: 0 }, d.clusters.map((c) => [c.id, c.name, c.pve_name]), d.nodes.map((n) => [n.cluster_id, n.node])]));
+  for (const g of d.guests) hash.update(`${names.get(g.cluster_id)}/${g.vmid}:${g.changed_at};`);
+  return hash.digest('base64url');
+}

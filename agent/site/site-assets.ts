@@ -6,48 +6,32 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TEMPLATES_DIR } from './render.ts';
 
-export interface AssetNames {
-  css: string;
-  theme: string;
-  js: string;
+/** Each asset: its file (in site-templates/assets, or `apex:` in ApexCharts' dist), its name's base and extension. */
+const SOURCES = {
+  css: ['site.css', 'site', 'css'],
+  theme: ['theme.js', 'theme', 'js'],
+  js: ['site.js', 'site', 'js'],
   /** The formatting shared by site.js and charts.js (loaded before them). */
-  format: string;
-  apex: string;
-  apexCss: string;
-  charts: string; // charts (#14): chart drawing, loaded after site.js
+  format: ['format.js', 'format', 'js'],
+  apex: ['apex:apexcharts.min.js', 'apexcharts', 'min.js'],
+  apexCss: ['apex:apexcharts.css', 'apexcharts', 'css'],
+  charts: ['charts.js', 'charts', 'js'], // charts (#14): chart drawing, loaded after site.js
   /** attention (#14 item 8): search, sort and filter in the URL, "no match". */
-  nav: string;
+  nav: ['nav.js', 'nav', 'js'],
   /** issue 14 item 6 (pages): the tasks page's filters. */
-  pages: string;
-}
+  pages: ['task-filters.js', 'task-filters', 'js'],
+} as const;
 
-export interface SiteAssets {
-  names: AssetNames;
-  files: Map<string, Buffer>;
-}
-
-const hashed = (base: string, ext: string, data: Buffer) => `assets/${base}.${createHash('sha256').update(data).digest('hex').slice(0, 12)}.${ext}`;
+export type AssetNames = Record<keyof typeof SOURCES, string>;
 
 /** Reads the assets once (at builder creation) and names them by content hash. */
-export function loadAssets(templatesDir = TEMPLATES_DIR): SiteAssets {
-  const require = createRequire(import.meta.url);
-  const apexDir = dirname(require.resolve('apexcharts/dist/apexcharts.min.js'));
-  const src: Record<keyof AssetNames, [string, string, string]> = {
-    css: [join(templatesDir, 'assets/site.css'), 'site', 'css'],
-    theme: [join(templatesDir, 'assets/theme.js'), 'theme', 'js'],
-    js: [join(templatesDir, 'assets/site.js'), 'site', 'js'],
-    format: [join(templatesDir, 'assets/format.js'), 'format', 'js'],
-    apex: [join(apexDir, 'apexcharts.min.js'), 'apexcharts', 'min.js'],
-    apexCss: [join(apexDir, 'apexcharts.css'), 'apexcharts', 'css'],
-    charts: [join(templatesDir, 'assets/charts.js'), 'charts', 'js'], // charts (#14)
-    nav: [join(templatesDir, 'assets/nav.js'), 'nav', 'js'], // attention (#14 item 8)
-    pages: [join(templatesDir, 'assets/task-filters.js'), 'task-filters', 'js'], // issue 14 item 6 (pages)
-  };
+export function loadAssets(templatesDir = TEMPLATES_DIR): { names: AssetNames; files: Map<string, Buffer> } {
+  const apexDir = dirname(createRequire(import.meta.url).resolve('apexcharts/dist/apexcharts.min.js'));
   const files = new Map<string, Buffer>();
   const names = {} as AssetNames;
-  for (const [k, [file, base, ext]] of Object.entries(src) as Array<[keyof AssetNames, [string, string, string]]>) {
-    const data = readFileSync(file);
-    const name = hashed(base, ext, data);
+  for (const [k, [file, base, ext]] of Object.entries(SOURCES) as Array<[keyof AssetNames, (typeof SOURCES)[keyof AssetNames]]>) {
+    const data = readFileSync(file.startsWith('apex:') ? join(apexDir, file.slice(5)) : join(templatesDir, 'assets', file));
+    const name = `assets/${base}.${createHash('sha256').update(data).digest('hex').slice(0, 12)}.${ext}`;
     names[k] = name;
     files.set(name, data);
   }

@@ -176,7 +176,6 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
       let pages = await renderFleetPages(data, frame, render, emit, {
         ...(lastBuild && { lastBuild: describeBuild(lastBuild) }),
         lastError: lastError ? { when: fmtTime(lastError.ts), message: lastError.message } : null,
-        keep: KEEP,
         nodeDue: plan.nodePage,
         pageDue: plan.page,
       });
@@ -254,7 +253,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     emit(paths.storageSeries, plan.tiers.day ? toJson({ v: 1, series: storage }) : KEEP);
     // issue 14 item 5 (pages): cluster chart files, on the node tier files' schedule
     const due = plan.tiersFor(data.clusters.map((c) => paths.clusterSeries(c.name, 'day')));
-    await emitClusterSeriesFiles({ db, data, nowSec, due, emit: (p, content) => emit(p, content ?? KEEP) });
+    await emitClusterSeriesFiles({ db, data, nowSec, due, emit });
   }
 
   return {

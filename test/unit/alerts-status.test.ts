@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildAlertsStatus, withAlertsStatus } from '../../agent/alerts/site/alerts-status.model.ts';
+import { buildAlertsStatus } from '../../agent/alerts/site/alerts-status.model.ts';
+import { buildStatusJson } from '../../agent/site/build-status-json.ts';
+import { EMPTY_HEALTH } from '../../agent/health/build-health-model.ts';
 import type { InstanceRow } from '../../agent/alerts/alert-state.ts';
 
 const inst = (o: Partial<InstanceRow>): InstanceRow => ({
@@ -31,10 +33,11 @@ describe('status.json → alerts', () => {
     expect(s.page).toBe('alerts.html');
   });
 
-  it('is added to status.json as a new member; nothing else changes', () => {
-    const doc = JSON.stringify({ v: 1, counts: { clusters: 1 }, health: { disks: [] } });
-    const out = JSON.parse(withAlertsStatus(doc, buildAlertsStatus({ instances: [], active: [] }))) as Record<string, unknown>;
-    expect(out).toEqual({ v: 1, counts: { clusters: 1 }, health: { disks: [] }, alerts: { counts: { firing: 0, pending: 0, muted: 0, silenced: 0 }, firing: [], page: 'alerts.html' } });
-    expect(withAlertsStatus(doc, undefined)).toBe(doc);
+  it('is the last member of status.json, after health; absent without a status', () => {
+    const fleet = { clusters: [], nodes: [], guests: [], storages: [], now: new Map(), failedTasks24h: 0, failedActions24h: 0, nearFullRatio: 0.85 };
+    const out = JSON.parse(buildStatusJson(fleet, 0, 60, 180, [], undefined, { health: EMPTY_HEALTH, alerts: buildAlertsStatus({ instances: [], active: [] }) })) as Record<string, unknown>;
+    expect(Object.keys(out).slice(-3)).toEqual(['guests', 'health', 'alerts']);
+    expect(out.alerts).toEqual({ counts: { firing: 0, pending: 0, muted: 0, silenced: 0 }, firing: [], page: 'alerts.html' });
+    expect(Object.keys(JSON.parse(buildStatusJson(fleet, 0, 60, 180, [], undefined, { health: EMPTY_HEALTH })) as object)).not.toContain('alerts');
   });
 });

@@ -1,6 +1,6 @@
 // The menu's index pages and search.json (issue #14 item 8), rendered with the real templates.
 import { describe, expect, it } from 'vitest';
-import { renderIndexPages } from '../../agent/site/render-index-pages.ts';
+import { renderIndexPages } from '../../agent/site/render-fleet-pages.ts';
 import { createRenderer } from '../../agent/site/render.ts';
 import { loadAssets } from '../../agent/site/site-assets.ts';
 import { KEEP, type Entry } from '../../agent/site/publish.ts';
@@ -20,7 +20,7 @@ describe('index pages', () => {
     } as unknown as SiteData;
     const build = async (guests: GuestRow[]) => {
       const out = new Map<string, Entry>();
-      await renderIndexPages({ ...base, guests }, frame, render, (p, c) => out.set(p, c), { keep: KEEP });
+      await renderIndexPages({ ...base, guests }, frame, render, (p, c) => out.set(p, c), {});
       return out;
     };
     const first = await build([guest(100, 'alpha'), guest(101, 'beta')]);
@@ -50,7 +50,7 @@ describe('index pages', () => {
     const now = (cpu: number) => new Map([['1/100', { ts: 1, cpu, mem: 512 * 1048576, disk: null, uptime: 4000, netin: null, netout: null, diskread: null, diskwrite: null }]]);
     const build = async (guests: GuestRow[], cpu: number, at: number) => {
       const out = new Map<string, Entry>();
-      await renderIndexPages({ ...base, guests, now: now(cpu) }, { ...frame, generatedAt: at }, render, (p, c) => out.set(p, c), { keep: KEEP, pageDue });
+      await renderIndexPages({ ...base, guests, now: now(cpu) }, { ...frame, generatedAt: at }, render, (p, c) => out.set(p, c), { pageDue });
       return out.get('guests.html');
     };
     const guests = [guest(100, 'alpha'), guest(101, 'beta')];

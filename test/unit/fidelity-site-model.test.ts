@@ -10,13 +10,13 @@ describe('poll errors model', () => {
   const rows = [err(200, 'pve2'), err(200, 'pve3'), err(100, 'pve2'), err(100, null), err(90, 'pve1', 'c2')];
 
   it('filters by cluster and node, newest first, with readable fields', () => {
-    const m = buildPollErrors(rows, 'pe', { cluster: 'c1', node: 'pve2' }, { windowText: '24 h' });
+    const m = buildPollErrors(rows, { cluster: 'c1', node: 'pve2' });
     expect(m.rows.map((r) => r.ts)).toEqual([200, 100]);
     expect(m.rows[0]).toMatchObject({ node: 'pve2', code: 'PVE_NODE_OFFLINE', endpoint: 'https://pve1:8006', path: '/nodes/pve2/status' });
     expect(m.title).toBe('Poll errors (last 24 h)');
-    expect(buildPollErrors(rows, 'pe', { cluster: 'c1' }, { windowText: '24 h' }).rows.find((r) => r.ts === 100 && r.path === '/cluster/tasks')!.node).toBe('(cluster)');
-    expect(buildPollErrors([], 'pe', {}, { windowText: '24 h' }).emptyText).toBe('No poll errors in the last 24 h.');
-    expect(buildPollErrors(rows, 'pe', {}, { windowText: '24 h', limit: 2 }).rows).toHaveLength(2);
+    expect(buildPollErrors(rows, { cluster: 'c1' }).rows.find((r) => r.ts === 100 && r.path === '/cluster/tasks')!.node).toBe('(cluster)');
+    expect(buildPollErrors([], {}).emptyText).toBe('No poll errors in the last 24 h.');
+    expect(buildPollErrors(rows, {}, 2).rows).toHaveLength(2);
   });
 
   it('status.json: count per cluster and the latest cycle\'s node errors', () => {

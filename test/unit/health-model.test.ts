@@ -1,7 +1,8 @@
 // The pure view models of the health pages (agent/health/build-health-model.ts): rows in, typed
 // model out. The end-to-end test renders them; here the ordering, levels and folding.
 import { describe, expect, it } from 'vitest';
-import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthAttention, buildHealthSection, withHealthStatus } from '../../agent/health/build-health-model.ts';
+import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthAttention, buildHealthSection } from '../../agent/health/build-health-model.ts';
+import { buildStatusJson } from '../../agent/site/build-status-json.ts';
 import type { BackupGuestRow, HealthSiteRows } from '../../agent/store/health-site.query.ts';
 
 const guest = (vmid: number, status: BackupGuestRow['status'], age: number | null, rpo: number | null): BackupGuestRow => ({
@@ -69,9 +70,11 @@ describe('buildHealthSection', () => {
     expect(c.clusters[0]!.rows.find((r) => r.signal === 'Ceph health')).toMatchObject({ state: 'not configured', level: 'ok' });
     expect(buildHealthAttention(h).map((a) => a.text)).toEqual(['/dev/a m: SMART PASSED, wearout 85 %', '/dev/c m: SMART FAILED']);
   });
-  it('status.json gets its health part appended as valid JSON', () => {
-    const doc = JSON.parse(withHealthStatus('{"v":1,"guests":[]}', h)) as { v: number; health: { disks: unknown[]; coverage: Array<{ grant: string | null }> } };
+  it('status.json gets its health part after the guests', () => {
+    const fleet = { clusters: [], nodes: [], guests: [], storages: [], now: new Map(), failedTasks24h: 0, failedActions24h: 0, nearFullRatio: 0.85 };
+    const doc = JSON.parse(buildStatusJson(fleet, 0, 60, 180, [], undefined, { health: h })) as { v: number; health: { disks: unknown[]; coverage: Array<{ grant: string | null }> } };
     expect(doc.v).toBe(1);
+    expect(Object.keys(doc).slice(-2)).toEqual(['guests', 'health']);
     expect(doc.health.disks).toHaveLength(3);
     expect(doc.health.coverage[0]!.grant).toContain('pveum acl modify /nodes/n2');
   });

@@ -27,7 +27,6 @@ describe('fleet pages', () => {
       const d = await collectSiteData(syn!.store.db, cache, now, { nearFullRatio: 0.9 });
       const out = new Map<string, Entry>();
       await renderFleetPages(d, { siteTitle: 'PMI', generatedAt: now, pollIntervalSeconds: 60, staleAfterIntervals: 3, assets }, render, (p, c) => out.set(p, c), {
-        keep: KEEP,
         nodeDue: () => true,
         pageDue: (p, digest) => {
           const due = digests.get(p) !== digest;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SiteData } from '../../agent/site/collect-site-data.ts';
 import { clusterRawJson } from '../../agent/site/build-cluster-series.ts';
-import { KEEP, type Entry } from '../../agent/site/publish.ts';
+import type { Entry } from '../../agent/site/publish.ts';
 import { renderFleetPages } from '../../agent/site/render-fleet-pages.ts';
 import { createRenderer } from '../../agent/site/render.ts';
 import { loadAssets } from '../../agent/site/site-assets.ts';
@@ -37,7 +37,7 @@ describe('render stage without a database', () => {
   it('renders the fleet pages and JSON files from plain rows', async () => {
     const out = new Map<string, Entry>();
     const frame = { siteTitle: 'PMI', generatedAt: NOW, pollIntervalSeconds: 60, staleAfterIntervals: 3, assets: loadAssets().names };
-    const pages = await renderFleetPages(fleet(), frame, createRenderer(), (p, c) => out.set(p, c), { keep: KEEP, nodeDue: () => true, pageDue: () => true });
+    const pages = await renderFleetPages(fleet(), frame, createRenderer(), (p, c) => out.set(p, c), { nodeDue: () => true, pageDue: () => true });
     expect(pages).toBeGreaterThanOrEqual(9);
     for (const p of [paths.overview, paths.cluster('lab'), paths.node('lab', 'pve1'), paths.storage, paths.tasks, paths.actions, paths.agent, paths.guestsIndex]) {
       expect(String(out.get(p))).toContain('<html');

@@ -3,7 +3,7 @@
 // could not renew meanwhile. Counted in event-loop turns, never timed.
 import { describe, expect, it } from 'vitest';
 import type { SiteData } from '../../agent/site/collect-site-data.ts';
-import { KEEP, type Entry } from '../../agent/site/publish.ts';
+import type { Entry } from '../../agent/site/publish.ts';
 import { renderFleetPages } from '../../agent/site/render-fleet-pages.ts';
 import { createRenderer } from '../../agent/site/render.ts';
 import { loadAssets } from '../../agent/site/site-assets.ts';
@@ -49,7 +49,7 @@ describe('fleet pages and the event loop', () => {
     };
     setImmediate(spin);
     const out = new Map<string, Entry>();
-    const pages = await renderFleetPages(d, frame(), createRenderer(), (p, c) => out.set(p, c), { keep: KEEP, nodeDue: () => true, pageDue: () => true });
+    const pages = await renderFleetPages(d, frame(), createRenderer(), (p, c) => out.set(p, c), { nodeDue: () => true, pageDue: () => true });
     on = false;
     expect(pages).toBeGreaterThanOrEqual(6 + 24);
     // one setImmediate chain advances one step per turn of the loop
@@ -66,7 +66,7 @@ describe('fleet pages and the event loop', () => {
         armed = true;
         setImmediate(() => order.push('renewal'));
       }
-    }, { keep: KEEP, nodeDue: () => true, pageDue: () => true });
+    }, { nodeDue: () => true, pageDue: () => true });
     const at = order.indexOf('renewal');
     expect(at).toBeGreaterThan(order.indexOf(paths.cluster('c1')));
     // before the next cluster's page, and long before the stage ends
@@ -78,7 +78,7 @@ describe('fleet pages and the event loop', () => {
     const d = fleet(2, 2, 3);
     d.guests.push({ ...d.guests[0]!, vmid: 999 }); // a fourth guest on c1/pve1
     const out = new Map<string, Entry>();
-    await renderFleetPages(d, frame(), createRenderer(), (p, c) => out.set(p, c), { keep: KEEP, nodeDue: () => true, pageDue: () => true });
+    await renderFleetPages(d, frame(), createRenderer(), (p, c) => out.set(p, c), { nodeDue: () => true, pageDue: () => true });
     const nodesIndex = String(out.get(paths.nodesIndex));
     expect(nodesIndex).toMatch(/>4</);
     expect(nodesIndex).toMatch(/>3</);

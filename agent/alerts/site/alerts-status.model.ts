@@ -1,7 +1,5 @@
 // The `alerts` part of status.json, pure: instances and the silences in force in, a small
-// documented object out (site-templates/DATA-FORMAT.md), appended to the document the current site
-// builder writes with one marked line, like the health part. Kept separate from the site engine,
-// which is being rewritten: the integrator re-attaches withAlertsStatus as it is.
+// documented object out (site-templates/DATA-FORMAT.md), its last member (agent/site/build-status-json.ts).
 import type { InstanceRow } from '../alert-state.ts';
 import { alertLabels } from '../label-matchers.ts';
 import { silencedBy, type ActiveSilence } from '../silences.ts';
@@ -49,10 +47,4 @@ export function buildAlertsStatus(p: { instances: readonly InstanceRow[]; active
   }
   firing.sort((a, b) => (RANK[a.severity] ?? 3) - (RANK[b.severity] ?? 3) || b.since - a.since || a.rule.localeCompare(b.rule));
   return { counts, firing, page: ALERTS_PAGE };
-}
-
-/** status.json with `"alerts"` added as its last member (fields are only ever added: DATA-FORMAT.md). */
-export function withAlertsStatus(statusJson: string, status: AlertsStatus | undefined): string {
-  if (!status) return statusJson;
-  return `${statusJson.slice(0, statusJson.lastIndexOf('}'))},"alerts":${JSON.stringify(status)}}`;
 }
