@@ -19,7 +19,7 @@ import type { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
 import { yieldTurn } from './yield-turn.ts';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
-import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
+import { EMPTY_HEALTH, backupsPageKey, buildBackupsPage, buildCoverage, buildHealthSection, withHealthStatus } from '../health/build-health-model.ts';
 import { withAlertsStatus } from '../alerts/site/alerts-status.model.ts'; // alerts (#16) hook
 import { nodeChartData } from './build-chart-page-data.ts'; // charts (#14) hook
 import { buildSiteAttention, sharedStorageOnce } from './attention-site.ts'; // attention (#14)
@@ -221,10 +221,13 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   // health (#15) hook: the Backups page
   await yieldTurn();
   const bh = hrefFrom(paths.backups);
-  await modelPage(paths.backups, 'backups', 'Backups', {
+  // keyed on its inputs (backupsPageKey), not on its model: most cycles the model is never built
+  const showCluster = d.clusters.length > 1;
+  await keyedPage(paths.backups, 'backups', ['backups', createHash('sha1').update(backupsPageKey(healthRows, frame.generatedAt)).digest('base64url'), showCluster], () => ({
+    layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
     backups: buildBackupsPage(healthRows, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
-    showCluster: d.clusters.length > 1,
-  });
+    showCluster,
+  }));
 
   await yieldTurn();
   pages += await renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json
