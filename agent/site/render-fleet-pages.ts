@@ -141,7 +141,8 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, nodeRawByKey.get(key) ?? []));
     const onNode = guestsByNode.get(key) ?? [];
     // A guest row's changed_at moves whenever the store changes the row: it stands for the row.
-    const hash = createHash('sha1').update(n.status);
+    // the page names its tier files: a page of a release that had them elsewhere is rendered again
+    const hash = createHash('sha1').update(paths.nodeSeries(c, n.node, 'day')).update(n.status);
     for (const g of onNode) hash.update(`;${g.vmid}:${g.changed_at}`);
     const health = buildHealthSection(healthRows, c, n.node); // health (#15) hook
     hash.update(JSON.stringify(health)); // health (#15) hook

@@ -243,6 +243,36 @@ describe('site builder', () => {
     await again.builder.stop();
   });
 
+  it("a cluster's node tier files are one unit: kept as one symlink between refreshes, named by the node pages", async () => {
+    syn = await makeSynthetic(150);
+    const { builder, clock, outDir } = setup();
+    await builder.build();
+    const unit = () => readlinkSync(join(outDir, 'current', 'data/tiers/bench1'));
+    const first = unit();
+    expect(first).toMatch(/trees\/bench1\/tiers\.\d{8}$/);
+    for (let k = 0; k < 3; k++) {
+      clock.ms += 60_000;
+      builder.record(syn.cycle(clock.ms / 1000));
+      await builder.build();
+      expect(unit()).toBe(first);
+    }
+    const nodes = join(outDir, 'current', 'nodes/bench1');
+    for (const page of readdirSync(nodes)) {
+      const files = /"files":(\{[^}]*\})/.exec(readFileSync(join(nodes, page), 'utf8'))![1]!;
+      const { day, long } = JSON.parse(files) as { day: string; long: string };
+      for (const f of [day, long]) {
+        expect(f).toMatch(/^\.\.\/\.\.\/data\/tiers\/bench1\//);
+        expect(existsSync(join(nodes, f)), `${page}: ${f}`).toBe(true);
+      }
+    }
+    // an hour later the unit is refreshed as a whole
+    clock.ms += 3600_000;
+    builder.record(syn.cycle(clock.ms / 1000));
+    await builder.build();
+    expect(unit()).not.toBe(first);
+    await builder.stop();
+  });
+
   it('a missing or corrupt state means one full build, with a warning', async () => {
     syn = await makeSynthetic(60);
     for (const damage of ['remove', 'corrupt', 'invalid'] as const) {
