@@ -105,18 +105,8 @@ const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number) => string>
   dw: kib,
 };
 
-const mibBlank = (x: number) => !Number.isFinite(x) || Math.round(x / 1048576) === 0;
-const rateBlank = (x: number) => !Number.isFinite(x) || x === 0;
-/** Whether RAW_ENCODE prints the value as 0 or null: decided on the number, without a string per value. */
-const RAW_BLANK: Record<(typeof WINDOW_METRICS)[number], (x: number) => boolean> = {
-  cpu: (x) => !Number.isFinite(x * 100) || x === 0,
-  mem: mibBlank,
-  disk: mibBlank,
-  ni: rateBlank,
-  no: rateBlank,
-  dr: rateBlank,
-  dw: rateBlank,
-};
+/** Whether RAW_ENCODE prints x as 0 or null: decided on the number, without a string per value. */
+const blank = (name: string, x: number) => (name === 'mem' || name === 'disk' ? !Number.isFinite(x) || Math.round(x / 1048576) === 0 : !Number.isFinite(name === 'cpu' ? x * 100 : x) || x === 0);
 
 /** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object; null when there are none. */
 export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string | null {
@@ -147,11 +137,10 @@ export function encodeWindow(w: GuestWindow | undefined, from: number, until = I
   for (let m = 0; m < WINDOW_METRICS.length; m++) {
     const name = WINDOW_METRICS[m]!;
     const enc = RAW_ENCODE[name];
-    const blank = RAW_BLANK[name];
     const o = m * w.cap;
     // An all-zero (or all-missing) metric is left out: find the first value worth printing.
     let k = a;
-    while (k < b && blank(vals[o + k]!)) k++;
+    while (k < b && blank(name, vals[o + k]!)) k++;
     if (k === b) continue;
     out += `,"${name}":[`;
     for (let j = a; j < b; j++) out += j === a ? enc(vals[o + j]!) : `,${enc(vals[o + j]!)}`;

@@ -23,14 +23,10 @@ export interface Manifest {
   units: Map<string, UnitState>;
 }
 
-/**
- * Directories published as units (one immutable tree each, a symlink in every release that keeps
- * it): a guest bucket "g/<cluster>/<bucket>", a cluster's node tier files "data/tiers/<cluster>"
- * (refreshed hourly: a cycle links none of them one by one).
- */
+/** Units (one immutable tree each, a symlink in a release): a guest bucket, a cluster's node tier files (hourly). */
 const UNIT_ROOTS = ['g/', 'data/tiers/'];
 
-/** "g/<cluster>/<bucket>/file" → unit "g/<cluster>/<bucket>" (likewise "data/tiers/<cluster>/file"); anything else is the root unit "". */
+/** "g/<cluster>/<bucket>/file" → unit "g/<cluster>/<bucket>", "data/tiers/<cluster>/file" → "data/tiers/<cluster>"; else the root unit "". */
 export function unitOf(path: string): { unit: string; name: string } {
   for (const root of UNIT_ROOTS) {
     if (!path.startsWith(root)) continue;
