@@ -28,13 +28,10 @@ const UNIT_ROOTS = ['g/', 'data/tiers/'];
 
 /** "g/<cluster>/<bucket>/file" → unit "g/<cluster>/<bucket>", "data/tiers/<cluster>/file" → "data/tiers/<cluster>"; else the root unit "". */
 export function unitOf(path: string): { unit: string; name: string } {
-  for (const root of UNIT_ROOTS) {
-    if (!path.startsWith(root)) continue;
-    let b = path.indexOf('/', root.length);
-    if (root === 'g/' && b !== -1) b = path.indexOf('/', b + 1);
-    if (b !== -1) return { unit: path.slice(0, b), name: path.slice(b + 1) };
-  }
-  return { unit: '', name: path };
+  const root = UNIT_ROOTS.find((r) => path.startsWith(r));
+  let b = root === undefined ? -1 : path.indexOf('/', root.length);
+  if (root === 'g/' && b !== -1) b = path.indexOf('/', b + 1);
+  return b === -1 ? { unit: '', name: path } : { unit: path.slice(0, b), name: path.slice(b + 1) };
 }
 
 export const hashOf = (data: string | Buffer) => createHash('sha1').update(data).digest('base64url');

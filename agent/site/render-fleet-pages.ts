@@ -222,12 +222,9 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   // health (#15) hook: the Backups page
   await yieldTurn();
   const bh = hrefFrom(paths.backups);
-  // keyed on its inputs (backupsPageKey), not on its model: most cycles the model is never built
-  const showCluster = d.clusters.length > 1;
-  await keyedPage(paths.backups, 'backups', ['backups', createHash('sha1').update(backupsPageKey(healthRows, frame.generatedAt)).digest('base64url'), showCluster], () => ({
-    layout: buildLayout(frame, paths.backups, 'Backups', { live: false }),
-    backups: buildBackupsPage(healthRows, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
-    showCluster,
+  const showCluster = d.clusters.length > 1; // keyed on its inputs (backupsPageKey), not its model: built only when they moved
+  await keyedPage(paths.backups, 'backups', [createHash('sha1').update(backupsPageKey(healthRows, frame.generatedAt)).digest('base64url'), showCluster], () => ({
+    layout: buildLayout(frame, paths.backups, 'Backups', { live: false }), backups: buildBackupsPage(healthRows, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt), showCluster,
   }));
 
   await yieldTurn();

@@ -257,14 +257,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     await emitClusterSeriesFiles({ db, data, nowSec, due, emit: (p, content) => emit(p, content ?? KEEP) });
   }
 
-  return {
-    build,
-    record,
-    start: () => void start(),
-    async stop() {
-      await publisher?.settled();
-    },
-  };
+  return { build, record, start: () => void start(), stop: () => publisher?.settled() ?? Promise.resolve() };
 }
 
 /**

@@ -9,7 +9,6 @@ export interface SiteWriter {
   /** May be async: the publisher runs several writes at once. */
   writeFile(path: string, data: string | Buffer): void | Promise<void>;
   link(existing: string, path: string): void | Promise<void>;
-  /** May be async: a release's unit links are made while the build renders. */
   symlink(target: string, path: string): void | Promise<void>;
   rename(from: string, to: string): void;
   mkdir(path: string): void;
