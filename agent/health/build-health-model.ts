@@ -60,6 +60,22 @@ export interface BackupsPageVM {
   pbs: PbsViewVM;
 }
 
+/**
+ * Everything buildBackupsPage reads, as one string (every row field but age_s, which the page
+ * does not show: it counts ages from the hour). The site digests this instead of the page's model
+ * to learn that the page is unchanged: building and serialising the model of every guest each
+ * cycle only to find it unchanged was most of the page's cost. Free text is length-prefixed.
+ */
+export function backupsPageKey(h: HealthSiteRows, nowSec: number): string {
+  const t = (x: string | null) => (x === null ? '~' : `${x.length}:${x}`);
+  const parts: string[] = [String(Math.floor(nowSec / 3600))];
+  for (const g of h.backupGuests) {
+    parts.push(`${t(g.cluster)}\t${g.vmid}\t${t(g.name)}\t${t(g.node)}\t${g.status}\t${g.rpo_s}\t${g.last_ok_end}\t${g.last_ok_duration_s}\t${g.last_ok_size_bytes}\t${t(g.last_ok_storage)}\t${t(g.last_ok_upid)}\t${g.last_fail_end}\t${t(g.last_fail_error)}`);
+  }
+  parts.push(JSON.stringify([h.excludedVolumes, h.backupJobs, h.coverage.filter((c) => c.signal.startsWith('backup') && c.state === 'forbidden').map((c) => [c.privilege, c.acl_path]), h.pbs ?? null]));
+  return parts.join('\n');
+}
+
 /** Whole hours (under 3 days) or days: "27 h", "4 d". */
 function coarseAge(s: number): string {
   const hours = Math.floor(s / 3600);
@@ -82,8 +98,9 @@ export function buildBackupsPage(h: HealthSiteRows, hrefOf: (cluster: string, vm
   const ratioOf = new Map<BackupRowVM, number>();
   const rows = h.backupGuests.map((g): BackupRowVM => {
     counts[g.status]++;
-    const ratio = g.status === 'never' ? Infinity : g.status === 'no_job' ? 1e9 : g.age_s !== null && g.rpo_s ? g.age_s / g.rpo_s : 0;
     const age = g.last_ok_end === null ? null : Math.max(0, hour - g.last_ok_end);
+    // Worst first by the age the page shows (from the hour), so the page is a function of backupsPageKey.
+    const ratio = g.status === 'never' ? Infinity : g.status === 'no_job' ? 1e9 : age !== null && g.rpo_s ? age / g.rpo_s : 0;
     const level: Level = g.status === 'ok' ? 'ok' : g.status === 'no_job' || g.status === 'unknown' ? 'warn' : 'bad';
     const row: BackupRowVM = {
       href: hrefOf(g.cluster, g.vmid),

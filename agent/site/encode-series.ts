@@ -105,6 +105,9 @@ const RAW_ENCODE: Record<(typeof WINDOW_METRICS)[number], (x: number) => string>
   dw: kib,
 };
 
+/** Whether RAW_ENCODE prints x as 0 or null: decided on the number, without a string per value. */
+const blank = (name: string, x: number) => (name === 'mem' || name === 'disk' ? !Number.isFinite(x) || Math.round(x / 1048576) === 0 : !Number.isFinite(name === 'cpu' ? x * 100 : x) || x === 0);
+
 /** Encodes the window's samples with from ≤ ts (< until, when given) as a series JSON object; null when there are none. */
 export function encodeWindow(w: GuestWindow | undefined, from: number, until = Infinity): string | null {
   if (!w) return null;
@@ -137,10 +140,7 @@ export function encodeWindow(w: GuestWindow | undefined, from: number, until = I
     const o = m * w.cap;
     // An all-zero (or all-missing) metric is left out: find the first value worth printing.
     let k = a;
-    for (; k < b; k++) {
-      const v = enc(vals[o + k]!);
-      if (v !== '0' && v !== 'null') break;
-    }
+    while (k < b && blank(name, vals[o + k]!)) k++;
     if (k === b) continue;
     out += `,"${name}":[`;
     for (let j = a; j < b; j++) out += j === a ? enc(vals[o + j]!) : `,${enc(vals[o + j]!)}`;

@@ -245,7 +245,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
       const link = join(releaseDir, unit);
       const parent = dirname(link);
       ensureDir(parent);
-      writer.symlink(relative(parent, unitDir(outDir, unit, version)), link);
+      sink.symlink(relative(parent, unitDir(outDir, unit, version)), link);
     }
 
     async function abort(): Promise<void> {
@@ -301,7 +301,7 @@ export function createPublisher(opts: { outDir: string; writer?: SiteWriter; war
           result.stateBytes = Buffer.byteLength(body);
           const tmp = join(outDir, `current.tmp-${n}`);
           writer.rm(tmp);
-          writer.symlink(join('releases', releaseName(n)), tmp);
+          await writer.symlink(join('releases', releaseName(n)), tmp);
           writer.rename(tmp, currentDir);
         } catch (err) {
           await abort();

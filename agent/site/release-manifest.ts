@@ -23,14 +23,15 @@ export interface Manifest {
   units: Map<string, UnitState>;
 }
 
-/** "g/<cluster>/<bucket>/file" → unit "g/<cluster>/<bucket>"; anything else is the root unit "". */
+/** Units (one immutable tree each, a symlink in a release): a guest bucket, a cluster's node tier files (hourly). */
+const UNIT_ROOTS = ['g/', 'data/tiers/'];
+
+/** "g/<cluster>/<bucket>/file" → unit "g/<cluster>/<bucket>", "data/tiers/<cluster>/file" → "data/tiers/<cluster>"; else the root unit "". */
 export function unitOf(path: string): { unit: string; name: string } {
-  if (path.startsWith('g/')) {
-    const a = path.indexOf('/', 2);
-    const b = a === -1 ? -1 : path.indexOf('/', a + 1);
-    if (b !== -1) return { unit: path.slice(0, b), name: path.slice(b + 1) };
-  }
-  return { unit: '', name: path };
+  const root = UNIT_ROOTS.find((r) => path.startsWith(r));
+  let b = root === undefined ? -1 : path.indexOf('/', root.length);
+  if (root === 'g/' && b !== -1) b = path.indexOf('/', b + 1);
+  return b === -1 ? { unit: '', name: path } : { unit: path.slice(0, b), name: path.slice(b + 1) };
 }
 
 export const hashOf = (data: string | Buffer) => createHash('sha1').update(data).digest('base64url');
@@ -50,7 +51,9 @@ export const releaseName = (n: number) => String(n).padStart(8, '0');
 /** The directory of a version of a unit: the release's own for the root unit, else an immutable tree. */
 export function unitDir(outDir: string, unit: string, version: number): string {
   if (unit === '') return join(outDir, 'releases', releaseName(version));
-  const [, c, b] = unit.split('/');
+  // g/<c>/<b> → trees/<c>/<b>.<v>; data/tiers/<c> → trees/<c>/tiers.<v> (bucket names end in "xx")
+  const s = unit.split('/');
+  const [c, b] = s[0] === 'g' ? [s[1], s[2]] : [s[2], s[1]];
   return join(outDir, 'trees', c!, `${b}.${releaseName(version)}`);
 }
 

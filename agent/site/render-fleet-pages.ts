@@ -20,7 +20,7 @@ import { KEEP } from './publish.ts';
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 // health (#15) hook: the model and partials live in agent/health/ and site-templates/partials/health-*.eta
-import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthSection } from '../health/build-health-model.ts';
+import { EMPTY_HEALTH, backupsPageKey, buildBackupsPage, buildCoverage, buildHealthSection } from '../health/build-health-model.ts';
 import { nodeChartData } from './build-chart-page-data.ts'; // charts (#14) hook
 import { buildSiteAttention, sharedStorageOnce } from './attention-site.ts'; // attention (#14)
 import { searchIndexJson } from './build-search-index.ts'; // attention (#14 item 8)
@@ -136,7 +136,8 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
     emit(paths.nodeData(c, n.node), nodeJson(c, n.node, n.status, nodeRawByKey.get(key) ?? []));
     const onNode = guestsByNode.get(key) ?? [];
     // A guest row's changed_at moves whenever the store changes the row: it stands for the row.
-    const hash = createHash('sha1').update(n.status);
+    // the page names its tier files: a page of a release that had them elsewhere is rendered again
+    const hash = createHash('sha1').update(paths.nodeSeries(c, n.node, 'day')).update(n.status);
     for (const g of onNode) hash.update(`;${g.vmid}:${g.changed_at}`);
     const health = buildHealthSection(healthRows, c, n.node); // health (#15) hook
     hash.update(JSON.stringify(health)); // health (#15) hook
@@ -216,10 +217,10 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   // health (#15) hook: the Backups page
   await yieldTurn();
   const bh = hrefFrom(paths.backups);
-  await modelPage(paths.backups, 'backups', 'Backups', {
-    backups: buildBackupsPage(healthRows, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt),
-    showCluster: d.clusters.length > 1,
-  });
+  const showCluster = d.clusters.length > 1; // keyed on its inputs (backupsPageKey), not its model: built only when they moved
+  await keyedPage(paths.backups, 'backups', [createHash('sha1').update(backupsPageKey(healthRows, frame.generatedAt)).digest('base64url'), showCluster], () => ({
+    layout: buildLayout(frame, paths.backups, 'Backups', { live: false }), backups: buildBackupsPage(healthRows, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt), showCluster,
+  }));
 
   await yieldTurn();
   pages += await renderIndexPages(d, frame, render, emit, opts); // attention (#14 item 8): Clusters, Nodes, Guests, search.json

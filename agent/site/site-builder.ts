@@ -256,14 +256,7 @@ export function createSiteBuilder(deps: SiteBuilderDeps): SiteBuilder {
     await emitClusterSeriesFiles({ db, data, nowSec, due, emit });
   }
 
-  return {
-    build,
-    record,
-    start: () => void start(),
-    async stop() {
-      await publisher?.settled();
-    },
-  };
+  return { build, record, start: () => void start(), stop: () => publisher?.settled() ?? Promise.resolve() };
 }
 
 /**

@@ -29,7 +29,7 @@ export const paths = {
   cluster: (c: string) => `clusters/${c}.html`,
   node: (c: string, node: string) => `nodes/${c}/${slug(node)}.html`,
   nodeData: (c: string, node: string) => `data/nodes/${c}/${slug(node)}.json`,
-  nodeSeries: (c: string, node: string, tier: 'day' | 'long') => `data/nodes/${c}/${slug(node)}.${tier}.json`,
+  nodeSeries: (c: string, node: string, tier: 'day' | 'long') => `data/tiers/${c}/${slug(node)}.${tier}.json`, // one unit per cluster (release-manifest.ts)
   storageSeries: 'data/storage.day.json',
   // issue 14 item 5 (pages): cluster chart files
   clusterData: (c: string) => `data/clusters/${c}.json`,

@@ -9,7 +9,7 @@ export interface SiteWriter {
   /** May be async: the publisher runs several writes at once. */
   writeFile(path: string, data: string | Buffer): void | Promise<void>;
   link(existing: string, path: string): void | Promise<void>;
-  symlink(target: string, path: string): void;
+  symlink(target: string, path: string): void | Promise<void>;
   rename(from: string, to: string): void;
   mkdir(path: string): void;
   rm(path: string): void;
@@ -24,7 +24,7 @@ const settle = (call: (cb: (err: NodeJS.ErrnoException | null) => void) => void)
 export const fsWriter: SiteWriter = {
   writeFile: (p, d) => settle((cb) => fs.writeFile(p, d, cb)),
   link: (a, b) => settle((cb) => fs.link(a, b, cb)),
-  symlink: (t, p) => fs.symlinkSync(t, p),
+  symlink: (t, p) => settle((cb) => fs.symlink(t, p, cb)),
   rename: (a, b) => fs.renameSync(a, b),
   mkdir: (p) => fs.mkdirSync(p, { recursive: true }),
   rm: (p) => fs.rmSync(p, { recursive: true, force: true }),
@@ -36,6 +36,7 @@ export interface OpSink {
   /** Queues a write; returns its size in bytes. */
   write(path: string, data: string | Buffer): number;
   link(existing: string, path: string): void;
+  symlink(target: string, path: string): void;
   /** Resolves once at most `max` operations wait to start (a build's content is not all held in memory at once). */
   drain(max: number): Promise<void>;
   /** Resolves when every operation finished; rejects with the first failure. */
@@ -87,6 +88,7 @@ export function createWriteQueue(writer: SiteWriter): OpSink {
       return typeof d === 'string' ? Buffer.byteLength(d) : d.length;
     },
     link: (a, b) => add(() => writer.link(a, b)),
+    symlink: (t, p) => add(() => writer.symlink(t, p)),
     drain: (max) =>
       queue.length - head <= max || failure ? Promise.resolve() : new Promise<void>((resolve) => drains.push({ max, resolve })),
     settle: () =>

@@ -12,6 +12,7 @@ export type GuestPressureRow = GuestPressureSamplesTable & { memhost: number | n
 
 /** Each node's newest pressure/ARC row since `sinceTs`. */
 export async function latestNodePressure(db: Kysely<Database>, sinceTs: number): Promise<NodePressureRow[]> {
+  if (!(await db.selectFrom('node_pressure_samples').select('ts').where('ts', '>=', sinceTs).limit(1).executeTakeFirst())) return [];
   // one index seek per node (max(ts) on the key prefix), not a scan of a day of rows per node;
   // CROSS JOIN keeps SQLite from starting at the ts index instead (it has no statistics here)
   const r = await sql<NodePressureRow>`
@@ -24,6 +25,9 @@ export async function latestNodePressure(db: Kysely<Database>, sinceTs: number):
 
 /** Each guest's newest pressure row since `sinceTs`, with the host memory (QEMU) of that time. */
 export async function latestGuestPressure(db: Kysely<Database>, sinceTs: number): Promise<GuestPressureRow[]> {
+  // No guest has a row that recent (no PVE 9 cluster, no backfill): one seek on the ts index
+  // instead of one probe per guest, every site build.
+  if (!(await db.selectFrom('guest_pressure_samples').select('ts').where('ts', '>=', sinceTs).limit(1).executeTakeFirst())) return [];
   // one index seek per present guest (max(ts) on the key prefix): a day of backfill at 10,000
   // guests is 14 million rows, which a GROUP BY would scan at every site build (CROSS JOIN: as above)
   const r = await sql<GuestPressureRow>`

@@ -1,13 +1,14 @@
 // The pure view models of the health pages (agent/health/build-health-model.ts): rows in, typed
 // model out. The end-to-end test renders them; here the ordering, levels and folding.
 import { describe, expect, it } from 'vitest';
-import { EMPTY_HEALTH, buildBackupsPage, buildCoverage, buildHealthAttention, buildHealthSection } from '../../agent/health/build-health-model.ts';
+import { EMPTY_HEALTH, backupsPageKey, buildBackupsPage, buildCoverage, buildHealthAttention, buildHealthSection } from '../../agent/health/build-health-model.ts';
 import { buildStatusJson } from '../../agent/site/build-status-json.ts';
 import type { BackupGuestRow, HealthSiteRows } from '../../agent/store/health-site.query.ts';
 
-const guest = (vmid: number, status: BackupGuestRow['status'], age: number | null, rpo: number | null): BackupGuestRow => ({
+/** A guest whose last good backup ended `age` seconds before `now` (by default at ts 1000). */
+const guest = (vmid: number, status: BackupGuestRow['status'], age: number | null, rpo: number | null, now = 1000 + (age ?? 0)): BackupGuestRow => ({
   cluster: 'c1', vmid, name: `g${vmid}`, type: 'qemu', node: 'n1', jobs: status === 'no_job' ? null : 'j1', rpo_s: rpo, in_job: status === 'no_job' ? 0 : 1,
-  last_ok_end: age === null ? null : 1000, last_ok_duration_s: 60, last_ok_size_bytes: 1024, last_ok_storage: 'nas', last_ok_upid: null,
+  last_ok_end: age === null ? null : now - age, last_ok_duration_s: 60, last_ok_size_bytes: 1024, last_ok_storage: 'nas', last_ok_upid: null,
   last_fail_end: null, last_fail_error: null, age_s: age, status,
 });
 
@@ -15,7 +16,8 @@ const rows = (over: Partial<HealthSiteRows>): HealthSiteRows => ({ ...EMPTY_HEAL
 
 describe('buildBackupsPage', () => {
   it('orders never, overdue (most overdue first), no job, ok; counts each; links each guest', () => {
-    const m = buildBackupsPage(rows({ backupGuests: [guest(1, 'ok', 10, 100), guest(2, 'overdue', 200, 100), guest(3, 'never', null, 100), guest(4, 'no_job', 50, null), guest(5, 'overdue', 500, 100)] }), (c, v) => `g/${c}/${v}.html`);
+    const now = 36_000; // on the hour: the page's ages are the rows' ages
+    const m = buildBackupsPage(rows({ backupGuests: [guest(1, 'ok', 10, 100, now), guest(2, 'overdue', 200, 100, now), guest(3, 'never', null, 100, now), guest(4, 'no_job', 50, null, now), guest(5, 'overdue', 500, 100, now)] }), (c, v) => `g/${c}/${v}.html`, now);
     expect(m.rows.map((r) => r.vmid)).toEqual([3, 5, 2, 4, 1]);
     expect(m.counts).toEqual({ ok: 1, overdue: 2, never: 1, no_job: 1, unknown: 0 });
     expect(m.notInJob).toEqual([{ href: 'g/c1/4.html', cluster: 'c1', vmid: 4, name: 'g4', node: 'n1' }]);
@@ -34,6 +36,20 @@ describe('stable models: pages are not rebuilt every cycle because ages moved', 
       certificates: [{ cluster: 'c1', node: 'n1', filename: 'pve-ssl.pem', source: 'api', subject: null, issuer: null, notafter: 9_000_000, expires_in_s: expires, fingerprint: null }],
     });
     expect(JSON.stringify(buildHealthSection(repl(60, 8_000_000), 'c1'))).toBe(JSON.stringify(buildHealthSection(repl(120, 7_999_940), 'c1')));
+  });
+
+  it('backupsPageKey: the same within the hour while only age_s moves; any shown field or the hour changes it', () => {
+    const g = (age: number, over: Partial<BackupGuestRow> = {}) => rows({ backupGuests: [{ ...guest(1, 'ok', age, 93_600), ...over }, guest(2, 'overdue', 100_000, 93_600)] });
+    const key = backupsPageKey(g(3000), 7200 + 60);
+    expect(backupsPageKey(g(3000, { age_s: 3540 }), 7200 + 600)).toBe(key);
+    expect(backupsPageKey(g(3000), 10_800 + 60)).not.toBe(key);
+    for (const over of [{ status: 'overdue' as const }, { name: 'renamed' }, { last_ok_end: 999 }, { last_fail_error: 'x' }, { rpo_s: 3600 }, { node: 'n2' }]) {
+      expect(backupsPageKey(g(3000, over), 7200 + 60)).not.toBe(key);
+    }
+    // free text cannot run into the next field
+    expect(backupsPageKey(g(3000, { name: 'a\t1', node: 'b' }), 7200)).not.toBe(backupsPageKey(g(3000, { name: 'a', node: '1\tb' }), 7200));
+    // what the key leaves out does not reach the page: two inputs of one key, one model
+    expect(JSON.stringify(buildBackupsPage(g(3000, { age_s: 3540 }), undefined, 7200 + 600))).toBe(JSON.stringify(buildBackupsPage(g(3000), undefined, 7200 + 60)));
   });
 });
 

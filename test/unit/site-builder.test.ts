@@ -243,6 +243,69 @@ describe('site builder', () => {
     await again.builder.stop();
   });
 
+  it("a cluster's node tier files are one unit: kept as one symlink between refreshes, named by the node pages", async () => {
+    syn = await makeSynthetic(150);
+    const { builder, clock, outDir } = setup();
+    await builder.build();
+    const unit = () => readlinkSync(join(outDir, 'current', 'data/tiers/bench1'));
+    const first = unit();
+    expect(first).toMatch(/trees\/bench1\/tiers\.\d{8}$/);
+    for (let k = 0; k < 3; k++) {
+      clock.ms += 60_000;
+      builder.record(syn.cycle(clock.ms / 1000));
+      await builder.build();
+      expect(unit()).toBe(first);
+    }
+    const nodes = join(outDir, 'current', 'nodes/bench1');
+    for (const page of readdirSync(nodes)) {
+      const files = /"files":(\{[^}]*\})/.exec(readFileSync(join(nodes, page), 'utf8'))![1]!;
+      const { day, long } = JSON.parse(files) as { day: string; long: string };
+      for (const f of [day, long]) {
+        expect(f).toMatch(/^\.\.\/\.\.\/data\/tiers\/bench1\//);
+        expect(existsSync(join(nodes, f)), `${page}: ${f}`).toBe(true);
+      }
+    }
+    // an hour later the unit is refreshed as a whole
+    clock.ms += 3600_000;
+    builder.record(syn.cycle(clock.ms / 1000));
+    await builder.build();
+    expect(unit()).not.toBe(first);
+    await builder.stop();
+  });
+
+  it('a release from before data/tiers (DATA-FORMAT revision 7) gets node pages that name the tier files there, on the first cycle', async () => {
+    syn = await makeSynthetic(150);
+    const first = setup();
+    await first.builder.build();
+    await first.builder.stop();
+    // The live release as an agent before revision 7 left it: tier files beside the node files,
+    // node pages naming them there, their digests taken without the path.
+    const live = join(first.outDir, 'current');
+    const tiers = join(live, 'data/tiers/bench1');
+    for (const name of readdirSync(tiers)) writeFileSync(join(live, 'data/nodes/bench1', name), readFileSync(join(tiers, name)));
+    rmSync(tiers);
+    const nodes = join(live, 'nodes/bench1');
+    for (const page of readdirSync(nodes)) writeFileSync(join(nodes, page), readFileSync(join(nodes, page), 'utf8').replaceAll('data/tiers/', 'data/nodes/'));
+    const stateDir = join(first.outDir, 'state');
+    const stateFile = join(stateDir, readdirSync(stateDir).sort().pop()!);
+    const doc = JSON.parse(readFileSync(stateFile, 'utf8')) as { state: { nodePages: Record<string, { digest: string }> } };
+    for (const p of Object.values(doc.state.nodePages)) p.digest = 'before-revision-7';
+    writeFileSync(stateFile, JSON.stringify(doc));
+    const again = setup();
+    again.clock.ms = first.clock.ms + 60_000;
+    again.builder.record(syn.cycle(again.clock.ms / 1000));
+    await again.builder.build();
+    const now = join(again.outDir, 'current', 'nodes/bench1');
+    for (const page of readdirSync(now)) {
+      const { day, long } = JSON.parse(/"files":(\{[^}]*\})/.exec(readFileSync(join(now, page), 'utf8'))![1]!) as { day: string; long: string };
+      for (const f of [day, long]) {
+        expect(f).toContain('/data/tiers/bench1/');
+        expect(existsSync(join(now, f)), `${page}: ${f}`).toBe(true);
+      }
+    }
+    await again.builder.stop();
+  });
+
   it('a missing or corrupt state means one full build, with a warning', async () => {
     syn = await makeSynthetic(60);
     for (const damage of ['remove', 'corrupt', 'invalid'] as const) {

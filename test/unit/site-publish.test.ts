@@ -68,6 +68,8 @@ describe('publish', () => {
     expect(unitOf('g/pve/1xx/101.html')).toEqual({ unit: 'g/pve/1xx', name: '101.html' });
     expect(unitOf('index.html')).toEqual({ unit: '', name: 'index.html' });
     expect(unitOf('g/short')).toEqual({ unit: '', name: 'g/short' });
+    expect(unitOf('data/tiers/pve/n1.day.json')).toEqual({ unit: 'data/tiers/pve', name: 'n1.day.json' });
+    expect(unitOf('data/nodes/pve/n1.json')).toEqual({ unit: '', name: 'data/nodes/pve/n1.json' });
   });
 
   it('switches `current` to a complete new release', async () => {

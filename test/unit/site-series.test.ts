@@ -59,6 +59,16 @@ describe('compact numbers', () => {
     expect(encodeWindow(undefined, 0)).toBeNull();
   });
 
+  it('leaves out a metric whose every value prints as 0 or null (decided on the numbers), keeps one with any other', () => {
+    const cache = createRecentCache();
+    const row = (ts: number, over: object) => ({ ts, cluster_id: 1, vmid: 100, uptime: ts, cpu: 0, mem: 0, disk: null, netin_bps: 0, netout_bps: 0, diskread_bps: 0, diskwrite_bps: 0, ...over });
+    // mem under half a MiB prints as 0; a tiny rate does not (3 significant digits)
+    cache.add(1, [row(60, { mem: 400_000, netin_bps: null }), row(120, { mem: 500_000, netin_bps: 0.001 })]);
+    expect(JSON.parse(encodeWindow(cache.get(1, 100), 0)!)).toEqual({ t0: 60, step: 60, n: 2, ni: [null, 9.77e-7] });
+    cache.add(1, [row(180, { mem: 600_000, cpu: 0.0001 })]);
+    expect(JSON.parse(encodeWindow(cache.get(1, 100), 0)!)).toMatchObject({ n: 3, cpu: [0, 0, 0.01], mem: [0, 0, 1] });
+  });
+
   it('keeps a guest window in typed columns: grows past its capacity, prunes, keeps nulls, cuts at a clock step', () => {
     const cache = createRecentCache();
     const row = (ts: number, cpu: number | null) => ({ ts, cluster_id: 1, vmid: 100, uptime: ts, cpu, mem: 1048576, disk: 0, netin_bps: 0, netout_bps: 0, diskread_bps: 0, diskwrite_bps: 0 });
