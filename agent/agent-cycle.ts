@@ -31,6 +31,12 @@ export interface CycleParts {
   snapshots?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
   /** Gap filling after restarts and for new clusters; must be cheap when there is nothing to do. */
   backfill?: (outcomes: ClusterPollOutcome[]) => Promise<unknown>;
+  /**
+   * Several agents on one database (#17 item 5): before the fleet duties (maintain, alerts, site)
+   * the site holder waits, bounded, for the other agents' stores of this interval (fleet/fleet-cycle.ts);
+   * resolves at once for everyone else. Given the cycle's start (epoch ms).
+   */
+  fleetCycle?: (cycleStartMs: number) => Promise<unknown>;
   maintain: () => Promise<unknown>;
   rescanInbox?: () => Promise<void>;
   /** Alert rules over what was just stored (#16). */
@@ -107,6 +113,7 @@ export async function runCycle(p: CycleParts): Promise<CycleSummary> {
   if (p.health && !p.stopping?.()) await time('health', () => p.health!(outcomes));
   if (p.snapshots && !p.stopping?.()) await time('snapshots', () => p.snapshots!(outcomes)); // issue 14 item 5 (pages)
   if (p.backfill && !p.stopping?.()) await time('backfill', () => p.backfill!(outcomes));
+  if (p.fleetCycle) await time('fleetWait', () => p.fleetCycle!(t0));
   await time('maintain', p.maintain);
   if (p.rescanInbox) await time('inbox', p.rescanInbox);
   if (p.alerts) await time('alerts', p.alerts);

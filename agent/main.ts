@@ -215,6 +215,8 @@ export async function openAgent(configPath: string, opts: RunOptions = {}, withI
       health: (o) => health.run(o, { signal: stopPolling.signal }),
       snapshots: (o) => snapshotLists.run(o, { signal: stopPolling.signal }), // issue 14 item 5 (pages)
       ...(backfiller && { backfill: (o) => backfiller.run(o) }),
+      // #17 item 5: the site holder builds from a coherent fleet cycle (bounded wait; alone, no stage)
+      ...(fleet.shared && { fleetCycle: (startMs: number) => fleet.awaitFleetCycle(startMs, () => stopPolling.signal.aborted) }),
       maintain: async () => (fleet.fleetDuties() ? maintenance.run() : undefined), // leases (#17)
       ...(inbox && { rescanInbox: () => inbox.rescan() }),
       alerts: async () => (fleet.fleetDuties() ? alerts.evaluate() : undefined), // alerts (#16); leases (#17)

@@ -17,8 +17,10 @@ export const AgentConfig = z
     leaseSeconds: z.number().int().min(2).max(86_400).optional(),
     /**
      * Where in each poll interval this agent's cycles fire, in seconds after the clock's interval
-     * boundary (taken modulo the interval). Default: alone 0; shared, an even slot among the live
-     * agents in id order, so N agents on one database do not all poll and write in the same second.
+     * boundary (taken modulo the interval). Default: alone 0; shared, a slot among the live agents
+     * in id order, the site lease holder last (fleet/cycle-phase.ts), so N agents on one database
+     * do not all poll and write in the same second. When set, the site holder does not wait for
+     * the others' clusters before building the site (fleet/fleet-cycle.ts).
      */
     phaseSeconds: z.number().min(0).optional(),
     /** Build and publish the site into paths.site even while another agent publishes the fleet's. */

@@ -11,6 +11,7 @@ import { claimAction } from '../store/action-claim.repository.ts';
 import type { InboxFleet } from '../inbox/inbox-context.ts';
 import { createLeaseKeeper, defaultLeaseMs, type LeaseKeeper } from './lease-keeper.ts';
 import { cyclePhaseMs } from './cycle-phase.ts';
+import { awaitFleetCycle, type FleetCycleWait } from './fleet-cycle.ts';
 
 export interface Fleet {
   agentId: string;
@@ -26,9 +27,17 @@ export interface Fleet {
   onGained(fn: () => void): void;
   /**
    * Where in the interval this agent's cycles fire (ms): agent.phaseSeconds when set; shared, this
-   * agent's even slot among the live agents (cycle-phase.ts); alone, 0 (the clock's boundaries).
+   * agent's slot among the live agents, the site holder last (cycle-phase.ts); alone, 0 (the
+   * clock's boundaries).
    */
   phaseMs(): number;
+  /**
+   * Before the fleet duties of the cycle started at `cycleStartMs`: the site holder of a shared
+   * database with computed phases waits (bounded) until the other agents' clusters have stored this
+   * interval (fleet-cycle.ts). Resolves at once (undefined) everywhere else: alone, not the
+   * holder, or with agent.phaseSeconds set (the holder may then fire before the others).
+   */
+  awaitFleetCycle(cycleStartMs: number, stopping?: () => boolean): Promise<FleetCycleWait | undefined>;
 }
 
 export interface FleetDeps {
@@ -81,7 +90,14 @@ export function createFleet(deps: FleetDeps): Fleet {
     phaseMs: () => {
       const intervalMs = deps.intervalSeconds * 1000;
       if (a.phaseSeconds !== undefined) return Math.round(a.phaseSeconds * 1000) % intervalMs;
-      return a.shared ? cyclePhaseMs(agentIdOf(deps.config, host), keeper.liveAgents(), intervalMs) : 0;
+      return a.shared ? cyclePhaseMs(agentIdOf(deps.config, host), keeper.liveAgents(), intervalMs, keeper.siteHolder()) : 0;
+    },
+    async awaitFleetCycle(cycleStartMs, stopping) {
+      if (!a.shared || a.phaseSeconds !== undefined || !keeper.holds(SITE_LEASE)) return undefined;
+      if (keeper.liveAgents().length < 2) return undefined;
+      const w = await awaitFleetCycle({ db: deps.db, agentId: agentIdOf(deps.config, host), intervalSeconds: deps.intervalSeconds, now: deps.now, ...(stopping && { stopping }) }, cycleStartMs);
+      if (w.behind > 0) deps.log.info(w, `${w.behind} clusters of other agents had not stored this interval after ${w.waitedMs} ms: the fleet duties go on with their previous cycle`);
+      return w;
     },
   };
 }

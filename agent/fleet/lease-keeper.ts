@@ -11,7 +11,7 @@ import { SITE_LEASE } from '../store/fleet-schema.ts';
 import { acquireLease, markAgentStopped, readLeases, registerAgent, releaseLeases, renewLeases } from '../store/lease.repository.ts';
 import { errorMessage } from '../errors.ts';
 import { planLeases } from './lease-plan.ts';
-import { liveAgents } from './cycle-phase.ts';
+import { leaseHolder, liveAgents } from './cycle-phase.ts';
 
 export interface LeaseKeeperDeps {
   db: Kysely<Database>;
@@ -44,6 +44,8 @@ export interface LeaseKeeper {
   heldClusters(): Set<string>;
   /** This agent and the holders of unexpired leases at the last tick, sorted by id. */
   liveAgents(): string[];
+  /** The holder of the site lease at the last tick (this agent's own view counts first), if any. */
+  siteHolder(): string | undefined;
 }
 
 /** The default lease: one interval when shared (failover within two), three alone (renewed every other cycle). */
@@ -61,6 +63,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
   let running: Promise<void> | undefined;
   let stopped = false;
   let live = [me];
+  let siteHolder: string | undefined;
 
   let registered = false;
   async function register(): Promise<void> {
@@ -74,6 +77,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
     const t = now();
     const leases = await readLeases(db);
     live = liveAgents(me, leases, t);
+    siteHolder = leaseHolder(SITE_LEASE, leases, t);
     const plan = planLeases({ me, wanted, leases, nowMs: t, leaseMs, force: !deps.shared });
     const lost = [...held.keys()].filter((n) => !plan.held.includes(n) && !plan.acquire.some((a) => a.name === n && a.prev?.holder === me));
     for (const n of lost) {
@@ -142,5 +146,6 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
     holds,
     heldClusters: () => new Set(deps.clusters.filter(holds)),
     liveAgents: () => live,
+    siteHolder: () => (holds(SITE_LEASE) ? me : siteHolder === me ? undefined : siteHolder),
   };
 }

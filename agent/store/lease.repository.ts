@@ -129,3 +129,23 @@ export async function readFleet(db: Kysely<Database>, sinceMs: number, limit = 2
     handovers: history.map((h) => ({ cluster: h.cluster, atMs: Number(h.at_ms), from: h.from_agent, to: h.to_agent, reason: h.reason })),
   };
 }
+
+/**
+ * How many clusters held by other live agents (unexpired, unreleased leases) were polled in the
+ * interval before `tickSec` but not yet since it: their holders' cycles of this interval are
+ * still to store. A cluster not polled in the previous interval either (an agent that stopped
+ * polling it, a new cluster) is not counted, so it never holds anyone up.
+ */
+export async function countClustersBehind(db: Kysely<Database>, me: string, nowMs: number, tickSec: number, previousTickSec: number): Promise<number> {
+  const r = await fleetDb(db)
+    .selectFrom('cluster_leases as l')
+    .innerJoin('clusters as c', 'c.name', 'l.cluster')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('l.holder', '<>', me)
+    .where('l.released_ms', 'is', null)
+    .where('l.expires_ms', '>', nowMs)
+    .where('c.last_poll_at', '>=', previousTickSec)
+    .where('c.last_poll_at', '<', tickSec)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
