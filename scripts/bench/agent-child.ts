@@ -82,4 +82,4 @@ const code = await runAgent(configPath!, {
 });
 clearInterval(sampler);
 const mem = process.memoryUsage();
-process.send!({ code, cycleMs, cpuMs, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: { ...breakdown(peak), ...peakMappings, heapSpacesMb: peakSpaces }, atEnd: { ...breakdown(mem), ...mappings(), heapSpacesMb: spaces() } }, () => process.disconnect());
+process.send!({ code, execArgv: process.execArgv, env: { ...process.env }, cycleMs, cpuMs, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: { ...breakdown(peak), ...peakMappings, heapSpacesMb: peakSpaces }, atEnd: { ...breakdown(mem), ...mappings(), heapSpacesMb: spaces() } }, () => process.disconnect());

@@ -39,6 +39,15 @@ const median = (xs: number[]) => {
 };
 const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as unknown as MemoryBreakdown;
 
+/**
+ * What the agent child is started with: the unit's node flags (ExecStart) and its Environment=
+ * (AGENT_BENCH_UNIT: another unit's, for an A/B). The child reports the flags it ran with and the
+ * run fails if they differ.
+ */
+export function agentChildSettings(unitText?: string): { flags: string[]; env: Record<string, string> } {
+  return { flags: productionNodeFlags(unitText), env: productionNodeEnv(unitText) };
+}
+
 /** Runs the agent for `cycles` cycles at 10,000 guests (quick: 1,000 guests, 10 cycles). */
 export async function run(opts: { quick?: boolean; log: (line: string) => void }): Promise<AgentBenchRun> {
   // AGENT_BENCH_GUESTS=<n>: another fleet size (200 guests per cluster of 10 nodes) for profiling, and
@@ -71,15 +80,14 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const loadStart = round(loadavg()[0]!);
     const t0 = performance.now();
     // the unit's node flags and its Environment= (malloc tunables), read from the unit file
-    const env = productionNodeEnv(unitText);
-    const flags = productionNodeFlags(unitText);
+    const { env, flags } = agentChildSettings(unitText);
     opts.log(`${s.guests} guests: agent child ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} node ${flags.join(' ')}, ${cycles} cycles every ${interval} s`);
     // AGENT_BENCH_LOG=<file>: the agent's log lines (stdout) go there (profiling aid)
     const logFd = process.env.AGENT_BENCH_LOG ? openSync(process.env.AGENT_BENCH_LOG, 'w') : 'ignore';
     const child = fork(file, [configPath, String(cycles), String(interval)], { execArgv: flags, env: { ...process.env, ...env }, cwd: dir, stdio: ['ignore', logFd, 'inherit', 'ipc'] });
     if (typeof logFd === 'number') closeSync(logFd);
-    const report = await new Promise<{ code: number; cycleMs: number[]; cpuMs: number[]; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown }>((res, rej) => {
-      let got: { code: number; cycleMs: number[]; cpuMs: number[]; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown } | undefined;
+    const report = await new Promise<{ code: number; execArgv: string[]; env: Record<string, string | undefined>; cycleMs: number[]; cpuMs: number[]; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown }>((res, rej) => {
+      let got: { code: number; execArgv: string[]; env: Record<string, string | undefined>; cycleMs: number[]; cpuMs: number[]; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown } | undefined;
       const limit = setTimeout(() => {
         child.kill('SIGKILL');
         rej(new Error(`agent child did not finish ${cycles} cycles in 40 min`));
@@ -92,6 +100,9 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       });
     });
     if (report.code !== 0) throw new Error(`agent exited with ${report.code}`);
+    if (JSON.stringify(report.execArgv) !== JSON.stringify(flags) || Object.entries(env).some(([k, v]) => report.env[k] !== v)) {
+      throw new Error(`agent child ran with ${JSON.stringify(report.execArgv)} ${JSON.stringify(report.env)}, not the unit's ${JSON.stringify(flags)} ${JSON.stringify(env)}`);
+    }
     const r: AgentBenchRun = {
       guests: s.guests, cycles, intervalSeconds: interval,
       rssMb: round(report.peakRssMb), rssEndMb: round(report.rssMb), heapUsedEndMb: round(report.heapUsedMb),
