@@ -27,9 +27,11 @@ interface RollStream extends DestinationStream {
   once(event: 'close' | 'finish', cb: () => void): unknown;
 }
 
-// pino-roll is CommonJS without type declarations; require() keeps the boundary typed here.
+// pino-roll is CommonJS without type declarations; require() keeps the boundary typed here. It is
+// loaded when a log file is configured, not before: with date-fns, which it loads whole, it is
+// ~2 MB of the agent's heap (#13 item 7).
 const require = createRequire(import.meta.url);
-const pinoRoll = require('pino-roll') as (opts: RollOptions) => Promise<RollStream>;
+const pinoRoll = (opts: RollOptions) => (require('pino-roll') as (opts: RollOptions) => Promise<RollStream>)(opts);
 
 /**
  * pino-roll options for one configured file: rotation by day/hour/interval and/or size, and the

@@ -2,14 +2,14 @@
 // default, PostgreSQL when `database.url` is set. Both give a Kysely<Database> with every
 // migration applied; `kind` says which, for the few features that differ (see UNSUPPORTED_ON_POSTGRES).
 import { Kysely } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseConfig } from '../config/database-config.schema.ts';
 import { loadDatabasePassword } from '../config/load-database-password.ts';
 import { PmiError, errorMessage } from '../errors.ts';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
 import { openDatabase, type OpenOptions, type Store } from './open-database.ts';
-import { createPgDialect, createPgPool, pgTypes, redactUrl, withPassword } from './pg-dialect.ts';
+import { createPgDialect, redactUrl } from './pg-dialect.ts';
 import { AHEAD_SECONDS, ensurePartitions } from './pg-partitions.ts';
 
 export interface SqliteStore extends Store {
@@ -60,6 +60,7 @@ export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFil
   if (password !== undefined) opts.registerSecret?.('*database', password);
   const inUrl = urlPassword(cfg.url);
   if (inUrl) opts.registerSecret?.('*database-url', inUrl);
+  const { createPgClient, createPgPool } = await import('./pg-pool.ts');
   const pool = createPgPool({ url: cfg.url, ...(password !== undefined && { password }), max: cfg.poolSize ?? 4 });
   const db = new Kysely<Database>({ dialect: createPgDialect(pool) });
   const url = redactUrl(cfg.url);
@@ -80,7 +81,7 @@ export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFil
     await db.destroy();
     throw err;
   }
-  const connectClient = () => new pg.Client({ connectionString: withPassword(cfg.url, password), application_name: 'pmi-agent rules', types: pgTypes });
+  const connectClient = () => createPgClient({ url: cfg.url, password, applicationName: 'pmi-agent rules' });
   const leaseDb = new Kysely<Database>({ dialect: createPgDialect(createPgPool({ url: cfg.url, ...(password !== undefined && { password }), max: 1, applicationName: 'pmi-agent leases' })) });
   return { kind: 'postgres', db, pool, url, connectClient, leaseDb, close: async () => void (await Promise.all([db.destroy(), leaseDb.destroy()])) };
 }

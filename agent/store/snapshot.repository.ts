@@ -16,9 +16,12 @@ type Trx = Transaction<Database>;
 /** A guests row as last written (first_seen and changed_at too: guest_state carries them, guest-state.repository.ts). */
 export type KnownGuest = GuestFields & Pick<GuestsTable, 'removed_at' | 'first_seen' | 'changed_at'>;
 /**
- * The guests rows as last written, per database and cluster id, so a cycle compares against
- * memory instead of re-reading 10,000 rows. Only writeSnapshot writes `guests`; the copy is
- * replaced after a commit and dropped after a failed write (then re-read from the database).
+ * PostgreSQL only: the guests rows as last written, per database and cluster id, which the
+ * one-statement cycle (pg-snapshot-writer.ts) plans against and builds `guest_state` from. Only
+ * writeSnapshot writes `guests`; the copy is replaced after a commit and dropped after a failed
+ * write (then re-read from the database). SQLite keeps no copy: a cycle reads its cluster's rows
+ * inside its transaction (an in-process read of ~200 rows by primary key), which was ~6 MB of the
+ * agent's heap at 10,000 guests (#13 item 7).
  */
 const knownGuests = new WeakMap<Kysely<Database>, Map<number, Map<number, KnownGuest>>>();
 
@@ -61,30 +64,30 @@ const pgWritten = new WeakMap<Kysely<Database>, Map<string, { id: number; lastTs
  * the caller writes it with writePollRun.
  */
 export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot, run?: { record: PollRunRecord; startedAt: number }): Promise<boolean> {
-  let cache = knownGuests.get(db);
-  if (!cache) knownGuests.set(db, (cache = new Map()));
   const pg = isPostgres(db);
+  let cache = pg ? knownGuests.get(db) : undefined;
+  if (pg && !cache) knownGuests.set(db, (cache = new Map()));
   let written = pg ? pgWritten.get(db) : undefined;
   if (pg && !written) pgWritten.set(db, (written = new Map()));
   const last = written?.get(snap.cluster);
-  const lastGuests = last && cache.get(last.id);
+  const lastGuests = last && cache!.get(last.id);
   if (last && lastGuests && snap.ts > last.lastTs) {
     const plan = planGuests(last.id, snap, lastGuests);
     let ok: boolean;
     try {
       ok = await writeCycleStatement(db, { clusterId: last.id, lastTs: last.lastTs, snap, plan, ...(run && { run }) });
     } catch (err) {
-      cache.delete(last.id);
+      cache!.delete(last.id);
       written!.delete(snap.cluster);
       throw err;
     }
     if (ok) {
-      cache.set(last.id, plan.now);
+      cache!.set(last.id, plan.now);
       last.lastTs = snap.ts;
       return run !== undefined;
     }
     // someone else wrote this cluster since, or the row is gone: start from what the database holds
-    cache.delete(last.id);
+    cache!.delete(last.id);
     written!.delete(snap.cluster);
   }
   let clusterId: number | undefined;
@@ -94,7 +97,7 @@ export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot,
       await undoClockAhead(trx, snap.cluster, snap.ts);
       clusterId = await upsertCluster(trx, snap);
       await upsertNodes(trx, clusterId, snap);
-      next = await writeGuests(db, trx, clusterId, snap, cache.get(clusterId));
+      next = await writeGuests(db, trx, clusterId, snap, cache?.get(clusterId));
       await writeSamples(db, trx, clusterId, snap);
       if (pg) {
         const state = guestStateTexts(snap, next);
@@ -102,12 +105,12 @@ export async function writeSnapshot(db: Kysely<Database>, snap: ClusterSnapshot,
       }
     });
   } catch (err) {
-    if (clusterId !== undefined) cache.delete(clusterId);
+    if (clusterId !== undefined) cache?.delete(clusterId);
     written?.delete(snap.cluster);
     throw err;
   }
   if (clusterId !== undefined && next) {
-    cache.set(clusterId, next);
+    cache?.set(clusterId, next);
     written?.set(snap.cluster, { id: clusterId, lastTs: snap.ts });
   }
   return false;
@@ -276,9 +279,10 @@ async function writeGuests(
   db: Kysely<Database>, trx: Trx, clusterId: number, snap: ClusterSnapshot, known: Map<number, KnownGuest> | undefined,
 ): Promise<Map<number, KnownGuest>> {
   const ts = snap.ts;
-  const byVmid = known ?? new Map(
+  // the rows as selected (vmid too) serve as KnownGuest: no second object per guest
+  const byVmid: ReadonlyMap<number, KnownGuest> = known ?? new Map(
     (await trx.selectFrom('guests').select(['vmid', 'removed_at', 'first_seen', 'changed_at', ...GUEST_FIELDS]).where('cluster_id', '=', clusterId).execute())
-      .map(({ vmid, ...rest }) => [vmid, rest]),
+      .map((r) => [r.vmid, r]),
   );
   const plan = planGuests(clusterId, snap, byVmid);
   const fieldIndex = GUEST_FIELDS.map((f) => GUEST_COLUMNS.indexOf(f));

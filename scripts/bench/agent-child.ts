@@ -65,7 +65,21 @@ const [configPath, cycles, interval] = process.argv.slice(2);
 // AGENT_HEAP_SNAPSHOT=<file>, AGENT_HEAP_SNAPSHOT_AT=<seconds>: what the heap holds while the agent
 // runs (profiling aid; the snapshot stops the process for a few seconds).
 if (process.env.AGENT_HEAP_SNAPSHOT) setTimeout(() => writeHeapSnapshot(process.env.AGENT_HEAP_SNAPSHOT!), Number(process.env.AGENT_HEAP_SNAPSHOT_AT ?? 240) * 1000).unref();
-const code = await runAgent(configPath!, { maxCycles: Number(cycles), intervalSeconds: Number(interval), onCycle: (_s, n) => note({ cycle: n, rssMb: process.memoryUsage().rss / MB }) });
+// Each cycle's wall time (the agent's own summary) and the process's CPU time from one cycle's end to
+// the next (the cycle plus whatever V8's collector did in between): what a memory setting costs.
+const cycleMs: number[] = [];
+const cpuMs: number[] = [];
+let cpuMark = process.cpuUsage();
+const code = await runAgent(configPath!, {
+  maxCycles: Number(cycles), intervalSeconds: Number(interval),
+  onCycle: (s, n) => {
+    const cpu = process.cpuUsage(cpuMark);
+    cpuMark = process.cpuUsage();
+    cycleMs.push(s.ms);
+    cpuMs.push((cpu.user + cpu.system) / 1000);
+    note({ cycle: n, rssMb: process.memoryUsage().rss / MB, ms: s.ms, stages: s.stages });
+  },
+});
 clearInterval(sampler);
 const mem = process.memoryUsage();
-process.send!({ code, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: { ...breakdown(peak), ...peakMappings, heapSpacesMb: peakSpaces }, atEnd: { ...breakdown(mem), ...mappings(), heapSpacesMb: spaces() } }, () => process.disconnect());
+process.send!({ code, execArgv: process.execArgv, env: { ...process.env }, cycleMs, cpuMs, peakRssMb: process.resourceUsage().maxRSS / 1024, rssMb: mem.rss / MB, heapUsedMb: mem.heapUsed / MB, atPeak: { ...breakdown(peak), ...peakMappings, heapSpacesMb: peakSpaces }, atEnd: { ...breakdown(mem), ...mappings(), heapSpacesMb: spaces() } }, () => process.disconnect());

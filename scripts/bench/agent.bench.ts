@@ -20,6 +20,11 @@ export interface AgentBenchRun {
   heapUsedEndMb: number;
   /** process.memoryUsage() at the sampled peak and at the end (otherMb: rss − V8 heap − external: SQLite, malloc, code). */
   memory: { atPeak: MemoryBreakdown; atEnd: MemoryBreakdown };
+  /** Median wall time of a cycle after the first (the agent's cycle summary), and of the first (the full site build). */
+  cycleMsMedian: number;
+  firstCycleMs: number;
+  /** Median CPU time of the process per cycle after the first (cycle end to cycle end: the cycle and the collector's work in between). */
+  cpuMsPerCycle: number;
   seconds: number;
   loadAverage: [number, number];
 }
@@ -28,7 +33,20 @@ export interface AgentBenchRun {
 interface MemoryBreakdown { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; otherMb: number; fileMb: number; brkHeapMb: number; threadArenasMb: number; otherAnonMb: number; heapSpacesMb?: Record<string, number> }
 
 const round = (x: number) => Math.round(x * 10) / 10;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const roundAll = (m: MemoryBreakdown) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as unknown as MemoryBreakdown;
+
+/**
+ * What the agent child is started with: the unit's node flags (ExecStart) and its Environment=
+ * (AGENT_BENCH_UNIT: another unit's, for an A/B). The child reports the flags it ran with and the
+ * run fails if they differ.
+ */
+export function agentChildSettings(unitText?: string): { flags: string[]; env: Record<string, string> } {
+  return { flags: productionNodeFlags(unitText), env: productionNodeEnv(unitText) };
+}
 
 /** Runs the agent for `cycles` cycles at 10,000 guests (quick: 1,000 guests, 10 cycles). */
 export async function run(opts: { quick?: boolean; log: (line: string) => void }): Promise<AgentBenchRun> {
@@ -62,15 +80,14 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     const loadStart = round(loadavg()[0]!);
     const t0 = performance.now();
     // the unit's node flags and its Environment= (malloc tunables), read from the unit file
-    const env = productionNodeEnv(unitText);
-    const flags = productionNodeFlags(unitText);
+    const { env, flags } = agentChildSettings(unitText);
     opts.log(`${s.guests} guests: agent child ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} node ${flags.join(' ')}, ${cycles} cycles every ${interval} s`);
     // AGENT_BENCH_LOG=<file>: the agent's log lines (stdout) go there (profiling aid)
     const logFd = process.env.AGENT_BENCH_LOG ? openSync(process.env.AGENT_BENCH_LOG, 'w') : 'ignore';
     const child = fork(file, [configPath, String(cycles), String(interval)], { execArgv: flags, env: { ...process.env, ...env }, cwd: dir, stdio: ['ignore', logFd, 'inherit', 'ipc'] });
     if (typeof logFd === 'number') closeSync(logFd);
-    const report = await new Promise<{ code: number; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown }>((res, rej) => {
-      let got: { code: number; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown } | undefined;
+    const report = await new Promise<{ code: number; execArgv: string[]; env: Record<string, string | undefined>; cycleMs: number[]; cpuMs: number[]; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown }>((res, rej) => {
+      let got: { code: number; execArgv: string[]; env: Record<string, string | undefined>; cycleMs: number[]; cpuMs: number[]; peakRssMb: number; rssMb: number; heapUsedMb: number; atPeak: MemoryBreakdown; atEnd: MemoryBreakdown } | undefined;
       const limit = setTimeout(() => {
         child.kill('SIGKILL');
         rej(new Error(`agent child did not finish ${cycles} cycles in 40 min`));
@@ -83,13 +100,17 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
       });
     });
     if (report.code !== 0) throw new Error(`agent exited with ${report.code}`);
+    if (JSON.stringify(report.execArgv) !== JSON.stringify(flags) || Object.entries(env).some(([k, v]) => report.env[k] !== v)) {
+      throw new Error(`agent child ran with ${JSON.stringify(report.execArgv)} ${JSON.stringify(report.env)}, not the unit's ${JSON.stringify(flags)} ${JSON.stringify(env)}`);
+    }
     const r: AgentBenchRun = {
       guests: s.guests, cycles, intervalSeconds: interval,
       rssMb: round(report.peakRssMb), rssEndMb: round(report.rssMb), heapUsedEndMb: round(report.heapUsedMb),
       memory: { atPeak: roundAll(report.atPeak), atEnd: roundAll(report.atEnd) },
+      cycleMsMedian: round(median(report.cycleMs.slice(1))), firstCycleMs: round(report.cycleMs[0] ?? NaN), cpuMsPerCycle: round(median(report.cpuMs.slice(1))),
       seconds: Math.round((performance.now() - t0) / 1000), loadAverage: [loadStart, round(loadavg()[0]!)],
     };
-    opts.log(`${s.guests} guests: peak RSS ${r.rssMb} MB after ${cycles} cycles (${r.seconds} s); at the sampled peak ${JSON.stringify(r.memory.atPeak)}, at the end ${JSON.stringify(r.memory.atEnd)}`);
+    opts.log(`${s.guests} guests: peak RSS ${r.rssMb} MB after ${cycles} cycles (${r.seconds} s), cycle ${r.cycleMsMedian} ms median (first ${r.firstCycleMs} ms), CPU ${r.cpuMsPerCycle} ms per cycle; at the sampled peak ${JSON.stringify(r.memory.atPeak)}, at the end ${JSON.stringify(r.memory.atEnd)}`);
     return r;
   } finally {
     await sim.stop();
@@ -101,8 +122,8 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
 export function table(result: unknown): string {
   const r = result as AgentBenchRun;
   return [
-    '| guests | cycles | peak RSS MB | RSS at end MB | heap used at end MB | seconds | load avg (start / end) |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${r.guests} | ${r.cycles} | ${r.rssMb} | ${r.rssEndMb} | ${r.heapUsedEndMb} | ${r.seconds} | ${r.loadAverage[0]} / ${r.loadAverage[1]} |`,
+    '| guests | cycles | peak RSS MB | RSS at end MB | heap used at end MB | cycle ms median (first) | CPU ms/cycle | seconds | load avg (start / end) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${r.guests} | ${r.cycles} | ${r.rssMb} | ${r.rssEndMb} | ${r.heapUsedEndMb} | ${r.cycleMsMedian} (${r.firstCycleMs}) | ${r.cpuMsPerCycle} | ${r.seconds} | ${r.loadAverage[0]} / ${r.loadAverage[1]} |`,
   ].join('\n');
 }

@@ -51,3 +51,12 @@ describe('the container image', () => {
     expect(env).toMatchObject(productionNodeEnv());
   });
 });
+
+describe('the agent bench', () => {
+  it("starts the whole agent with the unit's node flags and environment", async () => {
+    const { agentChildSettings } = await import('../../scripts/bench/agent.bench.ts');
+    expect(agentChildSettings()).toEqual({ flags: productionNodeFlags(), env: productionNodeEnv() });
+    const unit = '[Service]\nExecStart=/usr/bin/node --x=1 /opt/a.js run\nEnvironment=M=2\n';
+    expect(agentChildSettings(unit)).toEqual({ flags: ['--x=1'], env: { M: '2' } });
+  });
+});

@@ -143,6 +143,17 @@ describe('writeSnapshot', () => {
     expect(await count('guest_status_changes', 'vmid in (110, 111)')).toBe(2);
   });
 
+  it('SQLite: a cycle compares with the guests rows the database holds, not with a copy of what it last wrote (#13 item 7)', async () => {
+    if (backend !== 'sqlite') return; // PostgreSQL's one-statement cycle keeps the copy (its own test: lease handover)
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 20 }));
+    // a change behind the writer's back (a restore, another tool): the next cycle sees and repairs it
+    await sql`update guests set name = 'changed elsewhere' where vmid = 105`.execute(store.db);
+    await writeSnapshot(store.db, syntheticSnapshot({ ts: T0 + 60, guests: 20 }));
+    const g = await one('select name, changed_at from guests where vmid = 105');
+    expect(g).toEqual({ name: syntheticSnapshot({ ts: T0, guests: 20 }).guests.find((x) => x.vmid === 105)!.name, changed_at: T0 + 60 });
+    expect(await count('guests', `changed_at = ${T0 + 60}`)).toBe(1);
+  });
+
   it('a clock stepped back after steady cycles removes the rows stamped by the clock that ran ahead', async () => {
     // on PostgreSQL the second and third writes take the one-statement path; the step back must not
     await writeSnapshot(store.db, syntheticSnapshot({ ts: T0, guests: 10 }));
