@@ -50,6 +50,12 @@ describe('stable models: pages are not rebuilt every cycle because ages moved', 
     expect(backupsPageKey(g(3000, { name: 'a\t1', node: 'b' }), 7200)).not.toBe(backupsPageKey(g(3000, { name: 'a', node: '1\tb' }), 7200));
     // what the key leaves out does not reach the page: two inputs of one key, one model
     expect(JSON.stringify(buildBackupsPage(g(3000, { age_s: 3540 }), undefined, 7200 + 600))).toBe(JSON.stringify(buildBackupsPage(g(3000), undefined, 7200 + 60)));
+    // … also where the order depends on the age: two overdue guests whose order by the rows' age_s
+    // flips within the hour (6 vs 10.6 times their RPO at 7260, 100 vs 20 at 8200) keep one order
+    const pair = (now: number) => rows({ backupGuests: [guest(1, 'overdue', now - 7200, 10, now), guest(2, 'overdue', now - 6200, 100, now)] });
+    expect(backupsPageKey(pair(8200), 8200)).toBe(backupsPageKey(pair(7260), 7260));
+    expect(buildBackupsPage(pair(7260), undefined, 7260).rows.map((r) => r.vmid)).toEqual(buildBackupsPage(pair(8200), undefined, 8200).rows.map((r) => r.vmid));
+    expect(JSON.stringify(buildBackupsPage(pair(8200), undefined, 8200))).toBe(JSON.stringify(buildBackupsPage(pair(7260), undefined, 7260)));
   });
 });
 
