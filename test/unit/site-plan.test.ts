@@ -49,9 +49,9 @@ describe('plan of the fleet files (pure: state + what exists + clock)', () => {
   });
 
   it('brings a group of tier files in at once when one of its day files is missing', () => {
-    const p = planFleet(state(1000), opts(1060, { has: (x) => x !== 'data/nodes/c/new.day.json' }));
-    expect(p.tiersFor(['data/nodes/c/old.day.json'])).toEqual({ day: false, long: false });
-    expect(p.tiersFor(['data/nodes/c/old.day.json', 'data/nodes/c/new.day.json'])).toEqual({ day: true, long: true });
+    const p = planFleet(state(1000), opts(1060, { has: (x) => x !== 'data/tiers/c/new.day.json' }));
+    expect(p.tiersFor(['data/tiers/c/old.day.json'])).toEqual({ day: false, long: false });
+    expect(p.tiersFor(['data/tiers/c/old.day.json', 'data/tiers/c/new.day.json'])).toEqual({ day: true, long: true });
     expect(p.next.nodeRoll).toEqual({ day: 1000, long: 1000 });
   });
 
