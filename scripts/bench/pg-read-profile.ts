@@ -14,10 +14,10 @@ import { GUEST_STATE_SQL, readGuestState } from '../../agent/store/guest-state.r
 import { queryGuests } from '../../agent/store/site-inventory.repository.ts';
 import { queryGuestTierSeries } from '../../agent/store/site-series.repository.ts';
 import { syntheticSnapshot } from './store-synthetic.ts';
+import { median, wallCpuMedian } from './wall-cpu.ts';
 
 const [clusters = 250, perCluster = 200] = process.argv.slice(2).map(Number);
 const RUNS = 9;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const { server, store, url } = await startThrowawayPgStore('prof');
 try {
   const db = new Kysely<Database>({ dialect: createPgDialect(store.pool) });
@@ -60,19 +60,8 @@ try {
   await plain.connect();
   const storeClient = await store.pool.connect();
   const time = async (label: string, fn: () => Promise<number>) => {
-    await fn();
-    const wall: number[] = [];
-    const cpu: number[] = [];
-    let rows = 0;
-    for (let k = 0; k < RUNS; k++) {
-      const c0 = process.cpuUsage();
-      const s = performance.now();
-      rows = await fn();
-      wall.push(performance.now() - s);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
-    }
-    console.log(`${label.padEnd(58)} ${median(wall).toFixed(1).padStart(7)} ms wall ${median(cpu).toFixed(1).padStart(7)} ms client CPU  ${rows} rows`);
+    const r = await wallCpuMedian(fn, RUNS);
+    console.log(`${label.padEnd(58)} ${r.wallMs.toFixed(1).padStart(7)} ms wall ${r.cpuMs.toFixed(1).padStart(7)} ms client CPU  ${r.n} rows`);
   };
   const server1 = async (text: string, params: unknown[] = []) => {
     const xs: number[] = [];

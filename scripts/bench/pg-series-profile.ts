@@ -13,10 +13,10 @@ import { tierQuery } from '../../agent/site/roll-schedule.ts';
 import { queryGuestTierSeries } from '../../agent/store/site-series.repository.ts';
 import { syntheticSnapshot } from './store-synthetic.ts';
 import { ALL_SOURCES, CHART_30D, insertMonthGuest, insertSeriesGuest, readMonth, readSources, type GuestKey } from './series-guest.ts';
+import { median, wallCpuMedian } from './wall-cpu.ts';
 
 const [clusters = 20, perCluster = 200] = process.argv.slice(2).map(Number);
 const RUNS = 9;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const { server, store } = await startThrowawayPgStore('series');
 try {
   const db = store.db;
@@ -27,19 +27,8 @@ try {
   await insertMonthGuest(store.pool, g, nowSec);
   console.log(`${clusters * perCluster} guests; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const time = async (label: string, fn: () => Promise<number>) => {
-    await fn();
-    const wall: number[] = [];
-    const cpu: number[] = [];
-    let n = 0;
-    for (let k = 0; k < RUNS; k++) {
-      const c0 = process.cpuUsage();
-      const s = performance.now();
-      n = await fn();
-      wall.push(performance.now() - s);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
-    }
-    console.log(`${label.padEnd(58)} ${median(wall).toFixed(1).padStart(6)} ms wall ${median(cpu).toFixed(1).padStart(5)} ms client CPU  ${n} points`);
+    const r = await wallCpuMedian(fn, RUNS);
+    console.log(`${label.padEnd(58)} ${r.wallMs.toFixed(1).padStart(6)} ms wall ${r.cpuMs.toFixed(1).padStart(5)} ms client CPU  ${r.n} points`);
   };
   await time('guestSeriesQueryMs: 30-day chart (long.m + day)', () => readSources(db, h, CHART_30D, nowSec));
   await time('guestSeriesAllSourcesMs: day + long.w + long.m + long.y', () => readSources(db, h, ALL_SOURCES, nowSec));
