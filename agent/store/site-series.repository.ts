@@ -104,8 +104,53 @@ function build(
   return sql<Record<string, string | number>>`SELECT k, group_concat(b) AS i, ${sql.raw(outer)} FROM (${inner}) AS x GROUP BY k ORDER BY k`;
 }
 
-function toSeries(rows: Array<Record<string, string | number>>, q: TierQuery, names: string[]): EncodedSeries[] {
-  return rows.map((r) => ({
+/** Whether comma-joined integers ascend strictly; scanned in place (no array per series). */
+function ascending(list: string): boolean {
+  let prev = -Infinity;
+  let n = 0;
+  let digits = false;
+  let neg = false;
+  for (let k = 0; k <= list.length; k++) {
+    const c = k < list.length ? list.charCodeAt(k) : 44;
+    if (c === 44) {
+      if (!digits) return false;
+      const v = neg ? -n : n;
+      if (v <= prev) return false;
+      prev = v;
+      n = 0;
+      digits = false;
+      neg = false;
+    } else if (c === 45 && !digits) neg = true;
+    else if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      digits = true;
+    } else return false;
+  }
+  return true;
+}
+
+/**
+ * One series row with its points in time order. PostgreSQL 16 and later may run `string_agg` in
+ * parallel workers and join their partial lists in any order (the ordered subquery fixes the
+ * order only for one process); the points and their offsets `i` stay paired, so sorting by `i`
+ * restores the series. Rows already in order pass after one scan of `i`.
+ */
+export function inPointOrder(row: Record<string, string | number>, names: string[]): Record<string, string | number> {
+  const i = String(row.i ?? '');
+  if (i === '' || ascending(i)) return row;
+  const offsets = i.split(',').map(Number);
+  const order = offsets.map((_, k) => k).sort((a, b) => offsets[a]! - offsets[b]!);
+  const out: Record<string, string | number> = { ...row, i: order.map((k) => offsets[k]).join(',') };
+  for (const n of names) {
+    const vals = String(row[n] ?? '').split(',');
+    if (vals.length === offsets.length) out[n] = order.map((k) => vals[k]).join(',');
+  }
+  return out;
+}
+
+function toSeries(db: Kysely<Database>, rows: Array<Record<string, string | number>>, q: TierQuery, names: string[]): EncodedSeries[] {
+  // SQLite's group_concat follows the rows' order (one process); PostgreSQL's may not, see above
+  return (isPostgres(db) ? rows.map((x) => inPointOrder(x, names)) : rows).map((r) => ({
     key: String(r.k),
     t0: q.from,
     step: q.group,
@@ -141,7 +186,7 @@ export async function queryGuestTierSeries(
         WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
         ORDER BY g.vmid, s.ts
       ) x GROUP BY k ORDER BY k`.execute(db);
-    return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));
+    return toSeries(db, r.rows, q, Object.keys(GUEST_TIER_METRICS));
   }
   if (q.group === TIER_STEP[q.tier]) {
     // One row per point already: encode straight from the index range, no grouping sort.
@@ -152,7 +197,7 @@ export async function queryGuestTierSeries(
       FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
       WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
       GROUP BY g.vmid ORDER BY g.vmid`.execute(db);
-    return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));
+    return toSeries(db, r.rows, q, Object.keys(GUEST_TIER_METRICS));
   }
   const agg = metricCols(db, GUEST_TIER_METRICS, GUEST_ENCODE);
   const inner = sql`SELECT g.vmid AS k, CAST((s.ts - ${q.from}) / ${q.group} AS INTEGER) AS b, ${sql.raw(agg)}
@@ -160,7 +205,7 @@ export async function queryGuestTierSeries(
     WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
     GROUP BY g.vmid, b ORDER BY g.vmid, b`;
   const r = await build(db, inner, GUEST_TIER_METRICS, GUEST_ENCODE).execute(db);
-  return toSeries(r.rows, q, Object.keys(GUEST_TIER_METRICS));
+  return toSeries(db, r.rows, q, Object.keys(GUEST_TIER_METRICS));
 }
 
 /** Tier series of every node of a cluster. */
@@ -172,7 +217,7 @@ export async function queryNodeTierSeries(db: Kysely<Database>, clusterId: numbe
     WHERE n.cluster_id = ${clusterId}
     GROUP BY n.node, b ORDER BY n.node, b`;
   const r = await build(db, inner, NODE_TIER_METRICS, NODE_ENCODE).execute(db);
-  return toSeries(r.rows, q, Object.keys(NODE_TIER_METRICS));
+  return toSeries(db, r.rows, q, Object.keys(NODE_TIER_METRICS));
 }
 
 /**
@@ -192,5 +237,5 @@ export async function queryStorageTierSeries(db: Kysely<Database>, clusterId: nu
         AND r.ts >= coalesce((SELECT max(a.ts) FROM ${table} a WHERE a.cluster_id = ${clusterId}) + ${bucket}, ${q.from})
     ) u GROUP BY k, b ORDER BY k, b`; // the alias: PostgreSQL before 16 wants one
   const r = await build(db, inner, { pct: '' }, { pct: sig }).execute(db);
-  return toSeries(r.rows, q, ['pct']);
+  return toSeries(db, r.rows, q, ['pct']);
 }
