@@ -233,6 +233,13 @@
   function refreshOverview(status) {
     var table = document.querySelector('table.live-guests');
     if (!table) return;
+    // The usage bars come from nav.js, a deferred script after this one: a status.json that arrives
+    // before it ran (a busy machine) waits for the page's load, or the rows would get values
+    // without bars, too wide for a phone's screen.
+    if (!window.pmiUsageBar && document.readyState !== 'complete') {
+      window.addEventListener('load', function () { refreshOverview(status); }, { once: true });
+      return;
+    }
     var col = {};
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, k) { col[th.textContent.trim()] = k; });
     var idx = {};
