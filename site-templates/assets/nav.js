@@ -1,36 +1,10 @@
 // PMI Dashboard navigation helpers (issue #14 items 1 and 8): the fleet-wide search over the
 // static search.json, sort and filter kept in the URL (so a link or reload shows the same view),
-// "no match" under a filter that hides every row, and usage bars redrawn for live values. Loaded
-// after site.js, whose sort and filter handlers it builds on. No inline script (CSP).
+// "no match" under a filter that hides every row. Loaded after site.js, whose sort and filter
+// handlers it builds on. No inline script (CSP).
 (function () {
   'use strict';
   var root = document.documentElement;
-
-  // ---- usage bars (the same rule as agent/site/build-attention-model.ts usageLevel) ----------
-  function shownPct(ratio) {
-    var p = ratio * 100;
-    return p < 10 ? Math.round(p * 10) / 10 : Math.round(p);
-  }
-  /** Sets (or removes, for null) the usage bar of a table cell from a fraction 0..1. */
-  window.pmiUsageBar = function (td, ratio) {
-    var m = td.querySelector('meter.u');
-    if (ratio === null || ratio === undefined || !isFinite(ratio)) {
-      if (m) m.remove();
-      return;
-    }
-    var warn = Number(root.getAttribute('data-usage-warn')) || 85;
-    var crit = Number(root.getAttribute('data-usage-crit')) || 95;
-    var p = shownPct(ratio);
-    if (!m) {
-      m = document.createElement('meter');
-      m.setAttribute('min', '0');
-      m.setAttribute('max', '100');
-      m.setAttribute('aria-hidden', 'true');
-      td.insertBefore(m, td.firstChild);
-    }
-    m.value = Math.min(100, Math.max(0, p));
-    m.className = 'u u-' + (p >= crit ? 'crit' : p >= warn ? 'warn' : 'ok');
-  };
 
   // ---- sort and filter in the URL -----------------------------------------------------------
   function params() { return new URLSearchParams(location.search); }

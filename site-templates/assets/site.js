@@ -229,17 +229,38 @@
     var when = document.getElementById('stale-time');
     if (when && generatedAt) { when.textContent = F.utc(generatedAt * 1000); when.setAttribute('datetime', new Date(generatedAt * 1000).toISOString()); }
   }
+  // ---- usage bars of live values (the same rule as agent/site/build-attention-model.ts usageLevel);
+  // here, beside the refresh that draws them (in nav.js, loaded later, a status.json that came
+  // first filled rows without bars, too wide for a phone) ----
+  function shownPct(ratio) {
+    var p = ratio * 100;
+    return p < 10 ? Math.round(p * 10) / 10 : Math.round(p);
+  }
+  /** Sets (or removes, for null) the usage bar of a table cell from a fraction 0..1. */
+  function usageBar(td, ratio) {
+    var m = td.querySelector('meter.u');
+    if (ratio === null || ratio === undefined || !isFinite(ratio)) {
+      if (m) m.remove();
+      return;
+    }
+    var warn = Number(root.getAttribute('data-usage-warn')) || 85;
+    var crit = Number(root.getAttribute('data-usage-crit')) || 95;
+    var p = shownPct(ratio);
+    if (!m) {
+      m = document.createElement('meter');
+      m.setAttribute('min', '0');
+      m.setAttribute('max', '100');
+      m.setAttribute('aria-hidden', 'true');
+      td.insertBefore(m, td.firstChild);
+    }
+    m.value = Math.min(100, Math.max(0, p));
+    m.className = 'u u-' + (p >= crit ? 'crit' : p >= warn ? 'warn' : 'ok');
+  }
+
   /** Updates the live guest table's rows (guests.html: status, CPU, memory, uptime) from status.json. */
   function refreshOverview(status) {
     var table = document.querySelector('table.live-guests');
     if (!table) return;
-    // The usage bars come from nav.js, a deferred script after this one: a status.json that arrives
-    // before it ran (a busy machine) waits for the page's load, or the rows would get values
-    // without bars, too wide for a phone's screen.
-    if (!window.pmiUsageBar && document.readyState !== 'complete') {
-      window.addEventListener('load', function () { refreshOverview(status); }, { once: true });
-      return;
-    }
     var col = {};
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, k) { col[th.textContent.trim()] = k; });
     var idx = {};
@@ -257,7 +278,7 @@
         var span = td.querySelector('span.v'); // attention (#14 item 1): keep the usage bar beside the value
         (span || td).textContent = text;
         if (v !== undefined) td.setAttribute('data-v', String(v));
-        if (ratio !== undefined && window.pmiUsageBar) window.pmiUsageBar(td, ratio); // attention (#14 item 1): nav.js
+        if (ratio !== undefined) usageBar(td, ratio); // attention (#14 item 1)
       };
       var cpu = g[idx.cpu], mem = g[idx.mem], up = g[idx.uptime];
       if (col.Status !== undefined && tr.cells[col.Status].textContent !== 'template') {
@@ -296,7 +317,7 @@
           if (!td || text === null) return;
           var span = td.querySelector('span.v');
           (span || td).textContent = text;
-          if (ratio !== undefined && ratio !== null && window.pmiUsageBar) window.pmiUsageBar(td, ratio);
+          if (ratio !== undefined && ratio !== null) usageBar(td, ratio);
         };
         var nm = /(nodes\/[^/]+\/[^/]+\.html)$/.exec(href || '');
         var n = nodesTable && nm && byPage[nm[1]];
