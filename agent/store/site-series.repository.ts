@@ -172,26 +172,23 @@ export async function queryGuestTierSeries(
   const table = sql.table(`guest_samples_${q.tier}`);
   // Integers only (computed here, never user input), so inlining them is safe.
   const only = part && part.parts > 1 ? sql.raw(` AND g.vmid % ${Math.trunc(part.parts)} IN (${part.due.map((d) => Math.trunc(d)).join(',') || '-1'})`) : sql.raw('');
+  /** The metrics read straight from the rows (one row per point): no avg() to take. */
+  const perRow = () => Object.fromEntries(Object.entries(GUEST_TIER_METRICS).map(([n, e]) => [n, e.replace(/avg\((s\.[a-z_]+)\)/g, '$1')]));
   if (q.group === TIER_STEP[q.tier] && isPostgres(db)) {
     // PostgreSQL 15 sorts again for every `string_agg(… order by ts)` (eight per guest): the rows
-    // come in (vmid, ts) order from an ordered subquery instead, which the aggregates keep; the
-    // subquery computes each value once, as float8 (metricCols), for the encoders to refer to.
-    const cols = Object.keys(GUEST_TIER_METRICS)
-      .map((n) => `string_agg(${pgOf(GUEST_ENCODE[n]!).write(`"${n}"`)}, ',') AS "${n}"`)
-      .join(', ');
-    const raw = metricCols(db, Object.fromEntries(Object.entries(GUEST_TIER_METRICS).map(([n, e]) => [n, e.replace(/avg\((s\.[a-z_]+)\)/g, '$1')])), GUEST_ENCODE);
-    const r = await sql<Record<string, string | number>>`SELECT k, string_agg(i::text, ',') AS i, ${sql.raw(cols)} FROM (
-        SELECT g.vmid AS k, CAST((s.ts - ${Math.trunc(q.from)}) / ${Math.trunc(q.group)} AS INTEGER) AS i, ${sql.raw(raw)}
+    // come in (vmid, ts) order from an ordered subquery instead, which build()'s aggregates keep;
+    // the subquery computes each value once, as float8 (metricCols), for the encoders to refer to.
+    const inner = sql`SELECT g.vmid AS k, CAST((s.ts - ${Math.trunc(q.from)}) / ${Math.trunc(q.group)} AS INTEGER) AS b, ${sql.raw(metricCols(db, perRow(), GUEST_ENCODE))}
         FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from} AND s.vmid >= ${lo} AND s.vmid <= ${hi}
         WHERE g.cluster_id = ${clusterId} AND g.vmid >= ${lo} AND g.vmid <= ${hi} AND g.removed_at IS NULL${only}
-        ORDER BY g.vmid, s.ts
-      ) x GROUP BY k ORDER BY k`.execute(db);
+        ORDER BY g.vmid, s.ts`;
+    const r = await build(db, inner, GUEST_TIER_METRICS, GUEST_ENCODE).execute(db);
     return toSeries(db, r.rows, q, Object.keys(GUEST_TIER_METRICS));
   }
   if (q.group === TIER_STEP[q.tier]) {
     // One row per point already: encode straight from the index range, no grouping sort.
-    const cols = Object.entries(GUEST_TIER_METRICS)
-      .map(([n, e]) => `group_concat(${GUEST_ENCODE[n]!(e.replace(/avg\((s\.[a-z_]+)\)/g, '$1'))}) AS "${n}"`)
+    const cols = Object.entries(perRow())
+      .map(([n, e]) => `group_concat(${GUEST_ENCODE[n]!(e)}) AS "${n}"`)
       .join(', ');
     const r = await sql<Record<string, string | number>>`SELECT g.vmid AS k, group_concat(CAST((s.ts - ${Math.trunc(q.from)}) / ${Math.trunc(q.group)} AS INTEGER)) AS i, ${sql.raw(cols)}
       FROM guests g JOIN ${table} s ON s.cluster_id = g.cluster_id AND s.vmid = g.vmid AND s.ts >= ${q.from}
