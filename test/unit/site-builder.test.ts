@@ -29,6 +29,21 @@ function setup(extra: Partial<SiteBuilderDeps> = {}) {
   return { builder, lines, clock, outDir };
 }
 
+/** A site of 150 synthetic guests built once by a builder that was then stopped (an agent's earlier run). */
+async function builtOnce() {
+  syn = await makeSynthetic(150);
+  const first = setup();
+  await first.builder.build();
+  await first.builder.stop();
+  return first;
+}
+
+/** The newest state file the site's releases wrote (state/<n>.json). */
+function newestState(outDir: string): string {
+  const dir = join(outDir, 'state');
+  return join(dir, readdirSync(dir).sort().pop()!);
+}
+
 /** The part JSON (DATA-FORMAT revision 6) in the bucket directory `dir` that holds guest `vmid`. */
 function partDoc<T>(dir: string, vmid: number): T & { g: Record<string, unknown> } {
   for (const name of readdirSync(dir).filter((n) => /^p\d+\.json$/.test(n))) {
@@ -190,23 +205,19 @@ describe('site builder', () => {
   });
 
   it('a state from before per-part long files gets a long file for every part on the first cycle', async () => {
-    syn = await makeSynthetic(150);
-    const first = setup();
-    await first.builder.build();
-    await first.builder.stop();
+    const first = await builtOnce();
     // The state as an agent before revision 4 of DATA-FORMAT.md wrote it: parts without `longs`.
-    const stateDir = join(first.outDir, 'state');
-    const file = join(stateDir, readdirSync(stateDir).sort().pop()!);
+    const file = newestState(first.outDir);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { state: { buckets: Record<string, { parts: Array<{ longs?: number[] }> }> } };
     for (const b of Object.values(saved.state.buckets)) for (const part of b.parts) delete part.longs;
     writeFileSync(file, JSON.stringify(saved));
     const again = setup();
     again.clock.ms = first.clock.ms + 60_000;
-    again.builder.record(syn.cycle(again.clock.ms / 1000));
+    again.builder.record(syn!.cycle(again.clock.ms / 1000));
     await again.builder.build();
     expect(again.lines.filter((l) => l.level === 'warn')).toEqual([]);
     const at = again.clock.ms / 1000;
-    for (const g of syn.clusters[0]!.guests.filter((x) => x.running)) {
+    for (const g of syn!.clusters[0]!.guests.filter((x) => x.running)) {
       const dir = join(again.outDir, 'current', `g/bench1/${Math.floor(g.vmid / 100)}xx`);
       const doc = partDoc<{ files: { long: string | null } }>(dir, g.vmid);
       expect(doc.files.long, `guest ${g.vmid}`).toMatch(new RegExp(`^l\\d+\\.${at}\\.json$`));
@@ -218,10 +229,7 @@ describe('site builder', () => {
   });
 
   it('a release from before part JSON files gets them, and pages that read them, on the first cycle', async () => {
-    syn = await makeSynthetic(150);
-    const first = setup();
-    await first.builder.build();
-    await first.builder.stop();
+    const first = await builtOnce();
     // The live release as an agent before revision 6 of DATA-FORMAT.md left it: pages read <vmid>.json.
     const buckets = ['1xx', '2xx'].map((b) => join(first.outDir, 'current', 'g/bench1', b));
     for (const dir of buckets) {
@@ -233,9 +241,9 @@ describe('site builder', () => {
     }
     const again = setup();
     again.clock.ms = first.clock.ms + 60_000;
-    again.builder.record(syn.cycle(again.clock.ms / 1000));
+    again.builder.record(syn!.cycle(again.clock.ms / 1000));
     await again.builder.build();
-    for (const g of syn.clusters[0]!.guests) {
+    for (const g of syn!.clusters[0]!.guests) {
       const dir = join(again.outDir, 'current', `g/bench1/${Math.floor(g.vmid / 100)}xx`);
       expect(readFileSync(join(dir, `${g.vmid}.html`), 'utf8'), `page of ${g.vmid}`).toContain(`"raw":"p${g.vmid % 6}.json"`);
       expect(partDoc<{ v: number }>(dir, g.vmid).v).toBe(1);
@@ -274,10 +282,7 @@ describe('site builder', () => {
   });
 
   it('a release from before data/tiers (DATA-FORMAT revision 7) gets node pages that name the tier files there, on the first cycle', async () => {
-    syn = await makeSynthetic(150);
-    const first = setup();
-    await first.builder.build();
-    await first.builder.stop();
+    const first = await builtOnce();
     // The live release as an agent before revision 7 left it: tier files beside the node files,
     // node pages naming them there, their digests taken without the path.
     const live = join(first.outDir, 'current');
@@ -286,14 +291,13 @@ describe('site builder', () => {
     rmSync(tiers);
     const nodes = join(live, 'nodes/bench1');
     for (const page of readdirSync(nodes)) writeFileSync(join(nodes, page), readFileSync(join(nodes, page), 'utf8').replaceAll('data/tiers/', 'data/nodes/'));
-    const stateDir = join(first.outDir, 'state');
-    const stateFile = join(stateDir, readdirSync(stateDir).sort().pop()!);
+    const stateFile = newestState(first.outDir);
     const doc = JSON.parse(readFileSync(stateFile, 'utf8')) as { state: { nodePages: Record<string, { digest: string }> } };
     for (const p of Object.values(doc.state.nodePages)) p.digest = 'before-revision-7';
     writeFileSync(stateFile, JSON.stringify(doc));
     const again = setup();
     again.clock.ms = first.clock.ms + 60_000;
-    again.builder.record(syn.cycle(again.clock.ms / 1000));
+    again.builder.record(syn!.cycle(again.clock.ms / 1000));
     await again.builder.build();
     const now = join(again.outDir, 'current', 'nodes/bench1');
     for (const page of readdirSync(now)) {
@@ -312,8 +316,7 @@ describe('site builder', () => {
       const first = setup();
       const full = await first.builder.build();
       await first.builder.stop();
-      const stateDir = join(first.outDir, 'state');
-      const file = join(stateDir, readdirSync(stateDir).sort().pop()!);
+      const file = newestState(first.outDir);
       if (damage === 'remove') rmSync(file);
       else if (damage === 'corrupt') writeFileSync(file, '{"v":1,"rele');
       else writeFileSync(file, JSON.stringify({ v: 1, release: Number(basename(file, '.json')), state: { buckets: 'x' } }));
