@@ -7,9 +7,9 @@ import { queryGuestTierSeries, type GuestSeriesRead } from './site-series.reposi
 
 const { file, cacheKiB } = workerData as { file: string; cacheKiB: number };
 const store = openReadOnlyDatabase(file, cacheKiB);
-// One read at a time, in the order asked (the reader keeps at most a bucket ahead).
+// One read at a time: the reader gives the next when this one's answer arrives.
 let queue = Promise.resolve();
-parentPort!.on('message', (m: { id: number; read: GuestSeriesRead } | 'close') => {
+parentPort!.on('message', (m: GuestSeriesRead | 'close') => {
   queue = queue.then(async () => {
     if (m === 'close') {
       await store.close();
@@ -17,10 +17,9 @@ parentPort!.on('message', (m: { id: number; read: GuestSeriesRead } | 'close') =
       return;
     }
     try {
-      const { clusterId, lo, hi, q, part } = m.read;
-      parentPort!.postMessage({ id: m.id, rows: await queryGuestTierSeries(store.db, clusterId, lo, hi, q, part) });
+      parentPort!.postMessage({ rows: await queryGuestTierSeries(store.db, m.clusterId, m.lo, m.hi, m.q, m.part) });
     } catch (err) {
-      parentPort!.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
+      parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err) });
     }
   });
 });
