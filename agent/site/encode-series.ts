@@ -32,19 +32,6 @@ export const SOURCE_TIERS = {
   'long.y': { tier: '1h' as const, seconds: 366 * 86_400, group: 86_400 },
 };
 
-/** The sources a range uses (pure; exported for tests and the page model). */
-export function sourcesFor(range: RangeSpec['id']): SourceId[] {
-  const r = RANGES.find((x) => x.id === range);
-  if (!r) throw new Error(`unknown range ${range}`);
-  return r.sources;
-}
-
-/** Worst-case points of a source over its span (the bound the unit tests check against 600). */
-export function maxPointsOf(source: Exclude<SourceId, 'raw'>): number {
-  const s = SOURCE_TIERS[source];
-  return Math.ceil(s.seconds / s.group) + 1;
-}
-
 /** 3 significant digits, as a JSON number ("12.3", "0.5", "123000"); null → "null". */
 export function sig3(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return 'null';
