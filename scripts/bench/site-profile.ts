@@ -5,7 +5,7 @@ import { createLogger } from '../../agent/log/logger.ts';
 import { createSiteBuilder } from '../../agent/site/site-builder.ts';
 import { fsWriter, type SiteWriter } from '../../agent/site/publish.ts';
 import { Session } from 'node:inspector/promises';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { makeSynthetic } from './site.bench.ts';
 
 const [guests = 1000, cycles = 6] = process.argv.slice(2).map(Number);
@@ -73,10 +73,18 @@ console.log('-- full build start');
 const mainCpu = () => readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).map((x) => Number(x) * 10);
 const cpu0 = process.cpuUsage();
 const main0 = mainCpu();
+// Every thread's CPU (ms user + system) by name: what the other core spends (libuv's file writes, V8's GC helper, a reader thread).
+const threads = () => new Map(readdirSync('/proc/self/task').map((t) => {
+  const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+  const f = st.split(') ')[1]!.split(' ');
+  return [`${t} ${st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'))}`, (Number(f[11]) + Number(f[12])) * 10];
+}));
+const threads0 = threads();
 await b.build();
 const cpu = process.cpuUsage(cpu0);
 const main1 = mainCpu();
 console.log(`-- full build end: CPU of this process ${Math.round(cpu.user / 1000)} ms user, ${Math.round(cpu.system / 1000)} ms system; main thread ${main1[0]! - main0[0]!} ms user, ${main1[1]! - main0[1]!} ms system`);
+console.log(`-- threads (ms CPU during the full build): ${[...threads()].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 if (allocFull) {
   writeFileSync(process.env.PROFILE_ALLOC_FULL!, JSON.stringify((await allocFull.post('HeapProfiler.stopSampling')).profile));
   allocFull.disconnect();
