@@ -4,25 +4,23 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openReadOnlyDatabase } from './open-database.ts';
 import { queryGuestTierSeries, type GuestSeriesRead } from './site-series.repository.ts';
-import { BY_THREAD, CLAIM_SLOTS, NAMED } from './site-series-reader.ts';
 
-const { file, cacheKiB, claims } = workerData as { file: string; cacheKiB: number; claims: Int32Array };
+const { file, cacheKiB } = workerData as { file: string; cacheKiB: number };
 const store = openReadOnlyDatabase(file, cacheKiB);
-// One read at a time, in the order named; one the caller claimed first is skipped.
+// One read at a time: the reader gives the next when this one's answer arrives.
 let queue = Promise.resolve();
-parentPort!.on('message', (m: { id: number; read: GuestSeriesRead } | 'close') => {
+parentPort!.on('message', (m: GuestSeriesRead | 'close') => {
   queue = queue.then(async () => {
     if (m === 'close') {
       await store.close();
       parentPort!.close();
       return;
     }
-    if (Atomics.compareExchange(claims, m.id % CLAIM_SLOTS, NAMED, BY_THREAD) !== NAMED) return;
     try {
-      const { clusterId, lo, hi, q, part } = m.read;
-      parentPort!.postMessage({ id: m.id, rows: await queryGuestTierSeries(store.db, clusterId, lo, hi, q, part) });
+      parentPort!.postMessage({ rows: await queryGuestTierSeries(store.db, m.clusterId, m.lo, m.hi, m.q, m.part) });
     } catch (err) {
-      parentPort!.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
+      parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err) });
     }
   });
 });
+parentPort!.postMessage('ready');
