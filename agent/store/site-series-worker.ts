@@ -7,9 +7,9 @@ import { queryGuestTierSeries, type GuestSeriesRead } from './site-series.reposi
 
 const { file, cacheKiB } = workerData as { file: string; cacheKiB: number };
 const store = openReadOnlyDatabase(file, cacheKiB);
-// One read at a time: the reader gives the next when this one's answer arrives.
+// One read at a time, in the order asked (the reader keeps at most a bucket ahead).
 let queue = Promise.resolve();
-parentPort!.on('message', (m: GuestSeriesRead | 'close') => {
+parentPort!.on('message', (m: { id: number; read: GuestSeriesRead } | 'close') => {
   queue = queue.then(async () => {
     if (m === 'close') {
       await store.close();
@@ -17,9 +17,10 @@ parentPort!.on('message', (m: GuestSeriesRead | 'close') => {
       return;
     }
     try {
-      parentPort!.postMessage({ rows: await queryGuestTierSeries(store.db, m.clusterId, m.lo, m.hi, m.q, m.part) });
+      const { clusterId, lo, hi, q, part } = m.read;
+      parentPort!.postMessage({ id: m.id, rows: await queryGuestTierSeries(store.db, clusterId, lo, hi, q, part) });
     } catch (err) {
-      parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err) });
+      parentPort!.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
     }
   });
 });
