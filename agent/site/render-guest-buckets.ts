@@ -20,8 +20,7 @@ import type { KEEP } from './publish.ts';
 import type { RecentCache } from './recent-cache.ts';
 import type { Render } from './render.ts';
 import { dueFor, partsFor, tierQuery, type BucketRoll, type Due, type RollPeriods } from './roll-schedule.ts';
-import type { EncodedSeries, GuestSeriesRead } from '../store/site-series.repository.ts';
-import { openSeriesReader, type SeriesReader } from '../store/site-series-reader.ts';
+import { queryGuestTierSeries, type EncodedSeries } from '../store/site-series.repository.ts';
 import { bucketOf, paths, rootOf } from './site-paths.ts';
 import { guestChartData } from './build-chart-page-data.ts'; // charts (#14) hook
 import { groupBy, pushTo } from './group-by.ts';
@@ -132,16 +131,8 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     fleetIndex.set(bkey, fleetIndex.size);
   }
 
-  // A full build reads the tier series on the store's reader thread, a bucket ahead of rendering.
-  const reader = openSeriesReader(ctx.db, ctx.full);
-  const order = [...buckets.values()];
-  const P = partsFor(ctx.periods, frame.pollIntervalSeconds);
-  const fullReads = (g: GuestRow[]) => [...LONG.map((src) => longRead(g, src, nowSec)), ...Array.from({ length: P }, (_, p) => dayRead(g, nowSec, P, p, 0))];
-  if (ctx.full && order[0]) reader.ahead(fullReads(order[0]));
-  try { for (const [bkey, guests] of buckets) {
+  for (const [bkey, guests] of buckets) {
     const cluster = clusterById.get(guests[0]!.cluster_id)!;
-    const upcoming = order[fleetIndex.get(bkey)! + 1];
-    if (ctx.full && upcoming) reader.ahead(fullReads(upcoming));
     const bucket = bucketOf(guests[0]!.vmid);
     const stateKey = `${cluster.name}/${bucket}`;
     const last = ctx.states.get(stateKey);
@@ -154,6 +145,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     const vmids = createHash('sha1').update(guests.map((g) => g.vmid).join(',')).digest('base64url');
     const newGuests = last?.vmids !== vmids;
     const changed = last?.digest !== digest;
+    const P = partsFor(ctx.periods, frame.pollIntervalSeconds);
     const partOf = (vmid: number) => vmid % P;
     const partPath = (p: number) => paths.rawChunk(cluster.name, guests[0]!.vmid, paths.partDataName(p));
     const lastParts = last?.parts.length === P ? last.parts : undefined;
@@ -197,7 +189,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     if (needActivity) act = await queryBucketActivity(ctx.db, cluster, guests[0]!.vmid, guests[guests.length - 1]!.vmid, nowSec - ACTIVITY_DAYS * 86_400);
     const snaps = needActivity ? await queryBucketSnapshots(ctx.db, cluster.id, guests[0]!.vmid, guests[guests.length - 1]!.vmid) : new Map<number, GuestSnapshotsSite>(); // issue 14 item 5 (pages)
 
-    const long = await longSeries(ctx, reader, guests, newGuests ? undefined : { parts: P, due: dues.flatMap((d, p) => (d.long ? [p] : [])) }, anyDue('long') || newGuests);
+    const long = await longSeries(ctx, cluster.id, guests, newGuests ? undefined : { parts: P, due: dues.flatMap((d, p) => (d.long ? [p] : [])) }, anyDue('long') || newGuests);
     const listed: boolean[] = [];
     for (let p = 0; p < P; p++) {
       const d = dues[p]!;
@@ -214,7 +206,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
           st.dayChunks = [];
           ctx.dayWritten.add(partKey);
         }
-        freshDay = await emitDayChunk(ctx, reader, guests, P, p, st, (c, body) => ctx.emit(dayPath(c), body));
+        freshDay = await emitDayChunk(ctx, cluster.id, guests, P, p, st, (c, body) => ctx.emit(dayPath(c), body));
         if (freshDay) relist = true;
         st.day = nowSec;
         rolled.day++;
@@ -317,7 +309,7 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
     emitLive();
     await ctx.flush?.(paths.guest(cluster.name, guests[0]!.vmid));
     nextStates.set(stateKey, next);
-  } } finally { await reader.close(); }
+  }
   return { pages, nextStates, rolled };
 }
 
@@ -326,15 +318,15 @@ export async function renderGuestBuckets(ctx: GuestRenderContext): Promise<Guest
  * 24 h the first time). Returns the chunk's [from, to] (to = its newest point), null when the
  * store had no new point. Chunks are immutable: the name says what they hold.
  */
-async function emitDayChunk(ctx: GuestRenderContext, reader: SeriesReader, guests: GuestRow[], parts: number, part: number, st: PartState, emit: (c: [number, number], body: string) => void): Promise<[number, number] | null> {
-  const read = dayRead(guests, ctx.frame.generatedAt, parts, part, st.dayCut);
-  const { from, group } = read.q;
-  const series = await reader.read(read);
+async function emitDayChunk(ctx: GuestRenderContext, clusterId: number, guests: GuestRow[], parts: number, part: number, st: PartState, emit: (c: [number, number], body: string) => void): Promise<[number, number] | null> {
+  const q = tierQuery('day', ctx.frame.generatedAt);
+  const from = Math.max(st.dayCut + q.group, q.from);
+  const series = await queryGuestTierSeries(ctx.db, clusterId, guests[0]!.vmid, guests[guests.length - 1]!.vmid, { ...q, from }, { parts, due: [part] });
   let to = 0;
   let body = '';
   for (const e of series) {
     if (e.i === '') continue;
-    const last = from + Number(e.i.slice(e.i.lastIndexOf(',') + 1)) * group;
+    const last = from + Number(e.i.slice(e.i.lastIndexOf(',') + 1)) * q.group;
     if (last > to) to = last;
     body += `${body ? ',' : ''}"${e.key}":${seriesJson(e)}`;
   }
@@ -350,10 +342,15 @@ async function emitDayChunk(ctx: GuestRenderContext, reader: SeriesReader, guest
  * The long series ({"w","m","y"} objects) of a bucket's guests in the parts due (all parts when
  * `part` is undefined), by vmid; null when none is wanted.
  */
-async function longSeries(ctx: GuestRenderContext, reader: SeriesReader, guests: GuestRow[], part: { parts: number; due: number[] } | undefined, wanted: boolean): Promise<Map<number, string> | null> {
+async function longSeries(ctx: GuestRenderContext, clusterId: number, guests: GuestRow[], part: { parts: number; due: number[] } | undefined, wanted: boolean): Promise<Map<number, string> | null> {
   if (!wanted) return null;
+  const nowSec = ctx.frame.generatedAt;
+  const lo = guests[0]!.vmid;
+  const hi = guests[guests.length - 1]!.vmid;
   const series: Record<string, Map<string, EncodedSeries>> = {};
-  for (const src of LONG) series[src] = new Map((await reader.read(longRead(guests, src, ctx.frame.generatedAt, part))).map((e) => [e.key, e]));
+  for (const src of ['long.w', 'long.m', 'long.y'] as const) {
+    series[src] = new Map((await queryGuestTierSeries(ctx.db, clusterId, lo, hi, tierQuery(src, nowSec), part)).map((e) => [e.key, e]));
+  }
   const out = new Map<number, string>();
   for (const g of guests) {
     const k = String(g.vmid);
@@ -365,11 +362,3 @@ async function longSeries(ctx: GuestRenderContext, reader: SeriesReader, guests:
   return out;
 }
 
-const LONG = ['long.w', 'long.m', 'long.y'] as const;
-/** The read of a bucket's long series from one tier (in the parts due; all without `part`). */
-const longRead = (g: GuestRow[], src: (typeof LONG)[number], nowSec: number, part?: { parts: number; due: number[] }): GuestSeriesRead => ({ clusterId: g[0]!.cluster_id, lo: g[0]!.vmid, hi: g[g.length - 1]!.vmid, q: tierQuery(src, nowSec), part });
-/** The read of a part's 5-minute points after `dayCut`. */
-function dayRead(g: GuestRow[], nowSec: number, parts: number, part: number, dayCut: number): GuestSeriesRead {
-  const q = tierQuery('day', nowSec);
-  return { clusterId: g[0]!.cluster_id, lo: g[0]!.vmid, hi: g[g.length - 1]!.vmid, q: { ...q, from: Math.max(dayCut + q.group, q.from) }, part: { parts, due: [part] } };
-}

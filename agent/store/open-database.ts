@@ -65,16 +65,3 @@ export async function openDatabase(file: string, opts: OpenOptions = {}): Promis
     },
   };
 }
-
-/**
- * A read-only connection to the store's file for a reader thread of the store's own
- * (site-series-worker.ts): the same dialect, a page cache of `cacheKiB` (its reads are range scans).
- */
-export function openReadOnlyDatabase(file: string, cacheKiB: number): Store {
-  const sqlite = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
-  sqlite.pragma(`cache_size = -${Math.trunc(cacheKiB)}`);
-  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  const db = new Kysely<Database>({ dialect: createStoreDialect(sqlite) });
-  registerSqlite(db, sqlite);
-  return { db, sqlite, close: () => db.destroy() };
-}

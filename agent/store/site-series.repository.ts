@@ -159,15 +159,6 @@ function toSeries(db: Kysely<Database>, rows: Array<Record<string, string | numb
   }));
 }
 
-/** One call of queryGuestTierSeries, as data (the series reader's thread takes it as a message). */
-export interface GuestSeriesRead {
-  clusterId: number;
-  lo: number;
-  hi: number;
-  q: TierQuery;
-  part?: { parts: number; due: number[] };
-}
-
 /** Tier series of the live guests of one cluster with lo ≤ vmid ≤ hi. */
 export async function queryGuestTierSeries(
   db: Kysely<Database>,
