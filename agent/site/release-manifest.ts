@@ -38,9 +38,10 @@ export const hashOf = (data: string | Buffer) => createHash('sha1').update(data)
 
 /** Whether the live file at `path`, known as `was`, holds `data` (hash `h`): read back only when neither its hash nor its size tells. */
 export function sameContent(was: Hash, path: string, data: string | Buffer, h: string): boolean {
-  if (typeof was === 'string' || (was !== null && was !== (typeof data === 'string' ? Buffer.byteLength(data) : data.length))) return was === h;
+  const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  if (typeof was === 'string' || (was !== null && was !== size)) return was === h;
   try {
-    return hashOf(fs.readFileSync(path)) === h;
+    return (was !== null || fs.statSync(path).size === size) && hashOf(fs.readFileSync(path)) === h; // unknown (listed at start): another size differs, unread
   } catch {
     return false; // unreadable: rewritten
   }
