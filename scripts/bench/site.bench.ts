@@ -11,7 +11,7 @@ import { productionNodeFlags } from './poll.bench.ts';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../agent/log/logger.ts';
 import type { ClusterSnapshot, GuestState } from '../../agent/poll/cluster-snapshot.ts';
-import { createSiteBuilder, type BuildSummary } from '../../agent/site/site-builder.ts';
+import { createSiteBuilder, type BuildSummary, type SiteBuilder } from '../../agent/site/site-builder.ts';
 import { openDatabase, type Store } from '../../agent/store/open-database.ts';
 
 export interface SiteBenchRun {
@@ -219,7 +219,9 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
   log(`${guests} guests: synthetic database ready in ${Math.round(performance.now() - t0)} ms`);
   let clock = syn.now * 1000;
   const outDir = join(syn.dir, 'site');
-  const builder = createSiteBuilder({
+  // Dropped before the restarts: a restarted agent has none of the old builder's memory (its
+  // caches kept alive here made every garbage collection of the restart's first cycle dearer).
+  let builder: SiteBuilder | undefined = createSiteBuilder({
     db: syn.store.db, log: silentLog(), now: () => clock, outDir,
     config: { pollIntervalSeconds: INTERVAL, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } },
   });
@@ -234,6 +236,7 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
       runs.push(await builder.build());
     }
     await builder.stop();
+    builder = undefined;
     const restarts: BuildSummary[] = [];
     for (let k = 0; k < (cycles > 0 ? 3 : 1); k++) {
       const restarted = createSiteBuilder({
@@ -271,7 +274,7 @@ export async function benchSize(guests: number, cycles: number, log: (l: string)
     throw err;
   } finally {
     await syn.store.close();
-    await builder.stop();
+    await builder?.stop();
   }
 }
 
