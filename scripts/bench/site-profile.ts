@@ -121,6 +121,13 @@ if (rs) {
   await rs.post('Profiler.enable');
   await rs.post('Profiler.start');
 }
+// PROFILE_ALLOC_RESTART=<file>: a sampling allocation profile of the restart's first cycle only.
+const allocR = process.env.PROFILE_ALLOC_RESTART ? new Session() : null;
+if (allocR) {
+  allocR.connect();
+  await allocR.post('HeapProfiler.enable');
+  await allocR.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 const r = mk();
 clock += 60_000;
 r.record(syn.cycle(clock / 1000));
@@ -129,6 +136,7 @@ r.start();
 console.log(`-- restart: state and release read back in ${Math.round(performance.now() - t0)} ms`);
 await r.build();
 dumpSql('restart');
+if (allocR) writeFileSync(process.env.PROFILE_ALLOC_RESTART!, JSON.stringify((await allocR.post('HeapProfiler.stopSampling')).profile));
 if (rs) writeFileSync(process.env.PROFILE_RESTART!, JSON.stringify((await rs.post('Profiler.stop')).profile));
 await r.stop();
 console.log(`rss ${Math.round(process.memoryUsage().rss / 1048576)} MB`);
