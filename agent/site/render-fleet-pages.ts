@@ -218,7 +218,7 @@ export async function renderFleetPages(d: SiteData, frame: SiteFrame, render: Re
   await yieldTurn();
   const bh = hrefFrom(paths.backups);
   const showCluster = d.clusters.length > 1; // keyed on its inputs (backupsPageKey), not its model: built only when they moved
-  await keyedPage(paths.backups, 'backups', [createHash('sha1').update(backupsPageKey(healthRows, frame.generatedAt)).digest('base64url'), showCluster], () => ({
+  await keyedPage(paths.backups, 'backups', [backupsPageKey(healthRows, frame.generatedAt), showCluster], () => ({
     layout: buildLayout(frame, paths.backups, 'Backups', { live: false }), backups: buildBackupsPage(healthRows, (cl, vmid) => bh(paths.guest(cl, vmid)), frame.generatedAt), showCluster,
   }));
 

@@ -121,12 +121,31 @@ if (alloc) {
   alloc.disconnect();
 }
 await b.stop();
+if (session) writeFileSync(process.env.PROFILE_CYCLES!, JSON.stringify((await session.post('Profiler.stop')).profile));
+// PROFILE_RESTART=<file>: a CPU profile of the restart's first cycle only (state read back included).
+const rs = process.env.PROFILE_RESTART ? new Session() : null;
+if (rs) {
+  rs.connect();
+  await rs.post('Profiler.enable');
+  await rs.post('Profiler.start');
+}
+// PROFILE_ALLOC_RESTART=<file>: a sampling allocation profile of the restart's first cycle only.
+const allocR = process.env.PROFILE_ALLOC_RESTART ? new Session() : null;
+if (allocR) {
+  allocR.connect();
+  await allocR.post('HeapProfiler.enable');
+  await allocR.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 const r = mk();
 clock += 60_000;
 r.record(syn.cycle(clock / 1000));
+const t0 = performance.now();
+r.start();
+console.log(`-- restart: state and release read back in ${Math.round(performance.now() - t0)} ms`);
 await r.build();
 dumpSql('restart');
-if (session) writeFileSync(process.env.PROFILE_CYCLES!, JSON.stringify((await session.post('Profiler.stop')).profile));
+if (allocR) writeFileSync(process.env.PROFILE_ALLOC_RESTART!, JSON.stringify((await allocR.post('HeapProfiler.stopSampling')).profile));
+if (rs) writeFileSync(process.env.PROFILE_RESTART!, JSON.stringify((await rs.post('Profiler.stop')).profile));
 await r.stop();
 console.log(`rss ${Math.round(process.memoryUsage().rss / 1048576)} MB`);
 if (process.env.KEEP_SITE) { console.log(`kept ${syn.dir}`); await syn.store.close(); } else await syn.dispose();
