@@ -88,26 +88,30 @@ const pack = (cols: readonly string[]) => `json_build_object(${cols.map((c) => `
 const PACK_LATEST = sql.raw(`${pack(LATEST_COLUMNS)} as latest, ${pack(INVENTORY_COLUMNS)} as inventory`);
 
 /**
- * Every cluster's present guests (PostgreSQL only), ordered by cluster id: from its guest_state
- * row when that is of the cluster's last cycle, else built from v_guest_latest. `inventory`: also
- * the rest of the guests row (else only the overview's columns are read and parsed).
+ * Every cluster's present guests (PostgreSQL only), handed to `visit` one cluster at a time in
+ * cluster id order: from its guest_state row when that is of the cluster's last cycle, else built
+ * from v_guest_latest. `inventory`: also the rest of the guests row (else only the overview's
+ * columns are read and parsed). One cluster at a time, its text dropped once parsed: the callers
+ * turn each into row objects before the next is parsed, so the texts and column arrays of the
+ * whole fleet are never alive at once (at 50,000 guests that halved the garbage collector's share
+ * of the read; scripts/bench/fleet-overview-profile.ts).
  */
-export async function readGuestState(db: Kysely<Database>, opts: { inventory: boolean }): Promise<ClusterGuestState[]> {
-  type Row = { cluster_id: number; cluster: string; latest: string | null; inventory?: string | null };
+export async function readGuestState(db: Kysely<Database>, opts: { inventory: boolean }, visit: (state: ClusterGuestState) => void): Promise<void> {
+  type Texts = { latest: string | null; inventory?: string | null };
+  type Row = Texts & { cluster_id: number; cluster: string };
   const { rows } = await sql<Row>`${sql.raw(opts.inventory ? GUEST_STATE_SQL : LATEST_ONLY_SQL)}`.execute(db);
   const missing = rows.filter((r) => r.latest === null).map((r) => r.cluster_id);
-  const built = new Map<number, { latest: string; inventory: string }>();
+  const built = new Map<number, Texts>();
   if (missing.length) {
     const fb = await sql<{ cluster_id: number; latest: string; inventory: string }>`select cluster_id, ${PACK_LATEST} from v_guest_latest where cluster_id = any(${missing}::int8[]) group by cluster_id`.execute(db);
     for (const x of fb.rows) built.set(x.cluster_id, x);
   }
-  const out: ClusterGuestState[] = [];
   for (const r of rows) {
-    const texts = r.latest !== null ? { latest: r.latest, inventory: r.inventory } : built.get(r.cluster_id);
+    const texts = r.latest !== null ? r : built.get(r.cluster_id);
     if (!texts) continue;
-    const state: ClusterGuestState = { cluster_id: r.cluster_id, cluster: r.cluster, latest: JSON.parse(texts.latest) as ClusterGuestState['latest'] };
+    const state: ClusterGuestState = { cluster_id: r.cluster_id, cluster: r.cluster, latest: JSON.parse(texts.latest!) as ClusterGuestState['latest'] };
     if (opts.inventory) state.inventory = JSON.parse(texts.inventory!) as NonNullable<ClusterGuestState['inventory']>;
-    out.push(state);
+    texts.latest = texts.inventory = null;
+    visit(state);
   }
-  return out;
 }
