@@ -44,6 +44,8 @@ try {
   await serverMs(LATEST);
   await time('round trip: select 1', async () => (await client.query('select 1')).rowCount ?? 0);
   await time('transfer: latest texts (no parse)', async () => (await client.query(LATEST)).rowCount ?? 0);
+  await time('transfer: the same texts as one row (string_agg)', async () => (await client.query('select string_agg(latest, \',\') from guest_state')).rowCount ?? 0);
+  await time('transfer: only their lengths (server reads them too)', async () => (await client.query('select sum(octet_length(latest)) from guest_state')).rowCount ?? 0);
   const texts = (await client.query<{ cluster_id: number; cluster: string; latest: string }>(LATEST)).rows;
   await time('JSON.parse of the latest texts', async () => texts.map((t) => JSON.parse(t.latest) as unknown).length);
   const states: ClusterGuestState[] = texts.map((t) => ({ cluster_id: t.cluster_id, cluster: t.cluster, latest: JSON.parse(t.latest) as ClusterGuestState['latest'] }));
