@@ -44,6 +44,8 @@ export interface ScaleBenchResult {
   /**
    * This process's CPU time during that read (median of the 5, agents polling / paused): the
    * client's own cost, which the other processes on the two cores stretch into the wall time above.
+   * It counts V8's helper threads and whatever else this process does meanwhile (the agents' log
+   * lines), so it can exceed the wall time.
    */
   fleetOverviewQueryCpuMs: number;
   fleetOverviewQueryCpuMsAgentsPaused: number;
