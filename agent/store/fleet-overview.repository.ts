@@ -39,31 +39,29 @@ export async function readFleetOverview(db: Kysely<Database>): Promise<FleetOver
   const sqlite = sqliteOf(db);
   if (sqlite) return prepareCached(sqlite, FLEET_OVERVIEW_SQL).all() as FleetOverviewRow[];
   if (!isPostgres(db)) throw new Error('readFleetOverview: neither the SQLite nor the PostgreSQL store');
-  return overviewRows(await readGuestState(db, { inventory: false }));
+  const out: FleetOverviewRow[] = [];
+  await readGuestState(db, { inventory: false }, (state) => pushOverviewRows(out, state));
+  return out;
 }
 
-/** Per-cluster column arrays → one overview object per guest. Pure. */
-export function overviewRows(states: readonly ClusterGuestState[]): FleetOverviewRow[] {
-  const out: FleetOverviewRow[] = [];
-  for (const { cluster, latest: k } of states) {
-    const vmid = k.vmid as number[];
-    const name = k.name as Array<string | null>;
-    const type = k.type as string[];
-    const node = k.node as string[];
-    const status = k.status as string[];
-    const tags = k.tags as Array<string | null>;
-    const cpu = k.cpu as Array<number | null>;
-    const mem = k.mem as Array<number | null>;
-    const maxmem = k.maxmem as Array<number | null>;
-    const uptime = k.uptime as Array<number | null>;
-    const netin = k.netin_bps as Array<number | null>;
-    const netout = k.netout_bps as Array<number | null>;
-    for (let i = 0; i < vmid.length; i++) {
-      out.push({
-        cluster, vmid: vmid[i]!, name: name[i]!, type: type[i]!, node: node[i]!, status: status[i]!, tags: tags[i]!,
-        cpu: cpu[i]!, mem: mem[i]!, maxmem: maxmem[i]!, uptime: uptime[i]!, netin_bps: netin[i]!, netout_bps: netout[i]!,
-      });
-    }
+/** A cluster's column arrays → one overview object per guest, appended to `out`. */
+export function pushOverviewRows(out: FleetOverviewRow[], { cluster, latest: k }: ClusterGuestState): void {
+  const vmid = k.vmid as number[];
+  const name = k.name as Array<string | null>;
+  const type = k.type as string[];
+  const node = k.node as string[];
+  const status = k.status as string[];
+  const tags = k.tags as Array<string | null>;
+  const cpu = k.cpu as Array<number | null>;
+  const mem = k.mem as Array<number | null>;
+  const maxmem = k.maxmem as Array<number | null>;
+  const uptime = k.uptime as Array<number | null>;
+  const netin = k.netin_bps as Array<number | null>;
+  const netout = k.netout_bps as Array<number | null>;
+  for (let i = 0; i < vmid.length; i++) {
+    out.push({
+      cluster, vmid: vmid[i]!, name: name[i]!, type: type[i]!, node: node[i]!, status: status[i]!, tags: tags[i]!,
+      cpu: cpu[i]!, mem: mem[i]!, maxmem: maxmem[i]!, uptime: uptime[i]!, netin_bps: netin[i]!, netout_bps: netout[i]!,
+    });
   }
-  return out;
 }

@@ -107,7 +107,11 @@ try {
   await time('site: queryGuests as before (kysely select from guests)', async () => (await db.selectFrom('guests').select(['cluster_id', 'vmid', 'type', 'node', 'name', 'status', 'template', 'tags', 'pool', 'lock', 'hastate', 'maxcpu', 'maxmem', 'maxdisk', 'first_seen', 'changed_at']).where('removed_at', 'is', null).orderBy('cluster_id').orderBy('vmid').execute()).length);
   await store.pool.query('alter table guest_state rename to guest_state_off');
   await store.pool.query('create unlogged table guest_state (like guest_state_off including all)');
-  await time('overview: readFleetOverview, no guest_state rows (fallback)', async () => (await readGuestState(db, { inventory: true })).reduce((n, c) => n + c.latest.vmid.length, 0));
+  await time('overview: readFleetOverview, no guest_state rows (fallback)', async () => {
+    let n = 0;
+    await readGuestState(db, { inventory: true }, (c) => { n += c.latest.vmid.length; });
+    return n;
+  });
   await store.pool.query('drop table guest_state');
   await store.pool.query('alter table guest_state_off rename to guest_state');
   await time('overview: store pool, rowMode array → objects in JS', async () => toObjects(await storeClient.query<unknown[]>({ text: OV, rowMode: 'array' })).length);

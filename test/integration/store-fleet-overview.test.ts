@@ -3,7 +3,8 @@
 // selects on both backends. On PostgreSQL they read guest_state, the per-cluster current state the
 // cycle writes (guest-state.repository.ts): checked after a first cycle (the transaction), after a
 // later one (the one-statement path) with guests renamed, added, gone, stopped and listed twice,
-// and with a cluster's row missing or stale (the fallback to v_guest_latest). Also: the PostgreSQL
+// and with a cluster's row missing or stale (the fallback to v_guest_latest, plain column arrays
+// where the cycle packs a column of few distinct values). Also: the PostgreSQL
 // connections of the store (the pool and the alert rules' own client) return bigint and numeric as
 // numbers, as SQLite does.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,6 +79,12 @@ describe.each(STORE_BACKENDS)('the fleet\'s latest-state reads on %s', (backend)
       // the reads above came from guest_state: one row per cluster, of its last cycle
       expect(await rawQuery(store, `select c.name, s.ts from guest_state s join clusters c on c.id = s.cluster_id order by c.name`))
         .toEqual([{ name: 'alpha', ts: T0 + 30 }, { name: 'beta', ts: T0 }]);
+      // packed: a column of few distinct values as the values and an index per guest, the rest plain
+      const [alphaRow] = await rawQuery<{ latest: string }>(store, `select latest from guest_state s join clusters c on c.id = s.cluster_id where c.name = 'alpha'`);
+      const latest = JSON.parse(alphaRow!.latest) as Record<string, unknown>;
+      expect(latest.type).toEqual({ v: ['lxc', 'qemu'], i: expect.any(Array) });
+      expect(latest.tags).toMatchObject({ v: expect.arrayContaining(['prod;web', null]) });
+      expect(Array.isArray(latest.name) && Array.isArray(latest.cpu)).toBe(true);
     }
   });
 
