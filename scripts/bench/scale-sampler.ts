@@ -79,6 +79,8 @@ while (!client) {
   for (const s of servers(t0 - 5000)) {
     const c = new pg.Client({ host: s.dir, port: s.port, user: 'pmi', database: 'pmi_scale' });
     try {
+      // the server's shutdown at the bench's end arrives as an error event: the end of sampling, not a crash
+      c.on('error', () => undefined);
       await c.connect();
       client = c;
       console.error(`server ${s.dir} port ${s.port}`);
@@ -110,6 +112,8 @@ for (;;) {
   await sleep(Math.max(0, SAMPLE_MS - (Date.now() - t)));
 }
 await client.end().catch(() => undefined);
+// the raw samples beside the report, for another look
+if (outFile) writeFileSync(`${outFile}.samples.json`, JSON.stringify({ samples, statements }));
 
 // the store windows from the agents' logs
 interface Window { agent: string; from: number; to: number }
