@@ -2,10 +2,9 @@
 // (issue 17 item 5): 50 clusters × 200 guests, each cluster's statement built (guest plan, rows,
 // column arrays, guest_state texts, SQL) and its parameters converted by node-postgres against a
 // pool that answers at once. Run it under the systemd unit's node flags, as the agent runs:
-//   node $(grep -o -- '--[a-z-]*=*[0-9a-z]*' ... ) — or simply:
-//   npx tsx scripts/bench/pg-ingest-client.ts [clusters=50] [guestsPerCluster=200] [rounds=8]
-// (NODE_OPTIONS cannot carry every V8 flag; the scale bench's figure is the one that counts.)
-// Prints the median CPU per share and the parts: planGuests, guestStateTexts, the rest.
+//   node --max-semi-space-size=2 --heap-growing-percent=20 --v8-pool-size=1 --no-wasm-dynamic-tiering \
+//     --no-wasm-tier-up --import tsx scripts/bench/pg-ingest-client.ts [clusters=50] [guestsPerCluster=200] [rounds=8]
+// Prints the median CPU per share and two of its parts: planGuests and guestStateTexts.
 import { createRequire } from 'node:module';
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
@@ -24,8 +23,6 @@ const fakePool = {
     query: async (text: string, params: unknown[]) => {
       // the column types unnestText reads once per table
       if (text.includes('information_schema.columns')) {
-        const table = params[0] as string;
-        void table;
         return { command: 'SELECT', rowCount: 0, rows: Object.entries(types).map(([column_name, udt_name]) => ({ column_name, udt_name })) };
       }
       for (const v of params) pgUtils.prepareValue(v);
