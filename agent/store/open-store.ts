@@ -61,7 +61,7 @@ export async function openPgStore(cfg: Pick<DatabaseConfig, 'url' | 'passwordFil
   const inUrl = urlPassword(cfg.url);
   if (inUrl) opts.registerSecret?.('*database-url', inUrl);
   const { createPgClient, createPgPool } = await import('./pg-pool.ts');
-  const pool = createPgPool({ url: cfg.url, ...(password !== undefined && { password }), max: cfg.poolSize ?? 4 });
+  const pool = createPgPool({ url: cfg.url, ...(password !== undefined && { password }), max: cfg.poolSize ?? 4, keepIdle: true });
   const db = new Kysely<Database>({ dialect: createPgDialect(pool) });
   const url = redactUrl(cfg.url);
   try {

@@ -12,6 +12,13 @@ export interface PgConnectOptions {
   /** Connections in the pool; the agent's writes are sequential, the site build reads alongside. */
   max?: number;
   applicationName?: string;
+  /**
+   * Keep idle connections open instead of closing them after pg-pool's 10 s (they still do not
+   * keep the process alive). For the store's pool: the agent's cycle stores on poolSize - 1
+   * connections once an interval, and closed in between, each cycle opened them again (fork,
+   * authentication, cold catalog caches) and parsed and planned its statements anew.
+   */
+  keepIdle?: boolean;
 }
 
 /**

@@ -45,6 +45,7 @@ export function createPgPool(o: PgConnectOptions): pg.Pool {
     max: o.max ?? 4,
     application_name: o.applicationName ?? 'pmi-agent',
     types: pgTypes,
+    ...(o.keepIdle && { idleTimeoutMillis: 0, allowExitOnIdle: true }),
   });
   // An idle connection the server closed (restart, failover) must not crash the agent; the pool
   // replaces it at the next query, which then fails or succeeds on its own.

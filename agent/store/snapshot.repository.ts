@@ -258,9 +258,16 @@ export function planGuests(clusterId: number, snap: ClusterSnapshot, byVmid: Rea
       plan.statusChanges.push([clusterId, g.vmid, ts, null, g.status, g.node]);
       continue;
     }
-    const changed = old.removed_at !== null || GUEST_FIELDS.some((f) => old[f] !== fields[f]);
-    now.set(g.vmid, { ...fields, removed_at: null, first_seen: old.first_seen, changed_at: changed ? ts : old.changed_at });
-    if (!changed) continue;
+    let changed = old.removed_at !== null;
+    for (let k = 0; !changed && k < GUEST_FIELDS.length; k++) changed = old[GUEST_FIELDS[k]!] !== fields[GUEST_FIELDS[k]!];
+    // unchanged: the row as last written is the row now, kept as it is (no copy per guest and
+    // cycle: at 10,000 guests those copies, all outliving the cycle, were most of the agent's
+    // garbage-collection work in the store stage)
+    if (!changed) {
+      now.set(g.vmid, old);
+      continue;
+    }
+    now.set(g.vmid, { ...fields, removed_at: null, first_seen: old.first_seen, changed_at: ts });
     plan.updates.push(row(g.vmid, fields, ts));
     if (old.status !== g.status || old.removed_at !== null) {
       plan.statusChanges.push([clusterId, g.vmid, ts, old.removed_at !== null ? null : old.status, g.status, g.node]);

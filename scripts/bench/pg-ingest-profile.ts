@@ -108,7 +108,7 @@ try {
     console.log(`cycle ${c}: ${clusters} clusters in ${Math.round(performance.now() - s)} ms`);
   }
   // the timed share: the last cycle of the first 50 clusters
-  console.log(`\nlast cycle, ${agentShare.length} clusters × ${perCluster} guests, ${concurrency} at once: ${Math.round(shareWall)} ms wall; this process's CPU ${Math.round((shareCpu.user + shareCpu.system) / 1000)} ms (the snapshots were built before)`);
+  console.log(`\nlast cycle, ${agentShare.length} clusters × ${perCluster} guests, ${concurrency} at once: ${Math.round(shareWall)} ms wall; this process's CPU ${Math.round((shareCpu.user + shareCpu.system) / 1000)} ms (user ${Math.round(shareCpu.user / 1000)}, system ${Math.round(shareCpu.system / 1000)}; the snapshots were built before)`);
   console.log(`  writeSnapshot calls ${Math.round(writeMs)} ms in all, of which round trips (kysely: sent → answered) ${Math.round(roundTripMs)} ms, in the client before sending (plan, parameters, SQL) ${Math.round(writeMs - roundTripMs)} ms`);
   console.log(`  by statement (round trip as the client saw it, all clusters of the share):`);
   for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) console.log(`${v.ms.toFixed(1).padStart(8)} ms ${String(v.n).padStart(5)}× ${k}`);

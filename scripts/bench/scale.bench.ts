@@ -158,7 +158,11 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
   const nodeFlags = productionNodeFlags();
   opts.log(`PostgreSQL + simulator (${AGENTS * perAgentClusters} clusters, ${guests} guests)`);
   // the server's directory must be reachable by the postgres user: the real temporary directory
-  const server = await startPgServer({ parentDir: '/tmp' });
+  // PMI_SCALE_PG_SETTINGS: extra server settings as JSON, for a diagnostic run (e.g. pg_stat_statements
+  // preloaded for scripts/bench/scale-sampler.ts); named in the notes when given
+  const pgSettings = process.env.PMI_SCALE_PG_SETTINGS ? JSON.parse(process.env.PMI_SCALE_PG_SETTINGS) as Record<string, string> : undefined;
+  if (pgSettings) notes.unshift(`PostgreSQL settings beside the test server's (PMI_SCALE_PG_SETTINGS): ${JSON.stringify(pgSettings)}`);
+  const server = await startPgServer({ parentDir: '/tmp', ...(pgSettings && { settings: pgSettings }) });
   const sim = await startSimChild({ clusters: AGENTS * perAgentClusters, nodesPerCluster: 4, guests }, 5, dir);
   const url = await createDatabase(server.url, 'pmi_scale');
   const db = new pg.Client({ connectionString: url });

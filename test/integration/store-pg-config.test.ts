@@ -83,6 +83,17 @@ describe('the database section', () => {
     expect(no[0]!.message).not.toContain(password);
   });
 
+  it('the store keeps its pooled connections open between cycles (no reconnect and re-prepare each interval), without keeping the process alive', async () => {
+    const store = await openPgStore({ url: target.url }, { migrate: false });
+    try {
+      const o = (store.pool as unknown as { options: { idleTimeoutMillis: number; allowExitOnIdle: boolean } }).options;
+      expect(o.idleTimeoutMillis).toBe(0);
+      expect(o.allowExitOnIdle).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('pmi-agent health reads the last good poll from PostgreSQL', async () => {
     const store = await openPgStore({ url: target.url });
     const now = Math.floor(Date.now() / 1000);
