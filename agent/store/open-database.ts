@@ -36,6 +36,10 @@ export interface OpenOptions {
  * part of the agent's memory outside the V8 heap. Hot pages beyond it are re-read from the
  * kernel's page cache, not the disk: the ingest cycle at 10,000 guests measured the same CPU with
  * 64 and 16 MiB (8 MiB: slower), see scripts/bench/cache-size-micro.ts and db/README.md.
+ * 4 MiB (rss4, 2026-12-08, agent bench at 10,000 guests, one run against two at 16 MiB): glibc's
+ * main heap at the sampled peak 41–44 MB instead of 53–56 MB and the same CPU per cycle, but the
+ * peak RSS was 226.5 against 225.3 / 226.1 MB (V8's heap peak moves more than that from run to run)
+ * and what it costs the site's full build was not measured: not taken yet.
  */
 export const STORE_CACHE_KIB = 16_384;
 
