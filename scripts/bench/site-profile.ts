@@ -52,21 +52,35 @@ const dumpWrites = () => {
 };
 const mk = () => createSiteBuilder({ writer, db: syn.store.db, log, now: () => clock, outDir: `${syn.dir}/site`, config: { pollIntervalSeconds: 60, site: { title: 'PMI Dashboard', staleAfterIntervals: 3 } } });
 const b = mk();
+/** A CPU profile into `file` (when set) from now until the returned stop. */
+async function cpuProfile(file: string | undefined): Promise<() => Promise<void>> {
+  if (!file) return async () => {};
+  const s = new Session();
+  s.connect();
+  await s.post('Profiler.enable');
+  await s.post('Profiler.start');
+  return async () => {
+    writeFileSync(file, JSON.stringify((await s.post('Profiler.stop')).profile));
+    s.disconnect();
+  };
+}
+/** A sampling allocation profile (.heapprofile, bytes allocated per call site) into `file` (when set) until the returned stop. */
+async function allocProfile(file: string | undefined, samplingInterval: number, minorGC = true): Promise<() => Promise<void>> {
+  if (!file) return async () => {};
+  const s = new Session();
+  s.connect();
+  await s.post('HeapProfiler.enable');
+  await s.post('HeapProfiler.startSampling', { samplingInterval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: minorGC });
+  return async () => {
+    writeFileSync(file, JSON.stringify((await s.post('HeapProfiler.stopSampling')).profile));
+    s.disconnect();
+  };
+}
 // PROFILE_FULL=<file>: a CPU profile of the full build only.
-const fullSession = process.env.PROFILE_FULL ? new Session() : null;
-if (fullSession) {
-  fullSession.connect();
-  await fullSession.post('Profiler.enable');
-  await fullSession.post('Profiler.start');
-}
-// PROFILE_ALLOC_FULL=<file>: a sampling allocation profile (.heapprofile) of the full build only.
-const allocFull = process.env.PROFILE_ALLOC_FULL ? new Session() : null;
-if (allocFull) {
-  allocFull.connect();
-  await allocFull.post('HeapProfiler.enable');
-  // PROMOTED=1: only what outlived a scavenge (what the small young generation copies and promotes).
-  await allocFull.post('HeapProfiler.startSampling', { samplingInterval: 65_536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !process.env.PROMOTED });
-}
+const stopFull = await cpuProfile(process.env.PROFILE_FULL);
+// PROFILE_ALLOC_FULL=<file>: an allocation profile of the full build only; PROMOTED=1: only what
+// outlived a scavenge (what the small young generation copies and promotes).
+const stopAllocFull = await allocProfile(process.env.PROFILE_ALLOC_FULL, 65_536, !process.env.PROMOTED);
 // Markers for --trace-gc-nvp output: the full build's collections are the lines between them.
 console.log('-- full build start');
 // The main thread's own CPU (what the build waits for on a busy machine), from /proc (clock ticks of 10 ms).
@@ -85,30 +99,14 @@ const cpu = process.cpuUsage(cpu0);
 const main1 = mainCpu();
 console.log(`-- full build end: CPU of this process ${Math.round(cpu.user / 1000)} ms user, ${Math.round(cpu.system / 1000)} ms system; main thread ${main1[0]! - main0[0]!} ms user, ${main1[1]! - main0[1]!} ms system`);
 console.log(`-- threads (ms CPU during the full build): ${[...threads()].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-if (allocFull) {
-  writeFileSync(process.env.PROFILE_ALLOC_FULL!, JSON.stringify((await allocFull.post('HeapProfiler.stopSampling')).profile));
-  allocFull.disconnect();
-}
-if (fullSession) {
-  writeFileSync(process.env.PROFILE_FULL!, JSON.stringify((await fullSession.post('Profiler.stop')).profile));
-  fullSession.disconnect();
-}
+await stopAllocFull();
+await stopFull();
 dumpSql('full');
 dumpWrites();
 // PROFILE_CYCLES=<file>: a CPU profile of the ordinary cycles and the restart only.
-const session = process.env.PROFILE_CYCLES ? new Session() : null;
-if (session) {
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-}
-// PROFILE_ALLOC=<file>: a sampling allocation profile (.heapprofile, bytes allocated per call site) of the ordinary cycles.
-const alloc = process.env.PROFILE_ALLOC ? new Session() : null;
-if (alloc) {
-  alloc.connect();
-  await alloc.post('HeapProfiler.enable');
-  await alloc.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-}
+const stopCycles = await cpuProfile(process.env.PROFILE_CYCLES);
+// PROFILE_ALLOC=<file>: an allocation profile of the ordinary cycles.
+const stopAlloc = await allocProfile(process.env.PROFILE_ALLOC, 16_384);
 for (let k = 0; k < cycles; k++) {
   clock += 60_000;
   b.record(syn.cycle(clock / 1000));
@@ -116,26 +114,13 @@ for (let k = 0; k < cycles; k++) {
   dumpSql(`cycle ${k}`);
   dumpWrites();
 }
-if (alloc) {
-  writeFileSync(process.env.PROFILE_ALLOC!, JSON.stringify((await alloc.post('HeapProfiler.stopSampling')).profile));
-  alloc.disconnect();
-}
+await stopAlloc();
 await b.stop();
-if (session) writeFileSync(process.env.PROFILE_CYCLES!, JSON.stringify((await session.post('Profiler.stop')).profile));
+await stopCycles();
 // PROFILE_RESTART=<file>: a CPU profile of the restart's first cycle only (state read back included).
-const rs = process.env.PROFILE_RESTART ? new Session() : null;
-if (rs) {
-  rs.connect();
-  await rs.post('Profiler.enable');
-  await rs.post('Profiler.start');
-}
-// PROFILE_ALLOC_RESTART=<file>: a sampling allocation profile of the restart's first cycle only.
-const allocR = process.env.PROFILE_ALLOC_RESTART ? new Session() : null;
-if (allocR) {
-  allocR.connect();
-  await allocR.post('HeapProfiler.enable');
-  await allocR.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-}
+const stopRestart = await cpuProfile(process.env.PROFILE_RESTART);
+// PROFILE_ALLOC_RESTART=<file>: an allocation profile of the restart's first cycle only.
+const stopAllocRestart = await allocProfile(process.env.PROFILE_ALLOC_RESTART, 16_384);
 const r = mk();
 clock += 60_000;
 r.record(syn.cycle(clock / 1000));
@@ -144,8 +129,8 @@ r.start();
 console.log(`-- restart: state and release read back in ${Math.round(performance.now() - t0)} ms`);
 await r.build();
 dumpSql('restart');
-if (allocR) writeFileSync(process.env.PROFILE_ALLOC_RESTART!, JSON.stringify((await allocR.post('HeapProfiler.stopSampling')).profile));
-if (rs) writeFileSync(process.env.PROFILE_RESTART!, JSON.stringify((await rs.post('Profiler.stop')).profile));
+await stopAllocRestart();
+await stopRestart();
 await r.stop();
 console.log(`rss ${Math.round(process.memoryUsage().rss / 1048576)} MB`);
 if (process.env.KEEP_SITE) { console.log(`kept ${syn.dir}`); await syn.store.close(); } else await syn.dispose();
