@@ -17,6 +17,7 @@ import { openPgStore, type PgStore } from '../../agent/store/open-store.ts';
 import { createDatabase, startPgServer } from '../../test/support/pg-server.ts';
 import { AGENT_BIN, ROOT, buildApp } from '../build.ts';
 import { productionNodeFlags, startSimChild } from './poll.bench.ts';
+import { median, wallCpuMedian } from './wall-cpu.ts';
 
 export interface ScaleBenchResult {
   agents: number;
@@ -117,7 +118,6 @@ export interface ScaleBenchResult {
   loadAverage: number[];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface AgentProc {
@@ -268,19 +268,8 @@ export async function run(opts: { quick?: boolean; log: (line: string) => void }
     // `db` is a node-postgres client with its default settings, `store` the agent's own store
     const round1 = (x: number) => Math.round(x * 10) / 10;
     const clientMs = async (read: () => Promise<number>) => {
-      await read();
-      const ms: number[] = [];
-      const cpu: number[] = [];
-      let rows = 0;
-      for (let k = 0; k < 5; k++) {
-        const c = process.cpuUsage();
-        const s = performance.now();
-        rows = await read();
-        ms.push(performance.now() - s);
-        const d = process.cpuUsage(c);
-        cpu.push((d.user + d.system) / 1000);
-      }
-      return { ms: round1(median(ms)), cpuMs: round1(median(cpu)), rows };
+      const { wallMs, cpuMs, n } = await wallCpuMedian(read, 5);
+      return { ms: round1(wallMs), cpuMs: round1(cpuMs), rows: n };
     };
     const serverMs = async (text: string, params: unknown[] = []) => {
       const server: number[] = [];
